@@ -1,0 +1,168 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"reflect"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. Keys are documented, with their
+// defaults, in configs/medagent.example.yaml.
+type Config struct {
+	Device  Device   `yaml:"device"`
+	Spool   Spool    `yaml:"spool"`
+	MQTT    MQTT     `yaml:"mqtt"`
+	Edge    Edge     `yaml:"edge"`
+	Sim     Sim      `yaml:"sim"`
+	Sensors []Sensor `yaml:"sensors"`
+	Log     Log      `yaml:"log"`
+}
+
+// Device names this device.
+type Device struct {
+	ID   string `yaml:"id"`   // serial number; MQTT client id and topic segment
+	Type string `yaml:"type"` // device type, matched against update artifacts
+}
+
+// Spool configures the store between acquisition and uplink.
+type Spool struct {
+	Dir          string `yaml:"dir"`
+	MaxBytes     int64  `yaml:"max_bytes"`
+	SegmentBytes int64  `yaml:"segment_bytes"`
+	KeyFile      string `yaml:"key_file"` // AES-256 data key; empty means plaintext (bench only)
+}
+
+// MQTT configures the uplink.
+type MQTT struct {
+	Broker      string        `yaml:"broker"` // tls://host:port or ssl://host:port
+	ServerName  string        `yaml:"server_name"`
+	CAFile      string        `yaml:"ca_file"`
+	CertFile    string        `yaml:"cert_file"`
+	KeyFile     string        `yaml:"key_file"`
+	Format      string        `yaml:"format"` // json or cbor
+	InFlight    int           `yaml:"inflight"`
+	KeepAlive   time.Duration `yaml:"keepalive"`
+	BackoffMin  time.Duration `yaml:"backoff_min"`
+	BackoffMax  time.Duration `yaml:"backoff_max"`
+	TopicPrefix string        `yaml:"topic_prefix"`
+}
+
+// Edge configures the edge stage.
+type Edge struct {
+	Window time.Duration `yaml:"window"`
+	// Waveforms lists streams whose raw samples are published (opt-in).
+	Waveforms []string `yaml:"waveforms"`
+}
+
+// Sim configures the simulated patient behind the sim sensors.
+type Sim struct {
+	Seed      int64   `yaml:"seed"`
+	HeartRate float64 `yaml:"heart_rate"`
+	HRVStd    float64 `yaml:"hrv_std"`
+	SpO2      float64 `yaml:"spo2"`
+	TempC     float64 `yaml:"temp_c"`
+	RespRate  float64 `yaml:"resp_rate"`
+	NoiseMV   float64 `yaml:"noise_mv"`
+	WanderMV  float64 `yaml:"wander_mv"`
+	MainsHz   float64 `yaml:"mains_hz"`
+	MainsMV   float64 `yaml:"mains_mv"`
+}
+
+// Sensor declares one sensor.
+type Sensor struct {
+	Name   string  `yaml:"name"`
+	Driver string  `yaml:"driver"`
+	Rate   float64 `yaml:"rate"`
+	Bus    string  `yaml:"bus"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Default returns the configuration used for every key the file leaves out.
+func Default() Config {
+	return Config{
+		Device: Device{ID: "", Type: "medagent-generic"},
+		Spool: Spool{
+			Dir:          "/var/lib/medagent/spool",
+			MaxBytes:     64 << 20,
+			SegmentBytes: 4 << 20,
+		},
+		MQTT: MQTT{
+			Format:      "json",
+			InFlight:    32,
+			KeepAlive:   30 * time.Second,
+			BackoffMin:  time.Second,
+			BackoffMax:  time.Minute,
+			TopicPrefix: "medagent/v1",
+		},
+		Edge: Edge{Window: time.Second},
+		Sim: Sim{
+			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,
+			NoiseMV: 0.02, WanderMV: 0.1, MainsHz: 50, MainsMV: 0.02,
+		},
+		Sensors: []Sensor{
+			{Name: "ecg", Driver: "sim-ecg", Rate: 500, Bus: "sim"},
+			{Name: "ppg", Driver: "sim-ppg", Rate: 100, Bus: "sim"},
+			{Name: "temp", Driver: "sim-temp", Rate: 1, Bus: "sim"},
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads and checks the configuration file at path.
+func Load(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes and checks a configuration; name is used in errors.
+func Parse(name string, b []byte) (Config, error) {
+	cfg := Default()
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&root); err != nil && err.Error() != "EOF" {
+		return Config{}, &Error{File: name, Line: yamlLine(err), Msg: "malformed YAML: " + yamlMsg(err)}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return Config{}, &Error{File: name, Line: extra.Line, Msg: "more than one YAML document"}
+	}
+	d := &decoder{file: name, lines: map[string]int{}}
+	if err := d.decode(&root, reflect.ValueOf(&cfg).Elem(), ""); err != nil {
+		return Config{}, err
+	}
+	for _, p := range cfg.problems() {
+		return Config{}, &Error{File: name, Line: d.line(p.key), Key: p.key, Msg: p.msg}
+	}
+	return cfg, nil
+}
+
+// line finds the line of key, or of its nearest parent present in the file.
+func (d *decoder) line(key string) int {
+	for k := key; k != ""; k = parent(k) {
+		if l, ok := d.lines[k]; ok {
+			return l
+		}
+	}
+	return 0
+}
+
+func parent(k string) string {
+	for i := len(k) - 1; i >= 0; i-- {
+		if k[i] == '.' || k[i] == '[' {
+			return k[:i]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,140 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"time"
+)
+
+type problem struct{ key, msg string }
+
+type checker struct{ out []problem }
+
+func (c *checker) add(key, format string, args ...any) {
+	c.out = append(c.out, problem{key, fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) rangeF(key string, v, lo, hi float64) {
+	if !(v >= lo && v <= hi) {
+		c.add(key, "must be %g..%g, got %g", lo, hi, v)
+	}
+}
+
+func (c *checker) rangeI(key string, v, lo, hi int64) {
+	if v < lo || v > hi {
+		c.add(key, "must be %d..%d, got %d", lo, hi, v)
+	}
+}
+
+func (c *checker) rangeD(key string, v, lo, hi time.Duration) {
+	if v < lo || v > hi {
+		c.add(key, "must be %v..%v, got %v", lo, hi, v)
+	}
+}
+
+func (c *checker) oneOf(key, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	c.add(key, "must be one of %q, got %q", allowed, v)
+}
+
+func (c *checker) required(key, v string) bool {
+	if v == "" {
+		c.add(key, "is required")
+		return false
+	}
+	return true
+}
+
+// idRe keeps device ids and stream names safe in MQTT topics and file names.
+var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// sensorRates gives the sample-rate range each driver accepts.
+var sensorRates = map[string][2]float64{
+	"sim-ecg":  {250, 1000},
+	"sim-ppg":  {25, 400},
+	"sim-temp": {0.1, 10},
+}
+
+// problems lists everything wrong with c, in file order where possible.
+func (cfg *Config) problems() []problem {
+	c := &checker{}
+	if c.required("device.id", cfg.Device.ID) && !idRe.MatchString(cfg.Device.ID) {
+		c.add("device.id", "must be 1..64 letters, digits, '.', '_' or '-', got %q", cfg.Device.ID)
+	}
+	c.required("device.type", cfg.Device.Type)
+
+	c.required("spool.dir", cfg.Spool.Dir)
+	c.rangeI("spool.max_bytes", cfg.Spool.MaxBytes, 1<<20, 1<<40)
+	c.rangeI("spool.segment_bytes", cfg.Spool.SegmentBytes, 64<<10, max(64<<10, cfg.Spool.MaxBytes/4))
+
+	cfg.MQTT.check(c)
+
+	c.rangeD("edge.window", cfg.Edge.Window, 100*time.Millisecond, time.Minute)
+	names := map[string]bool{}
+	for i, s := range cfg.Sensors {
+		key := fmt.Sprintf("sensors[%d]", i)
+		if c.required(key+".name", s.Name) && !idRe.MatchString(s.Name) {
+			c.add(key+".name", "must be letters, digits, '.', '_' or '-', got %q", s.Name)
+		}
+		if names[s.Name] {
+			c.add(key+".name", "duplicate sensor name %q", s.Name)
+		}
+		names[s.Name] = true
+		r, ok := sensorRates[s.Driver]
+		if !ok {
+			c.add(key+".driver", "unknown driver %q (known: sim-ecg, sim-ppg, sim-temp)", s.Driver)
+			continue
+		}
+		c.rangeF(key+".rate", s.Rate, r[0], r[1])
+		c.oneOf(key+".bus", s.Bus, "sim")
+	}
+	for i, w := range cfg.Edge.Waveforms {
+		if !names[w] {
+			c.add(fmt.Sprintf("edge.waveforms[%d]", i), "no sensor named %q", w)
+		}
+	}
+
+	c.rangeF("sim.heart_rate", cfg.Sim.HeartRate, 20, 300)
+	c.rangeF("sim.hrv_std", cfg.Sim.HRVStd, 0, 0.5)
+	c.rangeF("sim.spo2", cfg.Sim.SpO2, 50, 100)
+	c.rangeF("sim.temp_c", cfg.Sim.TempC, 25, 45)
+	c.rangeF("sim.resp_rate", cfg.Sim.RespRate, 0, 60)
+	c.rangeF("sim.noise_mv", cfg.Sim.NoiseMV, 0, 2)
+	c.rangeF("sim.wander_mv", cfg.Sim.WanderMV, 0, 5)
+	if cfg.Sim.MainsHz != 0 {
+		c.oneOf("sim.mains_hz", fmt.Sprint(cfg.Sim.MainsHz), "50", "60")
+	}
+	c.rangeF("sim.mains_mv", cfg.Sim.MainsMV, 0, 2)
+
+	c.oneOf("log.level", cfg.Log.Level, "debug", "info", "warn", "error")
+	c.oneOf("log.format", cfg.Log.Format, "text", "json")
+	return c.out
+}
+
+func (m *MQTT) check(c *checker) {
+	if c.required("mqtt.broker", m.Broker) {
+		u, err := url.Parse(m.Broker)
+		switch {
+		case err != nil:
+			c.add("mqtt.broker", "not a URL: %v", err)
+		case u.Scheme != "tls" && u.Scheme != "ssl" && u.Scheme != "mqtts":
+			c.add("mqtt.broker", "must use TLS (tls://host:port), got scheme %q: plain MQTT is not allowed", u.Scheme)
+		case u.Port() == "":
+			c.add("mqtt.broker", "must name a port, e.g. tls://%s:8883", u.Host)
+		}
+	}
+	c.required("mqtt.ca_file", m.CAFile)
+	c.required("mqtt.cert_file", m.CertFile)
+	c.required("mqtt.key_file", m.KeyFile)
+	c.oneOf("mqtt.format", m.Format, "json", "cbor")
+	c.rangeI("mqtt.inflight", int64(m.InFlight), 1, 1024)
+	c.rangeD("mqtt.keepalive", m.KeepAlive, 5*time.Second, 10*time.Minute)
+	c.rangeD("mqtt.backoff_min", m.BackoffMin, 100*time.Millisecond, time.Minute)
+	c.rangeD("mqtt.backoff_max", m.BackoffMax, max(m.BackoffMin, 100*time.Millisecond), time.Hour)
+	c.required("mqtt.topic_prefix", m.TopicPrefix)
+}
