@@ -1,0 +1,14 @@
+// Package slot knows the two root filesystem slots of an A/B device: which one
+// is running, which one is inactive, and how to stream an update payload into
+// the inactive one safely.
+//
+// The running slot comes from the kernel command line (root=/dev/... or
+// root=PARTUUID=...), then from the device numbers of "/" compared with the
+// slot block devices, and last from the boot environment's mender_boot_part
+// (Mender's variable: the partition number U-Boot boots). Write streams a
+// payload into a slot (a block device, or a preallocated regular file in
+// tests and benchmarks) with a SHA-256 computed on the way, an fsync every
+// FlushEvery bytes (so a power cut loses at most that much and the page cache
+// never holds a whole rootfs), a size check before the first byte, and a
+// read-back SHA-256 after the final fsync compared with the streamed digest.
+package slot
