@@ -1,0 +1,195 @@
+package uplink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"medagent/spool"
+)
+
+// errShutdownGrace ends the wait for outstanding PUBACKs at shutdown.
+var errShutdownGrace = errors.New("uplink: shutdown grace period over")
+
+// errTimeout is returned when a token does not complete in time.
+var errTimeout = errors.New("timed out")
+
+const (
+	statusOnline  = "online"
+	statusOffline = "offline"
+)
+
+// inflight is a published record waiting for its PUBACK.
+type inflight struct {
+	tok mqtt.Token
+	rec spool.Record
+}
+
+func (u *Uplink) clientOptions(lost context.CancelCauseFunc) *mqtt.ClientOptions {
+	return mqtt.NewClientOptions().
+		AddBroker(u.opts.Broker).
+		SetClientID(u.opts.DeviceID).
+		SetTLSConfig(u.tls).
+		SetProtocolVersion(4). // MQTT 3.1.1
+		SetCleanSession(true). // the spool, not the session, holds what is unsent
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetKeepAlive(u.opts.KeepAlive).
+		SetPingTimeout(min(u.opts.KeepAlive, 10*time.Second)).
+		SetConnectTimeout(u.opts.ConnectTimeout).
+		SetWriteTimeout(u.opts.AckTimeout).
+		SetWill(u.statusTopic(), statusOffline, 1, true).
+		SetStore(mqtt.NewMemoryStore()).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			lost(fmt.Errorf("uplink: connection lost: %w", err))
+		})
+}
+
+// waitToken waits for tok, a timeout, or the end of ctx (whose cause is
+// returned).
+func waitToken(ctx context.Context, tok mqtt.Token, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return errTimeout
+	}
+}
+
+// session runs one connection until it breaks or ctx is done. connected
+// says whether the broker accepted the connection.
+func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
+	// fail ends the session on a broken connection or a spool error; it
+	// outlives ctx so that shutdown can still collect PUBACKs.
+	fail, failWith := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer failWith(nil)
+	stop := context.AfterFunc(ctx, func() {
+		// A shutdown during connect must not wait for the connect timeout.
+		if !u.Status().Connected {
+			failWith(context.Canceled)
+		}
+	})
+	defer stop()
+
+	c := mqtt.NewClient(u.clientOptions(failWith))
+	if err := waitToken(fail, c.Connect(), u.opts.ConnectTimeout+time.Second); err != nil {
+		c.Disconnect(0)
+		return false, fmt.Errorf("uplink: connect %s: %w", u.opts.Broker, err)
+	}
+	u.update(func(s *Status) { s.Connected = true; s.Connects++ })
+	defer u.update(func(s *Status) { s.Connected = false; s.InFlight = 0 })
+	if err := waitToken(fail, c.Publish(u.statusTopic(), 1, true, statusOnline), u.opts.AckTimeout); err != nil {
+		c.Disconnect(0)
+		return true, fmt.Errorf("uplink: publish status: %w", err)
+	}
+	u.log.Info("uplink: connected", "broker", u.opts.Broker, "device", u.opts.DeviceID)
+
+	err = u.pump(ctx, fail, failWith, c)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, errShutdownGrace)) {
+		// Clean shutdown: say so, since the will only fires on a broken connection.
+		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.opts.ShutdownGrace)
+		defer cancel()
+		if perr := waitToken(grace, c.Publish(u.statusTopic(), 1, true, statusOffline), u.opts.ShutdownGrace); perr != nil {
+			u.log.Warn("uplink: could not publish offline status", "err", perr)
+		}
+		c.Disconnect(250)
+		return true, nil
+	}
+	c.Disconnect(0)
+	return true, err
+}
+
+// pump publishes records and collects PUBACKs until the session fails or
+// ctx is done; at shutdown it waits up to ShutdownGrace for outstanding
+// PUBACKs. It returns the session's failure cause, nil on a clean end.
+func (u *Uplink) pump(ctx, fail context.Context, failWith context.CancelCauseFunc, c mqtt.Client) error {
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	stop := context.AfterFunc(fail, pcancel)
+	defer stop()
+
+	sem := make(chan struct{}, u.opts.InFlight)
+	pending := make(chan inflight, u.opts.InFlight)
+	var wg sync.WaitGroup
+	wg.Go(func() { u.ackLoop(fail, failWith, pending, sem) })
+
+	err := u.publishLoop(pctx, c, pending, sem)
+	close(pending)
+	if err != nil {
+		failWith(err)
+	} else if ctx.Err() != nil {
+		t := time.AfterFunc(u.opts.ShutdownGrace, func() { failWith(errShutdownGrace) })
+		defer t.Stop()
+	}
+	wg.Wait()
+	return context.Cause(fail)
+}
+
+// publishLoop reads records and publishes them while fewer than InFlight
+// are outstanding. It returns nil when ctx is done, an error when the
+// spool fails.
+func (u *Uplink) publishLoop(ctx context.Context, c mqtt.Client, pending chan<- inflight, sem chan struct{}) error {
+	for {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		rec, err := u.src.Next(ctx)
+		if err != nil {
+			<-sem
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("uplink: read spool: %w", err)
+		}
+		topic, payload, err := u.render(rec)
+		if err != nil {
+			u.log.Warn("uplink: dropping undecodable record", "class", rec.Class.Topic(), "stream", rec.Stream, "seq", rec.Seq, "err", err)
+			u.update(func(s *Status) { s.Undecodable++ })
+			aerr := u.src.Ack(rec.ID)
+			<-sem
+			if aerr != nil {
+				return fmt.Errorf("uplink: ack spool: %w", aerr)
+			}
+			continue
+		}
+		tok := c.Publish(topic, 1, false, payload)
+		u.update(func(s *Status) { s.Published++; s.InFlight++ })
+		pending <- inflight{tok, rec} // never blocks: sem bounds it
+	}
+}
+
+// ackLoop waits for PUBACKs in publish order and acks the records to the
+// spool. On the first failure it fails the session and releases the rest
+// unacked, for Rewind to send again.
+func (u *Uplink) ackLoop(fail context.Context, failWith context.CancelCauseFunc, pending <-chan inflight, sem <-chan struct{}) {
+	for p := range pending {
+		err := waitToken(fail, p.tok, u.opts.AckTimeout)
+		if err == nil {
+			if aerr := u.src.Ack(p.rec.ID); aerr != nil {
+				err = fmt.Errorf("uplink: ack spool: %w", aerr)
+			} else {
+				u.update(func(s *Status) { s.Acked++; s.InFlight-- })
+				<-sem
+				continue
+			}
+		} else {
+			err = fmt.Errorf("uplink: publish %s/%d: %w", p.rec.Stream, p.rec.Seq, err)
+		}
+		failWith(err) // no-op if the session already failed
+		<-sem
+		for range pending {
+			<-sem
+		}
+		return
+	}
+}
