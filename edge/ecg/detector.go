@@ -41,7 +41,7 @@ const (
 	refractory     = 0.200 // no second QRS within this time
 	tWaveLimit     = 0.360 // T-wave discrimination applies below this RR
 	confirmSeconds = 0.100 // MWI peak confirmed after at most this time
-	refineSeconds  = 0.060 // R-peak refinement half-window around steepest slope
+	refineSeconds  = 0.050 // R-peak refinement half-window around steepest slope
 	gapHold        = 0.5   // gaps up to this long are bridged by holding the last value
 	thresholdFrac  = 0.25  // threshold = noise + frac*(signal-noise)
 	searchbackRR   = 1.66  // searchback after this many average RR
@@ -281,15 +281,20 @@ func (d *Detector) trackPeak(i int64, m float64) {
 // sample now, and classifies it.
 func (d *Detector) candidate(now, pk int64, h float64) {
 	oldest := max(d.start, now-d.nLatency, now-d.slope.size()+1)
-	// Steepest point of the band-passed signal within the integral window.
-	k0 := pk
-	best := -1.0
-	for k := max(pk-d.nMWI, oldest); k <= pk; k++ {
-		if s := d.slope.at(k); s > best {
-			best, k0 = s, k
-		}
+	// Centre of the QRS: energy-weighted centroid of the squared slope over
+	// the integral window; the steepest slope there feeds T-wave checks.
+	best, sw, swk := 0.0, 0.0, 0.0
+	for k := max(pk-d.nMWI+1, oldest); k <= pk; k++ {
+		s := d.slope.at(k)
+		best = max(best, s)
+		sw += s * s
+		swk += s * s * float64(k-pk)
 	}
-	// R peak: extremum of the conditioned signal around it.
+	k0 := pk
+	if sw > 0 {
+		k0 = pk + int64(math.Round(swk/sw))
+	}
+	// R peak: extremum of the conditioned signal around the centre.
 	r := k0
 	amp := 0.0
 	for k := max(k0-d.nRefine, oldest); k <= min(k0+d.nRefine, now); k++ {
