@@ -1,0 +1,39 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrLocked is returned when another process (or another Writer or Reader
+// in this process) already holds the role's lock file.
+var ErrLocked = errors.New("spool: lock held by another process")
+
+// lockFile takes an exclusive flock on dir/name, without waiting.
+func lockFile(dir, name string) (*os.File, error) {
+	p := filepath.Join(dir, name)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("spool: lock %s: %w", p, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s (is another medagent %s running?)", ErrLocked, p, name[:len(name)-len(".lock")])
+		}
+		return nil, fmt.Errorf("spool: lock %s: %w", p, err)
+	}
+	return f, nil
+}
+
+// unlockFile releases the lock; closing the descriptor drops the flock.
+func unlockFile(f *os.File) error {
+	if f == nil {
+		return nil
+	}
+	return f.Close()
+}

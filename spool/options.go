@@ -1,0 +1,104 @@
+package spool
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"medagent/telemetry"
+)
+
+// Options configures a Writer or a Reader. Both sides of one spool must
+// use the same Dir and Key; the size limits matter to the Writer only.
+type Options struct {
+	// Dir holds the spool: one sub-directory of segments per class, the
+	// lock files and the state files.
+	Dir string `yaml:"dir"`
+	// MaxBytes bounds the segment files on disk. Default 64 MiB; at least
+	// 4 × SegmentBytes.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// SegmentBytes is the size at which a segment is sealed and a new one
+	// started; eviction and ack-deletion work on whole segments.
+	// Default 4 MiB, at least 4 KiB.
+	SegmentBytes int64 `yaml:"segment_bytes"`
+	// Key, when set, must be 32 bytes: frames are sealed with AES-256-GCM.
+	Key []byte `yaml:"-"`
+	// Logger receives warnings (evictions, torn tails, corrupt frames).
+	// Nil discards them.
+	Logger *slog.Logger `yaml:"-"`
+	// PollInterval is how often a Reader looks for new records while
+	// Next waits. Default 25 ms.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// CursorInterval bounds how often the Reader persists its ack
+	// cursor. Default 100 ms.
+	CursorInterval time.Duration `yaml:"cursor_interval"`
+}
+
+// Defaults.
+const (
+	DefaultMaxBytes       = 64 << 20
+	DefaultSegmentBytes   = 4 << 20
+	DefaultPollInterval   = 25 * time.Millisecond
+	DefaultCursorInterval = 100 * time.Millisecond
+	minSegmentBytes       = 4 << 10
+)
+
+// ErrClosed is returned by calls on a closed Writer or Reader.
+var ErrClosed = errors.New("spool: closed")
+
+func (o *Options) ensureDefaults() {
+	if o.MaxBytes == 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.SegmentBytes == 0 {
+		o.SegmentBytes = DefaultSegmentBytes
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.CursorInterval <= 0 {
+		o.CursorInterval = DefaultCursorInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func (o *Options) validate() error {
+	switch {
+	case o.Dir == "":
+		return errors.New("spool: options: dir is empty")
+	case o.SegmentBytes < minSegmentBytes:
+		return fmt.Errorf("spool: options: segment_bytes %d below %d", o.SegmentBytes, minSegmentBytes)
+	case o.MaxBytes < 4*o.SegmentBytes:
+		return fmt.Errorf("spool: options: max_bytes %d must be at least 4 × segment_bytes (%d)", o.MaxBytes, 4*o.SegmentBytes)
+	case len(o.Key) != 0 && len(o.Key) != 32:
+		return fmt.Errorf("spool: options: key is %d bytes, want 32 (AES-256)", len(o.Key))
+	}
+	return nil
+}
+
+func (o *Options) aead() (cipher.AEAD, error) {
+	if len(o.Key) == 0 {
+		return nil, nil
+	}
+	b, err := aes.NewCipher(o.Key)
+	if err != nil {
+		return nil, fmt.Errorf("spool: key: %w", err)
+	}
+	g, err := cipher.NewGCM(b)
+	if err != nil {
+		return nil, fmt.Errorf("spool: key: %w", err)
+	}
+	return g, nil
+}
+
+func validClass(c telemetry.Class) error {
+	if c < telemetry.ClassTelemetry || c > telemetry.ClassAlarm {
+		return fmt.Errorf("spool: unknown class %d", c)
+	}
+	return nil
+}

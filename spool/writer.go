@@ -1,0 +1,390 @@
+package spool
+
+import (
+	"context"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"medagent/telemetry"
+)
+
+// ErrFull is returned when a record cannot fit even after evicting
+// everything evictable (only possible for a record near MaxBytes).
+var ErrFull = errors.New("spool: record does not fit in max_bytes")
+
+// Writer appends records to the spool. It is safe for concurrent use;
+// concurrent Appends share fsyncs (group commit).
+type Writer struct {
+	opts Options
+	log  *slog.Logger
+	aead cipher.AEAD
+	lock *os.File
+	// writeAt is the seam tests use to inject write failures (ENOSPC).
+	writeAt func(f *os.File, b []byte, off int64) (int, error)
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	logs    [3]*classLog
+	total   int64
+	state   writerState
+	appends uint64
+	fsyncs  uint64
+	// Group commit: writeGen counts frames written, syncGen the frames
+	// known durable; one appender at a time (syncing) fsyncs for all.
+	writeGen, syncGen uint64
+	syncing           bool
+	dirty             [3]bool
+	err               error // sticky: after a failed fsync nothing is trusted
+	closed            bool
+	buf               []byte
+}
+
+// classLog is the writer's view of one class directory.
+type classLog struct {
+	class     telemetry.Class
+	dir       string
+	segs      []segMeta // ascending; the last one is active
+	f         *os.File  // active segment
+	size      int64     // active segment size
+	dataStart int64     // active segment's first frame offset
+	seqs      map[string]uint64
+}
+
+type segMeta struct {
+	num  uint64
+	size int64
+}
+
+func (cl *classLog) path(num uint64) string { return filepath.Join(cl.dir, segmentName(num)) }
+
+// OpenWriter opens (or creates) the spool in opts.Dir for appending. It
+// takes Dir/writer.lock; a second writer gets ErrLocked. It checks the key
+// against the newest segments, truncates torn tails and restores the
+// per-stream sequence numbers.
+func OpenWriter(opts Options) (*Writer, error) {
+	opts.ensureDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	aead, err := opts.aead()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	lock, err := lockFile(opts.Dir, "writer.lock")
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{opts: opts, log: opts.Logger, aead: aead, lock: lock, writeAt: (*os.File).WriteAt}
+	w.cond = sync.NewCond(&w.mu)
+	fail := func(err error) (*Writer, error) {
+		for _, cl := range w.logs {
+			if cl != nil && cl.f != nil {
+				cl.f.Close()
+			}
+		}
+		unlockFile(lock)
+		return nil, err
+	}
+	if w.state, err = loadWriterState(opts.Dir); err != nil {
+		return fail(err)
+	}
+	for _, c := range classes {
+		cl, torn, err := w.openClassLog(c)
+		if err != nil {
+			return fail(err)
+		}
+		w.logs[classIndex(c)] = cl
+		w.state.Torn += torn
+		for _, s := range cl.segs {
+			w.total += s.size
+		}
+	}
+	return w, nil
+}
+
+func (w *Writer) openClassLog(c telemetry.Class) (*classLog, uint64, error) {
+	cl := &classLog{class: c, dir: filepath.Join(w.opts.Dir, classDirName(c)), seqs: map[string]uint64{}}
+	if err := os.MkdirAll(cl.dir, 0o700); err != nil {
+		return nil, 0, fmt.Errorf("spool: %w", err)
+	}
+	if ents, err := os.ReadDir(cl.dir); err == nil {
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), tempExt) {
+				os.Remove(filepath.Join(cl.dir, e.Name())) // an unfinished segment creation
+			}
+		}
+	}
+	nums, err := listSegments(cl.dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(nums) == 0 {
+		f, size, err := createSegment(cl.dir, segHeader{Class: c, Num: 1, Created: time.Now()}, w.aead)
+		if err != nil {
+			return nil, 0, err
+		}
+		cl.segs = []segMeta{{1, size}}
+		cl.f, cl.size, cl.dataStart = f, size, size
+		return cl, 0, nil
+	}
+	for _, n := range nums[:len(nums)-1] {
+		fi, err := os.Stat(cl.path(n))
+		if err != nil {
+			return nil, 0, fmt.Errorf("spool: %w", err)
+		}
+		cl.segs = append(cl.segs, segMeta{n, fi.Size()})
+	}
+	num := nums[len(nums)-1]
+	f, err := os.OpenFile(cl.path(num), os.O_RDWR, 0)
+	if err != nil {
+		return nil, 0, fmt.Errorf("spool: %w", err)
+	}
+	end, torn, err := w.recoverActive(cl, f, num)
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	cl.segs = append(cl.segs, segMeta{num, end})
+	cl.f, cl.size = f, end
+	return cl, torn, nil
+}
+
+// recoverActive reads the newest segment: header (key check, seq
+// snapshot), then every frame to bring the seqs up to date. Bytes after
+// the last valid frame are a torn tail: truncated and synced.
+func (w *Writer) recoverActive(cl *classLog, f *os.File, num uint64) (end int64, torn uint64, err error) {
+	p := cl.path(num)
+	h, err := readSegHeader(f, w.aead, true)
+	if err != nil {
+		return 0, 0, fmt.Errorf("spool: %s: %w", p, err)
+	}
+	if h.Class != cl.class || h.Num != num {
+		return 0, 0, fmt.Errorf("spool: %s: header says class %d segment %d", p, h.Class, h.Num)
+	}
+	maps.Copy(cl.seqs, h.Seqs)
+	cl.dataStart = h.DataStart
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, fmt.Errorf("spool: %w", err)
+	}
+	size := fi.Size()
+	sc := newScanner(f)
+	var ad [adLen]byte
+	var scratch []byte
+	off := h.DataStart
+	end = off
+	for off < size {
+		body, n, ferr := sc.frameAt(off, size)
+		if ferr == nil {
+			var e entry
+			e, scratch, err = decodeBody(body, w.aead, frameAD(&ad, cl.class, num, off), scratch)
+			if err == nil {
+				cl.seqs[e.Stream] = max(cl.seqs[e.Stream], e.Seq)
+			} else {
+				w.log.Warn("spool: undecodable frame in active segment", "class", cl.class.String(), "segment", num, "offset", off)
+			}
+			off += int64(n)
+			end = off
+			continue
+		}
+		if !errors.Is(ferr, errCorrupt) && !errors.Is(ferr, errIncomplete) {
+			return 0, 0, fmt.Errorf("spool: read %s: %w", p, ferr)
+		}
+		next, found, _ := sc.resync(off, size)
+		if !found {
+			break
+		}
+		w.log.Warn("spool: corrupt frame skipped", "class", cl.class.String(), "segment", num, "offset", off)
+		off = next
+	}
+	if end < size {
+		if err := f.Truncate(end); err != nil {
+			return 0, 0, fmt.Errorf("spool: truncate torn tail of %s: %w", p, err)
+		}
+		torn = 1
+		w.log.Warn("spool: torn tail truncated", "class", cl.class.String(), "segment", num, "bytes", size-end)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, 0, fmt.Errorf("spool: sync %s: %w", p, err)
+	}
+	return end, torn, nil
+}
+
+// Append stores one record and returns its per-stream sequence number
+// once the record is durable (fsynced). Sequence numbers are kept per
+// (class, stream): 1, 2, 3 … across restarts and evictions. ctx is only
+// checked before writing: once written, Append waits for the fsync.
+// After a failed fsync the Writer refuses further appends (fail closed).
+func (w *Writer) Append(ctx context.Context, class telemetry.Class, stream string, t time.Time, payload []byte) (uint64, error) {
+	if err := validClass(class); err != nil {
+		return 0, err
+	}
+	if len(stream) == 0 || len(stream) > MaxStreamLen {
+		return 0, fmt.Errorf("spool: append: stream name length %d out of range 1..%d", len(stream), MaxStreamLen)
+	}
+	if len(payload) > MaxPayload {
+		return 0, fmt.Errorf("spool: append: payload of %d bytes exceeds the %d-byte maximum", len(payload), MaxPayload)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	cl := w.logs[classIndex(class)]
+	prev, known := cl.seqs[stream]
+	if !known && len(cl.seqs) >= MaxStreams {
+		return 0, fmt.Errorf("spool: append: more than %d streams in class %s", MaxStreams, class)
+	}
+	need := int64(frameLen(len(stream), len(payload), w.aead != nil))
+	if cl.size+need > w.opts.SegmentBytes && cl.size > cl.dataStart {
+		if err := w.roll(cl); err != nil {
+			return 0, err
+		}
+	}
+	if w.total+need > w.opts.MaxBytes {
+		if err := w.makeRoom(need); err != nil {
+			return 0, err
+		}
+	}
+	seq := prev + 1
+	off := cl.size
+	var ad [adLen]byte
+	buf, err := appendFrame(w.buf[:0], entry{Stream: stream, Seq: seq, Time: t, Payload: payload}, w.aead, frameAD(&ad, class, cl.segs[len(cl.segs)-1].num, off))
+	if err != nil {
+		return 0, err
+	}
+	w.buf = buf
+	if _, err := w.writeAt(cl.f, buf, off); err != nil {
+		// Leave no partial frame behind.
+		if terr := cl.f.Truncate(off); terr != nil {
+			w.err = fmt.Errorf("spool: append to %s: %w; truncating the partial frame also failed: %v", cl.dir, err, terr)
+			return 0, w.err
+		}
+		if errors.Is(err, syscall.ENOSPC) {
+			return 0, fmt.Errorf("spool: append to %s: disk full, record not stored: %w", cl.dir, err)
+		}
+		return 0, fmt.Errorf("spool: append to %s: %w", cl.dir, err)
+	}
+	cl.seqs[stream] = seq
+	cl.size += need
+	cl.segs[len(cl.segs)-1].size = cl.size
+	w.total += need
+	w.appends++
+	w.dirty[classIndex(class)] = true
+	w.writeGen++
+	if err := w.waitDurable(w.writeGen); err != nil {
+		return 0, err
+	}
+	return seq, nil
+}
+
+// waitDurable blocks (w.mu held) until frame generation gen is fsynced.
+// The first waiter without a sync in flight becomes the leader and
+// fsyncs every dirty segment for everyone written so far.
+func (w *Writer) waitDurable(gen uint64) error {
+	for w.syncGen < gen {
+		if w.err != nil {
+			return w.err
+		}
+		if w.syncing {
+			w.cond.Wait()
+			continue
+		}
+		w.syncing = true
+		target := w.writeGen
+		var files []*os.File
+		for i, d := range w.dirty {
+			if d {
+				files = append(files, w.logs[i].f)
+				w.dirty[i] = false
+			}
+		}
+		w.mu.Unlock()
+		var err error
+		for _, f := range files {
+			if e := unix.Fdatasync(int(f.Fd())); e != nil && err == nil {
+				err = fmt.Errorf("spool: fsync %s: %w", f.Name(), e)
+			}
+		}
+		w.mu.Lock()
+		w.syncing = false
+		w.fsyncs++
+		if err != nil {
+			w.err = err
+		} else {
+			w.syncGen = max(w.syncGen, target)
+		}
+		w.cond.Broadcast()
+	}
+	return nil
+}
+
+// roll seals the active segment of cl and starts the next one, whose
+// header carries the current seq snapshot. w.mu held.
+func (w *Writer) roll(cl *classLog) error {
+	for w.syncing {
+		w.cond.Wait() // never close a file the sync leader is using
+	}
+	if err := cl.f.Sync(); err != nil {
+		w.err = fmt.Errorf("spool: fsync %s: %w", cl.f.Name(), err)
+		return w.err
+	}
+	num := cl.segs[len(cl.segs)-1].num + 1
+	f, size, err := createSegment(cl.dir, segHeader{Class: cl.class, Num: num, Created: time.Now(), Seqs: cl.seqs}, w.aead)
+	if err != nil {
+		return err
+	}
+	cl.f.Close()
+	cl.f, cl.size, cl.dataStart = f, size, size
+	cl.segs = append(cl.segs, segMeta{num, size})
+	w.total += size
+	return nil
+}
+
+// Close syncs and closes the active segments and releases the lock.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.closed = true
+	for w.syncing {
+		w.cond.Wait()
+	}
+	var err error
+	for _, cl := range w.logs {
+		if e := cl.f.Sync(); e != nil && err == nil && w.err == nil {
+			err = fmt.Errorf("spool: close: fsync %s: %w", cl.f.Name(), e)
+		}
+		cl.f.Close()
+	}
+	if e := writeFileDurable(w.opts.Dir, writerFile, encodeWriterState(w.state)); e != nil && err == nil {
+		err = e
+	}
+	if e := unlockFile(w.lock); e != nil && err == nil {
+		err = fmt.Errorf("spool: close: %w", e)
+	}
+	w.cond.Broadcast()
+	return err
+}
