@@ -51,9 +51,9 @@ type classReader struct {
 	seg       uint64 // segment open in f
 	sealed    bool   // a newer segment exists: seg will not grow
 	lastList  time.Time
-	read      pos            // next position to read
-	order     []pos          // delivered records in order
-	inflight  map[pos]bool   // delivered: acked?
+	read      pos              // next position to read
+	order     []pos            // delivered records in order
+	inflight  map[pos]bool     // delivered: acked?
 	ackedSkip map[pos]struct{} // acked, not in flight (after Rewind)
 	scratch   []byte
 }

@@ -34,14 +34,14 @@ import (
 //
 // Snapshot: count u32, then count × (len u8 | stream | last seq u64).
 const (
-	segmentVersion   = 1
-	segHeaderFixed   = 32
-	flagEncrypted    = 1
-	maxSnapshotBody  = 4 + MaxStreams*(1+MaxStreamLen+8) + nonceLen + tagLen
-	segmentExt       = ".seg"
-	tempExt          = ".tmp"
-	MaxStreams       = 4096 // per class; see Append
-	headerADLen = 24
+	segmentVersion  = 1
+	segHeaderFixed  = 32
+	flagEncrypted   = 1
+	maxSnapshotBody = 4 + MaxStreams*(1+MaxStreamLen+8) + nonceLen + tagLen
+	segmentExt      = ".seg"
+	tempExt         = ".tmp"
+	MaxStreams      = 4096 // per class; see Append
+	headerADLen     = 24
 )
 
 var segMagic = [4]byte{'M', 'S', 'P', 'L'}
