@@ -1,0 +1,254 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"medagent/update/slot"
+)
+
+// Engine runs A/B updates. Its methods may be called from several
+// goroutines; only one operation (Install, Resume, Commit, Rollback) runs at
+// a time, the others get ErrBusy. Status and ForceReboot never block.
+type Engine struct {
+	o   Options
+	log *slog.Logger
+
+	op sync.Mutex // held by the running operation
+
+	mu      sync.Mutex // guards j (for Status) and the fields below
+	j       *Journal
+	pending string // why a reboot is held back ("" when not pending)
+	written int64
+
+	force   atomic.Bool
+	forceCh chan struct{} // buffered 1: wakes the reboot wait
+
+	// crash is a test seam: called at every journaled transition and during
+	// the payload write; a test makes it panic to simulate a power cut.
+	crash func(point string)
+}
+
+// Status is a JSON-able snapshot of the engine.
+type Status struct {
+	State         State             `json:"state"`
+	JournalState  State             `json:"journal_state"`
+	Artifact      string            `json:"artifact,omitempty"`
+	FromSlot      string            `json:"from_slot,omitempty"`
+	ToSlot        string            `json:"to_slot,omitempty"`
+	Written       int64             `json:"written,omitempty"`
+	Size          int64             `json:"size,omitempty"`
+	RebootPending bool              `json:"reboot_pending"`
+	PendingReason string            `json:"pending_reason,omitempty"`
+	Reason        string            `json:"reason,omitempty"`
+	Entries       map[State]int     `json:"entries,omitempty"`
+	Installed     map[string]string `json:"installed,omitempty"`
+	UpdatedAt     time.Time         `json:"updated_at,omitzero"`
+}
+
+// New loads the journal and returns an engine. A journal of an unknown
+// format version is refused (ErrJournalVersion).
+func New(o Options) (*Engine, error) {
+	if err := o.ensureDefaults(); err != nil {
+		return nil, err
+	}
+	j, err := loadJournal(o.Journal)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{o: o, log: o.Logger, j: j, forceCh: make(chan struct{}, 1), crash: func(string) {}}, nil
+}
+
+// Status returns a snapshot.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := Status{
+		State: e.j.State, JournalState: e.j.State, Artifact: e.j.Artifact,
+		FromSlot: e.j.FromSlot, ToSlot: e.j.ToSlot, Size: e.j.Size, Written: e.written,
+		Reason: e.j.Reason, Entries: maps.Clone(e.j.Entries), Installed: maps.Clone(e.j.Installed),
+		UpdatedAt: e.j.UpdatedAt,
+	}
+	if e.pending != "" {
+		s.State, s.RebootPending, s.PendingReason = StateRebootPending, true, e.pending
+	}
+	return s
+}
+
+// ForceReboot lets a waiting (or the next) reboot go ahead even while a
+// patient is monitored or outside the maintenance window: a technician's
+// decision.
+func (e *Engine) ForceReboot() {
+	e.force.Store(true)
+	select {
+	case e.forceCh <- struct{}{}:
+	default:
+	}
+}
+
+// Journal returns a copy of the journal (for diagnostics).
+func (e *Engine) Journal() Journal {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	j := *e.j
+	j.Entries = maps.Clone(e.j.Entries)
+	j.History = append([]Transition(nil), e.j.History...)
+	return j
+}
+
+func (e *Engine) tryOp() (func(), error) {
+	if !e.op.TryLock() {
+		return nil, ErrBusy
+	}
+	return e.op.Unlock, nil
+}
+
+// loopError: a state was entered too often.
+type loopError struct {
+	state State
+	n     int
+}
+
+func (l *loopError) Error() string {
+	return fmt.Sprintf("loop breaker: state %s entered %d times", l.state, l.n)
+}
+
+// enter journals a transition into s. It returns a *loopError (and does not
+// enter) when s was entered MaxStateEntries times already.
+func (e *Engine) enter(s State, note string) error {
+	e.crash("before:" + string(s))
+	e.mu.Lock()
+	if e.j.Entries == nil {
+		e.j.Entries = map[State]int{}
+	}
+	if !s.Terminal() && e.j.Entries[s] >= e.o.MaxStateEntries {
+		n := e.j.Entries[s] + 1
+		e.mu.Unlock()
+		return &loopError{state: s, n: n}
+	}
+	prev := *e.j
+	prevEntries := maps.Clone(e.j.Entries)
+	e.j.Entries[s]++
+	e.j.State = s
+	now := e.o.Now().UTC()
+	e.j.UpdatedAt = now
+	e.j.History = append(e.j.History, Transition{State: s, At: now, Note: note})
+	if len(e.j.History) > maxHistory {
+		e.j.History = e.j.History[len(e.j.History)-maxHistory:]
+	}
+	err := saveJournal(e.o.Journal, e.j)
+	if err != nil {
+		*e.j = prev
+		e.j.Entries = prevEntries
+	}
+	e.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	e.log.Info("update state", "state", string(s), "artifact", prev.Artifact, "slot", e.j.ToSlot, "note", note)
+	e.crash("after:" + string(s))
+	return nil
+}
+
+// update changes journal fields in memory (saved with the next enter or
+// with save).
+func (e *Engine) update(f func(j *Journal)) {
+	e.mu.Lock()
+	f(e.j)
+	e.mu.Unlock()
+}
+
+func (e *Engine) save() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return saveJournal(e.o.Journal, e.j)
+}
+
+func (e *Engine) setReason(reason string) {
+	e.update(func(j *Journal) {
+		if j.Reason == "" {
+			j.Reason = reason
+		}
+	})
+}
+
+func (e *Engine) journal() Journal {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return *e.j
+}
+
+func (e *Engine) slots() (from, to slot.Slot, err error) {
+	j := e.journal()
+	from, ok1 := e.o.Slots.ByPart(j.FromPart)
+	to, ok2 := e.o.Slots.ByPart(j.ToPart)
+	if !ok1 || !ok2 {
+		return from, to, fmt.Errorf("engine: journal slots %q/%q match no configured slot", j.FromPart, j.ToPart)
+	}
+	return from, to, nil
+}
+
+// bootVars are the variables that make U-Boot boot s.
+func bootVars(s slot.Slot) map[string]string {
+	v := map[string]string{"mender_boot_part": s.Part}
+	if n, err := strconv.ParseUint(s.Part, 10, 16); err == nil {
+		v["mender_boot_part_hex"] = strconv.FormatUint(n, 16)
+	}
+	return v
+}
+
+// bootState reads what the engine needs to decide after a restart.
+type bootState struct {
+	running   slot.Slot
+	part      string // mender_boot_part
+	upgrading bool   // upgrade_available=1
+}
+
+func (e *Engine) readBootState() (bootState, error) {
+	running, _, err := e.o.Slots.Active(e.o.Env)
+	if err != nil {
+		return bootState{}, fmt.Errorf("engine: %w", err)
+	}
+	v, err := e.o.Env.ReadEnv("mender_boot_part", "upgrade_available")
+	if err != nil {
+		return bootState{}, fmt.Errorf("engine: read boot environment: %w", err)
+	}
+	return bootState{running: running, part: v["mender_boot_part"], upgrading: v["upgrade_available"] == "1"}, nil
+}
+
+// resultErr is what an operation returns when the update ended badly.
+func (e *Engine) resultErr() error {
+	j := e.journal()
+	switch j.State {
+	case StateFailed:
+		return fmt.Errorf("engine: %w: %s", ErrFailed, j.Reason)
+	case StateRolledBack:
+		return fmt.Errorf("engine: %w: %s", ErrRolledBack, j.Reason)
+	}
+	return nil
+}
+
+func isLoop(err error) bool {
+	var l *loopError
+	return errors.As(err, &l)
+}
+
+// wait sleeps d or until ctx ends or a force arrives.
+func (e *Engine) wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	case <-e.forceCh:
+	}
+	return nil
+}

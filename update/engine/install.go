@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+
+	"medagent/update/slot"
+)
+
+// RootfsType is the only payload type the A/B engine installs.
+const RootfsType = "rootfs-image"
+
+// Install runs an update from src up to the reboot request: open and verify
+// the artifact, stream its rootfs payload into the inactive slot, verify it,
+// arm the trial boot and reboot (after the clinical-use lock allows it).
+// It returns nil once the reboot was requested; Resume continues after it.
+func (e *Engine) Install(ctx context.Context, src io.Reader) error {
+	unlock, err := e.tryOp()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if j := e.journal(); !j.State.Terminal() {
+		return fmt.Errorf("%w (state %s, artifact %q): finish it with Resume, Commit or Rollback", ErrInProgress, j.State, j.Artifact)
+	}
+	e.force.Store(false)
+	bs, err := e.readBootState()
+	if err != nil {
+		return err
+	}
+	if bs.upgrading {
+		return fmt.Errorf("%w: boot environment has upgrade_available=1 but the journal is idle; run rollback or commit first", ErrInProgress)
+	}
+	from := bs.running
+	to := e.o.Slots.Other(from)
+	e.update(func(j *Journal) {
+		installed := j.Installed
+		*j = Journal{
+			Version: JournalVersion, Installed: installed,
+			FromSlot: from.Name, FromPart: from.Part, ToSlot: to.Name, ToPart: to.Part,
+			StartedAt: e.o.Now().UTC(),
+		}
+		e.written = 0
+	})
+	if err := e.preArm(ctx, src, to); err != nil {
+		if errors.Is(err, context.Canceled) && !isLoop(err) {
+			e.fail(ctx, "canceled: "+err.Error())
+		} else {
+			e.fail(ctx, err.Error())
+		}
+		return e.resultErr()
+	}
+	return e.armAndReboot(ctx)
+}
+
+// preArm runs download, install and verify. Nothing it does can change
+// what the device boots.
+func (e *Engine) preArm(ctx context.Context, src io.Reader, to slot.Slot) error {
+	if err := e.enter(StateDownload, ""); err != nil {
+		return err
+	}
+	if err := e.scripts(ctx, StateDownload, "Enter"); err != nil {
+		return err
+	}
+	installed := maps.Clone(e.journal().Installed)
+	art, err := e.o.Open(src, installed)
+	if err != nil {
+		return fmt.Errorf("artifact refused: %w", err)
+	}
+	h := art.Header()
+	if h.Type != RootfsType {
+		return fmt.Errorf("artifact %q has payload type %q, want %q", h.Name, h.Type, RootfsType)
+	}
+	if h.Name == "" {
+		return errors.New("artifact has no name")
+	}
+	e.update(func(j *Journal) { j.Artifact, j.Provides = h.Name, maps.Clone(h.Provides) })
+	if err := e.scripts(ctx, StateDownload, "Leave"); err != nil {
+		return err
+	}
+
+	if err := e.enter(StateInstall, ""); err != nil {
+		return err
+	}
+	if err := e.scripts(ctx, StateInstall, "Enter"); err != nil {
+		return err
+	}
+	p, err := art.Next()
+	if err != nil {
+		return fmt.Errorf("artifact payload: %w", err)
+	}
+	e.update(func(j *Journal) { j.Size = p.Size })
+	w := &slot.Writer{FlushEvery: e.o.FlushEvery, Progress: func(n int64) {
+		e.mu.Lock()
+		e.written = n
+		e.mu.Unlock()
+		if e.o.Progress != nil {
+			e.o.Progress(n, p.Size)
+		}
+	}}
+	digest, err := w.Write(ctx, to.Device, &crashReader{r: p.R, crash: e.crash}, p.Size)
+	if err != nil {
+		return fmt.Errorf("install into slot %s: %w", to.Name, err)
+	}
+	if _, err := art.Next(); err == nil {
+		return errors.New("artifact has more than one payload; a rootfs update has exactly one")
+	} else if !errors.Is(err, io.EOF) {
+		return fmt.Errorf("artifact after payload: %w", err)
+	}
+
+	if err := e.enter(StateVerify, "sha256 "+digest.String()); err != nil {
+		return err
+	}
+	if len(p.SHA256) > 0 && !bytes.Equal(p.SHA256, digest[:]) {
+		return fmt.Errorf("slot %s holds %s, artifact manifest says %s", to.Name, digest, hex.EncodeToString(p.SHA256))
+	}
+	e.update(func(j *Journal) { j.Digest = digest.String() })
+	return nil
+}
+
+// armAndReboot arms the trial boot of the new slot and reboots into it.
+func (e *Engine) armAndReboot(ctx context.Context) error {
+	from, to, err := e.slots()
+	if err != nil {
+		return err
+	}
+	if err := e.enter(StateArm, ""); err != nil {
+		e.failRestoring(ctx, from, err.Error())
+		return e.resultErr()
+	}
+	vars := bootVars(to)
+	vars["upgrade_available"] = "1"
+	vars["bootcount"] = "0"
+	if err := e.o.Env.WriteEnv(vars); err != nil {
+		e.failRestoring(ctx, from, "arm trial boot: "+err.Error())
+		return e.resultErr()
+	}
+	e.crash("armed")
+	if err := e.scripts(ctx, StateArm, "Leave"); err != nil {
+		return e.rollback(ctx, err.Error())
+	}
+	return e.reboot(ctx, StateReboot)
+}
+
+// fail ends an update that never armed the trial boot.
+func (e *Engine) fail(ctx context.Context, reason string) {
+	st := e.journal().State
+	e.setReason(fmt.Sprintf("%s: %s", st, reason))
+	e.errorScripts(ctx, st)
+	e.finish(ctx, StateFailed)
+}
+
+// failRestoring is fail for the arm state: the environment may already
+// point to the new slot, so point it back first. If that write fails the
+// journal stays in arm and Resume retries.
+func (e *Engine) failRestoring(ctx context.Context, from slot.Slot, reason string) {
+	vars := bootVars(from)
+	vars["upgrade_available"] = "0"
+	if err := e.o.Env.WriteEnv(vars); err != nil {
+		e.setReason(fmt.Sprintf("arm: %s; restoring boot environment: %v", reason, err))
+		_ = e.save() // best effort: the reason survives
+		return
+	}
+	e.fail(ctx, reason)
+}
+
+// finish runs the failure scripts and journals the terminal state.
+func (e *Engine) finish(ctx context.Context, s State) {
+	if s != StateCommitted {
+		e.runIgnoring(ctx, "ArtifactFailure", "Enter")
+	}
+	if err := e.enter(s, ""); err != nil {
+		e.log.Error("update: journal terminal state", "state", string(s), "err", err)
+	}
+	if s != StateCommitted {
+		e.runIgnoring(ctx, "ArtifactFailure", "Leave")
+	}
+}
+
+// crashReader calls crash as bytes pass (test seam for power cuts inside
+// the payload write).
+type crashReader struct {
+	r     io.Reader
+	n     int64
+	crash func(string)
+}
+
+func (c *crashReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	c.crash(fmt.Sprintf("payload:%d", c.n))
+	return n, err
+}

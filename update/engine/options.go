@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"medagent/update/bootenv"
+	"medagent/update/slot"
+)
+
+// Header is what the engine needs from a verified artifact header.
+type Header struct {
+	Name     string            // artifact_name
+	Type     string            // payload type, "rootfs-image" for A/B updates
+	Provides map[string]string // provides of the artifact (stored on commit)
+}
+
+// Payload is one payload file of an artifact. R must fail at its EOF when
+// the content does not match the artifact's signed checksum.
+type Payload struct {
+	Name   string
+	Size   int64
+	SHA256 []byte // signed checksum from the manifest, when known
+	R      io.Reader
+}
+
+// Artifact is an opened artifact whose header (and signature) the opener
+// verified. Next returns io.EOF after the last payload.
+type Artifact interface {
+	Header() Header
+	Next() (Payload, error)
+}
+
+// OpenFunc opens and verifies an artifact. installed holds the provides of
+// the running software, for the artifact's depends checks.
+type OpenFunc func(r io.Reader, installed map[string]string) (Artifact, error)
+
+// Check is one health check run on the new slot before commit.
+type Check struct {
+	Name    string
+	Kind    string        // CheckSensorsUp, CheckBrokerReachable or CheckCommand
+	Timeout time.Duration // 0 means DefaultCheckTimeout
+	// Func is called for hook kinds; it must honour ctx.
+	Func func(ctx context.Context) error
+	// Command is run for CheckCommand; exit status 0 is healthy.
+	Command []string
+}
+
+// Check kinds.
+const (
+	CheckSensorsUp       = "sensors-up"
+	CheckBrokerReachable = "broker-reachable"
+	CheckCommand         = "command"
+)
+
+// SensorsUp returns a check that calls the agent's sensor hook.
+func SensorsUp(fn func(ctx context.Context) error, timeout time.Duration) Check {
+	return Check{Name: "sensors up", Kind: CheckSensorsUp, Func: fn, Timeout: timeout}
+}
+
+// BrokerReachable returns a check that calls the agent's broker hook.
+func BrokerReachable(fn func(ctx context.Context) error, timeout time.Duration) Check {
+	return Check{Name: "broker reachable", Kind: CheckBrokerReachable, Func: fn, Timeout: timeout}
+}
+
+// CommandCheck returns a check that runs an integrator command.
+func CommandCheck(name string, timeout time.Duration, argv ...string) Check {
+	return Check{Name: name, Kind: CheckCommand, Command: argv, Timeout: timeout}
+}
+
+// Window is a daily maintenance window in the clock's location, from Start
+// to End after midnight; End < Start wraps past midnight.
+type Window struct {
+	Start time.Duration `yaml:"start"`
+	End   time.Duration `yaml:"end"`
+}
+
+// Contains reports whether t falls inside the window.
+func (w Window) Contains(t time.Time) bool {
+	y, m, d := t.Date()
+	since := t.Sub(time.Date(y, m, d, 0, 0, 0, 0, t.Location()))
+	if w.Start <= w.End {
+		return since >= w.Start && since < w.End
+	}
+	return since >= w.Start || since < w.End
+}
+
+// Defaults.
+const (
+	DefaultMaxStateEntries     = 3
+	DefaultCheckTimeout        = time.Minute
+	DefaultScriptTimeout       = time.Hour // Mender's StateScriptTimeoutSeconds
+	DefaultScriptRetryInterval = time.Minute
+	DefaultScriptRetryTimeout  = 30 * time.Minute
+	DefaultPollInterval        = 10 * time.Second
+)
+
+// Options configure an Engine.
+type Options struct {
+	Journal    string             // journal file path (required)
+	Env        bootenv.ReadWriter // boot environment (required)
+	Slots      slot.Config        // the two slots (required)
+	Open       OpenFunc           // artifact opener that verifies (required)
+	ScriptsDir string             // state scripts; "" means none
+	Health     []Check
+	// Reboot reboots the device (required). When it returns nil the engine
+	// considers the reboot under way.
+	Reboot func(ctx context.Context) error
+	// Monitoring reports whether a patient is being monitored (valid
+	// physiological data recently or an active alarm). nil means never.
+	Monitoring func() bool
+	// Window, if set, allows reboots only inside it (ForceReboot overrides).
+	Window *Window
+	Logger *slog.Logger
+	// Progress, if set, is called while the payload is written.
+	Progress func(written, total int64)
+
+	MaxStateEntries     int           // loop breaker; 0 means DefaultMaxStateEntries
+	FlushEvery          int64         // slot fsync interval; 0 means slot.DefaultFlushEvery
+	ScriptTimeout       time.Duration // 0 means DefaultScriptTimeout
+	ScriptRetryInterval time.Duration // 0 means DefaultScriptRetryInterval
+	ScriptRetryTimeout  time.Duration // 0 means DefaultScriptRetryTimeout
+	PollInterval        time.Duration // clinical lock polling; 0 means DefaultPollInterval
+	Now                 func() time.Time
+}
+
+func (o *Options) ensureDefaults() error {
+	var missing []string
+	if o.Journal == "" {
+		missing = append(missing, "Journal")
+	}
+	if o.Env == nil {
+		missing = append(missing, "Env")
+	}
+	if o.Open == nil {
+		missing = append(missing, "Open")
+	}
+	if o.Reboot == nil {
+		missing = append(missing, "Reboot")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("engine: options missing %v", missing)
+	}
+	if err := o.Slots.Validate(); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	for _, c := range o.Health {
+		if c.Func == nil && len(c.Command) == 0 {
+			return fmt.Errorf("engine: health check %q has neither a hook nor a command", c.Name)
+		}
+	}
+	if o.Monitoring == nil {
+		o.Monitoring = func() bool { return false }
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxStateEntries <= 0 {
+		o.MaxStateEntries = DefaultMaxStateEntries
+	}
+	if o.ScriptTimeout <= 0 {
+		o.ScriptTimeout = DefaultScriptTimeout
+	}
+	if o.ScriptRetryInterval <= 0 {
+		o.ScriptRetryInterval = DefaultScriptRetryInterval
+	}
+	if o.ScriptRetryTimeout <= 0 {
+		o.ScriptRetryTimeout = DefaultScriptRetryTimeout
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// Errors a caller may check with errors.Is.
+var (
+	ErrBusy       = errors.New("engine: another update operation is running")
+	ErrInProgress = errors.New("engine: an update is in progress")
+	ErrNoUpdate   = errors.New("engine: no update to act on")
+	ErrFailed     = errors.New("update failed")
+	ErrRolledBack = errors.New("update rolled back")
+)

@@ -1,0 +1,241 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+)
+
+// Resume continues whatever the journal says; the agent calls it at every
+// start. After the reboot into the new slot it verifies the boot, runs the
+// health checks and commits or rolls back. It returns an error wrapping
+// ErrFailed or ErrRolledBack when the update ended badly.
+func (e *Engine) Resume(ctx context.Context) error {
+	unlock, err := e.tryOp()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	j := e.journal()
+	if j.State.Terminal() {
+		return nil
+	}
+	if j.State.preArm() {
+		// The payload stream is gone; nothing was armed.
+		e.fail(ctx, "interrupted (agent restart or power loss)")
+		return e.resultErr()
+	}
+	from, to, err := e.slots()
+	if err != nil {
+		return err
+	}
+	bs, err := e.readBootState()
+	if err != nil {
+		return err
+	}
+	onNew := bs.running.Name == to.Name
+	armed := bs.upgrading && bs.part == to.Part
+	switch j.State {
+	case StateArm:
+		if onNew && armed {
+			return e.afterBoot(ctx)
+		}
+		if bs.running.Name == from.Name {
+			return e.armAndReboot(ctx)
+		}
+	case StateReboot:
+		if onNew && armed {
+			return e.afterBoot(ctx)
+		}
+		if bs.running.Name == from.Name && armed {
+			return e.reboot(ctx, StateReboot)
+		}
+		return e.rollback(ctx, fmt.Sprintf("boot loader fell back to slot %s: slot %s did not come up", bs.running.Name, to.Name))
+	case StateVerifyBoot, StateHealth:
+		if onNew {
+			return e.afterBoot(ctx)
+		}
+		return e.rollback(ctx, fmt.Sprintf("boot loader fell back to slot %s during %s", bs.running.Name, j.State))
+	case StateCommit:
+		if onNew {
+			return e.commit(ctx)
+		}
+		return e.rollback(ctx, fmt.Sprintf("boot loader fell back to slot %s during commit", bs.running.Name))
+	case StateRollback:
+		return e.rollback(ctx, "")
+	case StateRollbackBoot:
+		if bs.running.Name == from.Name {
+			e.runIgnoring(ctx, "ArtifactRollbackReboot", "Leave")
+			e.finish(ctx, StateRolledBack)
+			return e.resultErr()
+		}
+		return e.reboot(ctx, StateRollbackBoot)
+	}
+	return e.rollback(ctx, fmt.Sprintf("unexpected restart in state %s on slot %s", j.State, bs.running.Name))
+}
+
+// afterBoot runs on the new slot: verify the boot, health, commit.
+func (e *Engine) afterBoot(ctx context.Context) error {
+	if err := e.enter(StateVerifyBoot, ""); err != nil {
+		return e.rollback(ctx, err.Error())
+	}
+	_, to, err := e.slots()
+	if err != nil {
+		return err
+	}
+	bs, err := e.readBootState()
+	if err != nil {
+		return e.rollback(ctx, err.Error())
+	}
+	switch {
+	case bs.running.Name != to.Name:
+		return e.rollback(ctx, fmt.Sprintf("running slot %s, armed slot %s", bs.running.Name, to.Name))
+	case !bs.upgrading:
+		return e.rollback(ctx, "upgrade_available is not 1 after the trial boot")
+	case bs.part != to.Part:
+		return e.rollback(ctx, fmt.Sprintf("mender_boot_part=%q, armed %q", bs.part, to.Part))
+	}
+	if err := e.scripts(ctx, StateVerifyBoot, "Leave"); err != nil {
+		return e.rollback(ctx, err.Error())
+	}
+	if err := e.enter(StateHealth, ""); err != nil {
+		return e.rollback(ctx, err.Error())
+	}
+	if err := e.health(ctx); err != nil {
+		return e.rollback(ctx, err.Error())
+	}
+	return e.commit(ctx)
+}
+
+// Commit commits the running trial boot now, without the health checks: an
+// operator's decision. It only works on the new slot after the reboot.
+func (e *Engine) Commit(ctx context.Context) error {
+	unlock, err := e.tryOp()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	j := e.journal()
+	switch j.State {
+	case StateVerifyBoot, StateHealth, StateCommit:
+	default:
+		return fmt.Errorf("%w: cannot commit in state %s", ErrNoUpdate, j.State)
+	}
+	_, to, err := e.slots()
+	if err != nil {
+		return err
+	}
+	bs, err := e.readBootState()
+	if err != nil {
+		return err
+	}
+	if bs.running.Name != to.Name {
+		return fmt.Errorf("engine: running slot %s is not the updated slot %s: refusing to commit", bs.running.Name, to.Name)
+	}
+	return e.commit(ctx)
+}
+
+func (e *Engine) commit(ctx context.Context) error {
+	if err := e.enter(StateCommit, ""); err != nil {
+		return e.rollback(ctx, err.Error())
+	}
+	bs, err := e.readBootState()
+	if err != nil {
+		return err // stays in commit; Resume retries
+	}
+	if bs.upgrading {
+		if err := e.scripts(ctx, StateCommit, "Enter"); err != nil {
+			return e.rollback(ctx, err.Error())
+		}
+		if err := e.o.Env.WriteEnv(map[string]string{"upgrade_available": "0"}); err != nil {
+			return fmt.Errorf("engine: commit: %w", err) // stays in commit; Resume retries
+		}
+		e.crash("committed-env")
+	}
+	e.update(func(j *Journal) {
+		inst := maps.Clone(j.Provides)
+		if inst == nil {
+			inst = map[string]string{}
+		}
+		inst["artifact_name"] = j.Artifact
+		j.Installed = inst
+	})
+	e.finish(ctx, StateCommitted)
+	e.runIgnoring(ctx, "ArtifactCommit", "Leave")
+	return nil
+}
+
+// Rollback abandons the update in progress: an operator's decision, or the
+// way out of a stuck update. Before the trial boot was armed it cannot
+// interrupt a running Install (ErrBusy).
+func (e *Engine) Rollback(ctx context.Context) error {
+	unlock, err := e.tryOp()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	j := e.journal()
+	if j.State.Terminal() {
+		return fmt.Errorf("%w: state %s", ErrNoUpdate, j.State)
+	}
+	if j.State.preArm() {
+		e.fail(ctx, "rolled back by operator")
+		return nil
+	}
+	if err := e.rollback(ctx, "rolled back by operator"); err != nil && !errors.Is(err, ErrRolledBack) {
+		return err
+	}
+	return nil
+}
+
+// rollback points the boot environment back to the old slot and reboots
+// into it if the new one is running.
+func (e *Engine) rollback(ctx context.Context, reason string) error {
+	if reason != "" {
+		e.setReason(fmt.Sprintf("%s: %s", e.journal().State, reason))
+	}
+	prev := e.journal().State
+	if prev != StateRollback && prev != StateRollbackBoot {
+		e.errorScripts(ctx, prev)
+	}
+	from, _, err := e.slots()
+	if err != nil {
+		return err
+	}
+	if err := e.enter(StateRollback, reason); err != nil {
+		if !isLoop(err) {
+			return err
+		}
+		// Rolling back keeps failing: make the old slot the boot slot one
+		// last time and give up.
+		e.setReason(err.Error())
+		vars := bootVars(from)
+		vars["upgrade_available"] = "0"
+		if werr := e.o.Env.WriteEnv(vars); werr != nil {
+			e.setReason(werr.Error())
+		}
+		e.finish(ctx, StateFailed)
+		return e.resultErr()
+	}
+	e.runIgnoring(ctx, "ArtifactRollback", "Enter")
+	// Which slot runs is read before the environment changes: the
+	// environment is the last-resort source of that answer.
+	bs, err := e.readBootState()
+	if err != nil {
+		return err
+	}
+	vars := bootVars(from)
+	vars["upgrade_available"] = "0"
+	vars["bootcount"] = "0"
+	if err := e.o.Env.WriteEnv(vars); err != nil {
+		return fmt.Errorf("engine: rollback: %w", err) // stays in rollback; Resume retries
+	}
+	e.crash("rolled-back-env")
+	e.runIgnoring(ctx, "ArtifactRollback", "Leave")
+	if bs.running.Name != from.Name {
+		return e.reboot(ctx, StateRollbackBoot)
+	}
+	e.finish(ctx, StateRolledBack)
+	return e.resultErr()
+}

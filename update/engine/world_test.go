@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"medagent/update/bootenv"
+	"medagent/update/engine/uboottest"
+	"medagent/update/slot"
+)
+
+const (
+	slotSize    = 1 << 20
+	payloadSize = 600<<10 + 17
+)
+
+// world is a simulated device: two slot files, a redundant U-Boot
+// environment, a kernel command line and a board that boots them.
+type world struct {
+	t       *testing.T
+	dir     string
+	env     *bootenv.UBoot
+	slots   slot.Config
+	board   *uboottest.Board
+	oldImg  []byte // in slot A, running
+	newImg  []byte // the update payload
+	reboots int
+}
+
+func randBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	dir := t.TempDir()
+	w := &world{t: t, dir: dir, oldImg: randBytes(slotSize, 1), newImg: randBytes(payloadSize, 2)}
+	w.slots = slot.Config{
+		A:           slot.Slot{Device: filepath.Join(dir, "rootfsA.img"), Part: "2"},
+		B:           slot.Slot{Device: filepath.Join(dir, "rootfsB.img"), Part: "3"},
+		CmdlinePath: filepath.Join(dir, "cmdline"),
+		RootPath:    dir,
+	}
+	must(t, os.WriteFile(w.slots.A.Device, w.oldImg, 0o644))
+	must(t, os.WriteFile(w.slots.B.Device, randBytes(slotSize, 3), 0o644))
+	cfg := bootenv.Config{
+		Copies:   []bootenv.Location{{Path: filepath.Join(dir, "uboot.env"), Size: 0x2000}, {Path: filepath.Join(dir, "uboot.env"), Offset: 0x2000, Size: 0x2000}},
+		LockFile: filepath.Join(dir, "env.lock"),
+	}
+	must(t, os.WriteFile(cfg.Copies[0].Path, make([]byte, 0x4000), 0o644))
+	var err error
+	w.env, err = bootenv.NewUBoot(cfg)
+	must(t, err)
+	must(t, w.env.Format(map[string]string{
+		"bootcmd": "run mender_setup; run mmcboot", "bootlimit": "1", "bootcount": "0",
+		"upgrade_available": "0", "mender_boot_part": "2", "mender_boot_part_hex": "2",
+	}))
+	w.board = &uboottest.Board{Env: w.env, Slots: w.slots}
+	if s := w.boot(); s.Name != "A" {
+		t.Fatalf("first boot on %s", s.Name)
+	}
+	return w
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// boot boots the board and checks that the running slot holds a good
+// image: the old one on A, the complete new one on B.
+func (w *world) boot() slot.Slot {
+	w.t.Helper()
+	s, err := w.board.Boot()
+	must(w.t, err)
+	b, err := os.ReadFile(s.Device)
+	must(w.t, err)
+	switch s.Name {
+	case "A":
+		if !bytes.Equal(b, w.oldImg) {
+			w.t.Fatal("booted slot A but it does not hold the old image")
+		}
+	case "B":
+		if !bytes.Equal(b[:len(w.newImg)], w.newImg) {
+			w.t.Fatal("booted slot B but it does not hold the complete new image")
+		}
+	}
+	return s
+}
+
+func (w *world) options() Options {
+	return Options{
+		Journal: filepath.Join(w.dir, "update.journal"),
+		Env:     w.env,
+		Slots:   w.slots,
+		Open:    fakeOpener("release-2", sha256.Sum256(w.newImg), int64(len(w.newImg)), nil),
+		Reboot: func(context.Context) error {
+			w.reboots++
+			return nil
+		},
+		FlushEvery: 64 << 10,
+	}
+}
+
+func (w *world) engine(mod func(*Options)) *Engine {
+	w.t.Helper()
+	o := w.options()
+	if mod != nil {
+		mod(&o)
+	}
+	e, err := New(o)
+	must(w.t, err)
+	return e
+}
+
+func (w *world) vars() map[string]string {
+	w.t.Helper()
+	v, err := w.env.ReadEnv()
+	must(w.t, err)
+	return v
+}
+
+// src serves the payload in small reads so crash points fall inside it.
+func (w *world) src() io.Reader { return &chunked{r: bytes.NewReader(w.newImg), n: 32 << 10} }
+
+type chunked struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunked) Read(b []byte) (int, error) {
+	if len(b) > c.n {
+		b = b[:c.n]
+	}
+	return c.r.Read(b)
+}
+
+// fakeArtifact stands in for update/artifact: the source is the raw
+// payload, the header is given, and the payload reader fails at EOF when
+// the bytes do not hash to the declared (signed) checksum, like the real one.
+type fakeArtifact struct {
+	h    Header
+	p    Payload
+	done bool
+}
+
+func (f *fakeArtifact) Header() Header { return f.h }
+func (f *fakeArtifact) Next() (Payload, error) {
+	if f.done {
+		return Payload{}, io.EOF
+	}
+	f.done = true
+	return f.p, nil
+}
+
+var errSignature = errors.New("fake artifact: bad signature")
+
+func fakeOpener(name string, sum [32]byte, size int64, headerErr error) OpenFunc {
+	return func(r io.Reader, installed map[string]string) (Artifact, error) {
+		if headerErr != nil {
+			return nil, headerErr
+		}
+		return &fakeArtifact{
+			h: Header{Name: name, Type: RootfsType, Provides: map[string]string{"rootfs-image.version": name}},
+			p: Payload{Name: "rootfs.img", Size: size, SHA256: sum[:], R: &verifying{r: r, want: sum}},
+		}, nil
+	}
+}
+
+type verifying struct {
+	r    io.Reader
+	h    [32]byte
+	want [32]byte
+	buf  bytes.Buffer
+}
+
+func (v *verifying) Read(b []byte) (int, error) {
+	n, err := v.r.Read(b)
+	v.buf.Write(b[:n])
+	if err == io.EOF && sha256.Sum256(v.buf.Bytes()) != v.want {
+		return n, fmt.Errorf("fake artifact: payload checksum mismatch")
+	}
+	return n, err
+}
