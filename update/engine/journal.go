@@ -28,19 +28,19 @@ type Journal struct {
 	Version int   `json:"version"`
 	State   State `json:"state"`
 	// Update in progress (or the last one).
-	Artifact   string            `json:"artifact,omitempty"`
-	Provides   map[string]string `json:"provides,omitempty"` // of the artifact being installed
-	FromSlot   string            `json:"from_slot,omitempty"`
-	FromPart   string            `json:"from_part,omitempty"`
-	ToSlot     string            `json:"to_slot,omitempty"`
-	ToPart     string            `json:"to_part,omitempty"`
-	Size       int64             `json:"size,omitempty"`
-	Digest     string            `json:"digest,omitempty"`
-	Entries    map[State]int     `json:"entries,omitempty"`
-	Reason     string            `json:"reason,omitempty"` // why the update failed or rolled back
-	StartedAt  time.Time         `json:"started_at,omitzero"`
-	UpdatedAt  time.Time         `json:"updated_at,omitzero"`
-	History    []Transition      `json:"history,omitempty"`
+	Artifact  string            `json:"artifact,omitempty"`
+	Provides  map[string]string `json:"provides,omitempty"` // of the artifact being installed
+	FromSlot  string            `json:"from_slot,omitempty"`
+	FromPart  string            `json:"from_part,omitempty"`
+	ToSlot    string            `json:"to_slot,omitempty"`
+	ToPart    string            `json:"to_part,omitempty"`
+	Size      int64             `json:"size,omitempty"`
+	Digest    string            `json:"digest,omitempty"`
+	Entries   map[State]int     `json:"entries,omitempty"`
+	Reason    string            `json:"reason,omitempty"` // why the update failed or rolled back
+	StartedAt time.Time         `json:"started_at,omitzero"`
+	UpdatedAt time.Time         `json:"updated_at,omitzero"`
+	History   []Transition      `json:"history,omitempty"`
 	// Installed holds the provides of the committed software (kept across updates).
 	Installed map[string]string `json:"installed,omitempty"`
 }
