@@ -39,6 +39,8 @@ const (
 	learnSeconds   = 2.0   // initial threshold learning period
 	mwiSeconds     = 0.150 // moving-window integral width
 	refractory     = 0.200 // no second QRS within this time
+	replaceWindow  = 0.300 // a much larger complex this soon replaces a held one
+	replaceRatio   = 2.0   // "much larger" in integral height
 	tWaveLimit     = 0.360 // T-wave discrimination applies below this RR
 	confirmSeconds = 0.100 // MWI peak confirmed after at most this time
 	refineSeconds  = 0.050 // R-peak refinement half-window around steepest slope
@@ -99,6 +101,7 @@ type Detector struct {
 	lastSlope float64
 	lastBeatN int64 // sample of last accepted beat report, for stall recovery
 	sb        candidate
+	pend      candidate
 
 	// RR history
 	rr   [8]int64
@@ -111,7 +114,7 @@ type Detector struct {
 	qLen  int
 
 	// derived sample counts
-	nMWI, nRefr, nTWave, nConfirm, nRefine, nGap, nLearn, nStall, nLatency int64
+	nMWI, nRefr, nReplace, nTWave, nConfirm, nRefine, nGap, nLearn, nStall, nLatency int64
 }
 
 // NewDetector returns a detector for one lead sampled at o.Rate.
@@ -135,6 +138,7 @@ func NewDetector(o Options) (*Detector, error) {
 		slope:    newRing(int(fs) + 1),
 		nMWI:     max(1, sec(mwiSeconds)),
 		nRefr:    sec(refractory),
+		nReplace: sec(replaceWindow),
 		nTWave:   sec(tWaveLimit),
 		nConfirm: sec(confirmSeconds),
 		nRefine:  sec(refineSeconds),
@@ -169,6 +173,7 @@ func (d *Detector) Reset() {
 	d.haveLast = false
 	d.lastSlope = 0
 	d.sb = candidate{}
+	d.pend = candidate{}
 	d.nrr, d.rrAt = 0, 0
 	for i := range d.mwi {
 		d.mwi[i] = 0
@@ -250,6 +255,7 @@ func (d *Detector) process(i int64, x float64) {
 		d.endLearning(i)
 	}
 	if !d.learning {
+		d.checkPending(i)
 		d.checkSearchback(i)
 		d.checkStall(i)
 	}
@@ -311,6 +317,45 @@ func (d *Detector) candidate(now, pk int64, h float64) {
 		d.learnMax = max(d.learnMax, h)
 		return
 	}
+	d.offer(now, c)
+}
+
+// offer holds a candidate until its latency deadline so that a larger
+// complex within the refractory period (a QRS after a tall P wave or an
+// artefact) can replace it.
+func (d *Detector) offer(now int64, c candidate) {
+	if d.pend.active {
+		if c.r-d.pend.r < d.nRefr {
+			if c.h > d.pend.h {
+				d.pend = c
+			}
+			return
+		}
+		if c.r-d.pend.r < d.nReplace && c.h > replaceRatio*d.pend.h {
+			d.pend = c
+			return
+		}
+		d.classify(now, d.pend)
+	}
+	d.pend = c
+	d.checkPending(now)
+}
+
+// checkPending classifies the held candidate once its deadline has come,
+// unless a larger integral peak within its refractory period is still
+// rising.
+func (d *Detector) checkPending(now int64) {
+	if !d.pend.active || now-d.pend.r < d.nLatency {
+		return
+	}
+	c := d.pend
+	d.pend = candidate{}
+	if d.tracking {
+		dr := d.pkIdx - d.nMWI/2 - c.r
+		if (d.pkVal > c.h && dr < d.nRefr) || (d.pkVal > replaceRatio*c.h && dr < d.nReplace) {
+			return
+		}
+	}
 	d.classify(now, c)
 }
 
@@ -321,7 +366,7 @@ func (d *Detector) endLearning(now int64) {
 	d.spk = 0.5 * d.learnMax
 	d.npk = 0.125 * d.learnMax
 	for k := 0; k < d.nLearned; k++ {
-		d.classify(now, d.learned[k])
+		d.offer(now, d.learned[k])
 	}
 	d.nLearned = 0
 	d.lastBeatN = now
@@ -337,7 +382,8 @@ func (d *Detector) classify(now int64, c candidate) {
 	th := d.threshold()
 	isT := d.haveLast && c.r-d.lastR < d.nTWave && c.slope < 0.5*d.lastSlope
 	if c.h >= th && !isT {
-		d.spk = 0.125*c.h + 0.875*d.spk
+		// Clamp so that one artefact cannot lift the level over real beats.
+		d.spk = 0.125*min(c.h, 3*d.spk) + 0.875*d.spk
 		d.accept(now, c, false)
 		return
 	}
@@ -436,3 +482,4 @@ func (d *Detector) Quality() float64 {
 // Filtered returns the conditioned (high-passed, notched) value of the last
 // sample processed.
 func (d *Detector) Filtered() float64 { return d.ecg.at(d.n - 1) }
+
