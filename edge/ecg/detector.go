@@ -482,4 +482,3 @@ func (d *Detector) Quality() float64 {
 // Filtered returns the conditioned (high-passed, notched) value of the last
 // sample processed.
 func (d *Detector) Filtered() float64 { return d.ecg.at(d.n - 1) }
-
