@@ -45,7 +45,7 @@ const (
 	confirmSeconds = 0.100 // MWI peak confirmed after at most this time
 	refineSeconds  = 0.050 // R-peak refinement half-window around steepest slope
 	gapHold        = 0.5   // gaps up to this long are bridged by holding the last value
-	thresholdFrac  = 0.25  // threshold = noise + frac*(signal-noise)
+	thresholdFrac  = 0.22  // threshold = noise + frac*(signal-noise)
 	searchbackRR   = 1.66  // searchback after this many average RR
 	stallSeconds   = 2.5   // halve the signal level after this long without a beat
 	qualitySeconds = 5.0   // window of the valid-sample fraction in Quality
