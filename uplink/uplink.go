@@ -106,8 +106,11 @@ func (u *Uplink) Run(ctx context.Context) error {
 			attempt = 0
 		}
 		u.update(func(s *Status) { s.LastError, s.LastErrorAt = err, time.Now() })
-		if rerr := u.src.Rewind(); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("uplink: rewind spool: %w", rerr))
+		if connected {
+			// Records read but not acked go again, from the oldest.
+			if rerr := u.src.Rewind(); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("uplink: rewind spool: %w", rerr))
+			}
 		}
 		d := backoff(attempt, u.opts.BackoffMin, u.opts.BackoffMax, u.rand())
 		attempt++

@@ -1,0 +1,11 @@
+//go:build long
+
+package uplink_test
+
+import (
+	"testing"
+	"time"
+)
+
+// TestBrokerOutageLong is TestBrokerOutage with a 30 s outage (go test -tags long).
+func TestBrokerOutageLong(t *testing.T) { testOutage(t, 30*time.Second) }
