@@ -75,8 +75,8 @@ func TestClientWithoutCertificateRefused(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := mosquittotest.ClientTLS(t, p.Dir, c.cert, c.key)
-			cl := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL).SetClientID("nocert-"+c.cert).
-				SetTLSConfig(cfg).SetProtocolVersion(4).SetAutoReconnect(false).SetConnectTimeout(5*time.Second))
+			cl := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL).SetClientID("nocert-" + c.cert).
+				SetTLSConfig(cfg).SetProtocolVersion(4).SetAutoReconnect(false).SetConnectTimeout(5 * time.Second))
 			tok := cl.Connect()
 			if !tok.WaitTimeout(10 * time.Second) {
 				t.Fatal("connect did not finish")
