@@ -32,6 +32,9 @@ type Beat struct {
 	// and beats of the first learning period, are reported later than
 	// MaxLatency.
 	Searchback bool
+	// Learning is true for beats found in the learning period after start
+	// or after a long gap; they are reported when that period ends.
+	Learning bool
 }
 
 // Detector tuning, in seconds or as fractions, from the cited literature.
@@ -49,6 +52,9 @@ const (
 	searchbackRR   = 1.66  // searchback after this many average RR
 	stallSeconds   = 2.5   // halve the signal level after this long without a beat
 	qualitySeconds = 5.0   // window of the valid-sample fraction in Quality
+	// MaxInput is the largest magnitude accepted as a sample; larger
+	// values are treated as invalid so the filters stay finite.
+	MaxInput = 1e6
 	// MaxLatency bounds the delay from an R peak to its report (except for
 	// searchback and learning-period beats).
 	MaxLatency = 0.300
@@ -60,6 +66,8 @@ type candidate struct {
 	slope  float64 // max |slope| over the QRS
 	amp    float64 // conditioned signal at r
 	active bool
+	// learning marks candidates seen in the learning period.
+	learning bool
 }
 
 // Detector is a streaming QRS detector for one ECG lead.
@@ -181,14 +189,14 @@ func (d *Detector) Reset() {
 	d.mwiSum, d.mwiPos = 0, 0
 }
 
-// Push feeds one sample (valid false, NaN or ±Inf mark a gap: lead off or
-// an invalid ADC value) and returns a beat when one is ready. At most one
+// Push feeds one sample (valid false, NaN, ±Inf or a magnitude above
+// MaxInput mark a gap: lead off or an invalid ADC value) and returns a beat when one is ready. At most one
 // beat is returned per call; beats are at least 200 ms apart so the
 // internal queue drains faster than it fills.
 func (d *Detector) Push(x float64, valid bool) (Beat, bool) {
 	i := d.n
 	d.n++
-	if !valid || math.IsNaN(x) || math.IsInf(x, 0) {
+	if !valid || !(math.Abs(x) <= MaxInput) {
 		d.validWin += (0 - d.validWin) / (qualitySeconds * d.rate)
 		d.gap++
 		if d.gap == d.nGap+1 {
@@ -259,203 +267,6 @@ func (d *Detector) process(i int64, x float64) {
 		d.checkSearchback(i)
 		d.checkStall(i)
 	}
-}
-
-// trackPeak finds local maxima of the integral and hands each one, once
-// confirmed, to the decision logic.
-func (d *Detector) trackPeak(i int64, m float64) {
-	if !d.tracking {
-		if m > d.prevM {
-			d.tracking = true
-			d.pkVal, d.pkIdx = m, i
-		}
-		d.prevM = m
-		return
-	}
-	d.prevM = m
-	if m >= d.pkVal {
-		d.pkVal, d.pkIdx = m, i
-		return
-	}
-	if m < d.pkVal/2 || i-d.pkIdx >= d.nConfirm {
-		d.tracking = false
-		d.candidate(i, d.pkIdx, d.pkVal)
-	}
-}
-
-// candidate builds a candidate for an integral peak at pk, confirmed at
-// sample now, and classifies it.
-func (d *Detector) candidate(now, pk int64, h float64) {
-	oldest := max(d.start, now-d.nLatency, now-d.slope.size()+1)
-	// Centre of the QRS: energy-weighted centroid of the squared slope over
-	// the integral window; the steepest slope there feeds T-wave checks.
-	best, sw, swk := 0.0, 0.0, 0.0
-	for k := max(pk-d.nMWI+1, oldest); k <= pk; k++ {
-		s := d.slope.at(k)
-		best = max(best, s)
-		sw += s * s
-		swk += s * s * float64(k-pk)
-	}
-	k0 := pk
-	if sw > 0 {
-		k0 = pk + int64(math.Round(swk/sw))
-	}
-	// R peak: extremum of the conditioned signal around the centre.
-	r := k0
-	amp := 0.0
-	for k := max(k0-d.nRefine, oldest); k <= min(k0+d.nRefine, now); k++ {
-		if v := d.ecg.at(k); math.Abs(v) > math.Abs(amp) {
-			amp, r = v, k
-		}
-	}
-	c := candidate{r: r, h: h, slope: best, amp: amp, active: true}
-	if d.learning {
-		if d.nLearned < len(d.learned) {
-			d.learned[d.nLearned] = c
-			d.nLearned++
-		}
-		d.learnMax = max(d.learnMax, h)
-		return
-	}
-	d.offer(now, c)
-}
-
-// offer holds a candidate until its latency deadline so that a larger
-// complex within the refractory period (a QRS after a tall P wave or an
-// artefact) can replace it.
-func (d *Detector) offer(now int64, c candidate) {
-	if d.pend.active {
-		if c.r-d.pend.r < d.nRefr {
-			if c.h > d.pend.h {
-				d.pend = c
-			}
-			return
-		}
-		if c.r-d.pend.r < d.nReplace && c.h > replaceRatio*d.pend.h {
-			d.pend = c
-			return
-		}
-		d.classify(now, d.pend)
-	}
-	d.pend = c
-	d.checkPending(now)
-}
-
-// checkPending classifies the held candidate once its deadline has come,
-// unless a larger integral peak within its refractory period is still
-// rising.
-func (d *Detector) checkPending(now int64) {
-	if !d.pend.active || now-d.pend.r < d.nLatency {
-		return
-	}
-	c := d.pend
-	d.pend = candidate{}
-	if d.tracking {
-		dr := d.pkIdx - d.nMWI/2 - c.r
-		if (d.pkVal > c.h && dr < d.nRefr) || (d.pkVal > replaceRatio*c.h && dr < d.nReplace) {
-			return
-		}
-	}
-	d.classify(now, c)
-}
-
-// endLearning sets the initial levels from the learning period and
-// classifies the candidates seen in it.
-func (d *Detector) endLearning(now int64) {
-	d.learning = false
-	d.spk = 0.5 * d.learnMax
-	d.npk = 0.125 * d.learnMax
-	for k := 0; k < d.nLearned; k++ {
-		d.offer(now, d.learned[k])
-	}
-	d.nLearned = 0
-	d.lastBeatN = now
-}
-
-func (d *Detector) threshold() float64 { return d.npk + thresholdFrac*(d.spk-d.npk) }
-
-// classify decides whether a candidate is a QRS complex.
-func (d *Detector) classify(now int64, c candidate) {
-	if d.haveLast && c.r-d.lastR < d.nRefr {
-		return
-	}
-	th := d.threshold()
-	isT := d.haveLast && c.r-d.lastR < d.nTWave && c.slope < 0.5*d.lastSlope
-	if c.h >= th && !isT {
-		// Clamp so that one artefact cannot lift the level over real beats.
-		d.spk = 0.125*min(c.h, 3*d.spk) + 0.875*d.spk
-		d.accept(now, c, false)
-		return
-	}
-	d.npk = 0.125*c.h + 0.875*d.npk
-	if !isT && c.h >= 0.5*th && (!d.sb.active || c.h > d.sb.h) {
-		d.sb = c
-	}
-}
-
-// checkSearchback accepts the best sub-threshold candidate when no beat
-// has been found for searchbackRR average RR intervals.
-func (d *Detector) checkSearchback(now int64) {
-	if !d.sb.active || !d.haveLast || d.nrr == 0 {
-		return
-	}
-	var sum int64
-	for k := 0; k < d.nrr; k++ {
-		sum += d.rr[k]
-	}
-	avg := float64(sum) / float64(d.nrr)
-	if float64(now-d.lastR) <= searchbackRR*avg {
-		return
-	}
-	c := d.sb
-	d.spk = 0.25*c.h + 0.75*d.spk
-	d.accept(now, c, true)
-}
-
-// checkStall lowers the signal level after a long time without beats so
-// that a detector whose level was set by an artefact recovers.
-func (d *Detector) checkStall(now int64) {
-	if now-d.lastBeatN >= d.nStall {
-		d.spk *= 0.5
-		d.lastBeatN = now
-	}
-}
-
-func (d *Detector) accept(now int64, c candidate, searchback bool) {
-	b := Beat{Index: c.r, Reported: now, Amplitude: c.amp, Searchback: searchback}
-	if d.haveLast && c.r > d.lastR {
-		b.RR = c.r - d.lastR
-		b.HR = 60 * d.rate / float64(b.RR)
-		d.rr[d.rrAt] = b.RR
-		d.rrAt = (d.rrAt + 1) % len(d.rr)
-		d.nrr = min(d.nrr+1, len(d.rr))
-	}
-	d.lastR, d.haveLast = c.r, true
-	d.lastSlope = c.slope
-	d.lastBeatN = now
-	d.sb = candidate{}
-	if d.nrr > 0 {
-		b.HRAvg = 60 * d.rate / d.medianRR()
-	}
-	b.Quality = d.Quality()
-	if d.qLen < len(d.q) {
-		d.q[(d.qHead+d.qLen)%len(d.q)] = b
-		d.qLen++
-	}
-}
-
-func (d *Detector) medianRR() float64 {
-	var s [8]int64
-	n := copy(s[:], d.rr[:d.nrr])
-	for a := 1; a < n; a++ {
-		for b := a; b > 0 && s[b] < s[b-1]; b-- {
-			s[b], s[b-1] = s[b-1], s[b]
-		}
-	}
-	if n%2 == 1 {
-		return float64(s[n/2])
-	}
-	return float64(s[n/2-1]+s[n/2]) / 2
 }
 
 func (d *Detector) pop() (Beat, bool) {
