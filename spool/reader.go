@@ -129,6 +129,11 @@ func (r *Reader) Next(ctx context.Context) (Record, error) {
 		for _, c := range classes {
 			rec, ok, err := r.nextIn(r.cls[classIndex(c)])
 			if err != nil || ok {
+				if ok {
+					// Keep the cursor fresh under a steady stream too; a
+					// failure stays dirty and is reported while waiting.
+					_ = r.persist(false)
+				}
 				r.mu.Unlock()
 				return rec, err
 			}
