@@ -128,40 +128,22 @@ func Compare(name string, ref, det []int64, excluded []Interval, o Options) Resu
 		return out
 	}
 	r, d := keep(ref), keep(det)
-	// Candidate pairs within the window, matched greedily from the closest.
-	type pair struct {
-		i, j int
-		dist int64
-	}
-	var pairs []pair
-	j0 := 0
-	for i, t := range r {
-		for j0 < len(d) && d[j0] < t-win {
-			j0++
-		}
-		for j := j0; j < len(d) && d[j] <= t+win; j++ {
-			pairs = append(pairs, pair{i, j, abs(d[j] - t)})
-		}
-	}
-	slices.SortStableFunc(pairs, func(a, b pair) int { return cmp.Compare(a.dist, b.dist) })
-	usedR := make([]bool, len(r))
-	usedD := make([]bool, len(d))
+	// Both lists are sorted and every reference beat's window has the same
+	// width, so matching each reference beat, in time order, with the
+	// earliest unmatched detection inside its window yields a maximum
+	// matching (the classic interval-scheduling argument).
 	res := Result{Record: name}
-	for _, p := range pairs {
-		if usedR[p.i] || usedD[p.j] {
-			continue
+	j := 0
+	for _, t := range r {
+		for j < len(d) && d[j] < t-win {
+			j++
 		}
-		usedR[p.i], usedD[p.j] = true, true
-		res.TP++
+		if j < len(d) && d[j] <= t+win {
+			res.TP++
+			j++
+		}
 	}
 	res.FN = len(r) - res.TP
 	res.FP = len(d) - res.TP
 	return res
-}
-
-func abs(x int64) int64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
