@@ -104,33 +104,42 @@ func saveJournal(path string, j *Journal) error {
 	if err != nil {
 		return fmt.Errorf("engine: journal: %w", err)
 	}
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("engine: journal: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with b: temp file, fsync, rename, fsync of
+// the directory. A crash leaves the old or the new content.
+func writeFileAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("engine: journal: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return fmt.Errorf("engine: journal: %w", err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("engine: journal fsync: %w", err)
+		return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("engine: journal: %w", err)
+		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("engine: journal: %w", err)
+		return err
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("engine: journal: %w", err)
+		return err
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("engine: journal fsync dir: %w", err)
+		return fmt.Errorf("fsync %s: %w", dir, err)
 	}
 	return nil
 }

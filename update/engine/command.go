@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"medagent/update/bootenv"
+	"medagent/update/slot"
+)
+
+// commandFlags are the flags every update subcommand takes.
+type commandFlags struct {
+	journal, fwEnvConfig, grubEnv     string
+	slotA, slotB, partA, partB        string
+	keys                              stringList
+	deviceType, scriptsDir, rebootCmd string
+	json, noReboot                    bool
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func newFlagSet(name string, stderr io.Writer, f *commandFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("update "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.journal, "journal", "/var/lib/medagent/update.journal", "update journal file")
+	fs.StringVar(&f.fwEnvConfig, "fw-env-config", "/etc/fw_env.config", "U-Boot environment location (fw_env.config)")
+	fs.StringVar(&f.grubEnv, "grubenv", "", "use this GRUB environment block instead of U-Boot")
+	fs.StringVar(&f.slotA, "slot-a", "", "device of slot A (e.g. /dev/mmcblk0p2)")
+	fs.StringVar(&f.slotB, "slot-b", "", "device of slot B (e.g. /dev/mmcblk0p3)")
+	fs.StringVar(&f.partA, "part-a", "", "mender_boot_part of slot A (default: trailing digits of --slot-a)")
+	fs.StringVar(&f.partB, "part-b", "", "mender_boot_part of slot B (default: trailing digits of --slot-b)")
+	fs.Var(&f.keys, "key", "artifact verification public key PEM file (repeatable; required for install)")
+	fs.StringVar(&f.deviceType, "device-type", "", "device type the artifact must be compatible with (required for install)")
+	fs.StringVar(&f.scriptsDir, "scripts-dir", "/etc/mender/scripts", "state scripts directory")
+	fs.StringVar(&f.rebootCmd, "reboot-cmd", "systemctl reboot", "command that reboots the device")
+	fs.BoolVar(&f.noReboot, "no-reboot", false, "do not reboot; print that a reboot is needed")
+	fs.BoolVar(&f.json, "json", false, "status: print JSON")
+	return fs
+}
+
+const commandUsage = `usage: medagent update <command> [flags]
+  install FILE|-|URL   install an artifact (file, stdin or https URL) and reboot into it
+  resume               continue the update in progress (after a reboot)
+  status [--json]      show the update state
+  commit               commit the running trial boot without health checks
+  rollback             abandon the update in progress`
+
+// Command runs "medagent update ..." directly on the files named by flags.
+func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, commandUsage)
+		return fmt.Errorf("update: missing command: %w", flag.ErrHelp)
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "install", "resume", "status", "commit", "rollback":
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, commandUsage)
+		return flag.ErrHelp
+	default:
+		fmt.Fprintln(stderr, commandUsage)
+		return fmt.Errorf("update: unknown command %q: %w", sub, flag.ErrHelp)
+	}
+	var f commandFlags
+	fs := newFlagSet(sub, stderr, &f)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("update %s: %w", sub, err)
+	}
+	if sub == "install" && fs.NArg() != 1 {
+		return fmt.Errorf("update install: want exactly one FILE, - or URL: %w", flag.ErrHelp)
+	}
+	if sub != "install" && fs.NArg() != 0 {
+		return fmt.Errorf("update %s: unexpected arguments %v: %w", sub, fs.Args(), flag.ErrHelp)
+	}
+	if sub == "status" && f.slotA == "" {
+		// Status needs only the journal.
+		j, err := loadJournal(f.journal)
+		if err != nil {
+			return err
+		}
+		return printStatus(stdout, statusOf(j), f.json)
+	}
+	e, err := f.engine(stderr)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "status":
+		return printStatus(stdout, e.Status(), f.json)
+	case "commit":
+		return e.Commit(ctx)
+	case "rollback":
+		return e.Rollback(ctx)
+	case "resume":
+		return e.Resume(ctx)
+	}
+	src, closeSrc, err := openSource(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer closeSrc()
+	if err := e.Install(ctx, src); err != nil {
+		return err
+	}
+	if f.noReboot {
+		fmt.Fprintln(stdout, "installed; reboot to boot the new slot, then run: medagent update resume")
+	}
+	return nil
+}
+
+func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
+	var env bootenv.ReadWriter
+	if f.grubEnv != "" {
+		env = &bootenv.Grub{Path: f.grubEnv}
+	} else {
+		u, err := bootenv.OpenUBoot(f.fwEnvConfig)
+		if err != nil {
+			return nil, err
+		}
+		env = u
+	}
+	o := Options{
+		Journal:    f.journal,
+		Env:        env,
+		Slots:      slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}},
+		ScriptsDir: f.scriptsDir,
+		Logger:     slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Open:       f.opener(),
+	}
+	if f.noReboot {
+		o.Reboot = func(context.Context) error { return nil }
+	} else {
+		argv := strings.Fields(f.rebootCmd)
+		o.Reboot = func(ctx context.Context) error {
+			if len(argv) == 0 {
+				return errors.New("empty --reboot-cmd")
+			}
+			if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: %w: %s", f.rebootCmd, err, strings.TrimSpace(string(out)))
+			}
+			return nil
+		}
+	}
+	if isTerminal(stderr) {
+		o.Progress = progressBar(stderr)
+	}
+	return New(o)
+}
+
+// opener returns the artifact opener for the flags; it refuses to open
+// anything without a key and a device type (fail closed).
+func (f *commandFlags) opener() OpenFunc {
+	return func(r io.Reader, installed map[string]string) (Artifact, error) {
+		if len(f.keys) == 0 {
+			return nil, errors.New("no --key given: refusing to install an unverified artifact")
+		}
+		if f.deviceType == "" {
+			return nil, errors.New("no --device-type given")
+		}
+		var pems [][]byte
+		for _, k := range f.keys {
+			b, err := os.ReadFile(k)
+			if err != nil {
+				return nil, fmt.Errorf("key: %w", err)
+			}
+			pems = append(pems, b)
+		}
+		return openArtifact(r, pems, f.deviceType, installed)
+	}
+}
+
+// openSource opens FILE, - (stdin) or an https URL.
+func openSource(ctx context.Context, arg string) (io.Reader, func(), error) {
+	switch {
+	case arg == "-":
+		return os.Stdin, func() {}, nil
+	case strings.HasPrefix(arg, "https://"):
+		r := NewDownload(ctx, nil, arg)
+		return r, func() { r.Close() }, nil
+	case strings.Contains(arg, "://"):
+		return nil, nil, fmt.Errorf("update install: %q: only https URLs are accepted", arg)
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("update install: %w", err)
+	}
+	return f, func() { f.Close() }, nil
+}
+
+func statusOf(j *Journal) Status {
+	return Status{State: j.State, JournalState: j.State, Artifact: j.Artifact, FromSlot: j.FromSlot, ToSlot: j.ToSlot,
+		Size: j.Size, Reason: j.Reason, Entries: j.Entries, Installed: j.Installed, UpdatedAt: j.UpdatedAt}
+}
+
+func printStatus(w io.Writer, s Status, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	fmt.Fprintf(w, "state:     %s\n", s.State)
+	if s.Artifact != "" {
+		fmt.Fprintf(w, "artifact:  %s (slot %s -> %s)\n", s.Artifact, s.FromSlot, s.ToSlot)
+	}
+	if s.RebootPending {
+		fmt.Fprintf(w, "reboot:    pending (%s)\n", s.PendingReason)
+	}
+	if s.Reason != "" {
+		fmt.Fprintf(w, "reason:    %s\n", s.Reason)
+	}
+	if v := s.Installed["artifact_name"]; v != "" {
+		fmt.Fprintf(w, "installed: %s\n", v)
+	}
+	if !s.UpdatedAt.IsZero() {
+		fmt.Fprintf(w, "updated:   %s\n", s.UpdatedAt.Format(time.RFC3339))
+	}
+	return nil
+}
