@@ -1,0 +1,175 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"medagent/edge/ec57"
+	"medagent/wfdb"
+)
+
+// writeRecord writes a one-signal format-16 WFDB record at rate Hz with
+// narrow QRS-like pulses at the given sample numbers; gain 100/mV,
+// baseline 50.
+func writeRecord(t *testing.T, rate float64, n int, peaks []int) string {
+	t.Helper()
+	dir := t.TempDir()
+	var dat bytes.Buffer
+	sum := 0
+	for i := 0; i < n; i++ {
+		v := 0.0
+		for _, p := range peaks {
+			d := float64(i-p) / rate / 0.01
+			v += 1.5*math.Exp(-0.5*d*d) - 0.3*math.Exp(-0.5*(d-2.5)*(d-2.5))
+		}
+		raw := int16(math.Round(v*100)) + 50
+		sum += int(raw)
+		binary.Write(&dat, binary.LittleEndian, raw)
+	}
+	hea := fmt.Sprintf("syn 1 %v %d\r\nsyn.dat 16 100(50)/mV 16 0 %d %d 0 ECG\r\n", rate, n, 50, int16(sum))
+	if err := os.WriteFile(filepath.Join(dir, "syn.hea"), []byte(hea), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "syn.dat"), dat.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "syn")
+}
+
+func TestBeatsOnSyntheticRecord(t *testing.T) {
+	const rate = 250
+	var peaks []int
+	for p := 100; p < 30*rate; p += 200 + (p/200)%3*10 {
+		peaks = append(peaks, p)
+	}
+	path := writeRecord(t, rate, 30*rate+100, peaks)
+	var out, errb bytes.Buffer
+	if err := Command(context.Background(), &out, &errb, []string{"--wfdb", path, "--beats"}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Fields(out.String())
+	if len(lines) != len(peaks) {
+		t.Fatalf("%d beats printed, want %d:\n%s", len(lines), len(peaks), out.String())
+	}
+	for k, l := range lines {
+		v, err := strconv.Atoi(l)
+		if err != nil {
+			t.Fatalf("line %q is not a sample number", l)
+		}
+		if d := v - peaks[k]; d < -2 || d > 2 {
+			t.Errorf("beat %d at sample %d, pulse at %d", k, v, peaks[k])
+		}
+	}
+}
+
+func sharedRecord(t *testing.T, r string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "data", "mitdb", r)
+	if _, err := os.Stat(p + ".hea"); err != nil {
+		t.Fatalf("shared MIT-BIH data missing (want %s.hea): %v", p, err)
+	}
+	return p
+}
+
+func TestBeatsOnMITBIH(t *testing.T) {
+	path := sharedRecord(t, "114") // MLII is signal 1 here
+	var out bytes.Buffer
+	if err := Command(context.Background(), &out, &out, []string{"--wfdb", path, "--beats"}); err != nil {
+		t.Fatal(err)
+	}
+	var det []int64
+	for _, l := range strings.Fields(out.String()) {
+		v, err := strconv.ParseInt(l, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		det = append(det, v)
+	}
+	anns, err := wfdb.ReadAnnotationFile(path + ".atr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, excl := ec57.Reference(anns)
+	r := ec57.Compare("114", ref, det, excl, ec57.Options{Rate: 360})
+	if r.Se() < 0.995 || r.PPV() < 0.995 {
+		t.Errorf("114 via replay: %+v Se %.3f +P %.3f", r, r.Se(), r.PPV())
+	}
+}
+
+func TestVitals(t *testing.T) {
+	path := sharedRecord(t, "101")
+	var out bytes.Buffer
+	if err := Command(context.Background(), &out, &out, []string{"--wfdb", path, "--vitals", "--mains", "60"}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 650000/360 {
+		t.Fatalf("%d lines, want one per whole second (%d)", len(lines), 650000/360)
+	}
+	plausible := 0
+	for k, l := range lines {
+		var sec int
+		var hr, q float64
+		if _, err := fmt.Sscanf(l, "%d\t%g\t%g", &sec, &hr, &q); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if sec != k+1 {
+			t.Fatalf("line %d says second %d", k, sec)
+		}
+		if hr >= 50 && hr <= 100 && q > 0.5 {
+			plausible++
+		}
+	}
+	if plausible < len(lines)*95/100 {
+		t.Errorf("only %d of %d seconds have a plausible HR and quality", plausible, len(lines))
+	}
+}
+
+func TestUsage(t *testing.T) {
+	path := sharedRecord(t, "101")
+	for _, tc := range []struct {
+		args []string
+		want error
+		says string
+	}{
+		{[]string{"--beats"}, ErrUsage, "--wfdb"},
+		{[]string{"--wfdb", path}, ErrUsage, "exactly one"},
+		{[]string{"--wfdb", path, "--beats", "--vitals"}, ErrUsage, "exactly one"},
+		{[]string{"--wfdb", path, "--beats", "extra"}, ErrUsage, "extra"},
+		{[]string{"-h"}, flag.ErrHelp, "help"},
+		{[]string{"--bogus"}, nil, "bogus"},
+		{[]string{"--wfdb", path, "--beats", "--channel", "5"}, nil, "channel 5"},
+		{[]string{"--wfdb", path, "--beats", "--mains", "55"}, nil, "mains"},
+		{[]string{"--wfdb", path + "nope", "--beats"}, os.ErrNotExist, "nope"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := Command(context.Background(), &out, &errb, tc.args)
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("error = %v, want %v mentioning %q", err, tc.want, tc.says)
+			}
+			if out.Len() != 0 {
+				t.Errorf("printed %q on error", out.String())
+			}
+		})
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := Command(ctx, &bytes.Buffer{}, &bytes.Buffer{}, []string{"--wfdb", sharedRecord(t, "101"), "--beats"})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
+	}
+}
