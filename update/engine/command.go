@@ -20,6 +20,7 @@ import (
 // commandFlags are the flags every update subcommand takes.
 type commandFlags struct {
 	journal, fwEnvConfig, grubEnv     string
+	fwEnvLock                         string
 	slotA, slotB, partA, partB        string
 	keys                              stringList
 	deviceType, scriptsDir, rebootCmd string
@@ -36,6 +37,7 @@ func newFlagSet(name string, stderr io.Writer, f *commandFlags) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.journal, "journal", "/var/lib/medagent/update.journal", "update journal file")
 	fs.StringVar(&f.fwEnvConfig, "fw-env-config", "/etc/fw_env.config", "U-Boot environment location (fw_env.config)")
+	fs.StringVar(&f.fwEnvLock, "fw-env-lock", bootenv.DefaultLockFile, "lock file shared with fw_printenv/fw_setenv")
 	fs.StringVar(&f.grubEnv, "grubenv", "", "use this GRUB environment block instead of U-Boot")
 	fs.StringVar(&f.slotA, "slot-a", "", "device of slot A (e.g. /dev/mmcblk0p2)")
 	fs.StringVar(&f.slotB, "slot-b", "", "device of slot B (e.g. /dev/mmcblk0p3)")
@@ -125,7 +127,12 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 	if f.grubEnv != "" {
 		env = &bootenv.Grub{Path: f.grubEnv}
 	} else {
-		u, err := bootenv.OpenUBoot(f.fwEnvConfig)
+		cfg, err := bootenv.ReadConfigFile(f.fwEnvConfig)
+		if err != nil {
+			return nil, err
+		}
+		cfg.LockFile = f.fwEnvLock
+		u, err := bootenv.NewUBoot(cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -118,7 +118,7 @@ func (e *Engine) Commit(ctx context.Context) error {
 	defer unlock()
 	j := e.journal()
 	switch j.State {
-	case StateVerifyBoot, StateHealth, StateCommit:
+	case StateArm, StateReboot, StateVerifyBoot, StateHealth, StateCommit:
 	default:
 		return fmt.Errorf("%w: cannot commit in state %s", ErrNoUpdate, j.State)
 	}
@@ -132,6 +132,9 @@ func (e *Engine) Commit(ctx context.Context) error {
 	}
 	if bs.running.Name != to.Name {
 		return fmt.Errorf("engine: running slot %s is not the updated slot %s: refusing to commit", bs.running.Name, to.Name)
+	}
+	if j.State != StateCommit && (!bs.upgrading || bs.part != to.Part) {
+		return fmt.Errorf("engine: slot %s is not on a trial boot (upgrade_available, mender_boot_part): refusing to commit", to.Name)
 	}
 	return e.commit(ctx)
 }

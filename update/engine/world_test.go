@@ -197,3 +197,5 @@ func (v *verifying) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+func sha256Sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
