@@ -1,0 +1,96 @@
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"context"
+	"golang.org/x/sync/errgroup"
+
+	"medagent/config"
+	"medagent/spool"
+)
+
+// acquisition is the acquire role: samplers, the edge stage and the spool
+// writer. It has no network.
+type acquisition struct {
+	spool    *spool.Writer
+	samplers []*sampler
+	edge     *edge
+}
+
+// frameQueue bounds the frames waiting for the edge stage: about two
+// seconds of every sensor's ticks. Beyond it, samplers drop and count.
+const frameQueue = 128
+
+// sampleTick is how often samplers read what is due.
+const sampleTick = 40 * time.Millisecond
+
+func newAcquisition(cfg config.Config, log *slog.Logger, now func() time.Time) (*acquisition, error) {
+	key, err := loadDataKey(cfg.Spool.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if key == nil {
+		log.Warn("spool encryption is off (spool.key_file is empty): for the bench only")
+	}
+	w, err := spool.OpenWriter(spool.Options{
+		Dir: cfg.Spool.Dir, MaxBytes: cfg.Spool.MaxBytes, SegmentBytes: cfg.Spool.SegmentBytes,
+		Key: key, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	frames := make(chan frame, frameQueue)
+	a := &acquisition{spool: w, edge: newEdge(cfg.Edge.Window, frames, w, log, now)}
+	srcs, err := openSources(cfg)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	for i, s := range cfg.Sensors {
+		a.edge.addSensor(s.Name, s.Rate, srcs[i].streams())
+		a.samplers = append(a.samplers, &sampler{
+			name: s.Name, rate: s.Rate, src: srcs[i], out: frames, tick: sampleTick,
+			log: log, now: now, origin: processStart,
+		})
+	}
+	return a, nil
+}
+
+// processStart is the origin of the monotonic timestamps in sample blocks.
+var processStart = time.Now()
+
+func (a *acquisition) start(ctx context.Context, g *errgroup.Group) {
+	for _, s := range a.samplers {
+		g.Go(func() error { return s.Run(ctx) })
+	}
+	g.Go(func() error { return a.edge.Run(ctx) })
+}
+
+func (a *acquisition) close() { a.spool.Close() }
+
+// loadDataKey reads the spool's 32-byte AES-256 key. The file must be
+// readable by its owner only.
+func loadDataKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("spool key: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("spool key %s: mode %v lets others read it; run chmod 600 %s", path, st.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("spool key: %w", err)
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("spool key %s: want 32 bytes, got %d", path, len(b))
+	}
+	return b, nil
+}
