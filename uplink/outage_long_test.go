@@ -7,5 +7,5 @@ import (
 	"time"
 )
 
-// TestBrokerOutageLong is TestBrokerOutage with a 30 s outage (go test -tags long).
-func TestBrokerOutageLong(t *testing.T) { testOutage(t, 30*time.Second) }
+// TestBrokerOutageLong is TestBrokerOutage with a 30 s outage and the real spool (go test -tags long).
+func TestBrokerOutageLong(t *testing.T) { testOutage(t, 30*time.Second, true) }
