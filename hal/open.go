@@ -1,0 +1,151 @@
+package hal
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"medagent/hal/buserr"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/conn/v3/spi/spireg"
+)
+
+// I2CPath returns the device node for a bus name: "1", "i2c-1" and
+// "/dev/i2c-1" all name /dev/i2c-1.
+func I2CPath(name string) (string, error) {
+	n := strings.TrimPrefix(strings.TrimPrefix(name, "/dev/"), "i2c-")
+	if _, err := strconv.ParseUint(n, 10, 16); err != nil {
+		return "", fmt.Errorf("hal: I2C bus name %q: want a number, i2c-N or /dev/i2c-N: %w", name, buserr.ErrBadConfig)
+	}
+	return "/dev/i2c-" + n, nil
+}
+
+// OpenI2C opens an I²C bus by name, or the simulated bus when name is
+// "sim" (sim must then be non-nil).
+func OpenI2C(name string, sim *Sim) (i2c.BusCloser, error) {
+	if name == SimName {
+		if sim == nil {
+			return nil, fmt.Errorf("hal: I2C bus %q: no simulator configured: %w", name, buserr.ErrNotFound)
+		}
+		return simI2C{sim}, nil
+	}
+	path, err := I2CPath(name)
+	if err != nil {
+		return nil, err
+	}
+	return openI2CDev(path)
+}
+
+// SPIPath returns the device node for a port name: "0.1", "spidev0.1" and
+// "/dev/spidev0.1" all name /dev/spidev0.1.
+func SPIPath(name string) (string, error) {
+	n := strings.TrimPrefix(strings.TrimPrefix(name, "/dev/"), "spidev")
+	bus, cs, ok := strings.Cut(n, ".")
+	_, e1 := strconv.ParseUint(bus, 10, 16)
+	_, e2 := strconv.ParseUint(cs, 10, 16)
+	if !ok || e1 != nil || e2 != nil {
+		return "", fmt.Errorf("hal: SPI port name %q: want B.C, spidevB.C or /dev/spidevB.C: %w", name, buserr.ErrBadConfig)
+	}
+	return "/dev/spidev" + n, nil
+}
+
+// OpenSPI opens an SPI port by name ("sim" or "sim:NAME" for a simulated
+// device). The returned port refuses Connect with a mode other than mode
+// or a speed above maxSpeed (when non-zero), so a driver/config mismatch
+// fails at start-up with a message naming both.
+func OpenSPI(name string, mode spi.Mode, maxSpeed physic.Frequency, sim *Sim) (spi.PortCloser, error) {
+	var p spi.PortCloser
+	path := name
+	if name == SimName || strings.HasPrefix(name, SimName+":") {
+		if sim == nil {
+			return nil, fmt.Errorf("hal: SPI port %q: no simulator configured: %w", name, buserr.ErrNotFound)
+		}
+		sim.mu.Lock()
+		p = sim.spi[strings.TrimPrefix(strings.TrimPrefix(name, SimName), ":")]
+		sim.mu.Unlock()
+		if p == nil {
+			return nil, fmt.Errorf("hal: SPI port %q: no simulated device: %w", name, buserr.ErrNotFound)
+		}
+	} else {
+		var err error
+		if path, err = SPIPath(name); err != nil {
+			return nil, err
+		}
+		// Stat first: periph reports a missing node as "no SPI port found".
+		if f, err := os.OpenFile(path, os.O_RDWR, 0); err != nil {
+			return nil, classify("open SPI port", path, err)
+		} else {
+			f.Close()
+		}
+		if err := Init(); err != nil {
+			return nil, err
+		}
+		if p, err = spireg.Open(path); err != nil {
+			return nil, classify("open SPI port", path, err)
+		}
+	}
+	if maxSpeed > 0 {
+		if err := p.LimitSpeed(maxSpeed); err != nil {
+			p.Close()
+			return nil, classify("limit speed of SPI port", path, err)
+		}
+	}
+	return &spiPort{PortCloser: p, path: path, mode: mode, max: maxSpeed}, nil
+}
+
+type spiPort struct {
+	spi.PortCloser
+	path string
+	mode spi.Mode
+	max  physic.Frequency
+}
+
+func (p *spiPort) Connect(f physic.Frequency, mode spi.Mode, bits int) (spi.Conn, error) {
+	if mode != p.mode {
+		return nil, fmt.Errorf("hal: SPI %s: driver needs mode %d but the configuration says mode %d (wrong mode): %w",
+			p.path, mode, p.mode, buserr.ErrBadConfig)
+	}
+	if p.max > 0 && f > p.max {
+		f = p.max
+	}
+	c, err := p.PortCloser.Connect(f, mode, bits)
+	if err != nil {
+		return nil, classify("connect SPI", p.path, err)
+	}
+	return c, nil
+}
+
+// OpenPin opens a GPIO line by name (as periph's gpioreg knows it, e.g.
+// "GPIO17" or a gpiochip line name) as an input with edge detection, or a
+// simulated line "sim:NAME".
+func OpenPin(name string, pull gpio.Pull, edge gpio.Edge, sim *Sim) (gpio.PinIn, error) {
+	var p gpio.PinIO
+	if rest, ok := strings.CutPrefix(name, SimName+":"); ok {
+		if sim == nil {
+			return nil, fmt.Errorf("hal: GPIO %q: no simulator configured: %w", name, buserr.ErrNotFound)
+		}
+		sim.mu.Lock()
+		p = sim.pins[rest]
+		sim.mu.Unlock()
+		if p == nil {
+			return nil, fmt.Errorf("hal: GPIO %q: no simulated line of that name (have %s): %w", name, sim.describe(), buserr.ErrNotFound)
+		}
+	} else {
+		if err := Init(); err != nil {
+			return nil, err
+		}
+		if p = gpioreg.ByName(name); p == nil {
+			return nil, fmt.Errorf("hal: GPIO line %q: %w", name, buserr.ErrNotFound)
+		}
+	}
+	if err := p.In(pull, edge); err != nil {
+		return nil, classify("configure GPIO line", name, err)
+	}
+	return p, nil
+}
