@@ -1,0 +1,164 @@
+package ppg
+
+import (
+	"bufio"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// bidmc reads the PLETH and II (ECG) columns of BIDMC subject 01, 125 Hz.
+func bidmc(t testing.TB) (pleth, ecg []float64) {
+	t.Helper()
+	path := filepath.Join("..", "..", "..", "shared", "data", "bidmc", "bidmc_01_Signals.csv")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("BIDMC data missing (want /work/shared/data/bidmc/bidmc_01_Signals.csv next to the repository): %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header: Time [s], RESP, PLETH, V, AVR, II
+	if h := sc.Text(); !strings.Contains(h, "PLETH") || !strings.HasSuffix(strings.TrimSpace(h), "II") {
+		t.Fatalf("unexpected header %q", h)
+	}
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), ",")
+		if len(fs) != 6 {
+			t.Fatalf("line %q: want 6 fields", sc.Text())
+		}
+		p, err1 := strconv.ParseFloat(strings.TrimSpace(fs[2]), 64)
+		e, err2 := strconv.ParseFloat(strings.TrimSpace(fs[5]), 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("line %q: %v %v", sc.Text(), err1, err2)
+		}
+		pleth = append(pleth, p)
+		ecg = append(ecg, e)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return pleth, ecg
+}
+
+// rPeaks finds R waves offline and non-causally, independently of this
+// package: a sample that is the maximum within ±0.24 s and stands above the
+// window's median by 30 % of the window's range.
+func rPeaks(x []float64, fs float64) []int {
+	w := int(0.24 * fs)
+	var out []int
+	buf := make([]float64, 2*w+1)
+	for i := w; i < len(x)-w; i++ {
+		seg := x[i-w : i+w+1]
+		mx, mn := slices.Max(seg), slices.Min(seg)
+		if x[i] != mx {
+			continue
+		}
+		copy(buf, seg)
+		slices.Sort(buf)
+		if x[i] > buf[w]+0.3*(mx-mn) && (len(out) == 0 || i-out[len(out)-1] > w) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// TestBIDMCPulses checks pulse detection on a real finger PPG against the
+// ECG of the same recording: every heart beat should give one pulse a
+// roughly constant transit time later.
+func TestBIDMCPulses(t *testing.T) {
+	const fs = 125
+	pleth, ecg := bidmc(t)
+	rs := rPeaks(ecg, fs)
+	if len(rs) < 700 || len(rs) > 760 {
+		t.Fatalf("reference: %d R peaks in 8 min, expected about 730 (91 /min)", len(rs))
+	}
+	cfg := Defaults()
+	cfg.Rate = fs
+	// PLETH is normalised to 0..1: no probe-off levels apply, and it is a
+	// single channel, fed as both red and IR.
+	cfg.ProbeOffDC, cfg.SaturationDC = 0, 2
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peaks []float64    // in samples
+	var rates [][2]float64 // rate, sample
+	for i, v := range pleth {
+		r := p.Push(v, v, true)
+		if r.Beat {
+			peaks = append(peaks, float64(i)-r.BeatDelay*fs)
+		}
+		if r.RateValid && i%fs == 0 {
+			rates = append(rates, [2]float64{r.PulseRate, float64(i)})
+		}
+		if r.SpO2Valid && math.Abs(r.R-1) > 1e-9 {
+			t.Fatalf("sample %d: identical channels must give R = 1, got %g", i, r.R)
+		}
+	}
+	// The channels have a constant offset (pulse transit time and the
+	// recorder's own delays): take the median delay from each pulse back
+	// to the R peak before it.
+	var lags []float64
+	j := 0
+	for _, pk := range peaks {
+		for j+1 < len(rs) && float64(rs[j+1]) <= pk {
+			j++
+		}
+		if float64(rs[j]) <= pk {
+			lags = append(lags, pk-float64(rs[j]))
+		}
+	}
+	slices.Sort(lags)
+	lag := lags[len(lags)/2]
+	t.Logf("%d R peaks, %d pulses, median R-to-pulse delay %.0f ms", len(rs), len(peaks), lag/fs*1000)
+	// Match each R peak to a pulse within ±150 ms of R + delay.
+	tol := 0.15 * fs
+	matched, used := 0, make([]bool, len(peaks))
+	k := 0
+	for _, r := range rs {
+		want := float64(r) + lag
+		for k < len(peaks) && peaks[k] < want-tol {
+			k++
+		}
+		if k < len(peaks) && math.Abs(peaks[k]-want) <= tol && !used[k] {
+			used[k] = true
+			matched++
+		}
+	}
+	// The first second settles the filters and the recording has about
+	// 12 s of motion artefact around 95 s.
+	sens := float64(matched) / float64(len(rs))
+	ppv := float64(matched) / float64(len(peaks))
+	t.Logf("sensitivity %.3f, positive predictivity %.3f", sens, ppv)
+	if sens < 0.96 || ppv < 0.98 {
+		t.Errorf("sensitivity %.3f, positive predictivity %.3f: want ≥ 0.96 and ≥ 0.98", sens, ppv)
+	}
+	// Reported rate, once a second, against the ECG rate over the same
+	// eight beats.
+	off := 0
+	for _, rp := range rates {
+		r, at := rp[0], rp[1]-lag
+		k := 0
+		for k < len(rs) && float64(rs[k]) <= at {
+			k++
+		}
+		if k < 9 {
+			continue
+		}
+		ref := 60 * 8 / (float64(rs[k-1]-rs[k-9]) / fs)
+		if r < 25 || r > 240 {
+			t.Fatalf("implausible pulse rate %.1f /min", r)
+		}
+		if math.Abs(r-ref) > 5 {
+			off++
+		}
+	}
+	t.Logf("%d of %d rate reports more than 5 /min off the ECG's", off, len(rates))
+	if len(rates) < 400 || float64(off) > 0.02*float64(len(rates)) {
+		t.Errorf("%d of %d rate reports more than 5 /min from the ECG rate", off, len(rates))
+	}
+}
