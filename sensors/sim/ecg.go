@@ -41,7 +41,7 @@ var ecgWaves = [5]ecgWave{
 const (
 	ecgLambda  = 1.0   // 1/s, pull of z towards the baseline
 	ecgMaxStep = 0.001 // s, longest integration step
-	gaussCut   = 6.0   // widths beyond which an event contributes nothing
+	gaussCut   = 5.0   // widths beyond which an event adds < 4e-6 of its height
 	twoPi      = 2 * math.Pi
 )
 
@@ -135,9 +135,7 @@ type ECG struct {
 
 	faults  faults
 	leadOff bool
-	stuck   bool
-	last    float64
-	held    float64
+	hold    hold
 }
 
 // ECG returns a new ECG stream of the patient, starting at time 0.
@@ -228,7 +226,8 @@ func (e *ECG) sample() (float64, bool) {
 	v += e.art.next()
 	v = min(max(v, -e.o.RailMV), e.o.RailMV)
 
-	kind := e.faults.at(e.i)
+	kind, frozen := e.faults.at(e.i)
+	e.hold.update(frozen, [2]float64{v})
 	ok := true
 	switch kind {
 	case LeadOff:
@@ -236,14 +235,12 @@ func (e *ECG) sample() (float64, bool) {
 	case Dropout:
 		v, ok = 0, false
 	case Stuck:
-		if !e.stuck {
-			e.held = e.last
-		}
-		v = e.held
+		v = e.hold.held[0]
 	}
-	e.stuck = kind == Stuck
+	if ok {
+		e.hold.valid([2]float64{v})
+	}
 	e.leadOff = kind == LeadOff
-	e.last = v
 	e.step()
 	e.i++
 	return v, ok

@@ -13,8 +13,9 @@ type FaultKind uint8
 // Fault kinds, lowest precedence first: where faults overlap, the one with
 // the highest value wins.
 const (
-	// Stuck repeats the last value while Valid stays true: the stream
-	// looks healthy and only a plausibility check downstream catches it.
+	// Stuck repeats the last valid value from before the fault while
+	// Valid stays true: the stream looks healthy and only a plausibility
+	// check downstream catches it.
 	Stuck FaultKind = iota + 1
 	// Dropout loses samples: value 0, Valid false.
 	Dropout
@@ -173,22 +174,51 @@ func (f *faults) nextRandom() span {
 	return toSpan(x, f.rate)
 }
 
-// at returns the fault shown at sample i (0: none). Calls must come with
-// non-decreasing i.
-func (f *faults) at(i int64) FaultKind {
+// at returns the fault shown at sample i (0: none) and whether a Stuck
+// fault covers it, shown or not. Calls must come with non-decreasing i.
+func (f *faults) at(i int64) (kind FaultKind, frozen bool) {
 	for i >= f.cur.end {
 		f.cur = f.nextRandom()
 	}
-	var k FaultKind
 	if i >= f.cur.start {
-		k = f.cur.kind
+		kind = f.cur.kind
+		frozen = kind == Stuck
 	}
 	for _, s := range f.sched {
-		if i >= s.start && i < s.end && s.kind > k {
-			k = s.kind
+		if i >= s.start && i < s.end {
+			kind = max(kind, s.kind)
+			frozen = frozen || s.kind == Stuck
 		}
 	}
-	return k
+	return kind, frozen
+}
+
+// hold is the memory of a Stuck fault: for the whole time a Stuck fault
+// covers the stream (even where a dropout or lead-off takes precedence)
+// it repeats the last valid sample from before the fault, or the first
+// sample of the fault if there was none.
+type hold struct {
+	active bool
+	have   bool
+	last   [2]float64
+	held   [2]float64
+}
+
+// update is called once per sample with the fault-free values.
+func (h *hold) update(frozen bool, clean [2]float64) {
+	if frozen && !h.active {
+		h.held = clean
+		if h.have {
+			h.held = h.last
+		}
+	}
+	h.active = frozen
+}
+
+// valid records a sample that went out valid.
+func (h *hold) valid(v [2]float64) {
+	h.last = v
+	h.have = true
 }
 
 // list returns the scheduled and random faults that start before d, sorted

@@ -75,9 +75,7 @@ type PPG struct {
 
 	faults   faults
 	probeOff bool
-	stuck    bool
-	last     [2]float64
-	held     [2]float64
+	hold     hold
 }
 
 // PPG returns a new red/IR PPG stream of the patient, starting at time 0.
@@ -128,24 +126,26 @@ func (s *PPG) sample() (red, ir float64, ok bool) {
 	red = s.o.DCRed*mod*(1-r*pulse) + nr
 	ir = s.o.DCIR*mod*(1-pulse) + ni
 
-	kind := s.faults.at(s.i)
+	red = min(max(red, 0), s.o.ADCMax)
+	ir = min(max(ir, 0), s.o.ADCMax)
+
+	kind, frozen := s.faults.at(s.i)
+	s.hold.update(frozen, [2]float64{red, ir})
 	ok = true
 	switch kind {
 	case LeadOff:
 		red, ir, ok = s.o.AmbientCounts+nr, s.o.AmbientCounts+ni, false
+		red = min(max(red, 0), s.o.ADCMax)
+		ir = min(max(ir, 0), s.o.ADCMax)
 	case Dropout:
 		red, ir, ok = 0, 0, false
 	case Stuck:
-		if !s.stuck {
-			s.held = s.last
-		}
-		red, ir = s.held[0], s.held[1]
+		red, ir = s.hold.held[0], s.hold.held[1]
 	}
-	red = min(max(red, 0), s.o.ADCMax)
-	ir = min(max(ir, 0), s.o.ADCMax)
-	s.stuck = kind == Stuck
+	if ok {
+		s.hold.valid([2]float64{red, ir})
+	}
 	s.probeOff = kind == LeadOff
-	s.last = [2]float64{red, ir}
 	s.i++
 	return red, ir, ok
 }

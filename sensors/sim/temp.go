@@ -72,9 +72,7 @@ type Temp struct {
 	decay  float64 // drift's decay per sample
 	innov  float64 // drift's innovation std per sample
 	faults faults
-	stuck  bool
-	last   float64
-	held   float64
+	hold   hold
 }
 
 // Temp returns a new temperature stream of the patient, starting at time 0.
@@ -113,19 +111,18 @@ func (s *Temp) sample() (float64, bool) {
 	if q := s.o.ResolutionC; q != 0 {
 		v = math.Round(v/q) * q
 	}
-	kind := s.faults.at(s.i)
+	kind, frozen := s.faults.at(s.i)
+	s.hold.update(frozen, [2]float64{v})
 	ok := true
 	switch kind {
 	case Dropout:
 		v, ok = 0, false
 	case Stuck:
-		if !s.stuck {
-			s.held = s.last
-		}
-		v = s.held
+		v = s.hold.held[0]
 	}
-	s.stuck = kind == Stuck
-	s.last = v
+	if ok {
+		s.hold.valid([2]float64{v})
+	}
 	s.i++
 	return v, ok
 }
