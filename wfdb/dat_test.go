@@ -158,3 +158,23 @@ func FuzzDat212(f *testing.F) {
 		}
 	})
 }
+
+func TestReadFrameDoesNotAllocate(t *testing.T) {
+	data := bytes.Repeat([]byte{0xE3, 0x33, 0xF3}, 100000)
+	sr, err := NewSignalReader(bytes.NewReader(data), "a.dat", 212, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := make([]int, 2), make([]bool, 2)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := sr.ReadFrame(v, ok); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per frame, want 0", allocs)
+	}
+	if v[0] != 995 || v[1] != 1011 {
+		t.Errorf("frame %v, want [995 1011]", v)
+	}
+}

@@ -1,6 +1,7 @@
 package ecg
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -224,4 +225,38 @@ func TestZeroAllocsPerSample(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations per %d samples, want 0", allocs, len(xs))
 	}
+}
+
+// FuzzPush feeds arbitrary sample streams (8 bytes per sample, the low bit
+// of the first byte marking validity) and checks the detector's
+// invariants: no panic, beats in order, never in the future, quality in
+// range.
+func FuzzPush(f *testing.F) {
+	s := newSynth(250, 4, 0.8)
+	var seed []byte
+	for _, x := range s.samples(50, 0.1, 0.3, 0.01, 1) {
+		seed = binary.LittleEndian.AppendUint64(seed, math.Float64bits(x)|1)
+	}
+	f.Add(seed, uint16(250))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf8, 0x7f}, uint16(1000))
+	f.Fuzz(func(t *testing.T, data []byte, rate uint16) {
+		d, err := NewDetector(Options{Rate: float64(rate)})
+		if err != nil {
+			return
+		}
+		last := int64(-1)
+		for i := 0; i+8 <= len(data); i += 8 {
+			bits := binary.LittleEndian.Uint64(data[i:])
+			b, ok := d.Push(math.Float64frombits(bits), bits&1 == 1)
+			if ok {
+				if b.Index <= last || b.Index > int64(i/8) {
+					t.Fatalf("beat %d after %d at sample %d", b.Index, last, i/8)
+				}
+				last = b.Index
+			}
+			if q := d.Quality(); !(q >= 0 && q <= 1) {
+				t.Fatalf("quality %v", q)
+			}
+		}
+	})
 }
