@@ -1,0 +1,77 @@
+package nonin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+
+	"medagent/hal/buserr"
+)
+
+// Serial framing of Data Format #2.
+const (
+	Baud     = 9600
+	DataBits = 8
+	StopBits = 1
+)
+
+// Dev reads frames from a serial port (or any io.Reader). It owns no
+// goroutine; Read blocks for at most the port's read timeout.
+type Dev struct {
+	r   io.Reader
+	dec Decoder
+	buf [128]byte
+	off int
+	end int
+	err error
+}
+
+// New returns a reader on r, which should be a port opened 9600 8N1 with a
+// read timeout (hal.OpenSerial does both).
+func New(r io.Reader) *Dev { return &Dev{r: r} }
+
+// Read returns the next valid frame in f and whether it completed a packet
+// (then Packet holds the numerics). A read that returns no data (the
+// port's timeout) gives buserr.ErrTimeout; a vanished device gives
+// buserr.ErrDisconnected, after which the caller closes the port and
+// reopens it; the Dev must then be replaced with a new one.
+func (d *Dev) Read(f *Frame) (packet bool, err error) {
+	if d.err != nil {
+		return false, d.err
+	}
+	for {
+		if d.off < d.end {
+			n, ok := d.dec.Feed(d.buf[d.off:d.end])
+			d.off += n
+			if ok {
+				*f = *d.dec.Frame()
+				return d.dec.PacketReady(), nil
+			}
+			continue
+		}
+		n, err := d.r.Read(d.buf[:])
+		d.off, d.end = 0, n
+		if n > 0 {
+			continue
+		}
+		switch {
+		case err == nil:
+			return false, fmt.Errorf("nonin: read: no data: %w", buserr.ErrTimeout)
+		case errors.Is(err, buserr.ErrTimeout):
+			return false, fmt.Errorf("nonin: read: %w", err)
+		case errors.Is(err, io.EOF), errors.Is(err, syscall.EIO), errors.Is(err, syscall.ENXIO),
+			errors.Is(err, syscall.ENODEV), errors.Is(err, buserr.ErrDisconnected):
+			d.err = fmt.Errorf("nonin: read: %w (%v)", buserr.ErrDisconnected, err)
+		default:
+			d.err = fmt.Errorf("nonin: read: %w", err)
+		}
+		return false, d.err
+	}
+}
+
+// Packet returns the numerics of the last complete packet.
+func (d *Dev) Packet() *Packet { return d.dec.Packet() }
+
+// Stats returns the decoder counters (bad checksums, skipped bytes, ...).
+func (d *Dev) Stats() Stats { return d.dec.Stats() }
