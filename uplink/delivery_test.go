@@ -1,7 +1,9 @@
 package uplink_test
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +118,45 @@ func TestTelemetryArrives(t *testing.T) {
 				t.Errorf("retained status = %+v, want retained offline", m[0])
 			}
 		})
+	}
+}
+
+// TestSpoolErrorEndsSession: a failing spool read ends the session like a
+// broken connection (logged, in Status), and after the backoff the uplink
+// reconnects, rewinds and delivers everything.
+func TestSpoolErrorEndsSession(t *testing.T) {
+	p := writePKI(t)
+	b := mosquittotest.Start(t, p.Dir)
+	mon := mosquittotest.Subscribe(t, b, p.Dir, "medagent/v1/#", mosquittotest.MonitorOptions{})
+	src := uplinktest.NewSource()
+	for i := range 10 {
+		src.Append(vitals(i))
+	}
+	u, err := uplink.New(options(p, b), src, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, u)
+	waitAcked(t, src, 10, 10*time.Second)
+	src.FailNext(errors.New("disk on fire"))
+	for i := 10; i < 20; i++ {
+		src.Append(vitals(i))
+	}
+	waitAcked(t, src, 20, 10*time.Second)
+	const topic = "medagent/v1/" + device + "/telemetry/vitals"
+	msgs := mon.WaitFor(t, 10*time.Second, "20 packs", countOn(topic, 20))
+	want := make([]uint64, 20)
+	for i := range want {
+		want[i] = uint64(i + 1)
+	}
+	if s := seqs(t, onTopic(msgs, topic), senml.JSON); !slices.Equal(s, want) {
+		t.Errorf("seqs = %v", s)
+	}
+	st := u.Status()
+	if st.Connects != 2 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "read spool: disk on fire") {
+		t.Errorf("Status = %+v, want 2 connects and the spool error", st)
+	}
+	if ss := src.Stats(); ss.Rewinds != 1 {
+		t.Errorf("%d rewinds, want 1", ss.Rewinds)
 	}
 }
