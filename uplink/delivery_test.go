@@ -2,6 +2,7 @@ package uplink_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -159,4 +160,41 @@ func TestSpoolErrorEndsSession(t *testing.T) {
 	if ss := src.Stats(); ss.Rewinds != 1 {
 		t.Errorf("%d rewinds, want 1", ss.Rewinds)
 	}
+}
+
+// TestShutdownAcksOnlyDelivered cancels the uplink in the middle of a
+// backlog: every record acked to the spool must have reached the broker
+// (the ack follows the PUBACK), and Run must return nil.
+func TestShutdownAcksOnlyDelivered(t *testing.T) {
+	p := writePKI(t)
+	b := mosquittotest.Start(t, p.Dir)
+	mon := mosquittotest.Subscribe(t, b, p.Dir, "medagent/v1/#", mosquittotest.MonitorOptions{})
+	src := uplinktest.NewSource()
+	const n = 3000
+	for i := range n {
+		src.Append(vitals(i))
+	}
+	u, err := uplink.New(options(p, b), src, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, u)
+	waitAcked(t, src, 200, 10*time.Second)
+	stop()
+	acked := src.Stats().Acked
+	if acked >= n {
+		t.Fatalf("all %d records were acked before the cancel took effect: raise n", n)
+	}
+	const topic = "medagent/v1/" + device + "/telemetry/vitals"
+	msgs := mon.WaitFor(t, 10*time.Second, fmt.Sprintf("the %d acked records", acked), countOn(topic, acked))
+	got := seqs(t, onTopic(msgs, topic), senml.JSON)
+	for i := range acked {
+		if got[i] != uint64(i+1) {
+			t.Fatalf("message %d has seq %d, want %d", i, got[i], i+1)
+		}
+	}
+	if st := u.Status(); st.Acked != uint64(acked) || st.Connected {
+		t.Errorf("Status = %+v after stop, source acked %d", st, acked)
+	}
+	t.Logf("stopped after %d of %d records acked, %d messages received", acked, n, len(got))
 }

@@ -93,7 +93,7 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 	u.log.Info("uplink: connected", "broker", u.opts.Broker, "device", u.opts.DeviceID)
 
 	err = u.pump(ctx, fail, failWith, c)
-	if ctx.Err() != nil && (err == nil || errors.Is(err, errShutdownGrace)) {
+	if ctx.Err() != nil && (err == nil || errors.Is(err, errShutdownGrace) || errors.Is(err, context.Canceled)) {
 		// Clean shutdown: say so, since the will only fires on a broken connection.
 		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.opts.ShutdownGrace)
 		defer cancel()
