@@ -286,12 +286,14 @@ func TestBooleanFlags(t *testing.T) {
 	}
 }
 
-func TestParseConfig(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []Location
-		err  bool
-	}{
+type configCase struct {
+	in   string
+	want []Location
+	err  bool
+}
+
+func configCases() []configCase {
+	return []configCase{
 		{in: "# c\n/dev/mmcblk0 0x400000 0x4000\n/dev/mmcblk0 0x800000 0x4000 0x200\n",
 			want: []Location{{"/dev/mmcblk0", 0x400000, 0x4000, 0}, {"/dev/mmcblk0", 0x800000, 0x4000, 0x200}}},
 		{in: "/f 4096 4000\n", want: []Location{{"/f", 4096, 0x4000, 0}}}, // sizes are hex even without 0x
@@ -302,7 +304,11 @@ func TestParseConfig(t *testing.T) {
 		{in: "/f x 100\n", err: true},
 		{in: "/a 0 100\n/b 0 200\n", err: true},
 		{in: "/a 0 100\n/a 80 100\n", err: true},
-	} {
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	for _, tc := range configCases() {
 		cfg, err := ParseConfig(strings.NewReader(tc.in))
 		if tc.err {
 			if err == nil {
@@ -318,4 +324,22 @@ func TestParseConfig(t *testing.T) {
 			t.Errorf("%q (-want +got):\n%s", tc.in, d)
 		}
 	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	for _, tc := range configCases() {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		cfg, err := ParseConfig(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		if err := cfg.validate(); err != nil {
+			t.Fatalf("ParseConfig returned an invalid config: %v", err)
+		}
+		if _, err := NewUBoot(cfg); err != nil {
+			t.Fatalf("NewUBoot refused a parsed config: %v", err)
+		}
+	})
 }
