@@ -36,6 +36,10 @@ const (
 type Opts struct {
 	Clock func() time.Duration // nil: manual clock moved by Advance
 	Wave  Waveform             // nil: channel 1 at 0 mV, channel 2 at 1 mV
+	// LeadOff, when set, is asked at every conversion which electrodes
+	// are off (LeadOffIN1P... bits), e.g. from a simulated patient's
+	// lead-off fault; it is ORed with SetLeadOff.
+	LeadOff func() uint8
 }
 
 // Chip is one simulated ADS1292R; it is its own SPI port.
@@ -44,6 +48,7 @@ type Chip struct {
 	clock     func() time.Duration
 	manual    time.Duration
 	wave      Waveform
+	loffFn    func() uint8
 	regs      [ads1292.NumRegs]uint8
 	loff      uint8 // electrodes off, LOFF_STAT[4:0] bits
 	running   bool
@@ -67,7 +72,7 @@ func New(o *Opts) *Chip {
 	if o == nil {
 		o = &Opts{}
 	}
-	c := &Chip{clock: o.Clock, wave: o.Wave}
+	c := &Chip{clock: o.Clock, wave: o.Wave, loffFn: o.LeadOff}
 	if c.wave == nil {
 		c.wave = func(a, b []float64) {
 			for i := range a {
@@ -174,7 +179,11 @@ func (c *Chip) convert() {
 	c.lastCodes = codes
 	stat := uint8(0)
 	if c.regs[ads1292.RegConfig2]&ads1292.Cfg2PDBLOFF != 0 {
-		stat = c.loff & (c.regs[ads1292.RegLOFFSens]&0x0F | ads1292.LeadOffRLD)
+		off := c.loff
+		if c.loffFn != nil {
+			off |= c.loffFn() & 0x1F
+		}
+		stat = off & (c.regs[ads1292.RegLOFFSens]&0x0F | ads1292.LeadOffRLD)
 	}
 	c.regs[ads1292.RegLOFFStat] = c.regs[ads1292.RegLOFFStat]&0x40 | stat
 	gpioBits := uint32(c.regs[ads1292.RegGPIO] & 3)

@@ -24,6 +24,9 @@ type Opts struct {
 	Link string
 	// Wave gives pleth samples at 75/s; nil is a 72/min pulse shape.
 	Wave Waveform
+	// Numerics, when set, gives HR and SpO2 at the start of every packet
+	// (packet k starts at k/3 s), overriding SetNumerics.
+	Numerics func(t time.Duration) (hr, spo2 int)
 }
 
 // Oximeter is a simulated device behind a pseudo-terminal.
@@ -31,6 +34,8 @@ type Oximeter struct {
 	mu       sync.Mutex
 	link     string
 	wave     Waveform
+	numerics func(time.Duration) (int, int)
+	frames   int64
 	master   *os.File
 	slave    *os.File
 	pos      int
@@ -47,7 +52,7 @@ func New(o *Opts) (*Oximeter, error) {
 	if o == nil || o.Link == "" {
 		return nil, errors.New("noninsim: Opts.Link is required")
 	}
-	s := &Oximeter{link: o.Link, wave: o.Wave, hr: 72, spo2: 97, status: nonin.PerfusionGreen}
+	s := &Oximeter{link: o.Link, wave: o.Wave, numerics: o.Numerics, hr: 72, spo2: 97, status: nonin.PerfusionGreen}
 	if s.wave == nil {
 		k := 0
 		s.wave = func(dst []float64) {
@@ -136,8 +141,12 @@ func (s *Oximeter) WriteFrames(n int) error {
 	}
 	for i := 0; i < n; i++ {
 		if s.pos == 0 {
+			if s.numerics != nil {
+				s.hr, s.spo2 = s.numerics(time.Duration(s.frames) * time.Second / nonin.FramesPerSecond)
+			}
 			s.data = nonin.PacketData(s.hr, s.spo2, 0x40)
 		}
+		s.frames++
 		s.wave(s.sample[:])
 		st := s.status
 		if s.pos == 0 {
