@@ -9,11 +9,13 @@ func (d *Detector) trackPeak(i int64, m float64) {
 		if m > d.prevM {
 			d.tracking = true
 			d.pkVal, d.pkIdx = m, i
+			d.trackSlope = d.slope.at(i)
 		}
 		d.prevM = m
 		return
 	}
 	d.prevM = m
+	d.trackSlope = max(d.trackSlope, d.slope.at(i))
 	if m >= d.pkVal {
 		d.pkVal, d.pkIdx = m, i
 		return
@@ -72,7 +74,7 @@ func (d *Detector) offer(now int64, c candidate) {
 			}
 			return
 		}
-		if c.r-d.pend.r < d.nReplace && c.h > replaceRatio*d.pend.h {
+		if c.r-d.pend.r < d.nReplace && c.h > replaceRatio*d.pend.h && c.slope > d.pend.slope {
 			d.pend = c
 			return
 		}
@@ -93,7 +95,7 @@ func (d *Detector) checkPending(now int64) {
 	d.pend = candidate{}
 	if d.tracking {
 		dr := d.pkIdx - d.nMWI/2 - c.r
-		if (d.pkVal > c.h && dr < d.nRefr) || (d.pkVal > replaceRatio*c.h && dr < d.nReplace) {
+		if (d.pkVal > c.h && dr < d.nRefr) || (d.pkVal > replaceRatio*c.h && d.trackSlope > c.slope && dr < d.nReplace) {
 			return
 		}
 	}
@@ -199,3 +201,4 @@ func (d *Detector) medianRR() float64 {
 	}
 	return float64(s[n/2-1]+s[n/2]) / 2
 }
+

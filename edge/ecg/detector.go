@@ -42,8 +42,8 @@ const (
 	learnSeconds   = 2.0   // initial threshold learning period
 	mwiSeconds     = 0.150 // moving-window integral width
 	refractory     = 0.200 // no second QRS within this time
-	replaceWindow  = 0.300 // a much larger complex this soon replaces a held one
-	replaceRatio   = 2.0   // "much larger" in integral height
+	replaceWindow  = 0.3   // a much larger complex this soon replaces a held one
+	replaceRatio   = 1.3   // "much larger" in integral height
 	tWaveLimit     = 0.360 // T-wave discrimination applies below this RR
 	confirmSeconds = 0.100 // MWI peak confirmed after at most this time
 	refineSeconds  = 0.050 // R-peak refinement half-window around steepest slope
@@ -97,6 +97,8 @@ type Detector struct {
 	prevM    float64
 	pkVal    float64
 	pkIdx    int64
+	// trackSlope is the steepest slope since the integral began rising.
+	trackSlope float64
 
 	// thresholds
 	learning  bool
