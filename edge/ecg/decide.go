@@ -201,4 +201,3 @@ func (d *Detector) medianRR() float64 {
 	}
 	return float64(s[n/2-1]+s[n/2]) / 2
 }
-
