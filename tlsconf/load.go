@@ -91,11 +91,17 @@ func loadKey(path string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseKey(path, b)
+}
+
+// parseKey parses the first PEM block of b as a private key.
+func parseKey(path string, b []byte) (crypto.Signer, error) {
 	blk, _ := pem.Decode(b)
 	if blk == nil {
 		return nil, fmt.Errorf("tlsconf: key file %s: not PEM", path)
 	}
 	var key any
+	var err error
 	switch blk.Type {
 	case "PRIVATE KEY":
 		key, err = x509.ParsePKCS8PrivateKey(blk.Bytes)

@@ -1,6 +1,7 @@
 package tlstest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -62,4 +63,12 @@ func WritePKI(dir, deviceID string) (*PKI, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+func exists(path string) (bool, error) {
+	_, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
