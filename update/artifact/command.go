@@ -1,0 +1,272 @@
+package artifact
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Summary is what inspect reports about an artifact (also its --json form).
+type Summary struct {
+	Name          string            `json:"name"`
+	Format        string            `json:"format"`
+	Version       int               `json:"version"`
+	Compression   string            `json:"compression"`
+	Signed        bool              `json:"signed"`
+	Verified      bool              `json:"verified"`
+	DeviceTypes   []string          `json:"device_types"`
+	Provides      map[string]string `json:"provides"`
+	DependsNames  []string          `json:"depends_artifact_name,omitempty"`
+	DependsGroups []string          `json:"depends_artifact_group,omitempty"`
+	Scripts       []string          `json:"scripts,omitempty"`
+	Payloads      []PayloadSummary  `json:"payloads"`
+}
+
+// PayloadSummary describes one payload in a Summary.
+type PayloadSummary struct {
+	Type           string              `json:"type"`
+	Compression    string              `json:"compression"`
+	Provides       map[string]string   `json:"provides,omitempty"`
+	Depends        map[string][]string `json:"depends,omitempty"`
+	ClearsProvides []string            `json:"clears_provides,omitempty"`
+	MetaData       json.RawMessage     `json:"meta_data,omitempty"`
+	Files          []FileSummary       `json:"files"`
+}
+
+// FileSummary is one payload file: its size and verified sha256.
+type FileSummary struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Read reads the whole artifact from src with opt, verifying every payload
+// checksum, and summarises it. A nil error means the artifact is valid
+// under opt.
+func Read(ctx context.Context, src io.Reader, opt Options) (*Summary, error) {
+	r, err := NewReader(ctxReader{ctx, src}, opt)
+	if err != nil {
+		return nil, err
+	}
+	h := r.Header()
+	s := &Summary{Name: h.Name, Format: h.Format, Version: h.Version, Compression: h.Compression,
+		Signed: h.Signed, Verified: h.Verified, DeviceTypes: h.DeviceTypes, Provides: h.Provides,
+		DependsNames: h.DependsNames, DependsGroups: h.DependsGroups}
+	for _, sc := range h.Scripts {
+		s.Scripts = append(s.Scripts, sc.Name)
+	}
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := io.Copy(io.Discard, f); err != nil {
+			return nil, err
+		}
+		for len(s.Payloads) <= f.Payload {
+			s.Payloads = append(s.Payloads, PayloadSummary{})
+		}
+		p := &s.Payloads[f.Payload]
+		p.Files = append(p.Files, FileSummary{Name: f.Name, Size: f.Size, SHA256: hex.EncodeToString(f.SHA256[:])})
+	}
+	for len(s.Payloads) < len(h.Payloads) {
+		s.Payloads = append(s.Payloads, PayloadSummary{})
+	}
+	for i, p := range h.Payloads {
+		sp := &s.Payloads[i]
+		sp.Type, sp.Compression, sp.Provides, sp.Depends = p.Type, p.Compression, p.Provides, p.Depends
+		sp.ClearsProvides, sp.MetaData = p.ClearsProvides, p.MetaData
+		if sp.Files == nil {
+			sp.Files = []FileSummary{}
+		}
+	}
+	return s, nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+type keyList []string
+
+func (k *keyList) String() string     { return strings.Join(*k, ",") }
+func (k *keyList) Set(v string) error { *k = append(*k, v); return nil }
+
+// parseArgs parses flags placed before or after the single FILE argument.
+func parseArgs(fs *flag.FlagSet, args []string) (string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", fmt.Errorf("artifact: want exactly one artifact FILE, got %d: %w", len(pos), flag.ErrHelp)
+	}
+	return pos[0], nil
+}
+
+// InspectCommand implements "medagent artifact inspect [--json] [--key PUB.pem] FILE".
+// It reads the whole artifact (checking payload checksums) and prints its
+// name, format, compression, device types, provides, depends, payloads and
+// files. Without --key the signature is reported but not verified.
+func InspectCommand(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("artifact inspect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	var keys keyList
+	fs.Var(&keys, "key", "PEM public key to verify the signature with (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: medagent artifact inspect [--json] [--key PUB.pem]... FILE")
+		fs.PrintDefaults()
+	}
+	path, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	opt := Options{AllowUnsigned: true, SkipCompatibility: true}
+	if len(keys) > 0 {
+		if opt.Keys, err = LoadPublicKeys(keys...); err != nil {
+			return err
+		}
+	}
+	s, err := readFile(ctx, path, opt)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	return printSummary(stdout, s)
+}
+
+// VerifyCommand implements "medagent artifact verify --key PUB.pem [--key ...]
+// [--device-type T] FILE". It reads the whole artifact; a nil error means
+// the artifact is valid (signed by one of the keys, every checksum right).
+func VerifyCommand(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("artifact verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var keys keyList
+	fs.Var(&keys, "key", "trusted PEM public key (repeatable, at least one)")
+	devType := fs.String("device-type", "", "also check compatibility with this device type")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: medagent artifact verify --key PUB.pem [--key PUB2.pem]... [--device-type T] FILE")
+		fs.PrintDefaults()
+	}
+	path, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		fs.Usage()
+		return fmt.Errorf("artifact verify: at least one --key is required: %w", flag.ErrHelp)
+	}
+	pub, err := LoadPublicKeys(keys...)
+	if err != nil {
+		return err
+	}
+	opt := Options{Keys: pub, DeviceType: *devType, SkipCompatibility: *devType == ""}
+	s, err := readFile(ctx, path, opt)
+	if err != nil {
+		return fmt.Errorf("artifact verify: %s: %w", path, err)
+	}
+	_, err = fmt.Fprintf(stdout, "%s: valid, artifact %q, signature verified\n", path, s.Name)
+	return err
+}
+
+func readFile(ctx context.Context, path string, opt Options) (*Summary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("artifact: %w", err)
+	}
+	defer f.Close()
+	return Read(ctx, f, opt)
+}
+
+func printSummary(w io.Writer, s *Summary) error {
+	sig := "no"
+	switch {
+	case s.Verified:
+		sig = "yes (verified)"
+	case s.Signed:
+		sig = "yes (not verified: no --key given)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Name: %s\nFormat: %s %d\nHeader compression: %s\nSigned: %s\n", s.Name, s.Format, s.Version, s.Compression, sig)
+	fmt.Fprintf(&b, "Device types: %s\n", strings.Join(s.DeviceTypes, ", "))
+	writeMap(&b, "Provides", "  ", s.Provides)
+	if len(s.DependsNames) > 0 {
+		fmt.Fprintf(&b, "Depends on artifact_name: %s\n", strings.Join(s.DependsNames, ", "))
+	}
+	if len(s.DependsGroups) > 0 {
+		fmt.Fprintf(&b, "Depends on artifact_group: %s\n", strings.Join(s.DependsGroups, ", "))
+	}
+	for _, sc := range s.Scripts {
+		fmt.Fprintf(&b, "Script: %s\n", sc)
+	}
+	for i, p := range s.Payloads {
+		fmt.Fprintf(&b, "Payload %d:\n  Type: %s\n  Compression: %s\n", i, p.Type, p.Compression)
+		writeMap(&b, "  Provides", "    ", p.Provides)
+		if len(p.Depends) > 0 {
+			fmt.Fprintf(&b, "  Depends:\n")
+			for _, k := range sortedKeysList(p.Depends) {
+				fmt.Fprintf(&b, "    %s: %s\n", k, strings.Join(p.Depends[k], ", "))
+			}
+		}
+		if len(p.ClearsProvides) > 0 {
+			fmt.Fprintf(&b, "  Clears provides: %s\n", strings.Join(p.ClearsProvides, ", "))
+		}
+		if len(p.MetaData) > 0 {
+			fmt.Fprintf(&b, "  Meta-data: %s\n", strings.TrimSpace(string(p.MetaData)))
+		}
+		for _, f := range p.Files {
+			fmt.Fprintf(&b, "  File: %s size %d sha256 %s\n", f.Name, f.Size, f.SHA256)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeMap(b *strings.Builder, title, indent string, m map[string]string) {
+	if len(m) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "%s:\n", title)
+	for _, k := range sortedKeys(m) {
+		fmt.Fprintf(b, "%s%s: %s\n", indent, k, m[k])
+	}
+}
+
+func sortedKeysList(m map[string][]string) []string {
+	k := make([]string, 0, len(m))
+	for key := range m {
+		k = append(k, key)
+	}
+	sortStrings(k)
+	return k
+}

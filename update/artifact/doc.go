@@ -1,0 +1,34 @@
+// Package artifact reads and verifies Mender artifacts (format version 3)
+// as a stream, without the Mender Go library.
+//
+// An artifact is an outer (uncompressed) tar whose members come in a fixed
+// order:
+//
+//	version            {"format":"mender","version":3}
+//	manifest           sha256sum-style lines: version, header.tar[.gz|.xz|.zst], data/NNNN/<file>
+//	manifest.sig       optional base64 signature over the manifest bytes
+//	header.tar[.ext]   header-info, scripts/*, headers/NNNN/type-info, headers/NNNN/meta-data
+//	data/NNNN.tar[.ext] one inner tar per payload, holding the payload files
+//
+// The format is described in Mender's public documentation ("Mender Artifact
+// format", format v3) and was checked against artifacts written by Debian's
+// mender-artifact 3.9 (see the interop tests). Augmented (delta) artifacts
+// (manifest-augment, header-augment) are refused.
+//
+// Trust order: the manifest and its signature are verified before any other
+// byte is used; the version and header members are compared against the
+// manifest before they are parsed; payload files are hashed while they
+// stream and their readers report ErrChecksum at EOF. A caller must not act
+// on payload bytes (for example mark a written slot bootable) until the
+// payload reader returned io.EOF, and must treat the whole artifact as
+// valid only when Reader.Next returned io.EOF.
+//
+// Signatures are RSA PKCS#1 v1.5 with SHA-256 or ECDSA P-256 with SHA-256
+// (raw r||s or ASN.1 DER). With keys configured an unsigned artifact is
+// refused; with no keys the reader refuses everything unless
+// Options.AllowUnsigned is set.
+//
+// Memory does not grow with the payload size: the manifest, signature and
+// header are read into bounded buffers (see the Max* constants) and the
+// payload is streamed.
+package artifact

@@ -1,0 +1,96 @@
+package artifact
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// manifest holds the signed sha256 of every member and payload file, and
+// which of them the reader has matched so far.
+type manifest struct {
+	sums map[string][32]byte
+	used map[string]bool
+}
+
+// parseManifest parses sha256sum-style lines "<64 hex>  <name>\n".
+func parseManifest(b []byte) (*manifest, error) {
+	m := &manifest{sums: map[string][32]byte{}, used: map[string]bool{}}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("artifact: manifest: empty: %w", ErrFormat)
+	}
+	if b[len(b)-1] != '\n' {
+		b = append(b[:len(b):len(b)], '\n')
+	}
+	for i, line := range bytes.Split(b[:len(b)-1], []byte("\n")) {
+		if len(line) < 64+2+1 || line[64] != ' ' || line[65] != ' ' {
+			return nil, fmt.Errorf("artifact: manifest line %d: want \"<sha256>  <name>\": %w", i+1, ErrFormat)
+		}
+		var sum [32]byte
+		if _, err := hex.Decode(sum[:], line[:64]); err != nil {
+			return nil, fmt.Errorf("artifact: manifest line %d: bad sha256: %w", i+1, ErrFormat)
+		}
+		name := string(line[66:])
+		if !validName(name) {
+			return nil, fmt.Errorf("artifact: manifest line %d: bad name %q: %w", i+1, name, ErrFormat)
+		}
+		if _, dup := m.sums[name]; dup {
+			return nil, fmt.Errorf("artifact: manifest: duplicate entry %q: %w", name, ErrFormat)
+		}
+		m.sums[name] = sum
+	}
+	return m, nil
+}
+
+// validName accepts relative slash-separated names without empty, "." or
+// ".." elements and without control characters.
+func validName(name string) bool {
+	if name == "" || len(name) > 1024 {
+		return false
+	}
+	for _, c := range name {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	for _, el := range strings.Split(name, "/") {
+		if el == "" || el == "." || el == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// take returns the signed sum for name and marks it used; a second take of
+// the same name or a name not in the manifest is an error.
+func (m *manifest) take(name string) ([32]byte, error) {
+	sum, ok := m.sums[name]
+	if !ok {
+		return sum, fmt.Errorf("artifact: %q is not listed in the manifest: %w", name, ErrUnexpectedMember)
+	}
+	if m.used[name] {
+		return sum, fmt.Errorf("artifact: %q appears twice: %w", name, ErrUnexpectedMember)
+	}
+	m.used[name] = true
+	return sum, nil
+}
+
+// unused returns the manifest entries not matched by any content, sorted.
+func (m *manifest) unused() []string {
+	var out []string
+	for name := range m.sums {
+		if !m.used[name] {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// has reports whether name is listed.
+func (m *manifest) has(name string) bool {
+	_, ok := m.sums[name]
+	return ok
+}

@@ -1,0 +1,200 @@
+package artifact
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+)
+
+// PayloadFile is one file of a payload, read as a stream. Read hashes the
+// bytes as they pass and, at the end, returns io.EOF only if the sha256
+// matches the signed manifest; otherwise it returns an error wrapping
+// ErrChecksum. The caller must not trust (install, commit, execute) any of
+// the bytes before Read returned io.EOF.
+type PayloadFile struct {
+	Name    string   // file name inside the payload, e.g. "rootfs.ext4"
+	Size    int64    // bytes
+	Payload int      // payload index (data/NNNN)
+	SHA256  [32]byte // signed checksum from the manifest
+
+	r    *Reader
+	h    hash.Hash
+	n    int64
+	done bool
+}
+
+// Read implements io.Reader; see the type comment for the EOF contract.
+func (f *PayloadFile) Read(p []byte) (int, error) {
+	if f.r.err != nil {
+		return 0, f.r.err
+	}
+	if f.done {
+		return 0, io.EOF
+	}
+	n, err := f.r.inner.Read(p)
+	f.h.Write(p[:n])
+	f.n += int64(n)
+	if err == io.EOF {
+		if f.n != f.Size {
+			return n, f.r.fail(fmt.Errorf("artifact: %s: %d of %d bytes: %w", f.Name, f.n, f.Size, ErrTruncated))
+		}
+		if [32]byte(f.h.Sum(nil)) != f.SHA256 {
+			return n, f.r.fail(fmt.Errorf("artifact: payload file %q (payload %d) does not match the manifest: %w", f.Name, f.Payload, ErrChecksum))
+		}
+		f.done = true
+		return n, io.EOF
+	}
+	if err != nil {
+		return n, f.r.fail(fmt.Errorf("artifact: %s: %w: %w", f.Name, ErrTruncated, err))
+	}
+	return n, nil
+}
+
+func (r *Reader) fail(err error) error {
+	if r.err == nil {
+		r.err = err
+	}
+	return r.err
+}
+
+// Next returns the next payload file. A file the caller did not read to
+// its end is read and checked first. Next returns io.EOF after the last
+// file once the whole artifact is verified: every manifest entry matched
+// and the archive properly terminated; only then is the artifact valid.
+func (r *Reader) Next() (*PayloadFile, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.done {
+		return nil, io.EOF
+	}
+	f, err := r.next()
+	if err != nil && err != io.EOF {
+		return nil, r.fail(err)
+	}
+	if err == io.EOF {
+		r.done = true
+	}
+	return f, err
+}
+
+func (r *Reader) next() (*PayloadFile, error) {
+	if r.cur != nil {
+		if _, err := io.Copy(io.Discard, r.cur); err != nil {
+			return nil, err
+		}
+		r.cur = nil
+	}
+	for {
+		if r.inner == nil {
+			if r.index == len(r.hdr.Payloads) {
+				if err := r.finish(); err != nil {
+					return nil, err
+				}
+				return nil, io.EOF
+			}
+			if err := r.openData(); err != nil {
+				return nil, err
+			}
+		}
+		th, err := r.inner.Next()
+		if err == io.EOF {
+			if err := r.closeData(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("artifact: data/%04d: %w: %w", r.index, ErrTruncated, err)
+		}
+		if th.Typeflag != tar.TypeReg || strings.Contains(th.Name, "/") || !validName(th.Name) {
+			return nil, fmt.Errorf("artifact: data/%04d: entry %q is not a plain file: %w", r.index, th.Name, ErrUnexpectedMember)
+		}
+		name := fmt.Sprintf("data/%04d/%s", r.index, th.Name)
+		sum, err := r.man.take(name)
+		if err != nil {
+			return nil, err
+		}
+		r.cur = &PayloadFile{Name: th.Name, Size: th.Size, Payload: r.index, SHA256: sum, r: r, h: sha256.New()}
+		return r.cur, nil
+	}
+}
+
+func (r *Reader) openData() error {
+	want := fmt.Sprintf("data/%04d", r.index)
+	th, err := r.nextMember()
+	if err == io.EOF {
+		return fmt.Errorf("artifact: missing member %s.tar*: %w", want, ErrMissing)
+	}
+	if err != nil {
+		return err
+	}
+	base, comp, err := splitCompression(th.Name)
+	if err != nil || base != want {
+		return fmt.Errorf("artifact: member %q where %s.tar* belongs: %w", th.Name, want, ErrUnexpectedMember)
+	}
+	dec, err := decompress(comp, r.tr)
+	if err != nil {
+		return fmt.Errorf("artifact: %s: %w", th.Name, err)
+	}
+	r.hdr.Payloads[r.index].Compression = comp
+	r.dec = dec
+	r.inner = tar.NewReader(dec)
+	return nil
+}
+
+// closeData checks what follows the inner tar's end marker is only zero
+// padding and that the decompressor reached its clean end (which verifies
+// gzip/xz integrity checks).
+func (r *Reader) closeData() error {
+	var buf [4096]byte
+	var total int64
+	for {
+		n, err := r.dec.Read(buf[:])
+		for _, c := range buf[:n] {
+			if c != 0 {
+				return fmt.Errorf("artifact: data/%04d: data after the end of the inner tar: %w", r.index, ErrFormat)
+			}
+		}
+		total += int64(n)
+		if total > maxTrailingZeroBytes {
+			return fmt.Errorf("artifact: data/%04d: too much padding: %w", r.index, ErrFormat)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("artifact: data/%04d: %w: %w", r.index, ErrTruncated, err)
+		}
+	}
+	r.dec.Close()
+	r.dec, r.inner = nil, nil
+	r.index++
+	return nil
+}
+
+// finish checks the outer archive ends properly and nothing in the
+// manifest was left unmatched.
+func (r *Reader) finish() error {
+	th, err := r.nextMember()
+	if err == nil {
+		if strings.HasSuffix(th.Name, "-augment") || strings.HasPrefix(th.Name, "header-augment") {
+			return fmt.Errorf("artifact: member %q: %w", th.Name, ErrAugmented)
+		}
+		return fmt.Errorf("artifact: member %q after the last payload: %w", th.Name, ErrUnexpectedMember)
+	}
+	if !errors.Is(err, io.EOF) {
+		return err
+	}
+	if r.cnt.n < r.memEnd+1024 {
+		return fmt.Errorf("artifact: no end-of-archive marker: %w", ErrTruncated)
+	}
+	if missing := r.man.unused(); len(missing) > 0 {
+		return fmt.Errorf("artifact: manifest lists %q but the artifact has no such content: %w", missing, ErrMissing)
+	}
+	return nil
+}
