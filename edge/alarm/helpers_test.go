@@ -1,0 +1,5 @@
+package alarm
+
+import "math"
+
+func nanf() float64 { return math.NaN() }
