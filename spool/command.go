@@ -1,0 +1,101 @@
+package spool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+)
+
+const commandUsage = `usage: medagent spool stats [--json] --dir DIR
+  stats   scan a spool directory offline (no key needed) and print per-class
+          pending records and bytes, oldest pending time, evictions and damage`
+
+// Command runs `medagent spool ...`. It needs no key and no lock, so it
+// works beside a running agent; its numbers are then a snapshot.
+func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	if len(args) == 0 || args[0] != "stats" {
+		fmt.Fprintln(stderr, commandUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("spool: %w: want the stats subcommand", flag.ErrHelp)
+	}
+	fs := flag.NewFlagSet("spool stats", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "spool directory (spool.dir in the configuration)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *dir == "" || fs.NArg() != 0 {
+		fs.Usage()
+		return fmt.Errorf("spool stats: %w: --dir is required and no arguments are taken", flag.ErrHelp)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s, err := ReadStats(*dir)
+	if err != nil && s.Classes == nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(statsJSON(s)); jerr != nil {
+			return errors.Join(err, jerr)
+		}
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "class\tpending\tpending bytes\toldest pending\tevicted\tsegments\tbytes")
+	for _, c := range classes {
+		cs := s.Classes[c]
+		oldest := "-"
+		if !cs.Oldest.IsZero() {
+			oldest = cs.Oldest.UTC().Format(time.RFC3339)
+			if cs.OldestApprox {
+				oldest = "≥" + oldest
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\n", c, cs.Pending, cs.PendingBytes, oldest, cs.Evicted, cs.Segments, cs.Bytes)
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "disk bytes %d, encrypted %t, corrupt frames skipped %d, damaged spans pending %d, torn tails %d\n",
+		s.DiskBytes, s.Encrypted, s.CorruptFrames, s.DamagedSpans, s.TornTails)
+	return err
+}
+
+type classJSON struct {
+	Pending      uint64     `json:"pending"`
+	PendingBytes int64      `json:"pending_bytes"`
+	Oldest       *time.Time `json:"oldest,omitempty"`
+	OldestApprox bool       `json:"oldest_approx,omitempty"`
+	Evicted      uint64     `json:"evicted"`
+	Segments     int        `json:"segments"`
+	Bytes        int64      `json:"bytes"`
+}
+
+func statsJSON(s Stats) any {
+	cls := map[string]classJSON{}
+	for c, cs := range s.Classes {
+		j := classJSON{cs.Pending, cs.PendingBytes, nil, cs.OldestApprox, cs.Evicted, cs.Segments, cs.Bytes}
+		if !cs.Oldest.IsZero() {
+			t := cs.Oldest.UTC()
+			j.Oldest = &t
+		}
+		cls[c.String()] = j
+	}
+	return struct {
+		Classes       map[string]classJSON `json:"classes"`
+		DiskBytes     int64                `json:"disk_bytes"`
+		Encrypted     bool                 `json:"encrypted"`
+		CorruptFrames uint64               `json:"corrupt_frames"`
+		DamagedSpans  uint64               `json:"damaged_spans"`
+		TornTails     uint64               `json:"torn_tails"`
+	}{cls, s.DiskBytes, s.Encrypted, s.CorruptFrames, s.DamagedSpans, s.TornTails}
+}
