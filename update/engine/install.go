@@ -79,7 +79,9 @@ func (e *Engine) preArm(ctx context.Context, src io.Reader, to slot.Slot) error 
 	if h.Name == "" {
 		return errors.New("artifact has no name")
 	}
-	e.update(func(j *Journal) { j.Artifact, j.Provides = h.Name, maps.Clone(h.Provides) })
+	e.update(func(j *Journal) {
+		j.Artifact, j.Provides, j.Clears = h.Name, maps.Clone(h.Provides), h.ClearsProvides
+	})
 	if err := e.scripts(ctx, StateDownload, "Leave"); err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ type Journal struct {
 	// Update in progress (or the last one).
 	Artifact  string            `json:"artifact,omitempty"`
 	Provides  map[string]string `json:"provides,omitempty"` // of the artifact being installed
+	Clears    []string          `json:"clears,omitempty"`   // installed provides it replaces (nil: all)
 	FromSlot  string            `json:"from_slot,omitempty"`
 	FromPart  string            `json:"from_part,omitempty"`
 	ToSlot    string            `json:"to_slot,omitempty"`

@@ -17,6 +17,9 @@ type Header struct {
 	Name     string            // artifact_name
 	Type     string            // payload type, "rootfs-image" for A/B updates
 	Provides map[string]string // provides of the artifact (stored on commit)
+	// ClearsProvides are patterns ("rootfs-image.*") of installed provides
+	// this artifact replaces; nil means all of them.
+	ClearsProvides []string
 }
 
 // Payload is one payload file of an artifact. R must fail at its EOF when

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path"
 )
 
 // Resume continues whatever the journal says; the agent calls it at every
@@ -156,14 +157,7 @@ func (e *Engine) commit(ctx context.Context) error {
 		}
 		e.crash("committed-env")
 	}
-	e.update(func(j *Journal) {
-		inst := maps.Clone(j.Provides)
-		if inst == nil {
-			inst = map[string]string{}
-		}
-		inst["artifact_name"] = j.Artifact
-		j.Installed = inst
-	})
+	e.update(func(j *Journal) { j.Installed = newProvides(j.Installed, j.Provides, j.Clears, j.Artifact) })
 	e.finish(ctx, StateCommitted)
 	e.runIgnoring(ctx, "ArtifactCommit", "Leave")
 	return nil
@@ -241,4 +235,29 @@ func (e *Engine) rollback(ctx context.Context, reason string) error {
 	}
 	e.finish(ctx, StateRolledBack)
 	return e.resultErr()
+}
+
+// newProvides is what the device provides after committing an artifact:
+// the installed provides minus those the artifact clears (all when clears
+// is nil, as Mender does for artifacts without clears_artifact_provides),
+// plus the artifact's own.
+func newProvides(installed, provides map[string]string, clears []string, name string) map[string]string {
+	out := map[string]string{}
+	if clears != nil {
+		for k, v := range installed {
+			keep := true
+			for _, pat := range clears {
+				if ok, _ := path.Match(pat, k); ok {
+					keep = false
+					break
+				}
+			}
+			if keep {
+				out[k] = v
+			}
+		}
+	}
+	maps.Copy(out, provides)
+	out["artifact_name"] = name
+	return out
 }
