@@ -131,6 +131,14 @@ func (d *Detector) classify(now int64, c candidate) {
 		d.accept(now, c, false)
 		return
 	}
+	// On a clean lead a complex well above the noise level but under the
+	// threshold (an aberrated or low-amplitude ectopic beat) is a beat;
+	// waiting for searchback would only report it late, if at all.
+	if !isT && c.h >= 0.5*th && c.h >= cleanSNR*d.npk && d.haveLast && c.r-d.lastR >= d.nTWave {
+		d.spk = 0.25*c.h + 0.75*d.spk
+		d.accept(now, c, false)
+		return
+	}
 	d.npk = 0.125*c.h + 0.875*d.npk
 	if !isT && c.h >= 0.5*th && (!d.sb.active || c.h > d.sb.h) {
 		d.sb = c

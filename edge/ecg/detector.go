@@ -50,6 +50,7 @@ const (
 	gapHold        = 0.5   // gaps up to this long are bridged by holding the last value
 	thresholdFrac  = 0.22  // threshold = noise + frac*(signal-noise)
 	searchbackRR   = 1.66  // searchback after this many average RR
+	cleanSNR       = 8.0   // sub-threshold complexes this far above noise are beats
 	stallSeconds   = 2.5   // halve the signal level after this long without a beat
 	qualitySeconds = 5.0   // window of the valid-sample fraction in Quality
 	// MaxInput is the largest magnitude accepted as a sample; larger
