@@ -54,7 +54,8 @@ func optInt(c *hal.SensorConfig, key string, def int) int {
 	return int(n)
 }
 
-// OpenTMP117 opens a TMP117. The rate picks CONV[2:0] for the averaging
+// OpenTMP117 opens a TMP117; the drdy line, if given, is its ALERT
+// output used as data-ready (Dev.WaitDataReady). The rate picks CONV[2:0] for the averaging
 // (rate 0 keeps 1/s); a rate the part cannot run is an error naming it.
 func OpenTMP117(c hal.SensorConfig, sim *hal.Sim) (*tmp117.Dev, io.Closer, error) {
 	if err := check(&c, hal.DriverTMP117); err != nil {
@@ -86,6 +87,12 @@ func OpenTMP117(c hal.SensorConfig, sim *hal.Sim) (*tmp117.Dev, io.Closer, error
 	bus, err := hal.OpenI2C(c.Bus, sim)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sensor %q: %w", c.Name, err)
+	}
+	if c.DRDY != "" {
+		if o.AlertPin, err = hal.OpenPin(c.DRDY, gpio.PullUp, gpio.FallingEdge, sim); err != nil {
+			bus.Close()
+			return nil, nil, fmt.Errorf("sensor %q: drdy: %w", c.Name, err)
+		}
 	}
 	d, err := tmp117.New(bus, c.Address, o)
 	if err != nil {

@@ -39,7 +39,7 @@ func rig(t *testing.T) (*halsim.Rig, *time.Duration) {
 func TestOpenAll(t *testing.T) {
 	r, now := rig(t)
 
-	tc := hal.SensorConfig{Name: "temp", Driver: "tmp117", Bus: "sim", Address: 0x48, Rate: 4,
+	tc := hal.SensorConfig{Name: "temp", Driver: "tmp117", Bus: "sim", Address: 0x48, Rate: 4, DRDY: "sim:" + halsim.PinTMPAlert,
 		Options: map[string]string{"averaging": "8", "offset_mk": "-125"}}
 	td, tclose, err := devices.OpenTMP117(tc, r.Sim)
 	if err != nil {
@@ -52,6 +52,9 @@ func TestOpenAll(t *testing.T) {
 		t.Fatalf("offset register %#x, want -16 LSB", got)
 	}
 	*now += time.Second
+	if ok, err := td.WaitDataReady(10 * time.Millisecond); err != nil || !ok {
+		t.Fatalf("TMP117 ALERT data-ready after 1 s = %v, %v", ok, err)
+	}
 	var temp physic.Temperature
 	if err := td.Sense(&temp); err != nil {
 		t.Fatal(err)

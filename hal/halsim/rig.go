@@ -19,9 +19,10 @@ import (
 
 // Names under which the rig registers its simulated lines and addresses.
 const (
-	TMP117Addr = 0x48
-	PinMAXInt  = "max-int"  // open as "sim:max-int"
-	PinADSDRDY = "ads-drdy" // open as "sim:ads-drdy"
+	TMP117Addr  = 0x48
+	PinMAXInt   = "max-int"      // open as "sim:max-int"
+	PinTMPAlert = "tmp117-alert" // open as "sim:tmp117-alert"
+	PinADSDRDY  = "ads-drdy"     // open as "sim:ads-drdy"
 )
 
 // Options configures a Rig.
@@ -86,6 +87,7 @@ func New(o Options) (*Rig, error) {
 	r.Sim.AddI2C(max3010x.Addr, r.MAX)
 	r.Sim.AddSPI("", r.ADS)
 	r.Sim.AddPin(PinMAXInt, r.MAX.IntPin())
+	r.Sim.AddPin(PinTMPAlert, r.TMP117.AlertPin())
 	r.Sim.AddPin(PinADSDRDY, r.ADS.DRDY())
 	if o.NoninLink != "" {
 		pp := o.PPG

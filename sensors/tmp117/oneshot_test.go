@@ -88,3 +88,39 @@ func TestProgramEEPROM(t *testing.T) {
 		t.Fatalf("offset after power cycle = %d LSB, want 32", got)
 	}
 }
+
+func TestAlertPinDataReady(t *testing.T) {
+	chip := tmp117sim.New(0x48, &tmp117sim.Opts{Wave: ramp(30, 0.5)})
+	conv := uint8(2) // 250 ms
+	d, err := tmp117.New(chip, 0x48, &tmp117.Opts{Conv: &conv, AlertPin: chip.AlertPin()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chip.Reg(tmp117.RegConfig)&tmp117.CfgDRAlert == 0 {
+		t.Fatal("AlertPin did not set DR/Alert")
+	}
+	var temp physic.Temperature
+	for i, want := range []float64{30, 30.5, 31} {
+		ok, err := d.WaitDataReady(time.Second)
+		if err != nil || !ok {
+			t.Fatalf("conversion %d: WaitDataReady = %v, %v", i, ok, err)
+		}
+		if err := d.Sense(&temp); err != nil {
+			t.Fatal(err)
+		}
+		if got := celsius(temp); got != want {
+			t.Fatalf("conversion %d = %v °C, want %v", i, got, want)
+		}
+	}
+	// Within 100 ms of the last conversion no new one comes.
+	if ok, err := d.WaitDataReady(100 * time.Millisecond); err != nil || ok {
+		t.Fatalf("WaitDataReady(100ms) = %v, %v; want no edge", ok, err)
+	}
+	plain, err := tmp117.New(tmp117sim.New(0x48, nil), 0x48, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.WaitDataReady(time.Second); !errors.Is(err, buserr.ErrBadConfig) {
+		t.Fatalf("WaitDataReady without pin = %v", err)
+	}
+}

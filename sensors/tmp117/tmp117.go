@@ -7,6 +7,7 @@ import (
 
 	"medagent/hal/buserr"
 
+	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/physic"
 )
@@ -28,6 +29,9 @@ type Opts struct {
 	DataReadyOnAlert bool
 	// AlertActiveHigh sets POL=1; the default is active low (open drain).
 	AlertActiveHigh bool
+	// AlertPin, when set, is the line wired to ALERT; it implies
+	// DataReadyOnAlert and enables WaitDataReady.
+	AlertPin gpio.PinIn
 	// Offset, when not nil, is written to the volatile Temp_Offset
 	// register (EEPROM untouched).
 	Offset *physic.Temperature
@@ -35,13 +39,14 @@ type Opts struct {
 
 // Dev is a handle to one TMP117.
 type Dev struct {
-	d    i2c.Dev
-	cfg  uint16
-	w    [3]byte
-	r    [2]byte
-	last int16
-	rep  int
-	have bool
+	d     i2c.Dev
+	cfg   uint16
+	w     [3]byte
+	r     [2]byte
+	last  int16
+	rep   int
+	have  bool
+	alert gpio.PinIn
 	// oneShot: the part idles in shutdown and Sense triggers conversions.
 	oneShot bool
 }
@@ -51,6 +56,11 @@ type Dev struct {
 func New(bus i2c.Bus, addr uint16, o *Opts) (*Dev, error) {
 	if o == nil {
 		o = &Opts{}
+	}
+	if o.AlertPin != nil {
+		oo := *o
+		oo.DataReadyOnAlert = true
+		o = &oo
 	}
 	if addr < 0x48 || addr > 0x4B {
 		return nil, fmt.Errorf("tmp117: address %#x not in 0x48..0x4b: %w", addr, buserr.ErrBadConfig)
@@ -72,6 +82,16 @@ func New(bus i2c.Bus, addr uint16, o *Opts) (*Dev, error) {
 	}
 	d.cfg = cfg
 	d.oneShot = o.Mode == OneShot
+	if o.AlertPin != nil {
+		edge := gpio.FallingEdge
+		if o.AlertActiveHigh {
+			edge = gpio.RisingEdge
+		}
+		if err := o.AlertPin.In(gpio.PullUp, edge); err != nil {
+			return nil, fmt.Errorf("tmp117: ALERT pin %s: %w", o.AlertPin, err)
+		}
+		d.alert = o.AlertPin
+	}
 	if o.Offset != nil {
 		if err := d.SetOffset(*o.Offset); err != nil {
 			return nil, err
@@ -162,6 +182,23 @@ func (d *Dev) triggerOneShot() error {
 		doSleep(2 * time.Millisecond)
 	}
 	return fmt.Errorf("tmp117: one-shot conversion: %w", buserr.ErrTimeout)
+}
+
+// WaitDataReady waits up to timeout for the ALERT line to signal a new
+// conversion (Opts.AlertPin); it reports whether one came. Sense then
+// reads it (and so releases the line).
+func (d *Dev) WaitDataReady(timeout time.Duration) (bool, error) {
+	if d.alert == nil {
+		return false, fmt.Errorf("tmp117: no ALERT pin configured: %w", buserr.ErrBadConfig)
+	}
+	active := gpio.Low
+	if d.cfg&CfgPol != 0 {
+		active = gpio.High
+	}
+	if d.alert.Read() == active {
+		return true, nil
+	}
+	return d.alert.WaitForEdge(timeout), nil
 }
 
 // Repeats is how many consecutive Sense calls returned exactly the same raw

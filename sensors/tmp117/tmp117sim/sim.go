@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"medagent/hal/buserr"
+	"medagent/hal/simpin"
 	"medagent/sensors/tmp117"
 
 	"periph.io/x/conn/v3/physic"
@@ -65,6 +66,7 @@ type Chip struct {
 	busyTill time.Duration
 	writes   int
 	faults   [numFaults]bool
+	alert    *simpin.Pin
 }
 
 // New returns a chip at addr in its factory power-on state.
