@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"medagent/update/artifact"
+)
+
+// menderKeys writes a SEC1 EC P-256 private key (what mender-artifact 3.9
+// signs with) and returns its path and the public key PEM.
+func menderKeys(t *testing.T, dir, name string) (string, []byte) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	der, err := x509.MarshalECPrivateKey(k)
+	must(t, err)
+	p := filepath.Join(dir, name+".pem")
+	must(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+	pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	must(t, err)
+	return p, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})
+}
+
+// menderArtifactFile runs Debian's mender-artifact to build a signed
+// rootfs-image artifact of w.newImg.
+func menderArtifactFile(t *testing.T, w *world, key, compression string) string {
+	t.Helper()
+	if _, err := exec.LookPath("mender-artifact"); err != nil {
+		t.Fatal("mender-artifact not found: install Debian package mender-artifact (scripts/setup.sh)")
+	}
+	img := filepath.Join(w.dir, "rootfs.ext4")
+	must(t, os.WriteFile(img, w.newImg, 0o644))
+	out := filepath.Join(w.dir, "release-2-"+compression+".mender")
+	cmd := exec.Command("mender-artifact", "write", "rootfs-image", "-f", img, "-n", "release-2",
+		"-t", "bedside-v2", "-o", out, "-k", key, "--compression", compression)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mender-artifact: %v\n%s", err, b)
+	}
+	return out
+}
+
+func realOpener(t *testing.T, pub []byte, deviceType string) OpenFunc {
+	keys, err := artifact.ParsePublicKeys(pub)
+	must(t, err)
+	return Opener(keys, deviceType)
+}
+
+func TestMenderArtifactInstall(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	key, pub := menderKeys(t, w.dir, "signing")
+	file := menderArtifactFile(t, w, key, "gzip")
+	mod := func(o *Options) { o.Open = realOpener(t, pub, "bedside-v2") }
+	f, err := os.Open(file)
+	must(t, err)
+	defer f.Close()
+	must(t, w.engine(mod).Install(ctx, f))
+	if s := w.boot(); s.Name != "B" {
+		t.Fatalf("booted %s", s.Name)
+	}
+	e := w.engine(mod)
+	must(t, e.Resume(ctx))
+	st := e.Status()
+	sum := sha256.Sum256(w.newImg)
+	if st.State != StateCommitted || st.Installed["artifact_name"] != "release-2" ||
+		st.Installed["rootfs-image.checksum"] != hex.EncodeToString(sum[:]) || st.Installed["rootfs-image.version"] != "release-2" {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestMenderArtifactRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name          string
+		compression   string
+		otherKey      bool
+		deviceType    string
+		tamper        bool
+		want          error
+		slotUntouched bool
+	}{
+		{name: "wrong key", compression: "gzip", otherKey: true, deviceType: "bedside-v2", want: artifact.ErrSignature, slotUntouched: true},
+		{name: "wrong device type", compression: "gzip", deviceType: "infusion-pump", want: artifact.ErrDeviceType, slotUntouched: true},
+		{name: "payload byte flipped", compression: "none", deviceType: "bedside-v2", tamper: true, want: artifact.ErrChecksum},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			key, pub := menderKeys(t, w.dir, "signing")
+			if tc.otherKey {
+				_, pub = menderKeys(t, w.dir, "other")
+			}
+			file := menderArtifactFile(t, w, key, tc.compression)
+			b, err := os.ReadFile(file)
+			must(t, err)
+			if tc.tamper {
+				// Flip a byte in the middle of the uncompressed image.
+				i := bytes.Index(b, w.newImg[:64])
+				if i < 0 {
+					t.Fatal("image not found in the uncompressed artifact")
+				}
+				b[i+len(w.newImg)/2] ^= 0x55
+			}
+			envBefore := w.vars()
+			slotB, _ := os.ReadFile(w.slots.B.Device)
+			e := w.engine(func(o *Options) { o.Open = realOpener(t, pub, tc.deviceType) })
+			err = e.Install(ctx, bytes.NewReader(b))
+			if !errors.Is(err, ErrFailed) {
+				t.Fatalf("err = %v, want ErrFailed", err)
+			}
+			j := e.Journal()
+			if j.State != StateFailed || !strings.Contains(j.Reason, tc.want.Error()) {
+				t.Fatalf("journal %s reason %q, want %q", j.State, j.Reason, tc.want)
+			}
+			if d := diffMaps(envBefore, w.vars()); d != "" {
+				t.Errorf("boot environment changed: %s", d)
+			}
+			if after, _ := os.ReadFile(w.slots.B.Device); tc.slotUntouched && !bytes.Equal(after, slotB) {
+				t.Error("inactive slot written")
+			}
+			if w.reboots != 0 {
+				t.Error("rebooted")
+			}
+			if s := w.boot(); s.Name != "A" {
+				t.Errorf("booted %s", s.Name)
+			}
+		})
+	}
+}
