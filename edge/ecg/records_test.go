@@ -76,8 +76,8 @@ func TestRecordsFloor(t *testing.T) {
 	}
 	g := ec57.Sum("gross", results...)
 	t.Logf("gross: Se %.3f%% +P %.3f%%", 100*g.Se(), 100*g.PPV())
-	if g.Se() < 0.9930 || g.PPV() < 0.9910 {
-		t.Errorf("gross Se %.3f%% +P %.3f%% below the floor (99.30%% / 99.10%%)", 100*g.Se(), 100*g.PPV())
+	if g.Se() < 0.9940 || g.PPV() < 0.9930 {
+		t.Errorf("gross Se %.3f%% +P %.3f%% below the floor (99.40%% / 99.30%%)", 100*g.Se(), 100*g.PPV())
 	}
 }
 
