@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"testing"
@@ -175,7 +176,7 @@ func TestFaultsWhereScheduled(t *testing.T) {
 
 func sortedFaults(fs []Fault) []Fault {
 	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(a, b Fault) int { return int(a.At - b.At) })
+	slices.SortStableFunc(out, func(a, b Fault) int { return cmp.Compare(a.At, b.At) })
 	return out
 }
 
