@@ -154,7 +154,8 @@ func parseCBOR(b []byte) ([]raw, error) {
 				name = fieldName[k]
 				if name == "" {
 					if k < 0 {
-						// RFC 8428 §6: negative labels not known are base fields; refuse, like "_" fields.
+						// Base fields have negative labels (RFC 8428 §6); one we do not
+						// know could change how records resolve, so refuse it (our policy).
 						return nil, fmt.Errorf("senml: record %d: unknown base label %d", i, k)
 					}
 					continue

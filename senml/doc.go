@@ -37,6 +37,9 @@
 // names with characters outside RFC 8428 §4.5.1 (A-Z a-z 0-9 - : . / _, first
 // character a letter or digit), records without exactly one value field,
 // non-finite numbers, must-understand fields it does not know (names ending
-// in "_"), a bver above 10, a "seq" anywhere but in the first record, and
-// inputs above MaxPayload bytes or MaxRecords records.
+// in "_"), in CBOR unknown negative labels (base fields have negative
+// labels, and one we do not know could change resolution: our policy),
+// a bver above 10, a "seq" anywhere but in the first record, and inputs
+// above MaxPayload bytes or MaxRecords records. Relative times (below
+// 2^28) are not turned into absolute ones.
 package senml
