@@ -103,7 +103,7 @@ type Detector struct {
 
 	// thresholds
 	learning  bool
-	learned   [32]candidate
+	learned   [64]candidate
 	nLearned  int
 	learnMax  float64
 	spk, npk  float64
@@ -192,10 +192,10 @@ func (d *Detector) Reset() {
 	d.mwiSum, d.mwiPos = 0, 0
 }
 
-// Push feeds one sample (valid false, NaN, ±Inf or a magnitude above
-// MaxInput mark a gap: lead off or an invalid ADC value) and returns a beat when one is ready. At most one
-// beat is returned per call; beats are at least 200 ms apart so the
-// internal queue drains faster than it fills.
+// Push feeds one sample and returns a beat when one is ready. valid false,
+// NaN, ±Inf or a magnitude above MaxInput mark a gap (lead off, an invalid
+// ADC value). At most one beat is returned per call; beats are at least
+// 200 ms apart, so the internal queue drains faster than it fills.
 func (d *Detector) Push(x float64, valid bool) (Beat, bool) {
 	i := d.n
 	d.n++
