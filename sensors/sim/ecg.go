@@ -20,11 +20,18 @@ import (
 // heart rate: the sum is multiplied by ω (so each event's height is αi
 // whatever the speed), and the event amplitudes are αi = ai·bi² with the
 // paper's ai and bi at 60 bpm. The −λz term (λ = 1/s as in the paper)
-// acts as a 0.16 Hz high-pass, as the AC coupling of a monitor does.
+// acts as a 0.16 Hz high-pass, as the AC coupling of a monitor does: the
+// signal averages 0, so the isoelectric line sits a little below 0 mV
+// (about −0.15 mV at the default amplitude) and AmplitudeMV is measured
+// from it.
 
 // ecgWave is one Gaussian event: its angle and width at 60 bpm, its
-// amplitude, and how its angle scales with the heart rate ((HR/60)^exp;
-// widths all scale with the square root, after the paper).
+// amplitude, and how its angle scales with the mean heart rate, as
+// (HR/60)^exp. All widths scale with sqrt(HR/60), the factor of the paper;
+// the angles of Q and S scale with that factor too, those of P and T with
+// its square root (our choice, so that QT shortens roughly as Bazett's
+// sqrt(RR)). The mean heart rate is the scheduled one, without the
+// beat-to-beat variability, so the morphology changes only with Changes.
 type ecgWave struct {
 	theta, a, b, exp float64
 }
