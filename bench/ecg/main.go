@@ -5,7 +5,7 @@
 // 1 if the shared MIT-BIH gross Se or +P is below 99.7 % with the whole
 // record scored.
 //
-//	go run ./bench/ecg [-data ../shared/data] [-records 101,108] [-rate 250]
+//	go run ./bench/ecg [-data ../shared/data] [-records 101,108] [-rate 250] [-channel 1]
 //
 // -rate resamples the records (linear interpolation) before detection to
 // check that nothing depends on 360 Hz; beats are mapped back to the
@@ -54,6 +54,7 @@ func run(out io.Writer, args []string) error {
 	data := fs.String("data", filepath.Join("..", "shared", "data"), "shared data directory")
 	only := fs.String("records", "", "comma-separated mitdb records (default: all, plus nstdb 118e00/12/24)")
 	rate := fs.Float64("rate", 0, "resample to this rate in Hz before detection (0: the record's own)")
+	channel := fs.Int("channel", replay.AutoChannel, "signal index to use (default: MLII if named, else 0)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func run(out io.Writer, args []string) error {
 		if *only != "" && !strings.Contains(","+*only+",", ","+name+",") {
 			continue
 		}
-		d, err := detect(strings.TrimSuffix(r, ".hea"), *rate)
+		d, err := detect(strings.TrimSuffix(r, ".hea"), *channel, *rate)
 		if err != nil {
 			return err
 		}
@@ -76,7 +77,7 @@ func run(out io.Writer, args []string) error {
 	}
 	if *only == "" {
 		for _, r := range []string{"118e00", "118e12", "118e24"} {
-			d, err := detect(filepath.Join(*data, "nstdb", r), *rate)
+			d, err := detect(filepath.Join(*data, "nstdb", r), *channel, *rate)
 			if err != nil {
 				return err
 			}
@@ -116,14 +117,15 @@ func table(out io.Writer, ds []*detection, skip float64) ec57.Result {
 	return ec57.Sum("gross", res...)
 }
 
-// detect runs the detector over the record's MLII (else first) signal.
-func detect(path string, rate float64) (*detection, error) {
+// detect runs the detector over one signal of the record (AutoChannel: MLII
+// if named, else the first).
+func detect(path string, channel int, rate float64) (*detection, error) {
 	rec, err := wfdb.OpenRecord(path)
 	if err != nil {
 		return nil, err
 	}
 	h := rec.Header
-	ch, err := replay.SelectChannel(h, replay.AutoChannel)
+	ch, err := replay.SelectChannel(h, channel)
 	if err != nil {
 		return nil, err
 	}
