@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,7 +46,7 @@ func decompress(comp string, r io.Reader) (io.ReadCloser, error) {
 	case CompressionGzip:
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, fmt.Errorf("artifact: gzip: %w", err)
+			return nil, fmt.Errorf("artifact: gzip: %w: %w", streamErr(err), err)
 		}
 		zr.Multistream(false)
 		return zr, nil
@@ -66,6 +67,15 @@ func decompress(comp string, r io.Reader) (io.ReadCloser, error) {
 	return nil, fmt.Errorf("artifact: %q: %w", comp, ErrCompression)
 }
 
+// streamErr classifies a decompressor start-up error: a stream that ends
+// early is truncated, anything else is malformed.
+func streamErr(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return ErrTruncated
+	}
+	return ErrFormat
+}
+
 type zstdCloser struct{ *zstd.Decoder }
 
 func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
@@ -73,7 +83,7 @@ func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
 func checkedXZ(r io.Reader) (io.Reader, error) {
 	xr, err := xz.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("artifact: xz: %w", err)
+		return nil, fmt.Errorf("artifact: xz: %w: %w", streamErr(err), err)
 	}
 	return xr, nil
 }

@@ -128,7 +128,7 @@ func (r *Reader) openData() error {
 	want := fmt.Sprintf("data/%04d", r.index)
 	th, err := r.nextMember()
 	if err == io.EOF {
-		return fmt.Errorf("artifact: missing member %s.tar*: %w", want, ErrMissing)
+		return fmt.Errorf("artifact: missing member %s.tar*: %w", want, ErrTruncated)
 	}
 	if err != nil {
 		return err
