@@ -56,6 +56,7 @@ func (sc scenario) run(t *testing.T, w *world, crash func(string)) State {
 			o.Health = []Check{SensorsUp(func(context.Context) error { return errors.New("no ECG") }, 0)}
 		}
 	}
+	w.crash = crash
 	e := w.engine(mod)
 	e.crash = crash
 	crashed(func() { e.Install(ctx, w.src()) })
@@ -81,8 +82,9 @@ func (sc scenario) points(t *testing.T) []string {
 	return pts
 }
 
-// TestPowerCuts cuts the power at every journaled transition, at every
-// environment write and at random points inside the payload write, for an
+// TestPowerCuts cuts the power at every journaled transition, in the
+// middle of every boot environment write (leaving a torn copy) and at
+// random points inside the payload write, for an
 // update that commits and one that rolls back. After each cut the
 // simulated U-Boot boots, a fresh engine resumes, and the test checks that
 // every boot ran a good image and the update ended committed, rolled back
@@ -111,6 +113,7 @@ func TestPowerCuts(t *testing.T) {
 			}
 			for _, idx := range pts {
 				t.Run(fmt.Sprintf("%d_%s", idx, all[idx]), func(t *testing.T) {
+					t.Parallel() // fsync-bound: overlap the waits
 					w := newWorld(t)
 					n := 0
 					final := sc.run(t, w, func(p string) {

@@ -33,6 +33,7 @@ type world struct {
 	oldImg  []byte // in slot A, running
 	newImg  []byte // the update payload
 	reboots int
+	crash   func(string) // power-cut hook for tearingEnv
 }
 
 func randBytes(n int, seed uint64) []byte {
@@ -106,14 +107,14 @@ func (w *world) boot() slot.Slot {
 func (w *world) options() Options {
 	return Options{
 		Journal: filepath.Join(w.dir, "update.journal"),
-		Env:     w.env,
+		Env:     &tearingEnv{w},
 		Slots:   w.slots,
 		Open:    fakeOpener("release-2", sha256.Sum256(w.newImg), int64(len(w.newImg)), nil),
 		Reboot: func(context.Context) error {
 			w.reboots++
 			return nil
 		},
-		FlushEvery: 64 << 10,
+		FlushEvery: 256 << 10,
 	}
 }
 
@@ -199,3 +200,67 @@ func (v *verifying) Read(b []byte) (int, error) {
 }
 
 func sha256Sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+// tearingEnv is the engine's view of the boot environment in the world. It
+// offers every WriteEnv to the crash hook as point "env-write"; when the hook
+// cuts the power there, the new copy is left half written (the first half
+// new, the rest what the inactive copy held) before the process dies.
+type tearingEnv struct{ w *world }
+
+func (te *tearingEnv) ReadEnv(names ...string) (map[string]string, error) {
+	return te.w.env.ReadEnv(names...)
+}
+
+func (te *tearingEnv) WriteEnv(set map[string]string) error {
+	if te.w.crash != nil {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					te.tear(set)
+					panic(r)
+				}
+			}()
+			te.w.crash("env-write")
+		}()
+	}
+	return te.w.env.WriteEnv(set)
+}
+
+func (te *tearingEnv) tear(set map[string]string) {
+	t := te.w.t
+	locs := te.w.env.Config().Copies
+	var raw [2][]byte
+	var imgs [2]bootenv.Image
+	for i, l := range locs {
+		f, err := os.Open(l.Path)
+		must(t, err)
+		raw[i] = make([]byte, l.Size)
+		_, err = f.ReadAt(raw[i], l.Offset)
+		f.Close()
+		must(t, err)
+		imgs[i], _ = bootenv.ParseUBoot(raw[i], true)
+	}
+	cur := 0
+	if imgs[1].Vars != nil && (imgs[0].Vars == nil || imgs[1].Flag > imgs[0].Flag) {
+		cur = 1
+	}
+	vars := map[string]string{}
+	for k, v := range imgs[cur].Vars {
+		vars[k] = v
+	}
+	for k, v := range set {
+		vars[k] = v
+	}
+	next, err := bootenv.EncodeUBoot(vars, int(locs[1-cur].Size), true, imgs[cur].Flag+1)
+	must(t, err)
+	half := 64 // past the header, into the variables
+	torn := append(next[:half:half], raw[1-cur][half:]...)
+	if _, err := bootenv.ParseUBoot(torn, true); !errors.Is(err, bootenv.ErrBadCRC) {
+		t.Fatalf("torn copy is not torn: %v", err)
+	}
+	f, err := os.OpenFile(locs[1-cur].Path, os.O_WRONLY, 0)
+	must(t, err)
+	_, err = f.WriteAt(torn, locs[1-cur].Offset)
+	f.Close()
+	must(t, err)
+}
