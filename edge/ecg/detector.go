@@ -277,6 +277,7 @@ func (d *Detector) pop() (Beat, bool) {
 		return Beat{}, false
 	}
 	b := d.q[d.qHead]
+	b.Reported = d.n - 1
 	d.qHead = (d.qHead + 1) % len(d.q)
 	d.qLen--
 	return b, true
