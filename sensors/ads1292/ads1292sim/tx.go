@@ -135,14 +135,27 @@ func (l *drdyLine) WaitEdge(edge gpio.Edge, timeout time.Duration) bool {
 		return false
 	}
 	if c.clock != nil {
+		// External clock: sleep until the next conversion is due, so a
+		// real-time demo does not spin.
 		deadline := time.Now().Add(timeout)
-		for time.Now().Before(deadline) {
-			if l.Level() == gpio.Low {
+		for {
+			c.mu.Lock()
+			c.catchUp()
+			low := l.low()
+			wait := 200 * time.Microsecond
+			if c.converting() {
+				wait = max(wait, c.t0+time.Duration(c.produced+1)*c.period()-c.now())
+			}
+			c.mu.Unlock()
+			if low {
 				return true
 			}
-			time.Sleep(100 * time.Microsecond)
+			left := time.Until(deadline)
+			if left <= 0 {
+				return false
+			}
+			time.Sleep(min(wait, left))
 		}
-		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

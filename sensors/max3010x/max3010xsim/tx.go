@@ -135,14 +135,26 @@ func (l *intLine) WaitEdge(edge gpio.Edge, timeout time.Duration) bool {
 		return false
 	}
 	if c.clock != nil {
+		// External clock: sleep until the next FIFO entry is due.
 		deadline := time.Now().Add(timeout)
-		for time.Now().Before(deadline) {
-			if l.Level() == gpio.Low {
+		for {
+			c.mu.Lock()
+			c.catchUp()
+			low := l.asserted()
+			wait := time.Millisecond
+			if on, period, _ := c.sampling(); on {
+				wait = max(wait, c.t0+time.Duration(c.done+1)*period-c.now())
+			}
+			c.mu.Unlock()
+			if low {
 				return true
 			}
-			time.Sleep(time.Millisecond)
+			left := time.Until(deadline)
+			if left <= 0 {
+				return false
+			}
+			time.Sleep(min(wait, left))
 		}
-		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
