@@ -158,11 +158,13 @@ const (
 
 func newHRV(r *rng, std, respHz, lfhf float64) hrv {
 	var h hrv
-	pLF := lfhf / (1 + lfhf)
+	// The split between the bands is exact, so the LF/HF power ratio is
+	// the configured one up to the rounding of the component count.
+	nLF := int(math.Round(hrvComponents * lfhf / (1 + lfhf)))
 	a := std * math.Sqrt(2.0/hrvComponents) // sum of a²/2 over components = std²
 	for i := range h.f {
 		c := respHz
-		if r.float() < pLF {
+		if i < nLF {
 			c = lfCenterHz
 		}
 		h.f[i] = max(c+bandStdHz*r.norm(), 0.003)

@@ -177,3 +177,52 @@ func TestPatientDefaults(t *testing.T) {
 		t.Errorf("defaults = %+v", got)
 	}
 }
+
+// TestHRVSpectrum checks the RR tachogram's spectrum: power in the LF band
+// (0.04–0.15 Hz) and in the HF band around the respiration rate, in the
+// configured ratio, and little elsewhere. One 20-minute realisation's
+// LF/HF scatters by about ±20 % (random phases, as in McSharry et al.),
+// so the band powers are summed over several seeds.
+func TestHRVSpectrum(t *testing.T) {
+	for _, c := range []struct{ lfhf, resp float64 }{{0.5, 15}, {2, 12}, {1, 20}} {
+		var lf, hf, rest float64
+		for seed := int64(1); seed <= 6; seed++ {
+			o := DefaultPatientOptions()
+			o.Seed, o.HeartRate, o.HRVStd, o.LFHFRatio, o.RespRate = seed, 60, 0.05, c.lfhf, c.resp
+			beats := durSeconds(mustPatient(t, o).Beats(0, 20*time.Minute))
+			// The tachogram is sampled once per mean RR (1 s at 60 bpm):
+			// the RR series by beat number is evenly spaced on the HRV clock.
+			var rr []float64
+			for k := 1; k < len(beats); k++ {
+				rr = append(rr, beats[k]-beats[k-1])
+			}
+			hfc := c.resp / 60
+			lf += bandPower(rr, 1, 0.04, 0.15)
+			hf += bandPower(rr, 1, hfc-0.05, hfc+0.05)
+			rest += bandPower(rr, 1, 0.003, 0.04) + bandPower(rr, 1, 0.15, hfc-0.05) + bandPower(rr, 1, hfc+0.05, 0.5)
+		}
+		if got := lf / hf; got < c.lfhf*0.8 || got > c.lfhf*1.25 {
+			t.Errorf("LF/HF %g: measured %.2f", c.lfhf, got)
+		}
+		if rest > 0.1*(lf+hf) {
+			t.Errorf("LF/HF %g: %.0f %% of the power outside the bands", c.lfhf, 100*rest/(lf+hf))
+		}
+	}
+}
+
+// bandPower is the periodogram of x (sampled at fs) summed over [lo, hi) Hz.
+func bandPower(x []float64, fs, lo, hi float64) float64 {
+	m := mean(x)
+	n := float64(len(x))
+	var p float64
+	for bin := int(math.Ceil(lo * n / fs)); float64(bin) < hi*n/fs; bin++ {
+		var re, im float64
+		for i, v := range x {
+			s, co := math.Sincos(2 * math.Pi * float64(bin) * float64(i) / n)
+			re += (v - m) * co
+			im += (v - m) * s
+		}
+		p += re*re + im*im
+	}
+	return p
+}
