@@ -43,6 +43,6 @@ func Example() {
 	// read 500 ECG samples
 	// at 1m0s: SpO2 97 %, HR 75 bpm, 75 beats in the next minute
 	// at 3m0s: SpO2 84 %, HR 75 bpm, 75 beats in the next minute
-	// at 8m0s: SpO2 96 %, HR 135 bpm, 135 beats in the next minute
+	// at 8m0s: SpO2 96 %, HR 135 bpm, 134 beats in the next minute
 	// sim: ECGOptions.Rate = 2000 Hz, allowed 250 to 1000 Hz: invalid option
 }
