@@ -9,9 +9,8 @@ import (
 )
 
 // TestClientOptions pins the MQTT session settings the delivery guarantees
-// rely on, including the retained "offline" last will (exercising the will
-// with a real broker needs an unclean disconnect, which the broker tests
-// cannot cause without a fault-injecting proxy).
+// rely on, including the retained "offline" last will (which
+// TestLastWillAndReconnect also exercises with mosquitto).
 func TestClientOptions(t *testing.T) {
 	p := devPKI(t)
 	u, err := New(devOptions(p, "tls://127.0.0.1:8883"), uplinktest.NewSource(), slog.New(slog.DiscardHandler))

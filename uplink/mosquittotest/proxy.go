@@ -18,6 +18,7 @@ type Proxy struct {
 	target string
 	mu     sync.Mutex
 	conns  []net.Conn
+	frozen bool
 	wg     sync.WaitGroup
 }
 
@@ -52,10 +53,39 @@ func (p *Proxy) accept() {
 		p.mu.Lock()
 		p.conns = append(p.conns, c, up)
 		p.mu.Unlock()
-		p.wg.Go(func() { io.Copy(up, c); up.Close() })
-		p.wg.Go(func() { io.Copy(c, up); c.Close() })
+		p.wg.Go(func() { p.copy(up, c); up.Close() })
+		p.wg.Go(func() { p.copy(c, up); c.Close() })
 	}
 }
+
+// copy forwards src to dst, dropping what it reads while frozen.
+func (p *Proxy) copy(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.isFrozen() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *Proxy) isFrozen() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.frozen
+}
+
+// Freeze makes the proxy a black hole: connections stay open but every
+// byte either way is dropped, like a hung broker or a dead route.
+func (p *Proxy) Freeze() { p.mu.Lock(); p.frozen = true; p.mu.Unlock() }
+
+// Thaw ends Freeze. Connections that lost bytes stay broken; new ones work.
+func (p *Proxy) Thaw() { p.mu.Lock(); p.frozen = false; p.mu.Unlock() }
 
 // Cut closes every proxied connection at once (new ones are still accepted).
 func (p *Proxy) Cut() {
