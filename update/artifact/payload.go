@@ -133,6 +133,9 @@ func (r *Reader) openData() error {
 	if err != nil {
 		return err
 	}
+	if isAugment(th.Name) {
+		return fmt.Errorf("artifact: member %q: %w", th.Name, ErrAugmented)
+	}
 	base, comp, err := splitCompression(th.Name)
 	if err != nil || base != want {
 		return fmt.Errorf("artifact: member %q where %s.tar* belongs: %w", th.Name, want, ErrUnexpectedMember)
@@ -182,7 +185,7 @@ func (r *Reader) closeData() error {
 func (r *Reader) finish() error {
 	th, err := r.nextMember()
 	if err == nil {
-		if strings.HasSuffix(th.Name, "-augment") || strings.HasPrefix(th.Name, "header-augment") {
+		if isAugment(th.Name) {
 			return fmt.Errorf("artifact: member %q: %w", th.Name, ErrAugmented)
 		}
 		return fmt.Errorf("artifact: member %q after the last payload: %w", th.Name, ErrUnexpectedMember)

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Options configures NewReader.
@@ -152,7 +153,7 @@ func (r *Reader) open(opt Options) error {
 			return err
 		}
 	}
-	if th.Name == "manifest-augment" || th.Name == "header-augment" {
+	if isAugment(th.Name) {
 		return fmt.Errorf("artifact: member %q: %w", th.Name, ErrAugmented)
 	}
 
@@ -207,6 +208,11 @@ func (r *Reader) open(opt Options) error {
 		return checkCompatible(&r.hdr, opt.DeviceType, opt.Provides)
 	}
 	return nil
+}
+
+// isAugment reports the members that only delta (augmented) artifacts have.
+func isAugment(name string) bool {
+	return strings.HasPrefix(name, "manifest-augment") || strings.HasPrefix(name, "header-augment")
 }
 
 func (r *Reader) checkSum(name string, b []byte) error {
