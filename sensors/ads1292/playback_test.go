@@ -119,3 +119,53 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// scriptLine replays levels; every WaitEdge reports an edge, as a queued
+// stale event would.
+type scriptLine struct {
+	levels []gpio.Level
+	waits  int
+}
+
+func (s *scriptLine) Level() gpio.Level {
+	l := s.levels[0]
+	if len(s.levels) > 1 {
+		s.levels = s.levels[1:]
+	}
+	return l
+}
+
+func (s *scriptLine) WaitEdge(gpio.Edge, time.Duration) bool { s.waits++; return true }
+
+// TestStaleEdgeNoDuplicate: a leftover edge event while DRDY is already
+// high again must not make Read clock out a frame before DRDY falls.
+func TestStaleEdgeNoDuplicate(t *testing.T) {
+	defer ads1292.SetSleep(func(time.Duration) {})()
+	z := func(n int) []byte { return make([]byte, n) }
+	cfg := []byte{0x02, 0xA0, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x0C}
+	port := &spitest.Playback{Playback: conntest.Playback{DontPanic: true, Ops: []conntest.IO{
+		{W: []byte{0x06}, R: z(1)},
+		{W: []byte{0x11}, R: z(1)},
+		{W: []byte{0x20, 0x00, 0x00}, R: []byte{0, 0, 0x73}},
+		{W: append([]byte{0x41, 0x0A}, cfg...), R: z(13)},
+		{W: append([]byte{0x21, 0x0A}, z(11)...), R: append([]byte{0, 0}, cfg...)},
+		{W: []byte{0x08}, R: z(1)},
+		{W: []byte{0x10}, R: z(1)},
+		{W: z(9), R: []byte{0xC0, 0, 0, 0, 0, 5, 0, 0, 6}},
+	}}}
+	line := &scriptLine{levels: []gpio.Level{gpio.High, gpio.High, gpio.High, gpio.Low}}
+	d, err := ads1292.New(port, &ads1292.Opts{DRDY: simpin.New("drdy", line)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f ads1292.Frame
+	if err := d.Read(&f); err != nil {
+		t.Fatal(err)
+	}
+	if line.waits != 3 || f.Raw != [2]int32{5, 6} {
+		t.Fatalf("waits=%d frame %+v; want 3 waits (2 stale edges skipped) then one frame", line.waits, f.Raw)
+	}
+	if err := port.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -240,7 +240,7 @@ func (d *Dev) WaitInterrupt(timeout time.Duration, s *Interrupts) (bool, error) 
 	if d.pin == nil {
 		return false, fmt.Errorf("max3010x: no interrupt pin configured: %w", buserr.ErrBadConfig)
 	}
-	if d.pin.Read() == gpio.High && !d.pin.WaitForEdge(timeout) {
+	if !waitActive(d.pin, gpio.Low, timeout) {
 		return false, nil
 	}
 	return true, d.ReadInterrupts(s)
@@ -294,4 +294,24 @@ func (d *Dev) readReg(reg uint8) (uint8, error) {
 func (d *Dev) writeReg(reg, v uint8) error {
 	d.w[0], d.w[1] = reg, v
 	return d.d.Tx(d.w[:2], nil)
+}
+
+// waitActive waits until pin reads active. It re-checks the level after
+// every edge, so an edge event still queued from data already read (the
+// line went inactive again) cannot cause a duplicate read, and a level that
+// became active before edge detection was armed is not missed.
+func waitActive(pin gpio.PinIn, active gpio.Level, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if pin.Read() == active {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		if !pin.WaitForEdge(left) {
+			return pin.Read() == active
+		}
+	}
 }

@@ -195,10 +195,7 @@ func (d *Dev) WaitDataReady(timeout time.Duration) (bool, error) {
 	if d.cfg&CfgPol != 0 {
 		active = gpio.High
 	}
-	if d.alert.Read() == active {
-		return true, nil
-	}
-	return d.alert.WaitForEdge(timeout), nil
+	return waitActive(d.alert, active, timeout), nil
 }
 
 // Repeats is how many consecutive Sense calls returned exactly the same raw
@@ -308,4 +305,24 @@ func (d *Dev) readReg(reg uint8) (uint16, error) {
 func (d *Dev) writeReg(reg uint8, v uint16) error {
 	d.w[0], d.w[1], d.w[2] = reg, byte(v>>8), byte(v)
 	return d.d.Tx(d.w[:3], nil)
+}
+
+// waitActive waits until pin reads active. It re-checks the level after
+// every edge, so an edge event still queued from data already read (the
+// line went inactive again) cannot cause a duplicate read, and a level that
+// became active before edge detection was armed is not missed.
+func waitActive(pin gpio.PinIn, active gpio.Level, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if pin.Read() == active {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		if !pin.WaitForEdge(left) {
+			return pin.Read() == active
+		}
+	}
 }
