@@ -177,3 +177,8 @@ func simpleArt(comp string, payload []byte, sign func([]byte) []byte) goArt {
 		payloads: [][]member{{{name: "rootfs.img", data: payload}}},
 	}
 }
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return fmt.Sprintf("%x", s[:])
+}
