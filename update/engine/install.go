@@ -48,12 +48,7 @@ func (e *Engine) Install(ctx context.Context, src io.Reader) error {
 		e.written = 0
 	})
 	if err := e.preArm(ctx, src, to); err != nil {
-		if errors.Is(err, context.Canceled) && !isLoop(err) {
-			e.fail(ctx, "canceled: "+err.Error())
-		} else {
-			e.fail(ctx, err.Error())
-		}
-		return e.resultErr()
+		return e.fail(ctx, err.Error())
 	}
 	return e.armAndReboot(ctx)
 }
@@ -132,15 +127,13 @@ func (e *Engine) armAndReboot(ctx context.Context) error {
 		return err
 	}
 	if err := e.enter(StateArm, ""); err != nil {
-		e.failRestoring(ctx, from, err.Error())
-		return e.resultErr()
+		return e.failRestoring(ctx, from, err.Error())
 	}
 	vars := bootVars(to)
 	vars["upgrade_available"] = "1"
 	vars["bootcount"] = "0"
 	if err := e.o.Env.WriteEnv(vars); err != nil {
-		e.failRestoring(ctx, from, "arm trial boot: "+err.Error())
-		return e.resultErr()
+		return e.failRestoring(ctx, from, "arm trial boot: "+err.Error())
 	}
 	e.crash("armed")
 	if err := e.scripts(ctx, StateArm, "Leave"); err != nil {
@@ -150,38 +143,48 @@ func (e *Engine) armAndReboot(ctx context.Context) error {
 }
 
 // fail ends an update that never armed the trial boot.
-func (e *Engine) fail(ctx context.Context, reason string) {
+func (e *Engine) fail(ctx context.Context, reason string) error {
 	st := e.journal().State
 	e.setReason(fmt.Sprintf("%s: %s", st, reason))
 	e.errorScripts(ctx, st)
-	e.finish(ctx, StateFailed)
+	return e.end(ctx, StateFailed)
 }
 
 // failRestoring is fail for the arm state: the environment may already
 // point to the new slot, so point it back first. If that write fails the
 // journal stays in arm and Resume retries.
-func (e *Engine) failRestoring(ctx context.Context, from slot.Slot, reason string) {
+func (e *Engine) failRestoring(ctx context.Context, from slot.Slot, reason string) error {
 	vars := bootVars(from)
 	vars["upgrade_available"] = "0"
 	if err := e.o.Env.WriteEnv(vars); err != nil {
 		e.setReason(fmt.Sprintf("arm: %s; restoring boot environment: %v", reason, err))
 		_ = e.save() // best effort: the reason survives
-		return
+		return fmt.Errorf("engine: %s; restoring boot environment: %w", reason, err)
 	}
-	e.fail(ctx, reason)
+	return e.fail(ctx, reason)
 }
 
 // finish runs the failure scripts and journals the terminal state.
-func (e *Engine) finish(ctx context.Context, s State) {
+func (e *Engine) finish(ctx context.Context, s State) error {
 	if s != StateCommitted {
 		e.runIgnoring(ctx, "ArtifactFailure", "Enter")
 	}
 	if err := e.enter(s, ""); err != nil {
-		e.log.Error("update: journal terminal state", "state", string(s), "err", err)
+		return fmt.Errorf("engine: journal %s: %w", s, err)
 	}
 	if s != StateCommitted {
 		e.runIgnoring(ctx, "ArtifactFailure", "Leave")
 	}
+	return nil
+}
+
+// end finishes in the terminal state s and returns the operation's result:
+// an error wrapping ErrFailed or ErrRolledBack with the journaled reason.
+func (e *Engine) end(ctx context.Context, s State) error {
+	if err := e.finish(ctx, s); err != nil {
+		return err
+	}
+	return e.resultErr()
 }
 
 // crashReader calls crash as bytes pass (test seam for power cuts inside

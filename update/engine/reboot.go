@@ -16,8 +16,7 @@ func (e *Engine) reboot(ctx context.Context, s State) error {
 			// The boot environment already points to the old slot; the
 			// reboot into it keeps not happening. Give up loudly.
 			e.setReason(err.Error())
-			e.finish(ctx, StateFailed)
-			return e.resultErr()
+			return e.end(ctx, StateFailed)
 		}
 		return err
 	}

@@ -24,8 +24,7 @@ func (e *Engine) Resume(ctx context.Context) error {
 	}
 	if j.State.preArm() {
 		// The payload stream is gone; nothing was armed.
-		e.fail(ctx, "interrupted (agent restart or power loss)")
-		return e.resultErr()
+		return e.fail(ctx, "interrupted (agent restart or power loss)")
 	}
 	from, to, err := e.slots()
 	if err != nil {
@@ -68,8 +67,7 @@ func (e *Engine) Resume(ctx context.Context) error {
 	case StateRollbackBoot:
 		if bs.running.Name == from.Name {
 			e.runIgnoring(ctx, "ArtifactRollbackReboot", "Leave")
-			e.finish(ctx, StateRolledBack)
-			return e.resultErr()
+			return e.end(ctx, StateRolledBack)
 		}
 		return e.reboot(ctx, StateRollbackBoot)
 	}
@@ -158,7 +156,9 @@ func (e *Engine) commit(ctx context.Context) error {
 		e.crash("committed-env")
 	}
 	e.update(func(j *Journal) { j.Installed = newProvides(j.Installed, j.Provides, j.Clears, j.Artifact) })
-	e.finish(ctx, StateCommitted)
+	if err := e.finish(ctx, StateCommitted); err != nil {
+		return err
+	}
 	e.runIgnoring(ctx, "ArtifactCommit", "Leave")
 	return nil
 }
@@ -177,7 +177,9 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		return fmt.Errorf("%w: state %s", ErrNoUpdate, j.State)
 	}
 	if j.State.preArm() {
-		e.fail(ctx, "rolled back by operator")
+		if err := e.fail(ctx, "rolled back by operator"); !errors.Is(err, ErrFailed) {
+			return err
+		}
 		return nil
 	}
 	if err := e.rollback(ctx, "rolled back by operator"); err != nil && !errors.Is(err, ErrRolledBack) {
@@ -212,8 +214,7 @@ func (e *Engine) rollback(ctx context.Context, reason string) error {
 		if werr := e.o.Env.WriteEnv(vars); werr != nil {
 			e.setReason(werr.Error())
 		}
-		e.finish(ctx, StateFailed)
-		return e.resultErr()
+		return e.end(ctx, StateFailed)
 	}
 	e.runIgnoring(ctx, "ArtifactRollback", "Enter")
 	// Which slot runs is read before the environment changes: the
@@ -233,8 +234,7 @@ func (e *Engine) rollback(ctx context.Context, reason string) error {
 	if bs.running.Name != from.Name {
 		return e.reboot(ctx, StateRollbackBoot)
 	}
-	e.finish(ctx, StateRolledBack)
-	return e.resultErr()
+	return e.end(ctx, StateRolledBack)
 }
 
 // newProvides is what the device provides after committing an artifact:
