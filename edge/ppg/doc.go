@@ -10,19 +10,30 @@
 //
 // Processing, per sample:
 //
-//   - both channels go through the same causal band-pass (second-order
-//     Butterworth high-pass at 0.5 Hz, then low-pass at 5 Hz), so the
-//     pulsatile parts keep their ratio;
-//   - pulses are detected on the filtered infrared channel with an adaptive
-//     threshold (half the running peak height), a refractory period of half
-//     the mean pulse interval (never less than 250 ms, i.e. 240 /min) and
-//     parabolic interpolation of the peak time;
+//   - both channels go through the same causal filters, so the pulsatile
+//     parts keep their ratio: a second-order Butterworth high-pass at
+//     0.5 Hz, then a low-pass at min(12 Hz, 0.4·rate) for the AC
+//     measurement; the IR channel also goes through a 5 Hz low-pass (a
+//     0.5–5 Hz band-pass in all) for pulse detection;
+//   - pulses are detected on the filtered infrared channel: a peak above an
+//     adaptive threshold that starts at 60 % of the running peak height
+//     after each pulse and falls to 20 % over the next second (so a smaller
+//     pulse is still found), confirmed when the signal crosses zero again;
+//     a refractory period of 45 % of the median pulse interval, kept within
+//     250–400 ms (at most 240 /min), rejects dicrotic waves; the peak time is
+//     interpolated with a parabola through its neighbours;
 //   - for every pulse, AC is the peak-to-peak of the filtered signal and DC
 //     the mean of the raw signal over that pulse, which gives the ratio of
 //     ratios R = (AC_red/DC_red)/(AC_ir/DC_ir) and the perfusion index
 //     PI = 100·AC_ir/DC_ir;
-//   - the last Config.Average pulses are averaged: pulse rate from their
-//     intervals, SpO2 = A − B·R̄ clamped to 0..100.
+//   - the last Config.Average pulses are averaged: pulse rate from the mean
+//     of their intervals that lie within 30 % of the median interval (one
+//     missed or extra pulse does not pull the rate), SpO2 = A − B·R̄
+//     clamped to 0..100, PI the mean of the pulses' PI.
+//
+// Values need Config.MinPulses pulses and expire 3 s after the last pulse
+// (gaps included) or as soon as the probe comes off: a value is never
+// shown stale.
 //
 // Calibration. SpO2 = 110 − 25·R is the widely quoted linear approximation
 // of the empirical R-to-SaO2 curve of transmissive finger oximeters, close

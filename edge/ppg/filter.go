@@ -45,16 +45,36 @@ func (f *biquad) settle(x float64) {
 	f.z1 = y - f.b0*x
 }
 
-// bandPass is the 0.5–5 Hz pulse band: high-pass then low-pass.
-type bandPass struct{ hp, lp biquad }
-
-func newBandPass(fs float64) bandPass {
-	return bandPass{hp: highPass(0.5, fs), lp: lowPass(5, fs)}
+// channel filters one PPG channel: a 0.5 Hz high-pass removes the DC level
+// and slow drift; after it, a low-pass at min(12 Hz, 0.4·rate) gives the
+// signal whose peak-to-peak is the pulse's AC (wide enough to keep the
+// sharp systolic upstroke at high pulse rates), and, for the IR channel
+// only, a low-pass at 5 Hz gives the smoother signal pulses are detected on.
+type channel struct {
+	hp, ac, det biquad
+	detect      bool
 }
 
-func (b *bandPass) step(x float64) float64 { return b.lp.step(b.hp.step(x)) }
+func newChannel(fs float64, detect bool) channel {
+	return channel{
+		hp: highPass(0.5, fs), ac: lowPass(math.Min(12, 0.4*fs), fs), det: lowPass(5, fs),
+		detect: detect,
+	}
+}
 
-func (b *bandPass) settle(x float64) {
-	b.hp.settle(x)
-	b.lp.settle(0) // the high-pass output of a constant is 0
+// step returns the AC-path and detection-path outputs (the latter 0 when
+// the channel does not detect).
+func (c *channel) step(x float64) (ac, det float64) {
+	h := c.hp.step(x)
+	ac = c.ac.step(h)
+	if c.detect {
+		det = c.det.step(h)
+	}
+	return ac, det
+}
+
+func (c *channel) settle(x float64) {
+	c.hp.settle(x)
+	c.ac.settle(0) // the high-pass output of a constant is 0
+	c.det.settle(0)
 }

@@ -45,7 +45,7 @@ type Processor struct {
 	cfg Config
 	fs  float64
 
-	red, ir bandPass
+	red, ir channel
 	gap     bool // the next valid sample restarts the filters
 	n       int64
 
@@ -86,7 +86,7 @@ func New(cfg Config) (*Processor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ppg: %w", err)
 	}
-	p := &Processor{cfg: cfg, fs: cfg.Rate, red: newBandPass(cfg.Rate), ir: newBandPass(cfg.Rate)}
+	p := &Processor{cfg: cfg, fs: cfg.Rate, red: newChannel(cfg.Rate, false), ir: newChannel(cfg.Rate, true)}
 	p.restart()
 	return p, nil
 }
@@ -142,8 +142,8 @@ func (p *Processor) Push(red, ir float64, valid bool) Result {
 		p.learnUntil = n + int64(p.fs)
 		p.learnMax = 0
 	}
-	yr := p.red.step(red)
-	yi := p.ir.step(ir)
+	yr, _ := p.red.step(red)
+	ai, yi := p.ir.step(ir)
 
 	if n < p.learnUntil {
 		p.learnMax = math.Max(p.learnMax, yi)
@@ -159,7 +159,7 @@ func (p *Processor) Push(red, ir float64, valid bool) Result {
 	p.sumRed += red
 	p.sumIR += ir
 	p.maxRed, p.minRed = math.Max(p.maxRed, yr), math.Min(p.minRed, yr)
-	p.maxIR, p.minIR = math.Max(p.maxIR, yi), math.Min(p.minIR, yi)
+	p.maxIR, p.minIR = math.Max(p.maxIR, ai), math.Min(p.minIR, ai)
 
 	p.detect(n, yi)
 	p.prevY = yi

@@ -41,10 +41,13 @@ func TestSpO2Synthetic(t *testing.T) {
 	add("bpm=180", func(s *synth) { s.bpm = 180 })
 	add("noisy", func(s *synth) { s.noise = 20; s.spo2 = 88 }) // 1 % of the IR AC
 	add("pi=0.5", func(s *synth) { s.pi = 0.5; s.spo2 = 92 })
+	add("wander", func(s *synth) { s.wander = 0.01; s.spo2 = 93 }) // ±1 % DC at 15 /min
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := newP(t, func(cfg *Config) { cfg.Rate = c.s.rate })
 			r, beats := c.s.run(p, 0, 30)
+			t.Logf("SpO2 %.2f (want %.0f), rate %.2f (want %.0f), PI %.3f (set %.3f), %d beats",
+				r.SpO2, c.s.spo2, r.PulseRate, c.s.bpm, r.PI, c.s.pi, beats)
 			if !r.SpO2Valid || !r.RateValid || !r.PIValid {
 				t.Fatalf("not valid after 30 s: %+v", r)
 			}
@@ -58,6 +61,11 @@ func TestSpO2Synthetic(t *testing.T) {
 			want := (30 - 1) * c.s.bpm / 60
 			if float64(beats) < want-2 || float64(beats) > want+1 {
 				t.Errorf("beats = %d, want about %.1f", beats, want)
+			}
+			// The filters reshape the pulse a little; at 180 /min the
+			// narrow systolic wave loses most (about 11 %).
+			if math.Abs(r.PI-c.s.pi) > 0.12*c.s.pi {
+				t.Errorf("PI = %.3f %%, want %.3f ± 12 %%", r.PI, c.s.pi)
 			}
 			if r.Motion || r.ProbeOff || r.LowPerfusion {
 				t.Errorf("flags on a clean signal: %+v", r)
@@ -131,34 +139,59 @@ func TestMotionDCJump(t *testing.T) {
 	}
 }
 
-func TestMotionIrregular(t *testing.T) {
-	s := defaultSynth(97)
-	p := newP(t, nil)
+// pulses feeds pulses of the synth's shape with per-pulse rate and
+// amplitude factor.
+func pulses(p *Processor, s synth, bpm func(k int) float64, amp func(k int) float64, n int) Result {
 	var r Result
-	// Alternate 60 and 100 /min pulses: every interval is 25 % off the
-	// mean... plus a large amplitude burst every fourth pulse.
-	i := 0
-	for k := 0; k < 40; k++ {
-		s.bpm = 60
-		if k%2 == 1 {
-			s.bpm = 110
-		}
-		n := int(s.rate * 60 / s.bpm)
-		for j := 0; j < n; j++ {
-			ph := float64(j) / float64(n)
-			w := s.wave(ph)
-			amp := 1.0
-			if k%4 == 0 {
-				amp = 4
-			}
-			acIR := amp * s.pi / 100 * s.dcIR
-			acRed := amp * s.ratio() * s.pi / 100 * s.dcRed
+	for k := 0; k < n; k++ {
+		m := int(s.rate * 60 / bpm(k))
+		for j := 0; j < m; j++ {
+			w := s.wave(float64(j) / float64(m))
+			acIR := amp(k) * s.pi / 100 * s.dcIR
+			acRed := amp(k) * s.ratio() * s.pi / 100 * s.dcRed
 			r = p.Push(s.dcRed+acRed*w, s.dcIR+acIR*w, true)
-			i++
 		}
 	}
-	if !r.Motion {
-		t.Errorf("no motion flag on irregular pulses: %+v", r)
+	return r
+}
+
+func TestMotionIrregular(t *testing.T) {
+	const n = 40
+	steady := func(int) float64 { return 1 }
+	for _, c := range []struct {
+		name string
+		bpm  func(k int) float64
+		amp  func(k int) float64
+		want bool
+	}{
+		{"regular", func(int) float64 { return 72 }, steady, false},
+		{"slow rate change", func(k int) float64 { return 60 + float64(k) }, steady, false},
+		{"amplitude drift", func(int) float64 { return 72 }, func(k int) float64 { return 1 + 0.02*float64(k) }, false},
+		// Every fourth interval 60 % longer: a pause, or a missed pulse.
+		{"irregular intervals", func(k int) float64 {
+			if k%4 == 0 {
+				return 45
+			}
+			return 72
+		}, steady, true},
+		// Every fifth pulse four times larger: a knock on the probe.
+		{"amplitude bursts", func(int) float64 { return 72 }, func(k int) float64 {
+			if k%5 == 0 {
+				return 4
+			}
+			return 1
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newP(t, nil)
+			r := pulses(p, defaultSynth(97), c.bpm, c.amp, n)
+			if r.Motion != c.want {
+				t.Errorf("Motion = %v, want %v (%+v)", r.Motion, c.want, r)
+			}
+			if !r.RateValid {
+				t.Errorf("rate lost: %+v", r)
+			}
+		})
 	}
 }
 

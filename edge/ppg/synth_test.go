@@ -17,6 +17,7 @@ type synth struct {
 	sine   bool // a pure sine instead of a systolic + dicrotic wave
 	invert bool // counts fall with blood volume, as on a MAX3010x
 	noise  float64
+	wander float64 // respiratory baseline modulation, fraction of DC at 0.25 Hz
 	rng    *rand.Rand
 }
 
@@ -47,6 +48,10 @@ func (s *synth) at(i int) (red, ir float64) {
 	acIR := s.pi / 100 * s.dcIR
 	acRed := s.ratio() * s.pi / 100 * s.dcRed
 	red, ir = s.dcRed+acRed*w, s.dcIR+acIR*w
+	if s.wander > 0 {
+		m := 1 + s.wander*math.Sin(2*math.Pi*0.25*float64(i)/s.rate)
+		red, ir = red*m, ir*m
+	}
 	if s.noise > 0 {
 		if s.rng == nil {
 			s.rng = rand.New(rand.NewPCG(1, 2))
