@@ -29,9 +29,11 @@
 //
 // The output is a function of the options and of the sample index only:
 // the same options give bit-identical samples (on one platform and build;
-// the compiler may fuse multiply-adds differently on other architectures,
-// so the golden test compares with a tolerance), however the reads are
-// split, and whatever the wall clock says. Sample i of a stream lies at
+// math.Exp is assembly on amd64 and Go elsewhere, and the compiler fuses
+// multiply-adds on arm64, so across architectures the last bits may differ
+// and the golden test compares with a tolerance), however the reads are
+// split, and whatever the wall clock says. Two streams of the same kind
+// made from one patient with the same options are identical copies. Sample i of a stream lies at
 // i/Rate seconds on the patient's time line, which starts at 0 for every
 // stream; the caller maps that to monotonic and wall time. Each stream and
 // each purpose within it draws from its own generator derived from
