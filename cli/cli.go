@@ -52,6 +52,10 @@ func commands() []command {
 		{"run", "run the agent: sample, process, spool and publish", runAgent},
 		{"version", "print version, commit, Go version and platform", runVersion},
 		{"config", "check a configuration file (config check FILE)", runConfig},
+		{"replay", "replay a WFDB record through the edge algorithms", runReplay},
+		{"artifact", "inspect or verify a Mender artifact (offline)", runArtifact},
+		{"update", "install, inspect, commit or roll back a system update", runUpdate},
+		{"spool", "show spool statistics offline (spool stats --dir DIR)", runSpool},
 	}
 }
 
@@ -75,7 +79,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func exitCode(stderr io.Writer, name string, err error) int {
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+	if err == nil || err == flag.ErrHelp {
 		return ExitOK
 	}
 	if errors.Is(err, context.Canceled) {
