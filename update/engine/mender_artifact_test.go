@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -138,5 +139,32 @@ func TestMenderArtifactRefused(t *testing.T) {
 				t.Errorf("booted %s", s.Name)
 			}
 		})
+	}
+}
+
+// TestOptionsKeys: Options.Keys and DeviceType build the real opener; no
+// keys means every install is refused before the slot is touched.
+func TestOptionsKeys(t *testing.T) {
+	w := newWorld(t)
+	key, pub := menderKeys(t, w.dir, "signing")
+	file := menderArtifactFile(t, w, key, "gzip")
+	keys, err := artifact.ParsePublicKeys(pub)
+	must(t, err)
+	for _, tc := range []struct {
+		name string
+		keys []crypto.PublicKey
+		ok   bool
+	}{{"no keys", nil, false}, {"keys", keys, true}} {
+		f, err := os.Open(file)
+		must(t, err)
+		e := w.engine(func(o *Options) { o.Open, o.Keys, o.DeviceType = nil, tc.keys, "bedside-v2" })
+		err = e.Install(context.Background(), f)
+		f.Close()
+		if tc.ok != (err == nil) {
+			t.Fatalf("%s: err = %v", tc.name, err)
+		}
+		if !tc.ok && !strings.Contains(err.Error(), "no verification key") {
+			t.Errorf("%s: err = %v", tc.name, err)
+		}
 	}
 }

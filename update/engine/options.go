@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -104,11 +105,15 @@ const (
 
 // Options configure an Engine.
 type Options struct {
-	Journal    string             // journal file path (required)
-	Env        bootenv.ReadWriter // boot environment (required)
-	Slots      slot.Config        // the two slots (required)
-	Open       OpenFunc           // artifact opener that verifies (required)
-	ScriptsDir string             // state scripts; "" means none
+	Journal string             // journal file path (required)
+	Env     bootenv.ReadWriter // boot environment (required)
+	Slots   slot.Config        // the two slots (required)
+	// Keys and DeviceType verify artifacts with update/artifact when Open
+	// is nil. Without keys every install is refused (fail closed).
+	Keys       []crypto.PublicKey
+	DeviceType string
+	Open       OpenFunc // artifact opener that verifies; nil: Opener(Keys, DeviceType)
+	ScriptsDir string   // state scripts; "" means none
 	Health     []Check
 	// Reboot reboots the device (required). When it returns nil the engine
 	// considers the reboot under way.
@@ -139,8 +144,8 @@ func (o *Options) ensureDefaults() error {
 	if o.Env == nil {
 		missing = append(missing, "Env")
 	}
-	if o.Open == nil {
-		missing = append(missing, "Open")
+	if o.Open == nil && o.DeviceType == "" {
+		missing = append(missing, "DeviceType (or Open)")
 	}
 	if o.Reboot == nil {
 		missing = append(missing, "Reboot")
@@ -155,6 +160,9 @@ func (o *Options) ensureDefaults() error {
 		if c.Func == nil && len(c.Command) == 0 {
 			return fmt.Errorf("engine: health check %q has neither a hook nor a command", c.Name)
 		}
+	}
+	if o.Open == nil {
+		o.Open = Opener(o.Keys, o.DeviceType)
 	}
 	if o.Monitoring == nil {
 		o.Monitoring = func() bool { return false }
