@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -80,10 +81,64 @@ type zstdCloser struct{ *zstd.Decoder }
 
 func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
 
+// MaxXZDict bounds the LZMA2 dictionary an xz payload may declare. The
+// decoder needs the whole window in memory; mender-artifact 3.9 "lzma"
+// writes 64 MiB dictionaries, so xz artifacts cost about 64 MiB of RAM
+// (gzip and none stay within a few MiB).
+const MaxXZDict = 64 << 20
+
+// checkedXZ refuses xz streams whose first block declares a dictionary
+// above MaxXZDict, before the decoder allocates it. Later blocks are not
+// inspected (ulikunitz/xz offers no hook); mender-artifact writes one.
 func checkedXZ(r io.Reader) (io.Reader, error) {
-	xr, err := xz.NewReader(r)
+	br := bufio.NewReaderSize(r, 4096)
+	// Stream header (12 bytes), block header size byte, block flags.
+	if hdr, err := br.Peek(14); err == nil && hdr[12] != 0 {
+		size := (int(hdr[12]) + 1) * 4
+		if bh, err := br.Peek(12 + size); err == nil {
+			if dict, ok := xzFirstDict(bh[12:]); ok && dict > MaxXZDict {
+				return nil, fmt.Errorf("artifact: xz dictionary of %d bytes exceeds %d: %w", dict, MaxXZDict, ErrFormat)
+			}
+		}
+	}
+	xr, err := xz.NewReader(br)
 	if err != nil {
 		return nil, fmt.Errorf("artifact: xz: %w: %w", streamErr(err), err)
 	}
 	return xr, nil
+}
+
+// xzFirstDict returns the LZMA2 dictionary size in a block header (first
+// byte is the header size byte), when the first filter is LZMA2.
+func xzFirstDict(bh []byte) (int64, bool) {
+	flags := bh[1]
+	i := 2
+	skipVarint := func() bool {
+		for i < len(bh) {
+			c := bh[i]
+			i++
+			if c&0x80 == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	if flags&0x40 != 0 && !skipVarint() {
+		return 0, false
+	}
+	if flags&0x80 != 0 && !skipVarint() {
+		return 0, false
+	}
+	// Only the last filter may be LZMA2 (0x21); with one filter it is first.
+	if flags&0x03 != 0 || i+3 > len(bh) || bh[i] != 0x21 || bh[i+1] != 1 {
+		return 0, false
+	}
+	d := bh[i+2] & 0x3f
+	if d > 40 {
+		return 1 << 62, true
+	}
+	if d == 40 {
+		return 1<<32 - 1, true
+	}
+	return int64(2|d&1) << (d/2 + 11), true
 }
