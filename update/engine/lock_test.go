@@ -87,3 +87,25 @@ func TestWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestPatientMonitored(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	var last time.Time
+	alarm := false
+	m := PatientMonitored(func() time.Time { return last }, func() bool { return alarm }, 30*time.Second, func() time.Time { return now })
+	for _, tc := range []struct {
+		last  time.Time
+		alarm bool
+		want  bool
+	}{
+		{time.Time{}, false, false},
+		{now.Add(-10 * time.Second), false, true},
+		{now.Add(-30 * time.Second), false, false},
+		{now.Add(-time.Hour), true, true},
+	} {
+		last, alarm = tc.last, tc.alarm
+		if got := m(); got != tc.want {
+			t.Errorf("last %v alarm %v: %v, want %v", tc.last, tc.alarm, got, tc.want)
+		}
+	}
+}

@@ -199,3 +199,23 @@ var (
 	ErrFailed     = errors.New("update failed")
 	ErrRolledBack = errors.New("update rolled back")
 )
+
+// PatientMonitored returns a Monitoring function for the clinical-use lock:
+// a patient counts as monitored while the last valid physiological sample
+// is younger than recent, or while an alarm is active. lastValid returns the
+// time of the last valid sample (zero if none); either hook may be nil.
+func PatientMonitored(lastValid func() time.Time, alarmActive func() bool, recent time.Duration, now func() time.Time) func() bool {
+	if now == nil {
+		now = time.Now
+	}
+	return func() bool {
+		if alarmActive != nil && alarmActive() {
+			return true
+		}
+		if lastValid == nil {
+			return false
+		}
+		t := lastValid()
+		return !t.IsZero() && now().Sub(t) < recent
+	}
+}
