@@ -24,6 +24,10 @@ type Config struct {
 	// LowPerfusionPI is the perfusion index (in %) below which the
 	// LowPerfusion flag is set.
 	LowPerfusionPI float64 `yaml:"low_perfusion_pi"`
+	// MinPI is the noise floor: a peak smaller than this perfusion index
+	// (in %, peak to peak) is not a pulse. Set it above the sensor's noise
+	// (about 6 standard deviations of the raw noise, relative to DC).
+	MinPI float64 `yaml:"min_pi"`
 	// ProbeOffDC and SaturationDC bound the raw counts of a probe on a
 	// finger; outside them the probe is off or the ADC saturated.
 	ProbeOffDC   float64 `yaml:"probe_off_dc"`
@@ -53,6 +57,7 @@ func Defaults() Config {
 		Average:            8,
 		MinPulses:          3,
 		LowPerfusionPI:     0.3,
+		MinPI:              0.05,
 		ProbeOffDC:         10000,
 		SaturationDC:       0.99 * (1<<18 - 1),
 		MotionDCJump:       0.1,
@@ -92,6 +97,8 @@ func (c Config) Validate() error {
 		return bad("min_pulses", "must be 1..ppg.average (%d), got %d", c.Average, c.MinPulses)
 	case !(c.LowPerfusionPI >= 0 && c.LowPerfusionPI <= 20):
 		return bad("low_perfusion_pi", "must be 0..20 %%, got %g", c.LowPerfusionPI)
+	case !(c.MinPI >= 0 && c.MinPI <= 5):
+		return bad("min_pi", "must be 0..5 %%, got %g", c.MinPI)
 	case !(c.ProbeOffDC >= 0) || !finite(c.ProbeOffDC):
 		return bad("probe_off_dc", "must be 0 or more counts, got %g", c.ProbeOffDC)
 	case !(c.SaturationDC > c.ProbeOffDC):

@@ -18,7 +18,8 @@
 //   - pulses are detected on the filtered infrared channel: a peak above an
 //     adaptive threshold that starts at 60 % of the running peak height
 //     after each pulse and falls to 20 % over the next second (so a smaller
-//     pulse is still found), confirmed when the signal crosses zero again;
+//     pulse is still found), never below the noise floor Config.MinPI,
+//     confirmed when the signal crosses zero again;
 //     a refractory period of 45 % of the median pulse interval, kept within
 //     250–400 ms (at most 240 /min), rejects dicrotic waves; the peak time is
 //     interpolated with a parabola through its neighbours;

@@ -46,6 +46,8 @@ type Processor struct {
 	fs  float64
 
 	red, ir channel
+	dc      float64 // IR level, 1 s exponential average
+	dcAlpha float64
 	gap     bool // the next valid sample restarts the filters
 	n       int64
 
@@ -86,7 +88,10 @@ func New(cfg Config) (*Processor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ppg: %w", err)
 	}
-	p := &Processor{cfg: cfg, fs: cfg.Rate, red: newChannel(cfg.Rate, false), ir: newChannel(cfg.Rate, true)}
+	p := &Processor{
+		cfg: cfg, fs: cfg.Rate, red: newChannel(cfg.Rate, false), ir: newChannel(cfg.Rate, true),
+		dcAlpha: 1 - math.Exp(-1/cfg.Rate),
+	}
 	p.restart()
 	return p, nil
 }
@@ -137,6 +142,7 @@ func (p *Processor) Push(red, ir float64, valid bool) Result {
 		p.gap = false
 		p.red.settle(red)
 		p.ir.settle(ir)
+		p.dc = ir
 		// Let the filters settle for a second; learn the peak height
 		// meanwhile if it is not known yet.
 		p.learnUntil = n + int64(p.fs)
@@ -144,6 +150,7 @@ func (p *Processor) Push(red, ir float64, valid bool) Result {
 	}
 	yr, _ := p.red.step(red)
 	ai, yi := p.ir.step(ir)
+	p.dc += p.dcAlpha * (ir - p.dc)
 
 	if n < p.learnUntil {
 		p.learnMax = math.Max(p.learnMax, yi)
@@ -209,6 +216,8 @@ func (p *Processor) detect(n int64, y float64) {
 	// smaller than the last ones is still found.
 	since := float64(n-p.lastBeatN) / p.fs
 	thr := p.amp * (0.6 - 0.4*math.Min(1, since))
+	// Never below the noise floor: half of MinPI's peak-to-peak.
+	thr = math.Max(thr, 0.5*p.cfg.MinPI/100*p.dc)
 	if p.above && !p.candNextOK && n == p.candN+1 {
 		// Interpolate the candidate's peak time with its neighbours.
 		a, b, c := p.candPrev, p.cand, y

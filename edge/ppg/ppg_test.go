@@ -2,6 +2,7 @@ package ppg
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -315,6 +316,7 @@ func TestConfigValidate(t *testing.T) {
 		{"ppg.average", func(c *Config) { c.Average = 17 }},
 		{"ppg.min_pulses", func(c *Config) { c.MinPulses = 9 }},
 		{"ppg.low_perfusion_pi", func(c *Config) { c.LowPerfusionPI = -1 }},
+		{"ppg.min_pi", func(c *Config) { c.MinPI = -0.1 }},
 		{"ppg.saturation_dc", func(c *Config) { c.SaturationDC = 5 }},
 		{"ppg.motion_dc_jump", func(c *Config) { c.MotionDCJump = 0 }},
 	} {
@@ -327,5 +329,29 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := Defaults().Validate(); err != nil {
 		t.Errorf("Defaults: %v", err)
+	}
+}
+
+// TestNoiseOnly: a probe on a finger without a pulse (or on a table) gives
+// noise, which must not become a pulse rate.
+func TestNoiseOnly(t *testing.T) {
+	for _, c := range []struct {
+		sigma, minPI float64
+	}{{5, 0.05}, {20, 0.05}, {100, 0.3}} {
+		p := newP(t, func(cfg *Config) { cfg.MinPI = c.minPI })
+		rng := rand.New(rand.NewPCG(5, 6))
+		beats, valid := 0, 0
+		for i := 0; i < 6000; i++ {
+			r := p.Push(90000+c.sigma*rng.NormFloat64(), 120000+c.sigma*rng.NormFloat64(), true)
+			if r.Beat {
+				beats++
+			}
+			if r.RateValid || r.SpO2Valid {
+				valid++
+			}
+		}
+		if beats > 0 || valid > 0 {
+			t.Errorf("noise σ=%g counts, min_pi %g: %d pulses, %d samples with valid values", c.sigma, c.minPI, beats, valid)
+		}
 	}
 }
