@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"periph.io/x/conn/v3/i2c/i2ctest"
+	"periph.io/x/conn/v3/physic"
 )
 
 // newOps is the datasheet bring-up sequence for the default options: part
@@ -122,6 +123,36 @@ func TestPlaybackMultiLEDAndAveraging(t *testing.T) {
 	}
 	if want := (max3010x.Sample{Red: 8, IR: 16, Green: 24}); s[0] != want {
 		t.Fatalf("sample = %+v, want %+v", s[0], want)
+	}
+	if err := bus.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPlaybackInterruptsAndDieTemp(t *testing.T) {
+	ops := append(newOps(),
+		i2ctest.IO{Addr: 0x57, W: []byte{0x00}, R: []byte{0xC0, 0x02}}, // A_FULL|PPG_RDY, DIE_TEMP_RDY
+		i2ctest.IO{Addr: 0x57, W: []byte{0x21, 0x01}},                  // TEMP_EN
+		i2ctest.IO{Addr: 0x57, W: []byte{0x21}, R: []byte{0x01}},       // still converting
+		i2ctest.IO{Addr: 0x57, W: []byte{0x21}, R: []byte{0x00}},
+		i2ctest.IO{Addr: 0x57, W: []byte{0x1F}, R: []byte{0xFE, 0x0C}}, // -2 + 12/16 = -1.25 °C
+	)
+	bus := &i2ctest.Playback{DontPanic: true, Ops: ops}
+	defer max3010x.SetSleep(func(time.Duration) {})()
+	d, err := max3010x.New(bus, 0x57, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st max3010x.Interrupts
+	if err := d.ReadInterrupts(&st); err != nil || st.Status1 != max3010x.IntAFull|max3010x.IntPPGReady || st.Status2 != max3010x.Int2DieTemp {
+		t.Fatalf("interrupts %+v, %v", st, err)
+	}
+	var temp physic.Temperature
+	if err := d.DieTemperature(&temp); err != nil {
+		t.Fatal(err)
+	}
+	if want := physic.ZeroCelsius - 1250*physic.MilliKelvin; temp != want {
+		t.Fatalf("die temperature %v, want %v", temp, want)
 	}
 	if err := bus.Close(); err != nil {
 		t.Fatal(err)

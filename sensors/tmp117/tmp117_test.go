@@ -236,3 +236,31 @@ func TestFaults(t *testing.T) {
 		}
 	})
 }
+
+// TestPlaybackEEPROM replays SNOSD82's EEPROM programming sequence: unlock
+// (EUN), write the register, poll EEPROM_Busy until clear, lock.
+func TestPlaybackEEPROM(t *testing.T) {
+	defer tmp117.SetSleep(func(time.Duration) {})()
+	bus := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
+		{Addr: 0x4A, W: []byte{0x0F}, R: []byte{0x21, 0x17}}, // die revision 2
+		{Addr: 0x4A, W: []byte{0x01, 0x02, 0x20}},            // defaults
+		{Addr: 0x4A, W: []byte{0x07}, R: []byte{0x00, 0x10}}, // offset 16 LSB
+		{Addr: 0x4A, W: []byte{0x04, 0x80, 0x00}},            // unlock
+		{Addr: 0x4A, W: []byte{0x01, 0x02, 0x20}},
+		{Addr: 0x4A, W: []byte{0x04}, R: []byte{0xC0, 0x00}}, // busy
+		{Addr: 0x4A, W: []byte{0x04}, R: []byte{0x80, 0x00}}, // done
+		{Addr: 0x4A, W: []byte{0x07, 0x00, 0x10}},
+		{Addr: 0x4A, W: []byte{0x04}, R: []byte{0x80, 0x00}},
+		{Addr: 0x4A, W: []byte{0x04, 0x00, 0x00}}, // lock
+	}}
+	d, err := tmp117.New(bus, 0x4A, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ProgramEEPROM(); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
