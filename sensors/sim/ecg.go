@@ -47,7 +47,7 @@ var ecgWaves = [5]ecgWave{
 
 const (
 	ecgLambda  = 1.0   // 1/s, pull of z towards the baseline
-	ecgMaxStep = 0.001 // s, longest integration step
+	ecgMaxStep = 0.002 // s, longest integration step (within 0.001 mV of 0.1 ms steps)
 	gaussCut   = 5.0   // widths beyond which an event adds < 4e-6 of its height
 	twoPi      = 2 * math.Pi
 )
