@@ -26,6 +26,9 @@ type Frame struct {
 	// Pos is the frame's position in its packet (0..24), or -1 while the
 	// decoder has not seen a SYNC frame since the last loss of alignment.
 	Pos int
+	// Lost estimates the frames lost just before this one: the bytes
+	// skipped since the previous valid frame, in frames, rounded up.
+	Lost int
 }
 
 // Disconnected and the other helpers decode the status flags.
@@ -75,6 +78,7 @@ type Decoder struct {
 	done  bool
 	stats Stats
 	init  bool
+	skip  int // bytes skipped since the last valid frame
 }
 
 // Feed consumes bytes from p until one frame is complete or p is used up.
@@ -114,6 +118,7 @@ func (d *Decoder) accept() bool {
 	}
 	d.lose()
 	d.stats.Skipped++
+	d.skip++
 	copy(w[:], w[1:])
 	d.n = FrameSize - 1
 	return false
@@ -137,7 +142,8 @@ func (d *Decoder) take(status, pleth, data uint8) {
 	} else if d.pos >= FramesPerPacket {
 		d.pos, d.valid = -1, false // 26th frame without SYNC
 	}
-	d.frame = Frame{Status: status, Pleth: pleth, Data: data, Pos: d.pos}
+	d.frame = Frame{Status: status, Pleth: pleth, Data: data, Pos: d.pos, Lost: (d.skip + FrameSize - 1) / FrameSize}
+	d.skip = 0
 	if d.pos < 0 {
 		return
 	}
