@@ -57,13 +57,10 @@ func newWorld(t *testing.T) *world {
 	}
 	must(t, os.WriteFile(w.slots.A.Device, w.oldImg, 0o644))
 	must(t, os.WriteFile(w.slots.B.Device, randBytes(slotSize, 3), 0o644))
-	cfg := bootenv.Config{
-		Copies:   []bootenv.Location{{Path: filepath.Join(dir, "uboot.env"), Size: 0x2000}, {Path: filepath.Join(dir, "uboot.env"), Offset: 0x2000, Size: 0x2000}},
-		LockFile: filepath.Join(dir, "env.lock"),
-	}
+	cfg := worldEnvConfig(filepath.Join(dir, "uboot.env"), filepath.Join(dir, "env.lock"))
 	must(t, os.WriteFile(cfg.Copies[0].Path, make([]byte, 0x4000), 0o644))
 	var err error
-	w.env, err = bootenv.NewUBoot(cfg)
+	w.env, err = openWorldEnv(cfg.Copies[0].Path, cfg.LockFile)
 	must(t, err)
 	must(t, w.env.Format(map[string]string{
 		"bootcmd": "run mender_setup; run mmcboot", "bootlimit": "1", "bootcount": "0",
@@ -263,4 +260,16 @@ func (te *tearingEnv) tear(set map[string]string) {
 	_, err = f.WriteAt(torn, locs[1-cur].Offset)
 	f.Close()
 	must(t, err)
+}
+
+// worldEnvConfig: two redundant copies in one file.
+func worldEnvConfig(file, lock string) bootenv.Config {
+	return bootenv.Config{
+		Copies:   []bootenv.Location{{Path: file, Size: 0x2000}, {Path: file, Offset: 0x2000, Size: 0x2000}},
+		LockFile: lock,
+	}
+}
+
+func openWorldEnv(file, lock string) (*bootenv.UBoot, error) {
+	return bootenv.NewUBoot(worldEnvConfig(file, lock))
 }
