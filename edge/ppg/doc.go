@@ -51,5 +51,7 @@
 // amplitude far from the others or the DC level jumped between pulses;
 // LowPerfusion when PI is below LowPerfusionPI. An irregular rhythm (atrial
 // fibrillation) also raises Motion: the flag means "pulses disagree", not a
-// diagnosis.
+// diagnosis. Motion and LowPerfusion do not invalidate the values; the agent
+// turns them into the technical alarm poor_signal (edge/alarm), ProbeOff
+// into probe_off, and shows values flagged as such.
 package ppg
