@@ -12,7 +12,8 @@
 // I²C uses Linux i2c-dev directly (I2C_RDWR ioctl) rather than periph's
 // sysfs bus, because periph formats the errno into a string and the agent
 // needs ENXIO/EREMOTEIO (NACK) and ETIMEDOUT as typed errors. SPI and GPIO
-// use periph.io/x/host/v3; serial ports use go.bug.st/serial.
+// use periph.io/x/host/v3 (kernel interfaces only: gpioioctl, sysfs/spidev);
+// serial ports use go.bug.st/serial.
 //
 // SensorConfig is the YAML shape of one sensor entry; the agent decodes
 // the file strictly and calls Validate.

@@ -4,7 +4,15 @@ import (
 	"fmt"
 	"sync"
 
-	"periph.io/x/host/v3"
+	"periph.io/x/conn/v3/driver/driverreg"
+
+	// Only the kernel-interface drivers: GPIO character devices
+	// (gpiochip ioctl, with edge events) and sysfs/spidev. periph's
+	// host.Init would also register the memory-mapped SoC drivers
+	// (bcm283x, allwinner) on arm, which map /dev/gpiomem and grow the
+	// binary; a device agent should go through the kernel.
+	_ "periph.io/x/host/v3/gpioioctl"
+	_ "periph.io/x/host/v3/sysfs"
 )
 
 var (
@@ -12,12 +20,12 @@ var (
 	initErr  error
 )
 
-// Init loads the periph.io host drivers (GPIO chips, SPI ports) once per
-// process. Drivers that find no hardware are not an error; a driver that
-// fails to load is.
+// Init loads the periph.io kernel-interface drivers (GPIO chips, SPI
+// ports) once per process. Drivers that find no hardware are not an
+// error; a driver that fails to load is.
 func Init() error {
 	initOnce.Do(func() {
-		st, err := host.Init()
+		st, err := driverreg.Init()
 		if err != nil {
 			initErr = fmt.Errorf("hal: host init: %w", err)
 			return
