@@ -25,14 +25,6 @@ func newM(t testing.TB, mod func(*Config)) *Manager {
 	return m
 }
 
-// step is one input at a time in seconds; ev lists what must happen at it.
-type step struct {
-	t     float64
-	vital Vital
-	value float64
-	valid bool
-}
-
 // feed runs values once a second from..to (inclusive) and collects all
 // transitions.
 func feed(m *Manager, v Vital, from, to float64, value float64) []Transition {

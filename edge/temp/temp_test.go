@@ -121,13 +121,12 @@ func TestScatteredSpikesDoNotRejoin(t *testing.T) {
 }
 
 func TestRange(t *testing.T) {
-	f := newF(t, nil)
 	for _, c := range []struct {
 		v     float64
 		valid bool
 	}{{24.9, false}, {25, true}, {45, true}, {45.1, false}, {22, false}} {
 		// A fresh filter per value: no rate limit in the way.
-		f = newF(t, nil)
+		f := newF(t, nil)
 		r := f.Update(at(0), c.v, true)
 		if r.Valid != c.valid || (!c.valid && r.Fault != OutOfRange) {
 			t.Errorf("%g °C: %+v", c.v, r)
