@@ -77,6 +77,17 @@ func New(bus i2c.Bus, addr uint16, o *Opts) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A part left unlocked (say, power lost mid-ProgramEEPROM) would burn
+	// every register write below into EEPROM: lock it first.
+	ul, err := d.readReg(RegEEPROMUL)
+	if err != nil {
+		return nil, fmt.Errorf("tmp117: read EEPROM lock: %w", err)
+	}
+	if ul&ULUnlock != 0 {
+		if err := d.writeReg(RegEEPROMUL, 0); err != nil {
+			return nil, fmt.Errorf("tmp117: lock EEPROM: %w", err)
+		}
+	}
 	if err := d.writeReg(RegConfig, cfg); err != nil {
 		return nil, fmt.Errorf("tmp117: write config: %w", err)
 	}

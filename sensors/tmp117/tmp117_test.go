@@ -23,6 +23,7 @@ func TestPlayback(t *testing.T) {
 	conv, avg := uint8(2), tmp117.Avg1 // 250 ms cycle, no averaging
 	bus := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
 		{Addr: 0x48, W: []byte{0x0F}, R: []byte{0x01, 0x17}},
+		{Addr: 0x48, W: []byte{0x04}, R: []byte{0x00, 0x00}}, // EEPROM locked
 		// MOD=00, CONV=010, AVG=00, DR/Alert=1 -> 0x0104
 		{Addr: 0x48, W: []byte{0x01, 0x01, 0x04}},
 		{Addr: 0x48, W: []byte{0x00}, R: []byte{0x0C, 0x80}}, // 3200 * 7.8125 m°C = 25 °C
@@ -243,6 +244,8 @@ func TestPlaybackEEPROM(t *testing.T) {
 	defer tmp117.SetSleep(func(time.Duration) {})()
 	bus := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
 		{Addr: 0x4A, W: []byte{0x0F}, R: []byte{0x21, 0x17}}, // die revision 2
+		{Addr: 0x4A, W: []byte{0x04}, R: []byte{0x80, 0x00}}, // left unlocked
+		{Addr: 0x4A, W: []byte{0x04, 0x00, 0x00}},            // so New locks it
 		{Addr: 0x4A, W: []byte{0x01, 0x02, 0x20}},            // defaults
 		{Addr: 0x4A, W: []byte{0x07}, R: []byte{0x00, 0x10}}, // offset 16 LSB
 		{Addr: 0x4A, W: []byte{0x04, 0x80, 0x00}},            // unlock
@@ -262,5 +265,20 @@ func TestPlaybackEEPROM(t *testing.T) {
 	}
 	if err := bus.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestNewLocksUnlockedEEPROM(t *testing.T) {
+	chip := tmp117sim.New(0x48, nil)
+	// Leave the part unlocked, as an interrupted programming run would.
+	if err := chip.Tx(0x48, []byte{tmp117.RegEEPROMUL, 0x80, 0x00}, nil); err != nil {
+		t.Fatal(err)
+	}
+	off := physic.Temperature(physic.Kelvin)
+	if _, err := tmp117.New(chip, 0x48, &tmp117.Opts{Offset: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if n := chip.EEPROMWrites(); n != 0 {
+		t.Fatalf("New programmed EEPROM %d times on an unlocked part", n)
 	}
 }
