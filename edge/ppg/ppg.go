@@ -99,9 +99,8 @@ func New(cfg Config) (*Processor, error) {
 // Reset forgets all history, as after the probe was put on a new patient.
 func (p *Processor) Reset() {
 	p.amp = 0
-	p.ringLen, p.ringAt = 0, 0
 	p.probeOff, p.outOfRange, p.inRange = false, 0, 0
-	p.res = Result{}
+	p.forget()
 	p.restart()
 }
 

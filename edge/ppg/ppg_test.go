@@ -355,3 +355,22 @@ func TestNoiseOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestReset(t *testing.T) {
+	s := defaultSynth(97)
+	s.bpm = 150
+	p := newP(t, nil)
+	s.run(p, 0, 20)
+	p.Reset()
+	if r := p.Push(90000, 120000, true); r.RateValid || r.SpO2Valid || r.PIValid {
+		t.Fatalf("values survived Reset: %+v", r)
+	}
+	// A new patient, slower and weaker: the old pulse height and interval
+	// must not get in the way.
+	s = defaultSynth(90)
+	s.bpm, s.pi = 50, 0.4
+	r, _ := s.run(p, 0, 20)
+	if !r.RateValid || math.Abs(r.PulseRate-50) > 1 || math.Abs(r.SpO2-90) > 1 {
+		t.Errorf("after Reset: %+v", r)
+	}
+}
