@@ -206,3 +206,19 @@ func BenchmarkDecoder(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/1000samples")
 }
+
+func TestDevReadDoesNotAllocate(t *testing.T) {
+	ox := newOximeter(t)
+	_, d := open(t, ox.Path())
+	if err := ox.WriteFrames(500); err != nil {
+		t.Fatal(err)
+	}
+	var f nonin.Frame
+	if n := testing.AllocsPerRun(400, func() {
+		if _, err := d.Read(&f); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("Read allocates %v times per frame through the pty and serial stack", n)
+	}
+}
