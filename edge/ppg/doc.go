@@ -29,8 +29,10 @@
 //     PI = 100·AC_ir/DC_ir;
 //   - the last Config.Average pulses are averaged: pulse rate from the mean
 //     of their intervals that lie within 30 % of the median interval (one
-//     missed or extra pulse does not pull the rate), SpO2 = A − B·R̄
-//     clamped to 0..100, PI the mean of the pulses' PI.
+//     missed or extra pulse does not pull the rate); SpO2 = A − B·R̄
+//     clamped to 0..100, R̄ the mean of the pulses' R within 15 % of their
+//     median, leaving out pulses with a DC jump (one pulse disturbed in one
+//     channel does not pull SpO2); PI the mean of the pulses' PI.
 //
 // Values need Config.MinPulses pulses and expire 3 s after the last pulse
 // (gaps included) or as soon as the probe comes off: a value is never

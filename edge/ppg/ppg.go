@@ -309,7 +309,17 @@ func (p *Processor) summarise() {
 		}
 	}
 	p.typical = median(p.scratch[:k])
-	var iSum, iN, rSum, piSum, aSum, vN float64
+	// SpO2: likewise the ratios within 15 % of their median, so that one
+	// pulse disturbed in one channel does not pull SpO2.
+	k = 0
+	for i := 0; i < p.ringLen; i++ {
+		if pl := &p.ring[i]; pl.ratio > 0 && !pl.motion {
+			p.scratch[k] = pl.ratio
+			k++
+		}
+	}
+	medR := median(p.scratch[:k])
+	var iSum, iN, rSum, rN, piSum, aSum, vN float64
 	for i := 0; i < p.ringLen; i++ {
 		pl := &p.ring[i]
 		if iv := pl.interval; iv > 0 && math.Abs(iv-p.typical) <= 0.3*p.typical {
@@ -317,10 +327,13 @@ func (p *Processor) summarise() {
 			iN++
 		}
 		if pl.ratio > 0 {
-			rSum += pl.ratio
 			piSum += pl.pi
 			aSum += pl.acIR
 			vN++
+			if !pl.motion && math.Abs(pl.ratio-medR) <= 0.15*medR {
+				rSum += pl.ratio
+				rN++
+			}
 		}
 	}
 	min := float64(p.cfg.MinPulses)
@@ -333,11 +346,13 @@ func (p *Processor) summarise() {
 	r.SpO2Valid, r.PIValid = false, vN >= min
 	r.SpO2, r.R, r.PI = 0, 0, 0
 	if vN > 0 {
-		r.R = rSum / vN
 		r.PI = piSum / vN
+	}
+	if rN > 0 {
+		r.R = rSum / rN
 		s := p.cfg.CalA - p.cfg.CalB*r.R
 		r.SpO2 = math.Max(0, math.Min(100, s))
-		r.SpO2Valid = vN >= min && r.R >= p.cfg.RMin && r.R <= p.cfg.RMax
+		r.SpO2Valid = rN >= min && r.R >= p.cfg.RMin && r.R <= p.cfg.RMax
 	}
 	r.LowPerfusion = r.PIValid && r.PI < p.cfg.LowPerfusionPI
 

@@ -374,3 +374,27 @@ func TestReset(t *testing.T) {
 		t.Errorf("after Reset: %+v", r)
 	}
 }
+
+// TestSpO2OutlierPulse: a pulse disturbed in the red channel only (motion
+// seen differently by the two wavelengths) must not pull SpO2.
+func TestSpO2OutlierPulse(t *testing.T) {
+	s := defaultSynth(97)
+	p := newP(t, nil)
+	var r Result
+	for k := 0; k < 40; k++ {
+		m := int(s.rate * 60 / s.bpm)
+		redGain := 1.0
+		if k%6 == 0 {
+			redGain = 3
+		}
+		for j := 0; j < m; j++ {
+			w := s.wave(float64(j) / float64(m))
+			acIR := s.pi / 100 * s.dcIR
+			acRed := redGain * s.ratio() * s.pi / 100 * s.dcRed
+			r = p.Push(s.dcRed+acRed*w, s.dcIR+acIR*w, true)
+		}
+	}
+	if !r.SpO2Valid || math.Abs(r.SpO2-97) > 1 {
+		t.Errorf("SpO2 %.2f (valid %v) with one red-disturbed pulse in six, want 97 ± 1", r.SpO2, r.SpO2Valid)
+	}
+}
