@@ -20,7 +20,7 @@ import (
 // commandFlags are the flags every update subcommand takes.
 type commandFlags struct {
 	journal, fwEnvConfig, grubEnv     string
-	fwEnvLock                         string
+	fwEnvLock, downloadDir            string
 	slotA, slotB, partA, partB        string
 	keys                              stringList
 	deviceType, scriptsDir, rebootCmd string
@@ -47,6 +47,7 @@ func newFlagSet(name string, stderr io.Writer, f *commandFlags) *flag.FlagSet {
 	fs.StringVar(&f.deviceType, "device-type", "", "device type the artifact must be compatible with (required for install)")
 	fs.StringVar(&f.scriptsDir, "scripts-dir", "/etc/mender/scripts", "state scripts directory")
 	fs.StringVar(&f.rebootCmd, "reboot-cmd", "systemctl reboot", "command that reboots the device")
+	fs.StringVar(&f.downloadDir, "download-dir", "", "install URL: download here first, resumable across restarts (needs room for the artifact)")
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "do not reboot; print that a reboot is needed")
 	fs.BoolVar(&f.json, "json", false, "status: print JSON")
 	return fs
@@ -108,12 +109,17 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	case "resume":
 		return e.Resume(ctx)
 	}
-	src, closeSrc, err := openSource(ctx, fs.Arg(0))
-	if err != nil {
-		return err
+	if strings.HasPrefix(fs.Arg(0), "https://") && f.downloadDir != "" {
+		err = e.InstallURL(ctx, fs.Arg(0))
+	} else {
+		src, closeSrc, oerr := openSource(ctx, fs.Arg(0))
+		if oerr != nil {
+			return oerr
+		}
+		defer closeSrc()
+		err = e.Install(ctx, src)
 	}
-	defer closeSrc()
-	if err := e.Install(ctx, src); err != nil {
+	if err != nil {
 		return err
 	}
 	if f.noReboot {
@@ -139,12 +145,13 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 		env = u
 	}
 	o := Options{
-		Journal:    f.journal,
-		Env:        env,
-		Slots:      slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}},
-		ScriptsDir: f.scriptsDir,
-		Logger:     slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Open:       f.opener(),
+		Journal:     f.journal,
+		Env:         env,
+		Slots:       slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}},
+		ScriptsDir:  f.scriptsDir,
+		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Open:        f.opener(),
+		DownloadDir: f.downloadDir,
 	}
 	if f.noReboot {
 		o.Reboot = func(context.Context) error { return nil }

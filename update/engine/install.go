@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 
 	"medagent/update/slot"
 )
@@ -25,6 +27,37 @@ func (e *Engine) Install(ctx context.Context, src io.Reader) error {
 		return err
 	}
 	defer unlock()
+	if err := e.begin(""); err != nil {
+		return err
+	}
+	return e.run(ctx, func(context.Context) (io.Reader, func(), error) { return src, func() {}, nil })
+}
+
+// InstallURL is Install from an https URL, downloaded first into
+// Options.DownloadDir so that the download survives restarts: an
+// interrupted InstallURL (context canceled, agent stopped, power cut) leaves
+// the journal in the download state and Resume continues the download
+// with a Range request from its last checkpoint. It needs room for the
+// whole artifact; without that, stream it with Install(NewDownload(...)),
+// which resumes broken connections but not restarts.
+func (e *Engine) InstallURL(ctx context.Context, url string) error {
+	if e.o.DownloadDir == "" {
+		return errors.New("engine: InstallURL needs Options.DownloadDir")
+	}
+	unlock, err := e.tryOp()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := e.begin(url); err != nil {
+		return err
+	}
+	return e.run(ctx, e.fetchSource)
+}
+
+// begin starts a new update in the journal (in memory; the first enter
+// saves it).
+func (e *Engine) begin(url string) error {
 	if j := e.journal(); !j.State.Terminal() {
 		return fmt.Errorf("%w (state %s, artifact %q): finish it with Resume, Commit or Rollback", ErrInProgress, j.State, j.Artifact)
 	}
@@ -41,27 +74,68 @@ func (e *Engine) Install(ctx context.Context, src io.Reader) error {
 	e.update(func(j *Journal) {
 		installed := j.Installed
 		*j = Journal{
-			Version: JournalVersion, Installed: installed,
+			Version: JournalVersion, Installed: installed, URL: url,
 			FromSlot: from.Name, FromPart: from.Part, ToSlot: to.Name, ToPart: to.Part,
 			StartedAt: e.o.Now().UTC(),
 		}
 		e.written = 0
 	})
-	if err := e.preArm(ctx, src, to); err != nil {
+	return nil
+}
+
+// sourceFunc opens the artifact stream; the returned func releases it.
+type sourceFunc func(ctx context.Context) (io.Reader, func(), error)
+
+// errSuspended: the download stopped with the context; Resume continues it.
+var errSuspended = errors.New("engine: download suspended")
+
+func (e *Engine) run(ctx context.Context, open sourceFunc) error {
+	_, to, err := e.slots()
+	if err != nil {
+		return err
+	}
+	if err := e.preArm(ctx, open, to); err != nil {
+		if errors.Is(err, errSuspended) {
+			return err
+		}
 		return e.fail(ctx, err.Error())
 	}
 	return e.armAndReboot(ctx)
 }
 
+// fetchSource downloads the journal's URL into DownloadDir (resuming a
+// previous attempt) and opens the file.
+func (e *Engine) fetchSource(ctx context.Context) (io.Reader, func(), error) {
+	url := e.journal().URL
+	dst := filepath.Join(e.o.DownloadDir, "update.mender")
+	state := filepath.Join(e.o.DownloadDir, "update.fetch")
+	if _, err := Fetch(ctx, url, dst, state, FetchOptions{Client: e.o.HTTPClient, CheckpointEvery: e.o.CheckpointEvery}); err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("%w: %w", errSuspended, err)
+		}
+		return nil, nil, err
+	}
+	f, err := os.Open(dst)
+	if err != nil {
+		return nil, nil, fmt.Errorf("engine: %w", err)
+	}
+	return f, func() { f.Close(); os.Remove(dst) }, nil
+}
+
 // preArm runs download, install and verify. Nothing it does can change
 // what the device boots.
-func (e *Engine) preArm(ctx context.Context, src io.Reader, to slot.Slot) error {
+func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) error {
 	if err := e.enter(StateDownload, ""); err != nil {
 		return err
 	}
 	if err := e.scripts(ctx, StateDownload, "Enter"); err != nil {
 		return err
 	}
+	src, release, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	installed := maps.Clone(e.journal().Installed)
 	art, err := e.o.Open(src, installed)
 	if err != nil {

@@ -29,6 +29,7 @@ type Journal struct {
 	State   State `json:"state"`
 	// Update in progress (or the last one).
 	Artifact  string            `json:"artifact,omitempty"`
+	URL       string            `json:"url,omitempty"`      // source of InstallURL
 	Provides  map[string]string `json:"provides,omitempty"` // of the artifact being installed
 	Clears    []string          `json:"clears,omitempty"`   // installed provides it replaces (nil: all)
 	FromSlot  string            `json:"from_slot,omitempty"`

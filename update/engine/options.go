@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"medagent/update/bootenv"
@@ -114,7 +115,14 @@ type Options struct {
 	DeviceType string
 	Open       OpenFunc // artifact opener that verifies; nil: Opener(Keys, DeviceType)
 	ScriptsDir string   // state scripts; "" means none
-	Health     []Check
+	// DownloadDir holds the artifact downloaded by InstallURL (on the data
+	// partition); HTTPClient fetches it (the agent's mutual-TLS client; nil
+	// means http.DefaultClient); CheckpointEvery is the download checkpoint
+	// interval (0: 4 MiB).
+	DownloadDir     string
+	HTTPClient      *http.Client
+	CheckpointEvery int64
+	Health          []Check
 	// Reboot reboots the device (required). When it returns nil the engine
 	// considers the reboot under way.
 	Reboot func(ctx context.Context) error

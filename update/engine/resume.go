@@ -23,6 +23,9 @@ func (e *Engine) Resume(ctx context.Context) error {
 		return nil
 	}
 	if j.State.preArm() {
+		if j.URL != "" && e.o.DownloadDir != "" {
+			return e.run(ctx, e.fetchSource) // download again from its checkpoint
+		}
 		// The payload stream is gone; nothing was armed.
 		return e.fail(ctx, "interrupted (agent restart or power loss)")
 	}
