@@ -248,15 +248,15 @@ func (d *Dev) writeRegs(start int, src []uint8) error {
 // became active before edge detection was armed is not missed.
 func waitActive(pin gpio.PinIn, active gpio.Level, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
+	left := timeout // the first wait always gets the whole timeout
 	for {
 		if pin.Read() == active {
 			return true
 		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false
-		}
 		if !pin.WaitForEdge(left) {
+			return pin.Read() == active
+		}
+		if left = time.Until(deadline); left <= 0 {
 			return pin.Read() == active
 		}
 	}
