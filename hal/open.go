@@ -118,7 +118,28 @@ func (p *spiPort) Connect(f physic.Frequency, mode spi.Mode, bits int) (spi.Conn
 	if err != nil {
 		return nil, classify("connect SPI", p.path, err)
 	}
-	return c, nil
+	return &spiConn{Conn: c, path: p.path}, nil
+}
+
+// spiConn names the port and maps errno in transfer errors (periph's
+// spidev driver flattens them into text).
+type spiConn struct {
+	spi.Conn
+	path string
+}
+
+func (c *spiConn) Tx(w, r []byte) error {
+	if err := c.Conn.Tx(w, r); err != nil {
+		return classify("SPI transfer on", c.path, err)
+	}
+	return nil
+}
+
+func (c *spiConn) TxPackets(p []spi.Packet) error {
+	if err := c.Conn.TxPackets(p); err != nil {
+		return classify("SPI transfer on", c.path, err)
+	}
+	return nil
 }
 
 // OpenPin opens a GPIO line by name (as periph's gpioreg knows it, e.g.

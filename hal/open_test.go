@@ -134,3 +134,31 @@ func TestI2CNotADevice(t *testing.T) {
 		t.Fatalf("Tx on a regular file = %v", err)
 	}
 }
+
+// failPort is an SPI port whose transfers fail the way periph's spidev
+// driver reports a vanished device: errno flattened into text.
+type failPort struct{ *ads1292sim.Chip }
+
+func (p failPort) Connect(f physic.Frequency, m spi.Mode, bits int) (spi.Conn, error) {
+	c, err := p.Chip.Connect(f, m, bits)
+	return failConn{c}, err
+}
+
+type failConn struct{ spi.Conn }
+
+func (failConn) Tx(w, r []byte) error {
+	return errors.New("sysfs-spi: Tx() failed: input/output error")
+}
+
+func TestSPITransferErrorMapped(t *testing.T) {
+	sim := hal.NewSim()
+	sim.AddSPI("bad", failPort{ads1292sim.New(nil)})
+	port, err := hal.OpenSPI("sim:bad", spi.Mode1, 0, sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ads1292.New(port, nil)
+	if !errors.Is(err, buserr.ErrDisconnected) || !strings.Contains(err.Error(), "SPI transfer on") {
+		t.Fatalf("New over a failing port = %v, want ErrDisconnected from the mapped EIO", err)
+	}
+}
