@@ -29,5 +29,8 @@
 // decoder (it never panics on any input and counts bad checksums and
 // skipped bytes). Dev reads frames from an io.Reader such as the
 // serial.Port hal opens, and maps a vanished device to
-// buserr.ErrDisconnected so the caller can reopen.
+// buserr.ErrDisconnected so the caller can reopen. Frame.Lost estimates
+// frames lost before each frame (from skipped bytes). Stuck values are
+// left to the caller: the oximeter flags its own sensor faults (SNSD,
+// SNSA, OOT), and an 8-bit pleth legitimately repeats at 75 frames/s.
 package nonin
