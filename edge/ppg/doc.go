@@ -11,15 +11,16 @@
 // Processing, per sample:
 //
 //   - both channels go through the same causal filters, so the pulsatile
-//     parts keep their ratio: a second-order Butterworth high-pass at
-//     0.5 Hz, then a low-pass at min(12 Hz, 0.4·rate) for the AC
+//     parts keep their ratio: a fourth-order Butterworth high-pass at
+//     0.5 Hz (respiratory wander larger than the pulse must not hide it),
+//     then a low-pass at min(12 Hz, 0.4·rate) for the AC
 //     measurement; the IR channel also goes through a 5 Hz low-pass (a
 //     0.5–5 Hz band-pass in all) for pulse detection;
 //   - pulses are detected on the filtered infrared channel: a peak above an
 //     adaptive threshold that starts at 60 % of the running peak height
 //     after each pulse and falls to 20 % over the next second (so a smaller
 //     pulse is still found), never below the noise floor Config.MinPI,
-//     confirmed when the signal crosses zero again;
+//     confirmed when the signal falls below half the peak's height;
 //     a refractory period of 45 % of the median pulse interval, kept within
 //     250–400 ms (at most 240 /min), rejects dicrotic waves; the peak time is
 //     interpolated with a parabola through its neighbours;

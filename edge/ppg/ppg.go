@@ -232,7 +232,7 @@ func (p *Processor) detect(n int64, y float64) {
 			p.cand, p.candN, p.candAt = y, n, float64(n)
 			p.candPrev, p.candNextOK = p.prevY, false
 		}
-	case p.above && y < 0:
+	case p.above && y < 0.5*p.cand:
 		p.above = false
 		if p.lastPeak >= 0 && p.candAt-p.lastPeak < p.refractory() {
 			return // a dicrotic wave or noise right after a pulse

@@ -43,6 +43,8 @@ func TestSpO2Synthetic(t *testing.T) {
 	add("noisy", func(s *synth) { s.noise = 20; s.spo2 = 88 }) // 1 % of the IR AC
 	add("pi=0.5", func(s *synth) { s.pi = 0.5; s.spo2 = 92 })
 	add("wander", func(s *synth) { s.wander = 0.01; s.spo2 = 93 }) // ±1 % DC at 15 /min
+	// Respiratory wander twice the pulse's size, at a fast rate.
+	add("wander fast", func(s *synth) { s.wander = 0.02; s.bpm = 130; s.spo2 = 88; s.invert = true })
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := newP(t, func(cfg *Config) { cfg.Rate = c.s.rate })
