@@ -11,6 +11,7 @@
 //	Dir/reader.lock    flock held by the one Reader
 //	Dir/writer.state   evicted records per class, torn tails (versioned, CRC)
 //	Dir/reader.cursor  per class the lowest unacknowledged position (same)
+//	Dir/writer.synced  per class the fsynced end of the log (watermark)
 //	Dir/alarm/, Dir/event/, Dir/telemetry/
 //	                   one append-only log per class: segment files
 //	                   NNNNNNNNNNNNNNNN.seg (hex number, ascending)
@@ -104,11 +105,19 @@
 // frame and 1.1 µs per AES-GCM frame (200-byte payload, most of it the
 // getrandom call for the nonce), 0 allocations.
 //
+// The Reader delivers only records known durable: after each group commit
+// (and segment roll) the Writer overwrites Dir/writer.synced with the
+// synced end of each class log, and the Reader never reads past it. A
+// record whose fsync has not completed is never published, so a power cut
+// cannot take back a record the broker has seen and give its seq to
+// another one. After a kill -9 the Reader stops at the last synced
+// position until the Writer restarts (recovery syncs the rest); after a
+// clean Close everything on disk is readable.
+//
 // # Known limits
 //
-// The Reader can deliver a record whose fsync has not completed yet; if
-// power is then lost, that record is gone and its sequence number will be
-// given to the next record of its stream. Stats scans the pending bytes
-// (a few tens of milliseconds for a full 64 MiB spool): poll it seconds
-// apart.
+// Stats scans the pending bytes (a few tens of milliseconds for a full
+// 64 MiB spool): poll it seconds apart. A Writer opened with a key on a
+// plaintext spool (or the reverse) fails: drain or remove the spool to
+// switch. More than MaxStreams streams per class are refused.
 package spool

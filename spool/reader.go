@@ -50,6 +50,7 @@ type classReader struct {
 	sc        *scanner
 	seg       uint64 // segment open in f
 	sealed    bool   // a newer segment exists: seg will not grow
+	limit     int64  // durable end of seg per the writer's watermark
 	lastList  time.Time
 	read      pos              // next position to read
 	order     []pos            // delivered records in order
@@ -167,7 +168,19 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 			}
 		}
 		p := cr.read
-		body, n, err := cr.sc.frameAt(p.Off, 1<<62)
+		if p.Off >= cr.limit {
+			// Only records known durable are delivered: refresh the
+			// writer's watermark when we reach it.
+			var ok bool
+			if cr.limit, ok = readLimit(r.opts.Dir, cr.f, classIndex(cr.class), cr.seg); !ok || p.Off >= cr.limit {
+				if cr.isSealed(r.opts.PollInterval) {
+					cr.limit = 1 << 62 // synced before the next segment was made
+				} else {
+					return Record{}, false, nil
+				}
+			}
+		}
+		body, n, err := cr.sc.frameAt(p.Off, cr.limit)
 		if err == nil {
 			cr.read.Off += int64(n)
 			if _, ok := cr.ackedSkip[p]; ok {
@@ -196,6 +209,7 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 			// Forget buffered bytes: the writer may truncate a torn tail
 			// and write new frames over it.
 			cr.sc.buf = cr.sc.buf[:0]
+			cr.limit = 0 // and look at the watermark again
 			if errors.Is(err, errIncomplete) {
 				return Record{}, false, nil // the writer is mid-frame, or nothing new
 			}
@@ -210,7 +224,8 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 		}
 		// Sealed: the writer finished this segment before starting the
 		// next, so a fresh read sees all of it.
-		if _, _, err := cr.sc.frameAt(p.Off, 1<<62); err == nil {
+		cr.limit = 1 << 62
+		if _, _, err := cr.sc.frameAt(p.Off, cr.limit); err == nil {
 			continue
 		}
 		if next, ok := cr.resyncTo(); ok {
@@ -298,7 +313,7 @@ func (r *Reader) openAt(cr *classReader) (bool, error) {
 			}
 			return false, fmt.Errorf("spool: %s: %w", p, err)
 		}
-		cr.f, cr.seg = f, num
+		cr.f, cr.seg, cr.limit = f, num, 0
 		cr.sealed = i < len(nums)-1
 		cr.lastList = time.Now()
 		cr.sc.reset(f)

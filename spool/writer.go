@@ -30,8 +30,11 @@ type Writer struct {
 	log  *slog.Logger
 	aead cipher.AEAD
 	lock *os.File
-	// writeAt is the seam tests use to inject write failures (ENOSPC).
-	writeAt func(f *os.File, b []byte, off int64) (int, error)
+	// writeAt and fdatasync are seams for tests (ENOSPC, slow disks).
+	writeAt   func(f *os.File, b []byte, off int64) (int, error)
+	fdatasync func(f *os.File) error
+	wm        *os.File // Dir/writer.synced
+	synced    [3]pos   // durable end of each class log
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -88,7 +91,7 @@ func OpenWriter(opts Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{opts: opts, log: opts.Logger, aead: aead, lock: lock, writeAt: (*os.File).WriteAt}
+	w := &Writer{opts: opts, log: opts.Logger, aead: aead, lock: lock, writeAt: (*os.File).WriteAt, fdatasync: fdatasync}
 	w.cond = sync.NewCond(&w.mu)
 	fail := func(err error) (*Writer, error) {
 		for _, cl := range w.logs {
@@ -96,8 +99,14 @@ func OpenWriter(opts Options) (*Writer, error) {
 				cl.f.Close()
 			}
 		}
+		if w.wm != nil {
+			w.wm.Close()
+		}
 		unlockFile(lock)
 		return nil, err
+	}
+	if w.wm, err = openWatermark(opts.Dir); err != nil {
+		return fail(err)
 	}
 	if w.state, err = loadWriterState(opts.Dir); err != nil {
 		return fail(err)
@@ -112,8 +121,24 @@ func OpenWriter(opts Options) (*Writer, error) {
 		for _, s := range cl.segs {
 			w.total += s.size
 		}
+		w.synced[classIndex(c)] = pos{cl.segs[len(cl.segs)-1].num, cl.size}
+	}
+	// Everything on disk is synced now (recovery fsynced it).
+	if err := w.writeWatermark(false); err != nil {
+		return fail(err)
 	}
 	return w, nil
+}
+
+func fdatasync(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
+
+// writeWatermark publishes w.synced to the reader. w.mu held (or not yet
+// shared).
+func (w *Writer) writeWatermark(clean bool) error {
+	if _, err := w.wm.WriteAt(encodeWatermark(watermark{Clean: clean, Synced: w.synced}), 0); err != nil {
+		return fmt.Errorf("spool: write %s: %w", w.wm.Name(), err)
+	}
+	return nil
 }
 
 func (w *Writer) openClassLog(c telemetry.Class) (*classLog, uint64, error) {
@@ -313,22 +338,32 @@ func (w *Writer) waitDurable(gen uint64) error {
 		w.syncing = true
 		target := w.writeGen
 		var files []*os.File
-		for i, d := range w.dirty {
-			if d {
-				files = append(files, w.logs[i].f)
+		var ends [3]pos
+		for i, cl := range w.logs {
+			ends[i] = pos{cl.segs[len(cl.segs)-1].num, cl.size}
+			if w.dirty[i] {
+				files = append(files, cl.f)
 				w.dirty[i] = false
 			}
 		}
 		w.mu.Unlock()
 		var err error
 		for _, f := range files {
-			if e := unix.Fdatasync(int(f.Fd())); e != nil && err == nil {
+			if e := w.fdatasync(f); e != nil && err == nil {
 				err = fmt.Errorf("spool: fsync %s: %w", f.Name(), e)
 			}
 		}
 		w.mu.Lock()
 		w.syncing = false
 		w.fsyncs++
+		if err == nil {
+			for i, e := range ends {
+				if w.synced[i].less(e) {
+					w.synced[i] = e
+				}
+			}
+			err = w.writeWatermark(false)
+		}
 		if err != nil {
 			w.err = err
 		} else {
@@ -358,6 +393,12 @@ func (w *Writer) roll(cl *classLog) error {
 	cl.f, cl.size, cl.dataStart = f, size, size
 	cl.segs = append(cl.segs, segMeta{num, size})
 	w.total += size
+	// The old segment and the new header are synced.
+	w.synced[classIndex(cl.class)] = pos{num, size}
+	if err := w.writeWatermark(false); err != nil {
+		w.err = err
+		return err
+	}
 	return nil
 }
 
@@ -381,6 +422,13 @@ func (w *Writer) Close() error {
 	}
 	if e := writeFileDurable(w.opts.Dir, writerFile, encodeWriterState(w.state)); e != nil && err == nil {
 		err = e
+	}
+	if err == nil && w.err == nil {
+		// Clean: everything on disk is synced, readers may take it all.
+		err = w.writeWatermark(true)
+	}
+	if e := w.wm.Close(); e != nil && err == nil {
+		err = fmt.Errorf("spool: close: %w", e)
 	}
 	if e := unlockFile(w.lock); e != nil && err == nil {
 		err = fmt.Errorf("spool: close: %w", e)
