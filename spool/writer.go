@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,6 +18,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"medagent/telemetry"
+)
+
+// Times are stored as Unix nanoseconds: the range int64 can hold.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
 )
 
 // ErrFull is returned when a record cannot fit even after evicting
@@ -264,6 +271,9 @@ func (w *Writer) Append(ctx context.Context, class telemetry.Class, stream strin
 	if len(payload) > MaxPayload {
 		return 0, fmt.Errorf("spool: append: payload of %d bytes exceeds the %d-byte maximum", len(payload), MaxPayload)
 	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return 0, fmt.Errorf("spool: append: time %v outside %d..%d", t, minTime.Year(), maxTime.Year())
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -419,6 +429,11 @@ func (w *Writer) Close() error {
 			err = fmt.Errorf("spool: close: fsync %s: %w", cl.f.Name(), e)
 		}
 		cl.f.Close()
+	}
+	if err == nil && w.err == nil {
+		w.syncGen = w.writeGen // waiters need no leader any more
+	} else if w.err == nil {
+		w.err = err
 	}
 	if e := writeFileDurable(w.opts.Dir, writerFile, encodeWriterState(w.state)); e != nil && err == nil {
 		err = e

@@ -36,9 +36,14 @@ func TestAppendValidation(t *testing.T) {
 		{"class 0", ctx, 0, "hr", nil, "unknown class 0"},
 		{"class 4", ctx, 4, "hr", nil, "unknown class 4"},
 		{"canceled", canceled, cT, "hr", nil, "context canceled"},
+		{"zero time", ctx, cT, "hr", nil, "time"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := w.Append(tc.ctx, tc.class, tc.stream, time.Now(), tc.payload)
+			ts := time.Now()
+			if tc.name == "zero time" {
+				ts = time.Time{}
+			}
+			_, err := w.Append(tc.ctx, tc.class, tc.stream, ts, tc.payload)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}
