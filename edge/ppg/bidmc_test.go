@@ -76,6 +76,7 @@ func bidmcRun(t *testing.T, pleth []float64, gap func(i int) bool) (peaks []floa
 	// PLETH is normalised to 0..1: no probe-off levels apply, and it is a
 	// single channel, fed as both red and IR.
 	cfg.ProbeOffDC, cfg.SaturationDC = 0, 2
+	cfg.Inverted = false // the monitor exported it upright
 	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -98,25 +99,33 @@ func bidmcRun(t *testing.T, pleth []float64, gap func(i int) bool) (peaks []floa
 	return peaks, rates
 }
 
-// matchBeats returns the median delay from R peak to pulse (the channels
-// have a constant offset: pulse transit time and the recorder's own
-// delays) and how many R peaks have a pulse within ±150 ms of R + delay.
+// matchBeats returns the delay from R peak to pulse (the most common one,
+// in 10 ms bins, over pulses within -0.5..1.5 s of an R peak: the channels
+// have a constant offset from pulse transit time, the recorder's own
+// delays and the polarity of the pulse), and how many R peaks have a
+// pulse within ±150 ms of R + delay. Times are in samples at fs.
 func matchBeats(rs []int, peaks []float64, fs float64) (lag float64, matched int) {
-	var lags []float64
+	hist := map[int]int{}
 	j := 0
 	for _, pk := range peaks {
-		for j+1 < len(rs) && float64(rs[j+1]) <= pk {
+		for j < len(rs) && float64(rs[j]) < pk-1.5*fs {
 			j++
 		}
-		if float64(rs[j]) <= pk {
-			lags = append(lags, pk-float64(rs[j]))
+		for k := j; k < len(rs) && float64(rs[k]) <= pk+0.5*fs; k++ {
+			hist[int(math.Floor((pk-float64(rs[k]))/fs*100))]++
 		}
 	}
-	if len(lags) == 0 {
+	best, bestN := 0, -1
+	for bin, n := range hist {
+		// Ties go to the smaller delay, so that the result is stable.
+		if n > bestN || (n == bestN && bin < best) {
+			best, bestN = bin, n
+		}
+	}
+	if bestN < 0 {
 		return 0, 0
 	}
-	slices.Sort(lags)
-	lag = lags[len(lags)/2]
+	lag = (float64(best) + 0.5) / 100 * fs
 	tol := 0.15 * fs
 	used := make([]bool, len(peaks))
 	k := 0

@@ -10,6 +10,14 @@ import (
 type Config struct {
 	// Rate is the sample rate of both channels in Hz, 25 to 400.
 	Rate float64 `yaml:"rate"`
+	// Inverted is true when the counts fall as each pulse arrives: the
+	// sensor reports received light and blood absorbs it (MAX3010x and
+	// other raw photodiode front ends). Pulses are then detected on the
+	// negated signal, so that the detector finds the sharp systolic peak
+	// rather than the pulse foot or the dicrotic notch. Monitors that
+	// export a plethysmogram (as the BIDMC recordings) have already
+	// turned it upright: false.
+	Inverted bool `yaml:"inverted"`
 	// CalA and CalB are the calibration line SpO2 = CalA − CalB·R.
 	CalA float64 `yaml:"cal_a"`
 	CalB float64 `yaml:"cal_b"`
@@ -50,6 +58,7 @@ const maxAverage = 16
 func Defaults() Config {
 	return Config{
 		Rate:               100,
+		Inverted:           true,
 		CalA:               110,
 		CalB:               25,
 		RMin:               0.3,

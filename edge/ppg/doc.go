@@ -16,7 +16,11 @@
 //     then a low-pass at min(12 Hz, 0.4·rate) for the AC
 //     measurement; the IR channel also goes through a 5 Hz low-pass (a
 //     0.5–5 Hz band-pass in all) for pulse detection;
-//   - pulses are detected on the filtered infrared channel: a peak above an
+//   - pulses are detected on the filtered infrared channel, negated when
+//     Config.Inverted (raw counts fall as each pulse arrives, as on a
+//     MAX3010x; without it the detector would find the pulse foot or the
+//     dicrotic notch and the rate would wander with heart rate
+//     variability): a peak above an
 //     adaptive threshold that starts at 60 % of the running peak height
 //     after each pulse and falls to 20 % over the next second (so a smaller
 //     pulse is still found), never below the noise floor Config.MinPI,

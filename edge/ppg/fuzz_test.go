@@ -45,9 +45,9 @@ func FuzzPPG(f *testing.F) {
 	for _, spo2 := range []float64{100, 97, 90, 85, 80} {
 		f.Add(seedSynth(defaultSynth(spo2), 8, nil))
 	}
-	inv := defaultSynth(95)
-	inv.invert = true
-	f.Add(seedSynth(inv, 8, nil))
+	up := defaultSynth(95)
+	up.invert = false
+	f.Add(seedSynth(up, 8, nil))
 	f.Add(seedSynth(defaultSynth(97), 8, func(i int) (float64, float64, bool) {
 		if i > 100 && i < 120 {
 			return math.NaN(), math.Inf(1), true

@@ -149,6 +149,9 @@ func (p *Processor) Push(red, ir float64, valid bool) Result {
 	}
 	yr, _ := p.red.step(red)
 	ai, yi := p.ir.step(ir)
+	if p.cfg.Inverted {
+		yi = -yi
+	}
 	p.dc += p.dcAlpha * (ir - p.dc)
 
 	if n < p.learnUntil {

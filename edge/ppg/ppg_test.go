@@ -23,6 +23,7 @@ func TestSpO2Synthetic(t *testing.T) {
 	type tc struct {
 		name string
 		s    synth
+		cfg  func(*Config)
 	}
 	var cases []tc
 	for _, spo2 := range []float64{100, 97, 90, 85, 80} {
@@ -32,11 +33,10 @@ func TestSpO2Synthetic(t *testing.T) {
 	add := func(name string, f func(*synth)) {
 		s := defaultSynth(95)
 		f(&s)
-		cases = append(cases, tc{name, s})
+		cases = append(cases, tc{name: name, s: s})
 	}
 	add("25Hz", func(s *synth) { s.rate = 25 })
 	add("400Hz", func(s *synth) { s.rate = 400 })
-	add("inverted", func(s *synth) { s.invert = true })
 	add("sine", func(s *synth) { s.sine = true })
 	add("bpm=40", func(s *synth) { s.bpm = 40 })
 	add("bpm=180", func(s *synth) { s.bpm = 180 })
@@ -44,10 +44,19 @@ func TestSpO2Synthetic(t *testing.T) {
 	add("pi=0.5", func(s *synth) { s.pi = 0.5; s.spo2 = 92 })
 	add("wander", func(s *synth) { s.wander = 0.01; s.spo2 = 93 }) // ±1 % DC at 15 /min
 	// Respiratory wander twice the pulse's size, at a fast rate.
-	add("wander fast", func(s *synth) { s.wander = 0.02; s.bpm = 130; s.spo2 = 88; s.invert = true })
+	add("wander fast", func(s *synth) { s.wander = 0.02; s.bpm = 130; s.spo2 = 88 })
+	// A plethysmogram already turned upright, as monitors export it.
+	up := defaultSynth(95)
+	up.invert = false
+	cases = append(cases, tc{name: "upright", s: up, cfg: func(c *Config) { c.Inverted = false }})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := newP(t, func(cfg *Config) { cfg.Rate = c.s.rate })
+			p := newP(t, func(cfg *Config) {
+				cfg.Rate = c.s.rate
+				if c.cfg != nil {
+					c.cfg(cfg)
+				}
+			})
 			r, beats := c.s.run(p, 0, 30)
 			t.Logf("SpO2 %.2f (want %.0f), rate %.2f (want %.0f), PI %.3f (set %.3f), %d beats",
 				r.SpO2, c.s.spo2, r.PulseRate, c.s.bpm, r.PI, c.s.pi, beats)
@@ -150,6 +159,9 @@ func pulses(p *Processor, s synth, bpm func(k int) float64, amp func(k int) floa
 		m := int(s.rate * 60 / bpm(k))
 		for j := 0; j < m; j++ {
 			w := s.wave(float64(j) / float64(m))
+			if s.invert {
+				w = -w
+			}
 			acIR := amp(k) * s.pi / 100 * s.dcIR
 			acRed := amp(k) * s.ratio() * s.pi / 100 * s.dcRed
 			r = p.Push(s.dcRed+acRed*w, s.dcIR+acIR*w, true)
@@ -391,6 +403,9 @@ func TestSpO2OutlierPulse(t *testing.T) {
 		}
 		for j := 0; j < m; j++ {
 			w := s.wave(float64(j) / float64(m))
+			if s.invert {
+				w = -w
+			}
 			acIR := s.pi / 100 * s.dcIR
 			acRed := redGain * s.ratio() * s.pi / 100 * s.dcRed
 			r = p.Push(s.dcRed+acRed*w, s.dcIR+acIR*w, true)

@@ -15,14 +15,14 @@ type synth struct {
 	dcIR   float64
 	dcRed  float64
 	sine   bool // a pure sine instead of a systolic + dicrotic wave
-	invert bool // counts fall with blood volume, as on a MAX3010x
+	invert bool // counts fall with blood volume, as on a MAX3010x (the default)
 	noise  float64
 	wander float64 // respiratory baseline modulation, fraction of DC at 0.25 Hz
 	rng    *rand.Rand
 }
 
 func defaultSynth(spo2 float64) synth {
-	return synth{rate: 100, bpm: 72, spo2: spo2, pi: 2, dcIR: 120000, dcRed: 90000}
+	return synth{rate: 100, bpm: 72, spo2: spo2, pi: 2, dcIR: 120000, dcRed: 90000, invert: true}
 }
 
 // wave is one pulse over phase 0..1, scaled to peak-to-peak 1.
