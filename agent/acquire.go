@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"medagent/config"
+	"medagent/edge/pipeline"
 	"medagent/spool"
 )
 
@@ -43,15 +44,32 @@ func newAcquisition(cfg config.Config, log *slog.Logger, now func() time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	frames := make(chan frame, frameQueue)
-	a := &acquisition{spool: w, edge: newEdge(cfg.Edge.Window, frames, w, log, now)}
 	srcs, err := openSources(cfg)
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
+	var decl []pipeline.Sensor
 	for i, s := range cfg.Sensors {
-		a.edge.addSensor(s.Name, s.Rate, srcs[i].streams())
+		ps := pipeline.Sensor{Name: s.Name, Kind: srcs[i].kind(), Rate: s.Rate}
+		for _, st := range srcs[i].streams() {
+			ps.Streams = append(ps.Streams, st.Stream)
+		}
+		decl = append(decl, ps)
+	}
+	p, err := pipeline.New(pipeline.Config{
+		Window: cfg.Edge.Window, MainsHz: cfg.Edge.MainsHz,
+		SpO2CalA: cfg.Edge.SpO2CalA, SpO2CalB: cfg.Edge.SpO2CalB,
+		Waveforms: cfg.Edge.Waveforms, WaveformRate: cfg.Edge.WaveformRate,
+		Alarms: cfg.Alarms,
+	}, decl)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	frames := make(chan frame, frameQueue)
+	a := &acquisition{spool: w, edge: newEdge(cfg.Edge.Window, p, frames, w, log, now)}
+	for i, s := range cfg.Sensors {
 		a.samplers = append(a.samplers, &sampler{
 			name: s.Name, rate: s.Rate, src: srcs[i], out: frames, tick: sampleTick,
 			log: log, now: now, origin: processStart,

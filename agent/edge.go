@@ -3,8 +3,11 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
+	"medagent/edge/alarm"
+	"medagent/edge/pipeline"
 	"medagent/telemetry"
 )
 
@@ -13,36 +16,23 @@ type appender interface {
 	Append(ctx context.Context, class telemetry.Class, stream string, t time.Time, payload []byte) (uint64, error)
 }
 
-// sensorEdge holds the per-window state of one sensor.
-type sensorEdge struct {
-	stats []*windowStats // one per stream, in source order
-	first time.Time
-}
-
-// edge turns frames into one pack per sensor per window and spools them.
+// edge runs the pipeline in its own goroutine: frames in, and at the end of
+// every window the packs it makes go to the spool.
 type edge struct {
-	window  time.Duration
-	in      <-chan frame
-	sensors map[string]*sensorEdge
-	order   []string // sensor names, for a stable output order
-	out     appender
-	log     *slog.Logger
-	now     func() time.Time
-	errs    int64
+	window time.Duration
+	in     <-chan frame
+	out    appender
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu     sync.Mutex // guards p, latest and errs for the control socket
+	p      *pipeline.Pipeline
+	latest map[string]telemetry.Pack // last telemetry pack per sensor
+	errs   int64
 }
 
-func newEdge(window time.Duration, in <-chan frame, out appender, log *slog.Logger, now func() time.Time) *edge {
-	return &edge{window: window, in: in, out: out, log: log, now: now, sensors: map[string]*sensorEdge{}}
-}
-
-// addSensor declares a sensor and its streams before Run.
-func (e *edge) addSensor(name string, rate float64, streams []streamInfo) {
-	se := &sensorEdge{}
-	for _, st := range streams {
-		se.stats = append(se.stats, newWindowStats(st.mdc, st.unit, rate))
-	}
-	e.sensors[name] = se
-	e.order = append(e.order, name)
+func newEdge(window time.Duration, p *pipeline.Pipeline, in <-chan frame, out appender, log *slog.Logger, now func() time.Time) *edge {
+	return &edge{window: window, p: p, in: in, out: out, log: log, now: now, latest: map[string]telemetry.Pack{}}
 }
 
 func (e *edge) Run(ctx context.Context) error {
@@ -53,44 +43,63 @@ func (e *edge) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case f := <-e.in:
-			e.push(f)
+			e.mu.Lock()
+			e.p.Push(f.sensor, f.blocks)
+			e.mu.Unlock()
 		case <-t.C:
-			e.flush(ctx)
+			e.mu.Lock()
+			packs := e.p.Flush(e.now())
+			for _, p := range packs {
+				if p.Class == telemetry.ClassTelemetry {
+					e.latest[p.Stream] = p
+				}
+			}
+			e.mu.Unlock()
+			// Alarms first: they are the most urgent records of the window.
+			for _, p := range packs {
+				if p.Class == telemetry.ClassAlarm {
+					e.spool(ctx, &p)
+				}
+			}
+			for _, p := range packs {
+				if p.Class != telemetry.ClassAlarm {
+					e.spool(ctx, &p)
+				}
+			}
 		}
 	}
 }
 
-func (e *edge) push(f frame) {
-	se := e.sensors[f.sensor]
-	if se == nil {
-		return
+// Latest returns the last telemetry pack of every sensor.
+func (e *edge) Latest() map[string]telemetry.Pack {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]telemetry.Pack, len(e.latest))
+	for k, v := range e.latest {
+		out[k] = v
 	}
-	for i := range f.blocks {
-		if i < len(se.stats) {
-			se.stats[i].push(&f.blocks[i])
-		}
-	}
-	if se.first.IsZero() && len(f.blocks) > 0 {
-		se.first = f.blocks[0].Wall
-	}
+	return out
 }
 
-// flush ends the window of every sensor. A sensor that sent nothing still
-// gets a pack, with its streams flagged invalid: silence is reported.
-func (e *edge) flush(ctx context.Context) {
-	for _, name := range e.order {
-		se := e.sensors[name]
-		at := se.first
-		if at.IsZero() {
-			at = e.now().Add(-e.window)
-		}
-		p := telemetry.Pack{Stream: name, Class: telemetry.ClassTelemetry, Time: at}
-		for _, w := range se.stats {
-			p.Records = w.flush(e.window, p.Records)
-		}
-		se.first = time.Time{}
+// Alarms returns the active alarms.
+func (e *edge) Alarms() []alarm.Alarm {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.p.Active()
+}
+
+// Ack acknowledges an alarm and spools the transition.
+func (e *edge) Ack(ctx context.Context, id alarm.ID) error {
+	e.mu.Lock()
+	packs, err := e.p.Ack(e.now(), id)
+	e.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, p := range packs {
 		e.spool(ctx, &p)
 	}
+	return nil
 }
 
 func (e *edge) spool(ctx context.Context, p *telemetry.Pack) {
@@ -99,7 +108,9 @@ func (e *edge) spool(ctx context.Context, p *telemetry.Pack) {
 		_, err = e.out.Append(ctx, p.Class, p.Stream, p.Time, b)
 	}
 	if err != nil && ctx.Err() == nil {
+		e.mu.Lock()
 		e.errs++
-		e.log.Error("spool append failed", "stream", p.Stream, "err", err)
+		e.mu.Unlock()
+		e.log.Error("spool append failed", "stream", p.Stream, "class", p.Class.String(), "err", err)
 	}
 }

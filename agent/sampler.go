@@ -5,18 +5,20 @@ import (
 	"log/slog"
 	"time"
 
+	"medagent/edge/pipeline"
 	"medagent/sensors"
 )
 
 // streamInfo describes one stream a source produces.
 type streamInfo struct {
-	name, unit string // unit as UCUM: mV, Cel, 1 (counts)
-	mdc        string // IEEE 11073-10101 reference ID of the raw signal
+	name string
+	pipeline.Stream
 }
 
 // source produces the samples of one sensor. Each call appends n samples
 // to each block, in the order of streams().
 type source interface {
+	kind() pipeline.Kind
 	streams() []streamInfo
 	fill(blocks []sensors.Block, n int)
 }
@@ -61,7 +63,7 @@ func (s *sampler) Run(ctx context.Context) error {
 		blocks := make([]sensors.Block, len(streams))
 		for i, st := range streams {
 			blocks[i] = sensors.Block{
-				Stream: s.name + "." + st.name, Unit: st.unit, Rate: s.rate,
+				Stream: s.name + "." + st.name, Unit: st.Unit, Rate: s.rate,
 				Wall: at, Mono: at.Sub(s.origin),
 				Samples: make([]float64, 0, due), Valid: make([]bool, 0, due),
 			}

@@ -4,25 +4,22 @@ import (
 	"fmt"
 
 	"medagent/config"
+	"medagent/edge/pipeline"
 	"medagent/sensors"
 	"medagent/sensors/sim"
-)
-
-// IEEE 11073-10101 reference IDs of the raw signals.
-const (
-	mdcECGLeadII = "MDC_ECG_ELEC_POTL_II"
-	mdcPlethRed  = "MDC_PULS_OXIM_PLETH_RED"
-	mdcPlethIR   = "MDC_PULS_OXIM_PLETH_IR"
-	mdcTempBody  = "MDC_TEMP_BODY"
 )
 
 // openSources opens one source per configured sensor, in config order.
 // All sim-* sensors share one simulated patient, so their heart agrees.
 func openSources(cfg config.Config) ([]source, error) {
 	s := cfg.Sim
+	var changes []sim.Change
+	for _, c := range s.Changes {
+		changes = append(changes, sim.Change{At: c.At, Ramp: c.Ramp, HeartRate: c.HeartRate, SpO2: c.SpO2, TempC: c.TempC})
+	}
 	p, err := sim.NewPatient(sim.PatientOptions{
 		Seed: s.Seed, HeartRate: s.HeartRate, HRVStd: s.HRVStd, SpO2: s.SpO2,
-		TempC: s.TempC, RespRate: s.RespRate, LFHFRatio: sim.DefaultLFHFRatio,
+		TempC: s.TempC, RespRate: s.RespRate, LFHFRatio: sim.DefaultLFHFRatio, Changes: changes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
@@ -73,16 +70,20 @@ func openSim(p *sim.Patient, s config.Sim, sc config.Sensor) (source, error) {
 
 type simECG struct{ e *sim.ECG }
 
+func (s *simECG) kind() pipeline.Kind { return pipeline.ECG }
+
 func (s *simECG) streams() []streamInfo {
-	return []streamInfo{{name: "II", unit: "mV", mdc: mdcECGLeadII}}
+	return []streamInfo{{"II", pipeline.Stream{Unit: "mV", MDC: pipeline.MDCECGLeadII}}}
 }
 
 func (s *simECG) fill(b []sensors.Block, n int) { fillOne(&b[0], n, s.e.Read) }
 
 type simTemp struct{ t *sim.Temp }
 
+func (s *simTemp) kind() pipeline.Kind { return pipeline.Temp }
+
 func (s *simTemp) streams() []streamInfo {
-	return []streamInfo{{name: "body", unit: "Cel", mdc: mdcTempBody}}
+	return []streamInfo{{"body", pipeline.Stream{Unit: "Cel", MDC: pipeline.MDCTempBody}}}
 }
 
 func (s *simTemp) fill(b []sensors.Block, n int) { fillOne(&b[0], n, s.t.Read) }
@@ -91,10 +92,12 @@ type simPPG struct {
 	g *sim.PPG
 }
 
+func (s *simPPG) kind() pipeline.Kind { return pipeline.PPG }
+
 func (s *simPPG) streams() []streamInfo {
 	return []streamInfo{
-		{name: "red", unit: "1", mdc: mdcPlethRed},
-		{name: "ir", unit: "1", mdc: mdcPlethIR},
+		{"red", pipeline.Stream{Unit: "1", MDC: pipeline.MDCPlethRed}},
+		{"ir", pipeline.Stream{Unit: "1", MDC: pipeline.MDCPlethIR}},
 	}
 }
 

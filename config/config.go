@@ -8,18 +8,21 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"medagent/edge/alarm"
 )
 
 // Config is the whole configuration. Keys are documented, with their
 // defaults, in configs/medagent.example.yaml.
 type Config struct {
-	Device  Device   `yaml:"device"`
-	Spool   Spool    `yaml:"spool"`
-	MQTT    MQTT     `yaml:"mqtt"`
-	Edge    Edge     `yaml:"edge"`
-	Sim     Sim      `yaml:"sim"`
-	Sensors []Sensor `yaml:"sensors"`
-	Log     Log      `yaml:"log"`
+	Device  Device       `yaml:"device"`
+	Spool   Spool        `yaml:"spool"`
+	MQTT    MQTT         `yaml:"mqtt"`
+	Edge    Edge         `yaml:"edge"`
+	Sim     Sim          `yaml:"sim"`
+	Sensors []Sensor     `yaml:"sensors"`
+	Alarms  alarm.Config `yaml:"alarms"`
+	Log     Log          `yaml:"log"`
 }
 
 // Device names this device.
@@ -54,8 +57,15 @@ type MQTT struct {
 // Edge configures the edge stage.
 type Edge struct {
 	Window time.Duration `yaml:"window"`
-	// Waveforms lists streams whose raw samples are published (opt-in).
-	Waveforms []string `yaml:"waveforms"`
+	// MainsHz is the ECG mains notch: 0 (off), 50 or 60.
+	MainsHz float64 `yaml:"mains_hz"`
+	// SpO2CalA and SpO2CalB calibrate SpO2 = A - B*R for the PPG sensor.
+	SpO2CalA float64 `yaml:"spo2_cal_a"`
+	SpO2CalB float64 `yaml:"spo2_cal_b"`
+	// Waveforms lists sensors whose raw samples are published (opt-in),
+	// decimated to WaveformRate samples per second.
+	Waveforms    []string `yaml:"waveforms"`
+	WaveformRate float64  `yaml:"waveform_rate"`
 }
 
 // Sim configures the simulated patient behind the sim sensors.
@@ -70,6 +80,18 @@ type Sim struct {
 	WanderMV  float64 `yaml:"wander_mv"`
 	MainsHz   float64 `yaml:"mains_hz"`
 	MainsMV   float64 `yaml:"mains_mv"`
+	// Changes move the patient's set points over time (to demonstrate alarms).
+	Changes []SimChange `yaml:"changes"`
+}
+
+// SimChange moves set points of the simulated patient at a time after start,
+// reached linearly over Ramp. A zero value leaves that set point alone.
+type SimChange struct {
+	At        time.Duration `yaml:"at"`
+	Ramp      time.Duration `yaml:"ramp"`
+	HeartRate float64       `yaml:"heart_rate"`
+	SpO2      float64       `yaml:"spo2"`
+	TempC     float64       `yaml:"temp_c"`
 }
 
 // Sensor declares one sensor.
@@ -103,7 +125,8 @@ func Default() Config {
 			BackoffMax:  time.Minute,
 			TopicPrefix: "medagent/v1",
 		},
-		Edge: Edge{Window: time.Second},
+		Edge:   Edge{Window: time.Second, MainsHz: 50, SpO2CalA: 110, SpO2CalB: 25, WaveformRate: 50},
+		Alarms: alarm.Defaults(),
 		Sim: Sim{
 			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,
 			NoiseMV: 0.02, WanderMV: 0.1, MainsHz: 50, MainsMV: 0.02,

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"time"
+
+	"medagent/edge/alarm"
 )
 
 type problem struct{ key, msg string }
@@ -75,6 +78,18 @@ func (cfg *Config) problems() []problem {
 	cfg.MQTT.check(c)
 
 	c.rangeD("edge.window", cfg.Edge.Window, 100*time.Millisecond, time.Minute)
+	if cfg.Edge.MainsHz != 0 {
+		c.oneOf("edge.mains_hz", fmt.Sprint(cfg.Edge.MainsHz), "50", "60")
+	}
+	c.rangeF("edge.spo2_cal_a", cfg.Edge.SpO2CalA, 50, 200)
+	c.rangeF("edge.spo2_cal_b", cfg.Edge.SpO2CalB, 1, 100)
+	c.rangeF("edge.waveform_rate", cfg.Edge.WaveformRate, 1, 1000)
+	var fe *alarm.FieldError
+	if err := cfg.Alarms.Validate(); errors.As(err, &fe) {
+		c.add(fe.Key, "%s", fe.Msg)
+	} else if err != nil {
+		c.add("alarms", "%v", err)
+	}
 	names := map[string]bool{}
 	for i, s := range cfg.Sensors {
 		key := fmt.Sprintf("sensors[%d]", i)
@@ -110,6 +125,22 @@ func (cfg *Config) problems() []problem {
 		c.oneOf("sim.mains_hz", fmt.Sprint(cfg.Sim.MainsHz), "50", "60")
 	}
 	c.rangeF("sim.mains_mv", cfg.Sim.MainsMV, 0, 2)
+	var prev time.Duration
+	for i, ch := range cfg.Sim.Changes {
+		key := fmt.Sprintf("sim.changes[%d]", i)
+		c.rangeD(key+".at", ch.At, prev, 24*time.Hour)
+		c.rangeD(key+".ramp", ch.Ramp, 0, time.Hour)
+		if ch.HeartRate != 0 {
+			c.rangeF(key+".heart_rate", ch.HeartRate, 20, 300)
+		}
+		if ch.SpO2 != 0 {
+			c.rangeF(key+".spo2", ch.SpO2, 50, 100)
+		}
+		if ch.TempC != 0 {
+			c.rangeF(key+".temp_c", ch.TempC, 25, 45)
+		}
+		prev = ch.At
+	}
 
 	c.oneOf("log.level", cfg.Log.Level, "debug", "info", "warn", "error")
 	c.oneOf("log.format", cfg.Log.Format, "text", "json")

@@ -49,6 +49,10 @@ func run(ctx context.Context, agentBin, dir, format string, out io.Writer) error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	// Every run is throwaway: a fresh PKI and spool key, so a fresh spool.
+	if err := os.RemoveAll(filepath.Join(dir, "spool")); err != nil {
+		return err
+	}
 	pki, err := writePKI(filepath.Join(dir, "pki"), deviceID)
 	if err != nil {
 		return err
@@ -133,6 +137,10 @@ mqtt:
   format: %s
 sim:
   seed: 7
+  # A desaturation episode to show the alarms, then recovery.
+  changes:
+    - {at: 25s, ramp: 10s, spo2: 83}
+    - {at: 60s, ramp: 10s, spo2: 97}
 `, deviceID, filepath.Join(dir, "spool"), p.SpoolKey, addr, p.CA, p.DeviceCert, p.DeviceKey, format)
 	return os.WriteFile(path, []byte(cfg), 0o600)
 }

@@ -69,21 +69,21 @@ func (m *monitor) handle(_ *mqtt.Client, _ packets.Subscription, pk packets.Pack
 	m.packs++
 	m.lastSeen = time.Now()
 	prefix := "urn:dev:sn:" + m.device + ":"
+	fields := map[string]string{}
 	for _, e := range res.Records {
 		name := strings.TrimPrefix(e.Name, prefix)
 		if parts[3] == "alarms" {
-			m.alarms = append(m.alarms, describeAlarm(name, e))
+			if e.String != nil {
+				fields[name] = *e.String
+			}
 			continue
 		}
 		m.latest[name] = e
 	}
-}
-
-func describeAlarm(name string, e senml.Entry) string {
-	if e.String != nil {
-		return name + "=" + *e.String
+	if parts[3] == "alarms" {
+		m.alarms = append(m.alarms, fmt.Sprintf("%s %s %s (%s)", parts[4],
+			fields["alarm/priority"], fields["alarm/event"], fields["alarm/condition"]))
 	}
-	return name
 }
 
 // vitals shown on the demo line, in order: label, record names to try.

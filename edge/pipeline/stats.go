@@ -1,4 +1,4 @@
-package agent
+package pipeline
 
 import (
 	"math"
