@@ -285,3 +285,32 @@ func FuzzTemp(f *testing.F) {
 		}
 	})
 }
+
+// TestProbeWarmUp: a probe put on at room temperature warms faster than
+// body temperature can change. Out of range below 25 °C, then fast: most
+// readings may be held back, but the filter follows the warm-up and
+// settles on the plateau.
+func TestProbeWarmUp(t *testing.T) {
+	f := newF(t, nil)
+	valid := 0
+	var r Reading
+	for s := 0; s <= 300; s++ {
+		// 22 °C to 37 °C, time constant 30 s.
+		v := 37 - 15*math.Exp(-float64(s)/30)
+		r = f.Update(at(float64(s)), v, true)
+		if v < 25 && r.Fault != OutOfRange {
+			t.Fatalf("t=%d %.2f °C: %v, want out_of_range", s, v, r.Fault)
+		}
+		if r.Valid {
+			valid++
+			// Smoothing lags a rising temperature; it must not overshoot.
+			if r.Celsius > v+0.01 || r.Celsius < 25 {
+				t.Fatalf("t=%d: %.2f °C shown for %.2f", s, r.Celsius, v)
+			}
+		}
+	}
+	if !r.Valid || math.Abs(r.Celsius-37) > 0.05 {
+		t.Errorf("plateau: %+v", r)
+	}
+	t.Logf("%d of 301 readings valid", valid)
+}
