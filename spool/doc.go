@@ -103,7 +103,9 @@
 // single-process file lock forbids. The encryption cost is hidden by the
 // fsync; BenchmarkFrameEncode shows it directly: about 175 ns per plain
 // frame and 1.1 µs per AES-GCM frame (200-byte payload, most of it the
-// getrandom call for the nonce), 0 allocations.
+// getrandom call for the nonce), 0 allocations. On the reading side
+// BenchmarkReadAck (Next plus Ack of records on disk, cursor persisted
+// every 100 ms) runs at about 100 000 records/s, plain or AES.
 //
 // The Reader delivers only records known durable: after each group commit
 // (and segment roll) the Writer overwrites Dir/writer.synced with the

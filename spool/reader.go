@@ -48,9 +48,10 @@ type classReader struct {
 	dir       string
 	f         *os.File
 	sc        *scanner
-	seg       uint64 // segment open in f
-	sealed    bool   // a newer segment exists: seg will not grow
-	limit     int64  // durable end of seg per the writer's watermark
+	seg       uint64    // segment open in f
+	sealed    bool      // a newer segment exists: seg will not grow
+	limit     int64     // durable end of seg per the writer's watermark
+	limitAt   time.Time // when limit was last read
 	lastList  time.Time
 	read      pos              // next position to read
 	order     []pos            // delivered records in order
@@ -170,7 +171,12 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 		p := cr.read
 		if p.Off >= cr.limit {
 			// Only records known durable are delivered: refresh the
-			// writer's watermark when we reach it.
+			// writer's watermark when we reach it, at most twice per
+			// poll interval (an idle class must not cost every Next).
+			if time.Since(cr.limitAt) < r.opts.PollInterval/2 {
+				return Record{}, false, nil
+			}
+			cr.limitAt = time.Now()
 			var ok bool
 			if cr.limit, ok = readLimit(r.opts.Dir, cr.f, classIndex(cr.class), cr.seg); !ok || p.Off >= cr.limit {
 				if cr.isSealed(r.opts.PollInterval) {
