@@ -170,6 +170,8 @@ func (m *Manager) Update(now time.Time, v Vital, value float64, valid bool) []Tr
 // Technical sets a technical condition of a source (a sensor or stream
 // name, from a fixed set) at now and returns the transitions due at now.
 // A condition the package does not define is treated as a sensor fault.
+// The no_data alarm of a vital (source = the vital's name) is the
+// manager's own: a caller's no_data for the same source is overridden.
 func (m *Manager) Technical(now time.Time, source string, c Condition, active bool) []Transition {
 	m.techSlot(source, c).observe(now, active, !active, 0)
 	m.advance(now)

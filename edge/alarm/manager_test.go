@@ -1,6 +1,7 @@
 package alarm
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -433,5 +434,21 @@ func TestNoAllocsSteadyState(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per Update without transitions, want 0", allocs)
+	}
+}
+
+// TestTransitionJSON: transitions are published as JSON with names, not
+// numbers, for event, kind and priority.
+func TestTransitionJSON(t *testing.T) {
+	tr := Transition{Event: Raised, ID: 7, Kind: Physiological, Vital: SpO2, Source: "spo2",
+		Condition: BelowCriticalLow, Priority: High, Value: 83, Limit: 85, Time: at(0)}
+	b, err := json.Marshal(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Event":"raised","ID":7,"Kind":"physiological","Vital":"spo2","Source":"spo2",` +
+		`"Condition":"critical_low","Priority":"high","Value":83,"Limit":85,"Time":"2026-01-02T03:04:05Z"}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }
