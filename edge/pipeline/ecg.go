@@ -60,7 +60,10 @@ func (p *ecgProc) vitals(now time.Time, recs []telemetry.Record, a *alarmFeed) [
 	if ok {
 		recs = append(recs, telemetry.Record{Name: MDCHeartRate, Unit: unitPerMin, Value: telemetry.V(math.Round(hr))})
 	}
-	recs = append(recs, telemetry.Record{Name: MDCHeartRate + "/valid", Bool: telemetry.B(ok)})
+	recs = append(recs,
+		telemetry.Record{Name: MDCHeartRate + "/valid", Bool: telemetry.B(ok)},
+		telemetry.Record{Name: MDCHeartRate + "/quality", Value: telemetry.V(math.Round(p.det.Quality()*100) / 100)},
+	)
 	a.vital(alarm.HR, hr, ok)
 	if p.total > 0 {
 		a.technical(p.name, alarm.LeadOff, float64(p.valid) < leadOffBelow*float64(p.total))

@@ -173,3 +173,19 @@ func TestCancel(t *testing.T) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
 }
+
+// Record 207 has runs of fast ventricular rhythm: replayed through the edge
+// pipeline, heart-rate alarms are raised and cleared again.
+func TestVitalsRaisesAlarms(t *testing.T) {
+	path := sharedRecord(t, "207")
+	var out bytes.Buffer
+	if err := Command(context.Background(), &out, &out, []string{"--wfdb", path, "--vitals"}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"alarm=hr:raised:high:critical_high", "alarm=hr:cleared:"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("replay of 207 has no %q", want)
+		}
+	}
+}
