@@ -240,3 +240,31 @@ func TestStats(t *testing.T) {
 		t.Fatal("ReadStats of a missing dir succeeded")
 	}
 }
+
+func TestInFlightBound(t *testing.T) {
+	defer func(n int) { maxInFlight = n }(maxInFlight)
+	maxInFlight = 4
+	o := testOpts(t, false)
+	w := mustWriter(t, o)
+	defer w.Close()
+	for range 6 {
+		mustAppend(t, w, cT, "ecg", 0)
+	}
+	r := mustReader(t, o)
+	defer r.Close()
+	var recs []Record
+	for range 4 {
+		recs = append(recs, nextOne(t, r))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := r.Next(ctx); err == nil || !strings.Contains(err.Error(), "not acknowledged") {
+		t.Fatalf("Next beyond the in-flight bound: %v", err)
+	}
+	if err := r.Ack(recs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if rec := nextOne(t, r); rec.Seq != 5 {
+		t.Fatalf("after an ack: seq %d", rec.Seq)
+	}
+}

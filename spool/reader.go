@@ -19,6 +19,10 @@ import (
 // Rewind). It is far above any sensible MQTT in-flight window.
 const maxAckedAhead = 1 << 16
 
+// maxInFlight bounds the records of one class delivered by Next and not
+// yet acknowledged; Next fails beyond it (a consumer that never acks).
+var maxInFlight = 1 << 16
+
 // Reader tails the spool written by a Writer, possibly in another process.
 // Next serves alarms first, then events, then telemetry; within a stream
 // records come in append order. The reader remembers per class which
@@ -167,6 +171,9 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 			if err != nil || !ok {
 				return Record{}, false, err
 			}
+		}
+		if cr.cursor(); len(cr.order) >= maxInFlight { // cursor pops acked records
+			return Record{}, false, fmt.Errorf("spool: %d %s records delivered and not acknowledged: ack them or Rewind", len(cr.order), cr.class)
 		}
 		p := cr.read
 		if p.Off >= cr.limit {
