@@ -154,3 +154,23 @@ func TestUnreadFileIsCheckedByNext(t *testing.T) {
 		t.Fatalf("error not sticky: %v", err)
 	}
 }
+
+func TestStaleFileRead(t *testing.T) {
+	k := newGoKeys(t)
+	a := simpleArt(CompressionNone, []byte("one"), k.signECRaw)
+	a.payloads[0] = append(a.payloads[0], member{name: "two", data: []byte("two")})
+	r, err := NewReader(bytes.NewReader(a.build(t)), Options{Keys: k.public(), DeviceType: "bedside-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Read(make([]byte, 10)); err == nil || !strings.Contains(err.Error(), "after Next") {
+		t.Fatalf("stale read: %v", err)
+	}
+}

@@ -32,6 +32,9 @@ func (f *PayloadFile) Read(p []byte) (int, error) {
 	if f.r.err != nil {
 		return 0, f.r.err
 	}
+	if f.r.cur != f {
+		return 0, fmt.Errorf("artifact: %s: read after Next moved on: %w", f.Name, ErrFormat)
+	}
 	if f.done {
 		return 0, io.EOF
 	}
@@ -87,7 +90,7 @@ func (r *Reader) next() (*PayloadFile, error) {
 		if _, err := io.Copy(io.Discard, r.cur); err != nil {
 			return nil, err
 		}
-		r.cur = nil
+		r.cur = nil // later reads of that file fail, see PayloadFile.Read
 	}
 	for {
 		if r.inner == nil {
