@@ -20,7 +20,7 @@ type rig struct {
 	secs int
 }
 
-func newRig(t *testing.T, po sim.PatientOptions, ecgFaults []sim.Fault) *rig {
+func newRig(t *testing.T, po sim.PatientOptions, ecgFaults []sim.Fault, ppgFaults ...sim.Fault) *rig {
 	t.Helper()
 	pat, err := sim.NewPatient(po)
 	if err != nil {
@@ -32,7 +32,9 @@ func newRig(t *testing.T, po sim.PatientOptions, ecgFaults []sim.Fault) *rig {
 	if r.ecg, err = pat.ECG(eo); err != nil {
 		t.Fatal(err)
 	}
-	if r.ppg, err = pat.PPG(sim.DefaultPPGOptions()); err != nil {
+	po2 := sim.DefaultPPGOptions()
+	po2.Faults = ppgFaults
+	if r.ppg, err = pat.PPG(po2); err != nil {
 		t.Fatal(err)
 	}
 	if r.tmp, err = pat.Temp(sim.DefaultTempOptions()); err != nil {
@@ -157,8 +159,16 @@ func TestDesaturationRaisesHighAlarm(t *testing.T) {
 }
 
 func TestLeadOffIsATechnicalAlarm(t *testing.T) {
+	testProbeOff(t, "tech-ecg", []sim.Fault{{Kind: sim.LeadOff, At: 10 * time.Second, For: 10 * time.Second}}, nil)
+}
+
+func TestProbeOffIsATechnicalAlarm(t *testing.T) {
+	testProbeOff(t, "tech-ppg", nil, []sim.Fault{{Kind: sim.LeadOff, At: 10 * time.Second, For: 10 * time.Second}})
+}
+
+func testProbeOff(t *testing.T, stream string, ecgFaults, ppgFaults []sim.Fault) {
 	r := newRig(t, sim.PatientOptions{Seed: 9, HeartRate: 70, SpO2: 97, TempC: 36.8, RespRate: 15},
-		[]sim.Fault{{Kind: sim.LeadOff, At: 10 * time.Second, For: 10 * time.Second}})
+		ecgFaults, ppgFaults...)
 	var conds []string
 	for i := 0; i < 25; i++ {
 		for _, p := range r.second() {
@@ -179,16 +189,16 @@ func TestLeadOffIsATechnicalAlarm(t *testing.T) {
 			if kind != "technical" {
 				t.Errorf("%s: %s alarm during lead-off, want only technical ones", p.Stream, kind)
 			}
-			if cond == "lead_off" {
-				if p.Stream != "tech-ecg" {
-					t.Errorf("lead_off on stream %q, want tech-ecg", p.Stream)
+			if cond == "lead_off" || cond == "probe_off" {
+				if p.Stream != stream {
+					t.Errorf("%s on stream %q, want %s", cond, p.Stream, stream)
 				}
 				conds = append(conds, event)
 			}
 		}
 	}
 	if len(conds) < 2 || conds[0] != "raised" || conds[len(conds)-1] != "cleared" {
-		t.Errorf("lead-off alarm events %v, want raised then cleared", conds)
+		t.Errorf("%s: off alarm events %v, want raised then cleared", stream, conds)
 	}
 }
 

@@ -12,10 +12,11 @@ import (
 
 // ppgProc derives SpO2, pulse rate and perfusion index from red and IR.
 type ppgProc struct {
-	name string
-	proc *ppg.Processor
-	last ppg.Result
-	seen bool
+	name  string
+	proc  *ppg.Processor
+	last  ppg.Result
+	valid int // valid sample pairs this window
+	total int
 }
 
 func newPPGProc(s Sensor, calA, calB float64) (*ppgProc, error) {
@@ -35,8 +36,12 @@ func (p *ppgProc) push(blocks []sensors.Block) {
 	red, ir := &blocks[0], &blocks[1]
 	n := min(len(red.Samples), len(ir.Samples))
 	for i := 0; i < n; i++ {
-		p.last = p.proc.Push(red.Samples[i], ir.Samples[i], red.Valid[i] && ir.Valid[i])
-		p.seen = true
+		ok := red.Valid[i] && ir.Valid[i]
+		p.last = p.proc.Push(red.Samples[i], ir.Samples[i], ok)
+		p.total++
+		if ok {
+			p.valid++
+		}
 	}
 }
 
@@ -53,9 +58,13 @@ func (p *ppgProc) vitals(now time.Time, recs []telemetry.Record, a *alarmFeed) [
 	add(MDCPerfusion, unitPercent, r.PI, r.PIValid, 100)
 	a.vital(alarm.SpO2, r.SpO2, r.SpO2Valid)
 	a.vital(alarm.PulseRate, r.PulseRate, r.RateValid)
-	if p.seen {
-		a.technical(p.name, alarm.ProbeOff, r.ProbeOff)
-		a.technical(p.name, alarm.PoorSignal, !r.ProbeOff && (r.Motion || r.LowPerfusion))
+	if p.total > 0 {
+		// The front end marks samples invalid while the probe is off; the
+		// processor sees the counts only while they arrive.
+		off := r.ProbeOff || float64(p.valid) < leadOffBelow*float64(p.total)
+		a.technical(p.name, alarm.ProbeOff, off)
+		a.technical(p.name, alarm.PoorSignal, !off && (r.Motion || r.LowPerfusion))
 	}
+	p.valid, p.total = 0, 0
 	return recs
 }
