@@ -88,6 +88,8 @@ func TestKill9(t *testing.T) {
 				t.Fatal(err)
 			}
 			printed := map[streamKey]uint64{}
+			started := make(chan struct{}) // closed after 40 printed appends
+			nlines := 0
 			lines := make(chan error, 1)
 			go func() {
 				sc := bufio.NewScanner(stdout)
@@ -100,6 +102,9 @@ func TestKill9(t *testing.T) {
 					seq, _ := strconv.ParseUint(f[2], 10, 64)
 					k := streamKey{telemetry.Class(c), f[1]}
 					printed[k] = max(printed[k], seq)
+					if nlines++; nlines == 40 {
+						close(started)
+					}
 				}
 				lines <- sc.Err()
 			}()
@@ -130,7 +135,14 @@ func TestKill9(t *testing.T) {
 				close(readerDone)
 			}
 			rng := rand.New(rand.NewPCG(uint64(round), uint64(time.Now().UnixNano())))
-			time.Sleep(300*time.Millisecond + time.Duration(rng.IntN(400))*time.Millisecond)
+			// Kill at a random moment once the child is appending (its
+			// start-up time varies with the machine's load).
+			select {
+			case <-started:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("child did not start appending; stderr: %s", stderr.String())
+			}
+			time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatalf("kill: %v (child stderr: %s)", err, stderr.String())
 			}
