@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"medagent/config"
+	"medagent/spool"
+	"medagent/tlsconf/tlstest"
+)
+
+func testConfig(t *testing.T) config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	pki := filepath.Join(dir, "pki")
+	if _, err := tlstest.WritePKI(pki, "MA-T"); err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	if err := os.WriteFile(filepath.Join(dir, "spool.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Device.ID = "MA-T"
+	cfg.Spool.Dir = filepath.Join(dir, "spool")
+	cfg.Spool.KeyFile = filepath.Join(dir, "spool.key")
+	cfg.MQTT.Broker = "tls://127.0.0.1:1"
+	cfg.MQTT.CAFile = filepath.Join(pki, tlstest.CAFile)
+	cfg.MQTT.CertFile = filepath.Join(pki, tlstest.DeviceCertFile)
+	cfg.MQTT.KeyFile = filepath.Join(pki, tlstest.DeviceKeyFile)
+	return cfg
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// Bad input at start gives a clear error naming the thing and the fix.
+func TestNewRefusesBadFiles(t *testing.T) {
+	cases := []struct {
+		name  string
+		mod   func(t *testing.T, c *config.Config)
+		wants []string
+	}{
+		{"missing CA", func(t *testing.T, c *config.Config) { c.MQTT.CAFile += ".missing" }, []string{".missing"}},
+		{"missing cert", func(t *testing.T, c *config.Config) { c.MQTT.CertFile += ".missing" }, []string{".missing"}},
+		{"key readable by others", func(t *testing.T, c *config.Config) { os.Chmod(c.MQTT.KeyFile, 0o644) }, []string{"device.key", "chmod 600"}},
+		{"key not matching", func(t *testing.T, c *config.Config) {
+			other := filepath.Join(t.TempDir(), "other")
+			tlstest.WritePKI(other, "MA-T")
+			c.MQTT.KeyFile = filepath.Join(other, tlstest.DeviceKeyFile)
+		}, []string{"other"}},
+		{"spool key readable by others", func(t *testing.T, c *config.Config) { os.Chmod(c.Spool.KeyFile, 0o640) }, []string{"spool.key", "chmod 600"}},
+		{"spool key wrong size", func(t *testing.T, c *config.Config) { os.WriteFile(c.Spool.KeyFile, []byte("short"), 0o600) }, []string{"spool.key", "32 bytes"}},
+		{"spool dir not writable", func(t *testing.T, c *config.Config) {
+			f := filepath.Join(t.TempDir(), "file")
+			os.WriteFile(f, nil, 0o600)
+			c.Spool.Dir = filepath.Join(f, "spool")
+		}, []string{"/file", "not a directory"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			tc.mod(t, &cfg)
+			_, err := New(Options{Config: cfg, Role: RoleAll, Logger: quiet})
+			if err == nil {
+				t.Fatal("New accepted it")
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// The acquire role runs without any network and fills the spool; nothing
+// of the uplink (its certificate files) is needed.
+func TestAcquireRoleSpools(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MQTT.CAFile = "/nonexistent/ca.pem" // the acquire role must not need it
+	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
+	defer cancel()
+	if err := a.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	st, err := spool.ReadStats(cfg.Spool.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.Classes[1].Pending; n < 3*3 {
+		t.Errorf("acquire role spooled %d telemetry packs in 3.5 s, want at least 9", n)
+	}
+}
+
+func TestParseRole(t *testing.T) {
+	for _, r := range []string{"all", "acquire", "uplink"} {
+		if got, err := ParseRole(r); err != nil || string(got) != r {
+			t.Errorf("ParseRole(%q) = %q, %v", r, got, err)
+		}
+	}
+	if _, err := ParseRole("both"); err == nil {
+		t.Error("ParseRole accepted \"both\"")
+	}
+}
