@@ -74,7 +74,7 @@ func BenchmarkReadVsTools(b *testing.B) {
 	dir := b.TempDir()
 	fsdir := filepath.Join(dir, "fs")
 	os.Mkdir(fsdir, 0o755)
-	writeContent(b, filepath.Join(fsdir, "big.bin"), int64(mib-8-mib/16)<<20)
+	writeContent(b, filepath.Join(fsdir, "big.bin"), int64(mib)<<20*3/4)
 	img := filepath.Join(dir, "rootfs.ext4")
 	run(b, "mkfs.ext4", "-q", "-F", "-m", "0", "-d", fsdir, img, fmt.Sprintf("%dM", mib))
 	for _, comp := range []string{"gzip", "none"} {

@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -73,5 +74,13 @@ func TestLoadPublicKeys(t *testing.T) {
 	}
 	if _, err := LoadPublicKeys(); err == nil {
 		t.Error("no paths accepted")
+	}
+}
+
+func TestOptionsKeysChecked(t *testing.T) {
+	edPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	_, err := NewReader(strings.NewReader(""), Options{Keys: []crypto.PublicKey{edPub}})
+	if err == nil || !strings.Contains(err.Error(), "Options.Keys[0]") {
+		t.Fatalf("ed25519 key accepted: %v", err)
 	}
 }

@@ -119,6 +119,11 @@ func expectMember(th *tar.Header, err error, want string) error {
 }
 
 func (r *Reader) open(opt Options) error {
+	for i, k := range opt.Keys {
+		if err := checkKey(k); err != nil {
+			return fmt.Errorf("artifact: Options.Keys[%d]: %w", i, err)
+		}
+	}
 	th, err := r.nextMember()
 	if err := expectMember(th, err, "version"); err != nil {
 		return err
