@@ -26,8 +26,8 @@ var (
 
 // Options say what a device certificate chain must satisfy.
 type Options struct {
-	Root   *x509.Certificate  // the manufacturer root; required
-	Public crypto.PublicKey   // the device key's public half; required
+	Root   *x509.Certificate // the manufacturer root; required
+	Public crypto.PublicKey  // the device key's public half; required
 	CRLs   []*x509.RevocationList
 	Now    time.Time // default time.Now()
 	Serial string    // expected serial; empty: any that fits the policy
