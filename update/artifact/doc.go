@@ -30,5 +30,13 @@
 //
 // Memory does not grow with the payload size: the manifest, signature and
 // header are read into bounded buffers (see the Max* constants) and the
-// payload is streamed.
+// payload is streamed. Measured peak RSS of a process reading a 1 GiB
+// rootfs artifact: about 15 MiB for gzip and none. xz ("lzma" in
+// mender-artifact) needs its whole dictionary, 64 MiB as mender-artifact
+// 3.9 writes it (about 82 MiB RSS); MaxXZDict refuses larger ones.
+//
+// The engine uses NewReader with the device's keys, device type and
+// stored provides, streams each PayloadFile into the inactive slot, and
+// after commit stores NewProvides(stored, header). InspectCommand and
+// VerifyCommand back "medagent artifact inspect|verify".
 package artifact
