@@ -134,7 +134,7 @@ var cborDec, _ = cbor.DecOptions{
 	MaxNestedLevels:  4,
 	IndefLength:      cbor.IndefLengthForbidden,
 	TagsMd:           cbor.TagsForbidden,
-	IntDec:           cbor.IntDecConvertSigned,
+	IntDec:           cbor.IntDecConvertSignedOrFail,
 }.DecMode()
 
 func parseCBOR(b []byte) ([]raw, error) {

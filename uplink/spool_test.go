@@ -73,8 +73,8 @@ func TestRealSpool(t *testing.T) {
 	stop := run(t, u)
 	const tel = "medagent/v1/" + device + "/telemetry/vitals"
 	const alm = "medagent/v1/" + device + "/alarms/hr"
-	msgs := mon.WaitFor(t, 20*time.Second, "the backlog", countOn(tel, nTel))
-	msgs = mon.WaitFor(t, 5*time.Second, "alarms", countOn(alm, nAlarm))
+	mon.WaitFor(t, 20*time.Second, "the backlog", countOn(tel, nTel))
+	msgs := mon.WaitFor(t, 5*time.Second, "alarms", countOn(alm, nAlarm))
 	stop()
 	r.Close()
 
@@ -119,7 +119,7 @@ func TestRealSpool(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, u2)
-	msgs = mon.WaitFor(t, 10*time.Second, "the new record", countOn(tel, nTel+1))
+	mon.WaitFor(t, 10*time.Second, "the new record", countOn(tel, nTel+1))
 	time.Sleep(300 * time.Millisecond)
 	msgs = mon.Messages()
 	if s := seqs(t, onTopic(msgs, tel), senml.JSON); !slices.Equal(s, want(nTel+1)) {

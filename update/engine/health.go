@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -36,7 +35,7 @@ func runCheck(ctx context.Context, c Check) error {
 		return fmt.Errorf("%w%s", err, out)
 	}
 	if code != 0 {
-		return errors.New(fmt.Sprintf("exit status %d%s", code, out))
+		return fmt.Errorf("exit status %d%s", code, out)
 	}
 	return nil
 }

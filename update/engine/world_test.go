@@ -182,7 +182,6 @@ func fakeOpener(name string, sum [32]byte, size int64, headerErr error) OpenFunc
 
 type verifying struct {
 	r    io.Reader
-	h    [32]byte
 	want [32]byte
 	buf  bytes.Buffer
 }
