@@ -1,0 +1,77 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Update configures A/B system updates (update/engine). Off unless enabled:
+// a bench or development machine has no slots to write.
+type Update struct {
+	Enabled bool `yaml:"enabled"`
+	// Journal is the update state file, on the persistent data partition.
+	Journal string `yaml:"journal"`
+	// FWEnvConfig locates the U-Boot environment (fw_env.config format).
+	FWEnvConfig string `yaml:"fw_env_config"`
+	// SlotA and SlotB are the root-filesystem block devices (or files on
+	// the bench); PartA and PartB their U-Boot partition numbers, the
+	// values of mender_boot_part.
+	SlotA string `yaml:"slot_a"`
+	SlotB string `yaml:"slot_b"`
+	PartA string `yaml:"part_a"`
+	PartB string `yaml:"part_b"`
+	// Keys are the PEM public keys that may sign artifacts (a list, for
+	// rotation). With none, every install is refused.
+	Keys []string `yaml:"keys"`
+	// ScriptsDir holds state scripts with Mender's names.
+	ScriptsDir string `yaml:"scripts_dir"`
+	// RebootCommand reboots the device.
+	RebootCommand []string `yaml:"reboot_command"`
+	// HealthTimeout bounds each health check after the trial boot.
+	HealthTimeout time.Duration `yaml:"health_timeout"`
+	// MonitoringGrace: a patient counts as monitored while valid
+	// physiological data arrived within this time or an alarm is active;
+	// the agent then installs but does not reboot.
+	MonitoringGrace time.Duration `yaml:"monitoring_grace"`
+}
+
+func defaultUpdate() Update {
+	return Update{
+		Journal:         "/var/lib/medagent/update.journal",
+		FWEnvConfig:     "/etc/fw_env.config",
+		PartA:           "2",
+		PartB:           "3",
+		RebootCommand:   []string{"/sbin/reboot"},
+		HealthTimeout:   2 * time.Minute,
+		MonitoringGrace: 30 * time.Second,
+	}
+}
+
+func (u *Update) check(c *checker) {
+	c.rangeD("update.health_timeout", u.HealthTimeout, time.Second, time.Hour)
+	c.rangeD("update.monitoring_grace", u.MonitoringGrace, time.Second, time.Hour)
+	if !u.Enabled {
+		return
+	}
+	c.required("update.journal", u.Journal)
+	c.required("update.fw_env_config", u.FWEnvConfig)
+	c.required("update.slot_a", u.SlotA)
+	c.required("update.slot_b", u.SlotB)
+	if u.SlotA != "" && u.SlotA == u.SlotB {
+		c.add("update.slot_b", "must differ from update.slot_a (%q)", u.SlotA)
+	}
+	if u.PartA == u.PartB {
+		c.add("update.part_b", "must differ from update.part_a (%q)", u.PartA)
+	}
+	if len(u.Keys) == 0 {
+		c.add("update.keys", "at least one artifact signing key is required when updates are enabled (unsigned updates are never installed)")
+	}
+	if len(u.RebootCommand) == 0 {
+		c.add("update.reboot_command", "is required when updates are enabled")
+	}
+	for i, k := range u.Keys {
+		if k == "" {
+			c.add(fmt.Sprintf("update.keys[%d]", i), "is empty")
+		}
+	}
+}
