@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the arm64 binary twice, in different directories, and checks the two
-# are byte-identical (reproducible builds: same commit, same bytes).
+# Builds the arm64 binary twice, from two copies of the tree at different paths
+# and with separate build caches, and checks the two are byte-identical
+# (reproducible builds: same commit, same bytes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$(mktemp -d); b=$(mktemp -d)
@@ -9,9 +10,9 @@ ld="-s -w -buildid= -X medagent/version.Version=repro -X medagent/version.Commit
 export CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 go build -trimpath -buildvcs=false -ldflags "$ld" -o "$a/medagent" ./cmd/medagent
 # A second copy of the tree at another path must give the same bytes.
-git ls-files -z | xargs -0 -I{} cp --parents {} "$b/" 2>/dev/null || cp -r . "$b/src"
-src="$b"; [ -d "$b/src" ] && src="$b/src"
-(cd "$src" && GOFLAGS=-mod=mod go build -trimpath -buildvcs=false -ldflags "$ld" -o "$b/medagent.out" ./cmd/medagent)
+git ls-files -z -co --exclude-standard | xargs -0 -I{} cp --parents {} "$b/"
+# A fresh build cache, so that nothing compiled for the first build is reused.
+(cd "$b" && GOCACHE="$b/.cache" go build -trimpath -buildvcs=false -ldflags "$ld" -o "$b/medagent.out" ./cmd/medagent)
 if cmp -s "$a/medagent" "$b/medagent.out"; then
   echo "repro: ok, two arm64 builds are identical ($(sha256sum < "$a/medagent" | cut -c1-16)…, $(stat -c %s "$a/medagent") bytes)"
 else
