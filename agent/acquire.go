@@ -19,6 +19,7 @@ import (
 type acquisition struct {
 	spool    *spool.Writer
 	samplers []*sampler
+	sources  *sourceSet
 	edge     *edge
 }
 
@@ -44,14 +45,15 @@ func newAcquisition(cfg config.Config, log *slog.Logger, now func() time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	srcs, err := openSources(cfg)
+	set, err := openSources(cfg, func() time.Duration { return time.Since(processStart) })
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
+	srcs := set.srcs
 	var decl []pipeline.Sensor
 	for i, s := range cfg.Sensors {
-		ps := pipeline.Sensor{Name: s.Name, Kind: srcs[i].kind(), Rate: s.Rate}
+		ps := pipeline.Sensor{Name: s.Name, Kind: srcs[i].kind(), Rate: srcs[i].rate()}
 		for _, st := range srcs[i].streams() {
 			ps.Streams = append(ps.Streams, st.Stream)
 		}
@@ -64,15 +66,16 @@ func newAcquisition(cfg config.Config, log *slog.Logger, now func() time.Time) (
 		Alarms: cfg.Alarms,
 	}, decl)
 	if err != nil {
+		set.close()
 		w.Close()
 		return nil, err
 	}
 	frames := make(chan frame, frameQueue)
-	a := &acquisition{spool: w, edge: newEdge(cfg.Edge.Window, p, frames, w, log, now)}
+	a := &acquisition{spool: w, sources: set, edge: newEdge(cfg.Edge.Window, p, frames, w, log, now)}
 	for i, s := range cfg.Sensors {
 		a.samplers = append(a.samplers, &sampler{
-			name: s.Name, rate: s.Rate, src: srcs[i], out: frames, tick: sampleTick,
-			log: log, now: now, origin: processStart,
+			name: s.Name, src: srcs[i], out: frames, events: w, tick: sampleTick,
+			log: log, now: now, mono: func() time.Duration { return time.Since(processStart) },
 		})
 	}
 	return a, nil
@@ -88,7 +91,10 @@ func (a *acquisition) start(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return a.edge.Run(ctx) })
 }
 
-func (a *acquisition) close() { a.spool.Close() }
+func (a *acquisition) close() {
+	a.sources.close()
+	a.spool.Close()
+}
 
 // loadDataKey reads the spool's 32-byte AES-256 key. The file must be
 // readable by its owner only.

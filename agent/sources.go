@@ -1,17 +1,43 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
 
 	"medagent/config"
 	"medagent/edge/pipeline"
+	"medagent/hal"
+	"medagent/hal/halsim"
 	"medagent/sensors"
 	"medagent/sensors/sim"
 )
 
-// openSources opens one source per configured sensor, in config order.
-// All sim-* sensors share one simulated patient, so their heart agrees.
-func openSources(cfg config.Config) ([]source, error) {
+// sourceSet is the configured sensors and the simulators behind "sim".
+type sourceSet struct {
+	srcs []source
+	rig  *halsim.Rig // nil when no real driver runs on bus sim
+	tmp  string      // directory of the simulated oximeter's pty link
+}
+
+func (s *sourceSet) close() error {
+	var err error
+	if s.rig != nil {
+		err = s.rig.Close()
+	}
+	if s.tmp != "" {
+		err = errors.Join(err, os.RemoveAll(s.tmp))
+	}
+	return err
+}
+
+// openSources prepares one source per configured sensor, in config order.
+// Every sim-* generator and every simulated chip (bus sim) is fed by one
+// simulated patient, so their hearts agree; clock is the chips' time.
+func openSources(cfg config.Config, clock func() time.Duration) (*sourceSet, error) {
 	s := cfg.Sim
 	var changes []sim.Change
 	for _, c := range s.Changes {
@@ -24,38 +50,130 @@ func openSources(cfg config.Config) ([]source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
-	var out []source
+	set := &sourceSet{}
+	if set.rig, set.tmp, err = newRig(p, cfg, clock); err != nil {
+		return nil, err
+	}
 	for i, sc := range cfg.Sensors {
-		src, err := openSim(p, cfg.Sim, sc)
+		var src source
+		if sc.IsSim() {
+			src, err = openGenerator(p, cfg.Sim, sc)
+		} else {
+			src, err = newDriverSource(sc, set.rig, clock)
+		}
 		if err != nil {
+			set.close()
 			return nil, fmt.Errorf("sensors[%d] %q: %w", i, sc.Name, err)
 		}
-		out = append(out, src)
+		set.srcs = append(set.srcs, src)
 	}
-	return out, nil
+	return set, nil
 }
 
-func openSim(p *sim.Patient, s config.Sim, sc config.Sensor) (source, error) {
+// newRig builds the register-level simulators when a real driver is on
+// bus sim, at the rates those sensors are configured for.
+func newRig(p *sim.Patient, cfg config.Config, clock func() time.Duration) (*halsim.Rig, string, error) {
+	o := halsim.Options{Patient: p, Clock: clock, ECG: ecgOptions(cfg.Sim), PPG: sim.DefaultPPGOptions(), Temp: sim.DefaultTempOptions()}
+	used := map[string]string{}
+	var tmp string
+	for i, sc := range cfg.Sensors {
+		if sc.IsSim() || sc.Bus != hal.SimName {
+			continue
+		}
+		h := sc.HAL()
+		chip := h.Driver
+		if chip == hal.DriverMAX30101 {
+			chip = hal.DriverMAX30102
+		}
+		if prev, ok := used[chip]; ok {
+			return nil, "", fmt.Errorf("sensors[%d] %q: the simulator has one %s, already used by %q", i, sc.Name, chip, prev)
+		}
+		used[chip] = sc.Name
+		switch chip {
+		case hal.DriverADS1292R:
+			o.ECGRate = def(sc.Rate, 500)
+		case hal.DriverMAX30102:
+			o.PPGRate = def(sc.Rate, 100)
+		case hal.DriverTMP117:
+			o.TempRate = def(sc.Rate, 1)
+		case hal.DriverNonin:
+			d, err := os.MkdirTemp("", "medagent-nonin-")
+			if err != nil {
+				return nil, "", fmt.Errorf("sim: nonin: %w", err)
+			}
+			tmp, o.NoninLink = d, filepath.Join(d, "tty")
+		}
+	}
+	if len(used) == 0 {
+		return nil, "", nil
+	}
+	r, err := halsim.New(o)
+	if err != nil {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+		return nil, "", fmt.Errorf("sim: %w", err)
+	}
+	return r, tmp, nil
+}
+
+func def(v, d float64) float64 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// sensorRate is the rate of the samples a sensor delivers.
+func sensorRate(h hal.SensorConfig) float64 {
+	switch h.Driver {
+	case hal.DriverADS1292R:
+		return def(h.Rate, 500)
+	case hal.DriverMAX30101, hal.DriverMAX30102:
+		avg, _ := strconv.Atoi(h.Options["averaging"]) // validated
+		return def(h.Rate, 100) / float64(max(avg, 1))
+	case hal.DriverTMP117:
+		return def(h.Rate, 1)
+	}
+	return 75 // nonin
+}
+
+func ecgOptions(s config.Sim) sim.ECGOptions {
+	o := sim.DefaultECGOptions()
+	o.NoiseMV, o.WanderMV, o.MainsHz, o.MainsMV = s.NoiseMV, s.WanderMV, s.MainsHz, s.MainsMV
+	if o.MainsHz == 0 {
+		o.MainsMV = 0
+	}
+	return o
+}
+
+// openGenerator returns a sim-* source: a pure generator of the patient's
+// signals that never fails.
+func openGenerator(p *sim.Patient, s config.Sim, sc config.Sensor) (source, error) {
+	g := &generator{r: sc.Rate}
 	switch sc.Driver {
 	case "sim-ecg":
-		o := sim.DefaultECGOptions()
-		o.Rate, o.NoiseMV, o.WanderMV, o.MainsHz, o.MainsMV = sc.Rate, s.NoiseMV, s.WanderMV, s.MainsHz, s.MainsMV
-		if o.MainsHz == 0 {
-			o.MainsMV = 0
-		}
+		o := ecgOptions(s)
+		o.Rate = sc.Rate
 		e, err := p.ECG(o)
 		if err != nil {
 			return nil, err
 		}
-		return &simECG{e}, nil
+		g.k, g.fill = pipeline.ECG, func(b []sensors.Block, n int) { fillOne(&b[0], n, e.Read) }
+		g.st = []streamInfo{{"II", pipeline.Stream{Unit: "mV", MDC: pipeline.MDCECGLeadII}}}
 	case "sim-ppg":
 		o := sim.DefaultPPGOptions()
 		o.Rate = sc.Rate
-		g, err := p.PPG(o)
+		pp, err := p.PPG(o)
 		if err != nil {
 			return nil, err
 		}
-		return &simPPG{g: g}, nil
+		g.k, g.st = pipeline.PPG, ppgStreams
+		g.fill = func(b []sensors.Block, n int) {
+			red, ir := grow(&b[0], n), grow(&b[1], n)
+			pp.Read(red.s, ir.s, red.v)
+			copy(ir.v, red.v)
+		}
 	case "sim-temp":
 		o := sim.DefaultTempOptions()
 		o.Rate = sc.Rate
@@ -63,48 +181,52 @@ func openSim(p *sim.Patient, s config.Sim, sc config.Sensor) (source, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &simTemp{t}, nil
+		g.k, g.st = pipeline.Temp, tempStreams
+		g.fill = func(b []sensors.Block, n int) { fillOne(&b[0], n, t.Read) }
+	default:
+		return nil, fmt.Errorf("unknown driver %q", sc.Driver)
 	}
-	return nil, fmt.Errorf("unknown driver %q", sc.Driver)
+	return g, nil
 }
 
-type simECG struct{ e *sim.ECG }
-
-func (s *simECG) kind() pipeline.Kind { return pipeline.ECG }
-
-func (s *simECG) streams() []streamInfo {
-	return []streamInfo{{"II", pipeline.Stream{Unit: "mV", MDC: pipeline.MDCECGLeadII}}}
-}
-
-func (s *simECG) fill(b []sensors.Block, n int) { fillOne(&b[0], n, s.e.Read) }
-
-type simTemp struct{ t *sim.Temp }
-
-func (s *simTemp) kind() pipeline.Kind { return pipeline.Temp }
-
-func (s *simTemp) streams() []streamInfo {
-	return []streamInfo{{"body", pipeline.Stream{Unit: "Cel", MDC: pipeline.MDCTempBody}}}
-}
-
-func (s *simTemp) fill(b []sensors.Block, n int) { fillOne(&b[0], n, s.t.Read) }
-
-type simPPG struct {
-	g *sim.PPG
-}
-
-func (s *simPPG) kind() pipeline.Kind { return pipeline.PPG }
-
-func (s *simPPG) streams() []streamInfo {
-	return []streamInfo{
+var (
+	ppgStreams = []streamInfo{
 		{"red", pipeline.Stream{Unit: "1", MDC: pipeline.MDCPlethRed}},
 		{"ir", pipeline.Stream{Unit: "1", MDC: pipeline.MDCPlethIR}},
 	}
+	tempStreams = []streamInfo{{"body", pipeline.Stream{Unit: "Cel", MDC: pipeline.MDCTempBody}}}
+	ecgStreams  = []streamInfo{{"II", pipeline.Stream{Unit: "mV", MDC: pipeline.MDCECGLeadII}}}
+)
+
+// generator is a sim-* source; its device produces what is due by the
+// clock since it was opened.
+type generator struct {
+	k        pipeline.Kind
+	st       []streamInfo
+	r        float64
+	fill     func(b []sensors.Block, n int)
+	start    time.Duration
+	started  bool
+	produced int64
 }
 
-func (s *simPPG) fill(b []sensors.Block, n int) {
-	red, ir := grow(&b[0], n), grow(&b[1], n)
-	s.g.Read(red.s, ir.s, red.v)
-	copy(ir.v, red.v)
+func (g *generator) kind() pipeline.Kind   { return g.k }
+func (g *generator) streams() []streamInfo { return g.st }
+func (g *generator) rate() float64         { return g.r }
+func (g *generator) paced() bool           { return false }
+func (g *generator) open() (device, error) { return g, nil }
+func (g *generator) close() error          { return nil }
+
+func (g *generator) read(b []sensors.Block, now time.Duration) (readStatus, error) {
+	if !g.started {
+		g.start, g.started = now, true
+	}
+	due := int64((now-g.start).Seconds()*g.r) - g.produced
+	if due > 0 {
+		g.fill(b, int(due))
+		g.produced += due
+	}
+	return readStatus{}, nil
 }
 
 // fillOne appends n samples read by read to b.

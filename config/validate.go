@@ -100,13 +100,7 @@ func (cfg *Config) problems() []problem {
 			c.add(key+".name", "duplicate sensor name %q", s.Name)
 		}
 		names[s.Name] = true
-		r, ok := sensorRates[s.Driver]
-		if !ok {
-			c.add(key+".driver", "unknown driver %q (known: sim-ecg, sim-ppg, sim-temp)", s.Driver)
-			continue
-		}
-		c.rangeF(key+".rate", s.Rate, r[0], r[1])
-		c.oneOf(key+".bus", s.Bus, "sim")
+		s.check(c, key)
 	}
 	for i, w := range cfg.Edge.Waveforms {
 		if !names[w] {

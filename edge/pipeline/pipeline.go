@@ -106,7 +106,7 @@ func New(cfg Config, list []Sensor) (*Pipeline, error) {
 }
 
 func newProcessor(cfg Config, s Sensor) (processor, error) {
-	want := map[Kind]int{ECG: 1, PPG: 2, Temp: 1}
+	want := map[Kind]int{ECG: 1, PPG: 2, Temp: 1, Oximeter: 3}
 	n, ok := want[s.Kind]
 	if !ok {
 		return nil, fmt.Errorf("unknown kind %q", s.Kind)
@@ -119,6 +119,8 @@ func newProcessor(cfg Config, s Sensor) (processor, error) {
 		return newECGProc(s, cfg.MainsHz)
 	case PPG:
 		return newPPGProc(s, cfg.SpO2CalA, cfg.SpO2CalB)
+	case Oximeter:
+		return newOximeterProc(s)
 	}
 	return newTempProc(s)
 }
