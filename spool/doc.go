@@ -93,8 +93,7 @@
 //	bbolt (Update/Batch) 400–510       370–620       (2 fsyncs/commit)
 //
 // Run side by side, the log did 2.5–4× bbolt's rate with one appender
-// and 5–15× with eight.
-// The numbers are fsync-bound and noisy on a shared disk. The log
+// and 5–15× with eight. The numbers are fsync-bound and noisy on a shared disk. The log
 // writes one frame and one fdatasync per group; bbolt rewrites B+tree
 // pages and its meta page with two fsyncs per commit, and its Batch
 // waits for a 10 ms window, so 8 appenders gain nothing. A log also
@@ -109,6 +108,8 @@
 // of a 0.4 ms fsync. On the reading side BenchmarkReadAck (Next plus Ack
 // of records on disk, cursor persisted every 100 ms) runs at 100 000 to
 // 260 000 records/s, plain or AES.
+//
+// # Only durable records are delivered
 //
 // The Reader delivers only records known durable: after each group commit
 // (and segment roll) the Writer overwrites Dir/writer.synced with the
