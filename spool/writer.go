@@ -130,6 +130,10 @@ func OpenWriter(opts Options) (*Writer, error) {
 		}
 		w.synced[classIndex(c)] = pos{cl.segs[len(cl.segs)-1].num, cl.size}
 	}
+	// The class directories' entries must survive a power cut too.
+	if err := syncDir(opts.Dir); err != nil {
+		return fail(fmt.Errorf("spool: sync %s: %w", opts.Dir, err))
+	}
 	// Everything on disk is synced now (recovery fsynced it).
 	if err := w.writeWatermark(false); err != nil {
 		return fail(err)
