@@ -7,7 +7,7 @@ import (
 )
 
 func FuzzLoad(f *testing.F) {
-	k, _ := NewKey("a", ecKey(&testing.T{}).Public())
+	k, _ := NewKey("a", ecKey(f).Public())
 	dir := f.TempDir()
 	r, err := Create(filepath.Join(dir, "seed"), []Key{k}, []Key{k})
 	if err != nil {
