@@ -3,6 +3,7 @@ package spool
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -141,6 +142,13 @@ func TestKill9(t *testing.T) {
 			case <-started:
 			case <-time.After(30 * time.Second):
 				t.Fatalf("child did not start appending; stderr: %s", stderr.String())
+			}
+			// The child holds the writer lock: a writer here is refused.
+			if w2, err := OpenWriter(o); !errors.Is(err, ErrLocked) {
+				if err == nil {
+					w2.Close()
+				}
+				t.Fatalf("second writer beside the child: %v, want ErrLocked", err)
 			}
 			time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
