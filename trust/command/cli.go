@@ -1,0 +1,83 @@
+package command
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+type argList map[string]string
+
+func (a argList) String() string { return fmt.Sprint(map[string]string(a)) }
+func (a argList) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", s)
+	}
+	a[k] = v
+	return nil
+}
+
+// now is the clock of Command (a test seam).
+var now = time.Now
+
+// Command runs "medagent cmd-sign": the back-end side, for operators and
+// demos. It signs a command envelope with a PKCS#8 PEM key (ECDSA P-256 or
+// Ed25519) and writes the JSON to stdout:
+//
+//	cmd-sign --key K.pem --key-id ID --device SERIAL --name reboot [--ttl 1h] [--arg k=v]...
+func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("cmd-sign", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keyFile := fs.String("key", "", "command-signing private key (PKCS#8 PEM)")
+	keyID := fs.String("key-id", "", "key id configured on the device")
+	device := fs.String("device", "", "device serial")
+	name := fs.String("name", "", "update, reboot, config or diagnostics")
+	ttl := fs.Duration("ttl", time.Hour, "validity from now")
+	a := argList{}
+	fs.Var(a, "arg", "argument key=value, repeatable")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("cmd-sign: %w", err)
+	}
+	if *keyFile == "" || *keyID == "" || *device == "" || *name == "" || fs.NArg() != 0 {
+		return errors.New("cmd-sign: --key, --key-id, --device and --name are required")
+	}
+	b, err := os.ReadFile(*keyFile)
+	if err != nil {
+		return fmt.Errorf("cmd-sign: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return fmt.Errorf("cmd-sign: %s: want a PEM \"PRIVATE KEY\" (PKCS#8)", *keyFile)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return fmt.Errorf("cmd-sign: %s: %w", *keyFile, err)
+	}
+	signer, ok := k.(crypto.Signer)
+	if !ok {
+		return fmt.Errorf("cmd-sign: %T is not a signing key", k)
+	}
+	t := now()
+	e := &Envelope{V: Version, Device: *device, Name: *name, IssuedAt: t.Unix(), ExpiresAt: t.Add(*ttl).Unix(), Nonce: NewNonce()}
+	if len(a) > 0 {
+		e.Args = a
+	}
+	if err := Sign(e, *keyID, signer); err != nil {
+		return err
+	}
+	// Refuse to emit what a device would refuse as malformed.
+	if _, err := Decode(e.Marshal()); err != nil {
+		return fmt.Errorf("cmd-sign: %w", err)
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n", e.Marshal())
+	return err
+}
