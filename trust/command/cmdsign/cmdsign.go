@@ -1,4 +1,6 @@
-package command
+// Package cmdsign is the back-end side of trust/command for operators and
+// demos: "medagent cmd-sign" signs a command envelope.
+package cmdsign
 
 import (
 	"context"
@@ -12,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"medagent/trust/command"
 )
 
 type argList map[string]string
@@ -29,8 +33,7 @@ func (a argList) Set(s string) error {
 // now is the clock of Command (a test seam).
 var now = time.Now
 
-// Command runs "medagent cmd-sign": the back-end side, for operators and
-// demos. It signs a command envelope with a PKCS#8 PEM key (ECDSA P-256 or
+// Command runs "medagent cmd-sign". It signs a command envelope with a PKCS#8 PEM key (ECDSA P-256 or
 // Ed25519) and writes the JSON to stdout:
 //
 //	cmd-sign --key K.pem --key-id ID --device SERIAL --name reboot [--ttl 1h] [--arg k=v]...
@@ -67,15 +70,15 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error
 		return fmt.Errorf("cmd-sign: %T is not a signing key", k)
 	}
 	t := now()
-	e := &Envelope{V: Version, Device: *device, Name: *name, IssuedAt: t.Unix(), ExpiresAt: t.Add(*ttl).Unix(), Nonce: NewNonce()}
+	e := &command.Envelope{V: command.Version, Device: *device, Name: *name, IssuedAt: t.Unix(), ExpiresAt: t.Add(*ttl).Unix(), Nonce: command.NewNonce()}
 	if len(a) > 0 {
 		e.Args = a
 	}
-	if err := Sign(e, *keyID, signer); err != nil {
+	if err := command.Sign(e, *keyID, signer); err != nil {
 		return err
 	}
 	// Refuse to emit what a device would refuse as malformed.
-	if _, err := Decode(e.Marshal()); err != nil {
+	if _, err := command.Decode(e.Marshal()); err != nil {
 		return fmt.Errorf("cmd-sign: %w", err)
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", e.Marshal())
