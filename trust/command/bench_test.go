@@ -50,7 +50,7 @@ func BenchmarkCheck(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := f.v.check(t0.Add(time.Second), e); err != nil {
+				if err := f.v.check(t0.Add(time.Second), t0.Add(time.Second), e); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -111,6 +111,7 @@ func refusalCases(t testing.TB, f *fixture) []struct {
 		}), "ops-ed", f.ed), ErrExpired},
 		{"expires now", signed(t, with(func(e *Envelope) { e.ExpiresAt = t0.Unix() }), "ops-ed", f.ed), ErrExpired},
 		{"issued in the future", signed(t, with(func(e *Envelope) { e.IssuedAt = t0.Add(10 * time.Minute).Unix() }), "ops-ec", f.ec), ErrNotYetValid},
+		{"lifetime overflowing a Duration", signed(t, with(func(e *Envelope) { e.IssuedAt, e.ExpiresAt = 1, 1<<62 }), "ops-ec", f.ec), ErrLifetime},
 		{"lifetime too long", signed(t, with(func(e *Envelope) { e.ExpiresAt = t0.Add(30 * 24 * time.Hour).Unix() }), "ops-ec", f.ec), ErrLifetime},
 	}
 }
@@ -209,6 +210,31 @@ func TestNonceStorePrunesAndBounds(t *testing.T) {
 	}
 	if n := v.nonces.len(); n != 1 {
 		t.Fatalf("%d nonces kept, want 1 after pruning", n)
+	}
+}
+
+// TestClockSetBack: after nonces were pruned, setting the clock back to
+// when an old command was valid must not make its replay acceptable.
+func TestClockSetBack(t *testing.T) {
+	f := newFixture(t)
+	old := envelope(Reboot)
+	p := signed(t, old, "ops-ec", f.ec)
+	if _, err := f.v.Verify(t0, p); err != nil {
+		t.Fatal(err)
+	}
+	// A day later another command prunes the old nonce.
+	day := t0.Add(24 * time.Hour)
+	e := envelope(Diagnostics)
+	e.IssuedAt, e.ExpiresAt = day.Unix(), day.Add(time.Hour).Unix()
+	if _, err := f.v.Verify(day, signed(t, e, "ops-ec", f.ec)); err != nil {
+		t.Fatal(err)
+	}
+	if f.v.nonces.len() != 1 {
+		t.Fatalf("%d nonces, want the old one pruned", f.v.nonces.len())
+	}
+	// The RTC resets to t0 and the device restarts: the replay is still refused.
+	if _, err := f.reopen(t).Verify(t0, p); !errors.Is(err, ErrExpired) {
+		t.Fatalf("replay after clock set back: %v, want ErrExpired", err)
 	}
 }
 

@@ -16,7 +16,9 @@
 //     restart does not reopen a replay window. An entry is pruned only once
 //     its command has expired, when the expiry check refuses a replay anyway;
 //     with the lifetime cap that bounds the store. A full store refuses
-//     (fail closed).
+//     (fail closed). The store also keeps a high-water mark of the clock;
+//     expiry is judged at the later of it and the clock, so a clock set
+//     back (RTC reset) cannot revive a command whose nonce was pruned.
 //
 // # Envelope (JSON, at most 64 KiB, unknown fields refused)
 //

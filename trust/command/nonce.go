@@ -19,11 +19,13 @@ const nonceFormat = 1
 type nonceStore struct {
 	path string
 	m    map[string]int64
+	high int64 // latest wall clock (Unix s) at which a command was accepted
 }
 
 type nonceFile struct {
 	Format int              `json:"format"`
 	Nonces map[string]int64 `json:"nonces"`
+	High   int64            `json:"high_water"`
 }
 
 func loadNonces(path string) (*nonceStore, error) {
@@ -48,12 +50,24 @@ func loadNonces(path string) (*nonceStore, error) {
 	if f.Nonces != nil {
 		s.m = f.Nonces
 	}
+	s.high = f.High
 	return s, nil
 }
 
-// add records nonce unless seen; entries whose command expired before
-// cutoff are pruned first. The store is written before add returns.
-func (s *nonceStore) add(cutoff time.Time, nonce []byte, expires int64, max int) error {
+// after returns the later of now and the high-water mark.
+func (s *nonceStore) after(now time.Time) time.Time {
+	if h := time.Unix(s.high, 0); h.After(now) {
+		return h
+	}
+	return now
+}
+
+// add records nonce unless seen; entries whose command expired more than
+// skew before the high-water time are pruned first. The store is written
+// before add returns.
+func (s *nonceStore) add(now time.Time, skew time.Duration, nonce []byte, expires int64, max int) error {
+	high := s.after(now)
+	cutoff := high.Add(-skew)
 	key := base64.StdEncoding.EncodeToString(nonce)
 	if _, seen := s.m[key]; seen {
 		return fmt.Errorf("%w: %s", ErrReplay, key)
@@ -68,14 +82,14 @@ func (s *nonceStore) add(cutoff time.Time, nonce []byte, expires int64, max int)
 		return fmt.Errorf("%w: %d unexpired nonces", ErrNonceStoreFull, len(next))
 	}
 	next[key] = expires
-	b, err := json.Marshal(nonceFile{Format: nonceFormat, Nonces: next})
+	b, err := json.Marshal(nonceFile{Format: nonceFormat, Nonces: next, High: high.Unix()})
 	if err != nil {
 		return fmt.Errorf("command: encode nonce store: %w", err)
 	}
 	if err := durable.WriteFile(s.path, b, 0o600); err != nil {
 		return fmt.Errorf("command: save nonce store: %w", err)
 	}
-	s.m = next
+	s.m, s.high = next, high.Unix()
 	return nil
 }
 

@@ -94,18 +94,21 @@ func (v *Verifier) Verify(now time.Time, payload []byte) (Command, error) {
 	if err != nil {
 		return Command{}, err
 	}
-	if err := v.check(now, e); err != nil {
-		return Command{}, err
-	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.nonces.add(now.Add(-v.o.Skew), e.Nonce, e.ExpiresAt, v.o.MaxNonces); err != nil {
+	if err := v.check(now, v.nonces.after(now), e); err != nil {
+		return Command{}, err
+	}
+	if err := v.nonces.add(now, v.o.Skew, e.Nonce, e.ExpiresAt, v.o.MaxNonces); err != nil {
 		return Command{}, err
 	}
 	return e.command(), nil
 }
 
-func (v *Verifier) check(now time.Time, e *Envelope) error {
+// check tests e at wall-clock now; expiry is tested at late, the latest
+// time the store has seen, so that a clock set back (an RTC reset) cannot
+// revive an expired command whose nonce was pruned.
+func (v *Verifier) check(now, late time.Time, e *Envelope) error {
 	if e.Alg == "" || len(e.Sig) == 0 {
 		return ErrUnsigned
 	}
@@ -120,14 +123,15 @@ func (v *Verifier) check(now time.Time, e *Envelope) error {
 	if e.Device != v.o.DeviceID {
 		return fmt.Errorf("%w: %q (this is %q)", ErrWrongDevice, e.Device, v.o.DeviceID)
 	}
-	if life := time.Duration(e.ExpiresAt-e.IssuedAt) * time.Second; life > v.o.MaxLifetime {
-		return fmt.Errorf("%w: %s > %s", ErrLifetime, life, v.o.MaxLifetime)
+	// In seconds: a Duration of a huge difference would overflow.
+	if life := e.ExpiresAt - e.IssuedAt; life > int64(v.o.MaxLifetime/time.Second) {
+		return fmt.Errorf("%w: %d s > %s", ErrLifetime, life, v.o.MaxLifetime)
 	}
 	issued, expires := time.Unix(e.IssuedAt, 0), time.Unix(e.ExpiresAt, 0)
 	if issued.After(now.Add(v.o.Skew)) {
 		return fmt.Errorf("%w: issued at %s, clock %s", ErrNotYetValid, issued.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	if !now.Before(expires) {
+	if !late.Before(expires) {
 		return fmt.Errorf("%w: at %s", ErrExpired, expires.UTC().Format(time.RFC3339))
 	}
 	return nil
