@@ -37,6 +37,12 @@ type env struct {
 
 func setup(t *testing.T, validFor time.Duration) *env {
 	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	return setupKey(t, validFor, key)
+}
+
+func setupKey(t *testing.T, validFor time.Duration, key crypto.Signer) *env {
+	t.Helper()
 	root, err := pkitest.NewRoot("root")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +51,6 @@ func setup(t *testing.T, validFor time.Duration) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	leaf, err := factory.Device(key.Public(), "MA-0001", pkitest.DeviceOptions{NotAfter: time.Now().Add(validFor)})
 	if err != nil {
 		t.Fatal(err)
