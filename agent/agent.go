@@ -31,6 +31,8 @@ type Agent struct {
 
 	acq *acquisition // nil in the uplink role
 	up  *uplinkSide  // nil in the acquire role
+
+	control *controlSide // the technician's control socket
 }
 
 // New checks everything that can be checked before running (configuration,
@@ -55,6 +57,10 @@ func New(o Options) (*Agent, error) {
 			return nil, err
 		}
 	}
+	if a.control, err = newControl(a); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -68,6 +74,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.up != nil {
 		g.Go(func() error { return a.up.Run(ctx) })
 	}
+	g.Go(func() error { return a.control.Run(ctx) })
 	a.log.Info("agent running", "role", string(a.role), "device", a.cfg.Device.ID)
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {

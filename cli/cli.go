@@ -55,7 +55,14 @@ func commands() []command {
 		{"replay", "replay a WFDB record through the edge algorithms", runReplay},
 		{"artifact", "inspect or verify a Mender artifact (offline)", runArtifact},
 		{"update", "install, inspect, commit or roll back a system update", runUpdate},
-		{"spool", "show spool statistics offline (spool stats --dir DIR)", runSpool},
+		{"spool", "show spool statistics (through the agent, or offline with --dir)", runSpoolTech},
+		{"status", "show the running agent on one screen", runStatus},
+		{"sensors", "list, read or watch the sensors of the running agent", runSensors},
+		{"alarms", "list or acknowledge the active alarms", runAlarms},
+		{"certs", "show the device certificate and CA (certs show)", runCerts},
+		{"logs", "print the agent's recent logs (-f to follow)", runLogs},
+		{"diag", "write a diagnostic bundle (diag bundle -o FILE)", runDiag},
+		{"selftest", "probe every sensor, the spool and the broker", runSelftest},
 	}
 }
 

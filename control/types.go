@@ -109,7 +109,7 @@ type SpoolStats struct {
 type SpoolClass struct {
 	Pending      uint64     `json:"pending"`
 	PendingBytes int64      `json:"pending_bytes"`
-	Oldest       *time.Time `json:"oldest,omitempty"`
+	Oldest       *time.Time `json:"oldest"` // null when nothing is pending
 	OldestApprox bool       `json:"oldest_approx,omitempty"`
 	Evicted      uint64     `json:"evicted"`
 	Segments     int        `json:"segments"`

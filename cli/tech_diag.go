@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"medagent/control"
+	"medagent/version"
+)
+
+func runDiag(ctx context.Context, e *env, args []string) error {
+	return sub(ctx, e, "diag", args, map[string]func(context.Context, *env, []string) error{
+		"bundle": runDiagBundle,
+	})
+}
+
+func runDiagBundle(ctx context.Context, e *env, args []string) error {
+	var o techOpts
+	fs := techFlags(e, "diag bundle", `diag bundle -o FILE [--socket PATH]
+
+Writes a tar.gz for the service desk: versions, the configuration with
+secrets redacted (key file paths, never key contents), recent logs, spool
+statistics, certificates (public parts), the selftest and the boot
+environment (when a fw_env.config exists). It holds no patient data and
+no keys: a bundle that would hold a private key is refused.
+
+Example:
+  medagent diag bundle -o /tmp/diag-$(hostname).tar.gz`, &o)
+	out := fs.String("o", "", "output `FILE` (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() != 0 {
+		return usagef("diag bundle needs -o FILE and no arguments")
+	}
+	files, err := gatherDiag(ctx, &o)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := control.WriteBundle(&buf, time.Now(), files); err != nil {
+		return err
+	}
+	if err := writeFileDurable(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	if !o.json {
+		linef(e.stdout, "wrote %s (%s, %d files)", *out, bytesize(int64(buf.Len())), len(files))
+	}
+	return nil
+}
+
+// gatherDiag asks the agent for every part of a bundle.
+func gatherDiag(ctx context.Context, o *techOpts) ([]control.BundleFile, error) {
+	var st control.Status
+	if err := o.call(ctx, control.Request{Cmd: control.CmdStatus}, &st); err != nil {
+		return nil, err
+	}
+	var files []control.BundleFile
+	addJSON := func(name string, v any) error {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Errorf("diag: %s: %w", name, err)
+		}
+		files = append(files, control.BundleFile{Name: name, Data: append(b, '\n')})
+		return nil
+	}
+	ver := fmt.Sprintf("cli:   %s\nagent: medagent %s (commit %s)\nkernel: %s\n", version.String(), st.Version, st.Commit, kernel())
+	files = append(files, control.BundleFile{Name: "version.txt", Data: []byte(ver)})
+	// No patient data: the bundle keeps each sensor's state, not its values,
+	// and the number of active alarms, not what they measured.
+	for i := range st.Sensors {
+		st.Sensors[i].Values = []control.Value{}
+	}
+	files = append(files, control.BundleFile{Name: "alarms.txt", Data: fmt.Appendf(nil, "%d active alarms (values withheld)\n", len(st.Alarms))})
+	st.Alarms = []control.Alarm{}
+	if err := addJSON("status.json", st); err != nil {
+		return nil, err
+	}
+	var d control.Diag
+	if err := o.call(ctx, control.Request{Cmd: control.CmdDiag}, &d); err != nil {
+		return nil, err
+	}
+	files = append(files, control.BundleFile{Name: "config.yaml", Data: []byte(d.ConfigYAML)})
+	var env strings.Builder
+	if d.BootNote != "" {
+		fmt.Fprintf(&env, "# %s\n", d.BootNote)
+	}
+	keys := make([]string, 0, len(d.BootEnv))
+	for k := range d.BootEnv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&env, "%s=%s\n", k, d.BootEnv[k])
+	}
+	files = append(files, control.BundleFile{Name: "bootenv.txt", Data: []byte(env.String())})
+	parts := []struct {
+		name string
+		req  control.Request
+		v    any
+	}{
+		{"logs.json", control.Request{Cmd: control.CmdLogs}, &[]control.LogRecord{}},
+		{"spool.json", control.Request{Cmd: control.CmdSpool}, &control.SpoolStats{}},
+		{"certs.json", control.Request{Cmd: control.CmdCerts}, &control.Certs{}},
+		{"selftest.json", control.Request{Cmd: control.CmdSelftest}, &control.Selftest{}},
+	}
+	for _, p := range parts {
+		if err := o.call(ctx, p.req, p.v); err != nil {
+			return nil, err
+		}
+		if err := addJSON(p.name, p.v); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+func kernel() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return runtime.GOOS
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// writeFileDurable writes temp -> fsync -> rename -> fsync dir.
+func writeFileDurable(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("diag: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("diag: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("diag: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("diag: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o640); err != nil {
+		return fmt.Errorf("diag: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("diag: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("diag: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("diag: %w", err)
+	}
+	return nil
+}

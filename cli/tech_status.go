@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"medagent/control"
+)
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	var o techOpts
+	fs := techFlags(e, "status", `status [--json] [--socket PATH]
+
+Shows the running agent on one screen: version, uptime, boot slot and
+commit state, broker connection, spool depth and oldest record age, each
+sensor's state, active alarms and certificate expiry. Exits 3 when the
+agent is not running.
+
+Examples:
+  medagent status
+  medagent status --json | jq .spool`, &o)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("status takes no arguments")
+	}
+	var s control.Status
+	if err := o.call(ctx, control.Request{Cmd: control.CmdStatus}, &s); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(e.stdout, s)
+	}
+	printStatus(e.stdout, s, time.Now())
+	return nil
+}
+
+func printStatus(w io.Writer, s control.Status, now time.Time) {
+	linef(w, "medagent %s (commit %s)  device %s  role %s", s.Version, s.Commit, s.DeviceID, s.Role)
+	linef(w, "uptime       %s (since %s)", dur(time.Duration(s.UptimeSeconds*float64(time.Second))), s.StartedAt.Format(time.RFC3339))
+	boot := s.Boot.State
+	if s.Boot.ActiveSlot != "" {
+		boot = "slot " + s.Boot.ActiveSlot + ", " + boot
+	}
+	if s.Boot.Note != "" {
+		boot += " (" + s.Boot.Note + ")"
+	}
+	linef(w, "boot         %s", boot)
+	switch {
+	case !s.Broker.Enabled:
+		linef(w, "broker       %s (published by the uplink process)", s.Broker.URL)
+	case s.Broker.Connected:
+		linef(w, "broker       %s connected, %d published, %d in flight", s.Broker.URL, s.Broker.Published, s.Broker.InFlight)
+	default:
+		msg := "disconnected"
+		if s.Broker.LastError != "" {
+			msg += ": " + s.Broker.LastError
+		}
+		linef(w, "broker       %s %s", s.Broker.URL, msg)
+	}
+	oldest := "none pending"
+	if s.Spool.Pending > 0 {
+		oldest = "oldest " + dur(time.Duration(s.Spool.OldestAgeSeconds*float64(time.Second))) + " old"
+	}
+	linef(w, "spool        %d pending (%s), %s, %d evicted", s.Spool.Pending, bytesize(s.Spool.PendingBytes), oldest, s.Spool.Evicted)
+	if c := s.Certificate; c != nil {
+		linef(w, "certificate  %s, expires %s (%d days)", c.Subject, c.NotAfter.Format("2006-01-02"), c.DaysLeft)
+	} else {
+		linef(w, "certificate  unreadable: %s", s.CertError)
+	}
+	linef(w, "sensors")
+	for _, x := range s.Sensors {
+		printSensor(w, x)
+	}
+	if len(s.Alarms) == 0 {
+		linef(w, "alarms       none")
+		return
+	}
+	linef(w, "alarms       %d active", len(s.Alarms))
+	for _, a := range s.Alarms {
+		printAlarm(w, a, now)
+	}
+}
+
+func printSensor(w io.Writer, x control.Sensor) {
+	linef(w, "  %-8s %-9s %5s Hz  %-8s %s", x.Name, x.Driver, fmt.Sprintf("%g", x.Rate), x.State, valuesLine(x.Values))
+}
