@@ -223,11 +223,10 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 			// and write new frames over it.
 			cr.sc.buf = cr.sc.buf[:0]
 			cr.limit = 0 // and look at the watermark again
-			if errors.Is(err, errIncomplete) {
-				return Record{}, false, nil // the writer is mid-frame, or nothing new
-			}
-			// Damage in the active segment: skip it only once a valid
-			// frame follows; a torn tail is truncated by the writer.
+			// Nothing new, a frame being written, a torn tail (the writer
+			// truncates it at restart) or damage (a length field hit
+			// looks incomplete): skip only once a valid frame follows,
+			// which the writer cannot have written after a partial one.
 			if next, ok := cr.resyncTo(); ok {
 				r.skipped(cr, p, errCorrupt)
 				cr.read.Off = next

@@ -203,3 +203,28 @@ func TestCorruptFrames(t *testing.T) {
 		_ = perSeg
 	})
 }
+
+// TestDamagedLengthInActiveSegment: a frame whose length field is hit
+// looks incomplete; with a valid frame after it, a tailing reader skips
+// it at once instead of waiting for the segment to be sealed.
+func TestDamagedLengthInActiveSegment(t *testing.T) {
+	o := testOpts(t, false)
+	w := mustWriter(t, o)
+	defer w.Close()
+	for range 5 {
+		mustAppend(t, w, cT, "ecg", 20)
+	}
+	seg := activeSegment(t, o.Dir, "telemetry")
+	offs := frameOffsets(t, seg)
+	flipByte(t, seg, offs[2]+6) // length of seq 3 grows by 1 MiB: looks incomplete
+	r := mustReader(t, o)
+	defer r.Close()
+	mustAppend(t, w, cT, "ecg", 20)
+	recs := drain(t, r, 30*time.Millisecond)
+	if diff := cmp.Diff(map[streamKey][]uint64{{cT, "ecg"}: {1, 2, 4, 5, 6}}, seqsByStream(recs)); diff != "" {
+		t.Fatalf("records (-want +got):\n%s", diff)
+	}
+	if r.Stats().CorruptFrames != 1 {
+		t.Fatalf("corrupt frames %d", r.Stats().CorruptFrames)
+	}
+}

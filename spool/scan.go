@@ -26,28 +26,31 @@ func (s *scanner) reset(r io.ReaderAt) {
 }
 
 // fill makes buf hold the file bytes [off, off+want), or as many as exist
-// before limit. It returns the bytes from off.
+// before limit. It returns the bytes from off, never any at or past limit
+// (the buffer may hold more, read earlier under a larger limit).
 func (s *scanner) fill(off int64, want int, limit int64) ([]byte, error) {
-	if off >= s.bufOff && off+int64(want) <= s.bufOff+int64(len(s.buf)) {
-		return s.buf[off-s.bufOff:], nil
+	end := s.bufOff + int64(len(s.buf))
+	cached := off >= s.bufOff && (off+int64(want) <= end || (end >= limit && off <= end))
+	if !cached {
+		size := max(want, readChunk)
+		if rest := limit - off; int64(size) > rest {
+			size = int(max(rest, 0))
+		}
+		if cap(s.buf) < size {
+			s.buf = make([]byte, size)
+		}
+		n, err := s.r.ReadAt(s.buf[:size], off)
+		s.buf = s.buf[:n]
+		s.bufOff = off
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
 	}
-	if off >= s.bufOff && s.bufOff+int64(len(s.buf)) >= limit && off <= s.bufOff+int64(len(s.buf)) {
-		return s.buf[off-s.bufOff:], nil // all there is
+	b := s.buf[off-s.bufOff:]
+	if rest := limit - off; int64(len(b)) > rest {
+		b = b[:max(rest, 0)]
 	}
-	size := max(want, readChunk)
-	if rest := limit - off; int64(size) > rest {
-		size = int(max(rest, 0))
-	}
-	if cap(s.buf) < size {
-		s.buf = make([]byte, size)
-	}
-	n, err := s.r.ReadAt(s.buf[:size], off)
-	s.buf = s.buf[:n]
-	s.bufOff = off
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return s.buf, nil
+	return b, nil
 }
 
 // frameAt returns the body and length of the frame at off, reading no
