@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,7 +30,9 @@ type edge struct {
 	mu     sync.Mutex // guards p, latest and errs for the control socket
 	p      *pipeline.Pipeline
 	latest map[string]telemetry.Pack // last telemetry pack per sensor
-	errs   int64
+	// lastVital is when a window last held a valid vital sign.
+	lastVital time.Time
+	errs      int64
 }
 
 func newEdge(window time.Duration, p *pipeline.Pipeline, in <-chan frame, out appender, log *slog.Logger, now func() time.Time) *edge {
@@ -52,6 +56,9 @@ func (e *edge) Run(ctx context.Context) error {
 			for _, p := range packs {
 				if p.Class == telemetry.ClassTelemetry {
 					e.latest[p.Stream] = p
+					if hasValidVital(p) {
+						e.lastVital = p.Time
+					}
 				}
 			}
 			e.mu.Unlock()
@@ -113,4 +120,54 @@ func (e *edge) spool(ctx context.Context, p *telemetry.Pack) {
 		e.mu.Unlock()
 		e.log.Error("spool append failed", "stream", p.Stream, "class", p.Class.String(), "err", err)
 	}
+}
+
+// vitalNames are the derived vital signs; a valid one means a patient is
+// being monitored.
+var vitalNames = []string{pipeline.MDCHeartRate, pipeline.MDCSpO2, pipeline.MDCPulseRate, pipeline.MDCTempBody}
+
+func hasValidVital(p telemetry.Pack) bool {
+	for _, r := range p.Records {
+		for _, v := range vitalNames {
+			if r.Name == v+"/valid" && r.Bool != nil && *r.Bool {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Monitoring reports whether a patient is being monitored: a valid vital
+// sign within grace, or an active alarm. The update engine does not reboot
+// while it is true.
+func (e *edge) Monitoring(grace time.Duration) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.lastVital.IsZero() && e.now().Sub(e.lastVital) < grace {
+		return true
+	}
+	return len(e.p.Active()) > 0
+}
+
+// SensorsUp returns nil when every sensor's last window is recent and holds
+// a valid stream, else an error naming the first sensor that is not.
+func (e *edge) SensorsUp(names []string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, n := range names {
+		p, ok := e.latest[n]
+		if !ok || e.now().Sub(p.Time) > 3*e.window+time.Second {
+			return fmt.Errorf("sensor %s: no recent data", n)
+		}
+		valid := false
+		for _, r := range p.Records {
+			if strings.HasSuffix(r.Name, "/valid") && r.Bool != nil && *r.Bool {
+				valid = true
+			}
+		}
+		if !valid {
+			return fmt.Errorf("sensor %s: no valid signal", n)
+		}
+	}
+	return nil
 }

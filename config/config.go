@@ -23,6 +23,7 @@ type Config struct {
 	Sim     Sim          `yaml:"sim"`
 	Sensors []Sensor     `yaml:"sensors"`
 	Alarms  alarm.Config `yaml:"alarms"`
+	Update  Update       `yaml:"update"`
 	Log     Log          `yaml:"log"`
 }
 
@@ -179,6 +180,7 @@ func Default() Config {
 		},
 		Edge:   Edge{Window: time.Second, MainsHz: 50, SpO2CalA: 110, SpO2CalB: 25, WaveformRate: 50},
 		Alarms: alarm.Defaults(),
+		Update: defaultUpdate(),
 		Sim: Sim{
 			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,
 			NoiseMV: 0.02, WanderMV: 0.1, MainsHz: 50, MainsMV: 0.02,

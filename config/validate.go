@@ -76,6 +76,7 @@ func (cfg *Config) problems() []problem {
 	c.rangeI("spool.segment_bytes", cfg.Spool.SegmentBytes, 64<<10, max(64<<10, cfg.Spool.MaxBytes/4))
 
 	cfg.MQTT.check(c)
+	cfg.Update.check(c)
 
 	c.rangeD("edge.window", cfg.Edge.Window, 100*time.Millisecond, time.Minute)
 	if cfg.Edge.MainsHz != 0 {

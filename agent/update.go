@@ -1,0 +1,121 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"time"
+
+	"medagent/config"
+	"medagent/update/artifact"
+	"medagent/update/bootenv"
+	"medagent/update/engine"
+	"medagent/update/slot"
+)
+
+// updater owns the update engine. At every start it resumes whatever the
+// journal says (after the trial boot: verify, health check, commit or roll
+// back); installs come from the technician shell or signed commands.
+type updater struct {
+	e   *engine.Engine
+	log *slog.Logger
+}
+
+// healthPoll is how often a health hook looks again while it waits.
+const healthPoll = 500 * time.Millisecond
+
+func newUpdater(u config.Update, deviceType string, log *slog.Logger, monitoring func() bool, health []engine.Check) (*updater, error) {
+	cfg, err := bootenv.ReadConfigFile(u.FWEnvConfig)
+	if err != nil {
+		return nil, fmt.Errorf("update: %w", err)
+	}
+	env, err := bootenv.NewUBoot(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("update: %w", err)
+	}
+	pub, err := artifact.LoadPublicKeys(u.Keys...)
+	if err != nil {
+		return nil, fmt.Errorf("update: %w", err)
+	}
+	argv := u.RebootCommand
+	e, err := engine.New(engine.Options{
+		Journal:    u.Journal,
+		Env:        env,
+		Slots:      slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}},
+		Keys:       pub,
+		DeviceType: deviceType,
+		ScriptsDir: u.ScriptsDir,
+		Health:     health,
+		Monitoring: monitoring,
+		Logger:     log,
+		Reboot: func(ctx context.Context) error {
+			if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				return fmt.Errorf("reboot %q: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update: %w", err)
+	}
+	return &updater{e: e, log: log}, nil
+}
+
+// Run resumes the journal once and then waits; a failed update is logged
+// (the journal keeps why) and never stops monitoring.
+func (u *updater) Run(ctx context.Context) error {
+	if err := u.e.Resume(ctx); err != nil && ctx.Err() == nil {
+		u.log.Error("update resume failed", "err", err, "state", string(u.e.Status().State))
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// waitFor polls ok until it returns nil or ctx ends; the health checks use
+// it because the agent's sensors and broker come up after Resume starts.
+func waitFor(ctx context.Context, what string, ok func() error) error {
+	t := time.NewTicker(healthPoll)
+	defer t.Stop()
+	for {
+		err := ok()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last: %v)", what, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// newUpdaterFor wires the engine to this agent: the clinical lock asks the
+// edge stage whether a patient is monitored, and the health checks after a
+// trial boot wait for every sensor (and, when this process has it, the
+// broker) to come up.
+func (a *Agent) newUpdaterFor() (*updater, error) {
+	u := a.cfg.Update
+	var names []string
+	for _, s := range a.cfg.Sensors {
+		names = append(names, s.Name)
+	}
+	edge := a.acq.edge
+	health := []engine.Check{engine.SensorsUp(func(ctx context.Context) error {
+		return waitFor(ctx, "sensors", func() error { return edge.SensorsUp(names) })
+	}, u.HealthTimeout)}
+	if a.up != nil {
+		up := a.up.up
+		health = append(health, engine.BrokerReachable(func(ctx context.Context) error {
+			return waitFor(ctx, "broker", func() error {
+				if st := up.Status(); !st.Connected {
+					return fmt.Errorf("not connected (last error: %v)", st.LastError)
+				}
+				return nil
+			})
+		}, u.HealthTimeout))
+	}
+	monitoring := func() bool { return edge.Monitoring(u.MonitoringGrace) }
+	return newUpdater(u, a.cfg.Device.Type, a.log, monitoring, health)
+}
