@@ -21,7 +21,7 @@ var ErrKeyPermissions = errors.New("datakey: file readable by group or others")
 // Options say where the key lives.
 type Options struct {
 	// TPM is the TPM device or simulator (see trust/identity). Empty:
-	// /dev/tpmrm0 if it exists, else no TPM.
+	// /dev/tpmrm0 if it exists, else no TPM. "off": never use a TPM.
 	TPM string `yaml:"tpm"`
 	// File holds the sealed blob (TPM) or the raw key (no TPM). Required.
 	File string `yaml:"file"`
@@ -35,7 +35,9 @@ func Load(o Options) ([]byte, error) {
 		return nil, errors.New("datakey: no key file configured")
 	}
 	path := o.TPM
-	if path == "" {
+	if path == "off" {
+		path = ""
+	} else if path == "" {
 		if _, err := statTPM(tpmio.DefaultPath); err == nil {
 			path = tpmio.DefaultPath
 		}

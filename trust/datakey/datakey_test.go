@@ -40,6 +40,9 @@ func TestFileKey(t *testing.T) {
 	if _, err := Load(Options{File: p}); err == nil {
 		t.Fatal("5-byte key accepted")
 	}
+	if k3, err := Load(Options{File: p + "2", TPM: "off"}); err != nil || len(k3) != Size {
+		t.Fatalf("TPM off: %v", err)
+	}
 	if _, err := Load(Options{}); err == nil {
 		t.Fatal("no file configured accepted")
 	}

@@ -14,6 +14,7 @@ import (
 type Options struct {
 	// TPM is the TPM device ("/dev/tpmrm0") or simulator ("unix:PATH",
 	// "tcp:HOST:PORT"). Empty: /dev/tpmrm0 if it exists, else no TPM.
+	// "off": never use a TPM.
 	TPM    string `yaml:"tpm"`
 	Handle uint32 `yaml:"tpm_handle"` // default DefaultHandle
 	// KeyFile is used when there is no TPM.
@@ -42,7 +43,9 @@ var statTPM = os.Stat // test seam
 // is an error, never a silent fallback to a file.
 func Open(o Options) (*Identity, error) {
 	path := o.TPM
-	if path == "" {
+	if path == "off" {
+		path = ""
+	} else if path == "" {
 		if _, err := statTPM(tpmio.DefaultPath); err == nil {
 			path = tpmio.DefaultPath
 		}
