@@ -185,6 +185,27 @@ func TestRewind(t *testing.T) {
 	if recs := drain(t, r, 20*time.Millisecond); len(recs) != 0 {
 		t.Fatalf("everything acked, yet %d records after rewind", len(recs))
 	}
+	// A PUBACK that arrives after the Rewind for a record sent before it.
+	for range 3 {
+		mustAppend(t, w, cT, "ecg", 0)
+	}
+	late := []Record{nextOne(t, r), nextOne(t, r)}
+	if err := r.Rewind(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Ack(late[1].ID); err != nil {
+		t.Fatalf("late ack after Rewind: %v", err)
+	}
+	seqs = nil
+	for _, rec := range drain(t, r, 20*time.Millisecond) {
+		seqs = append(seqs, rec.Seq)
+		if err := r.Ack(rec.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff([]uint64{11, 13}, seqs); diff != "" {
+		t.Fatalf("after a late ack and rewind (-want +got):\n%s", diff)
+	}
 	mustAppend(t, w, cT, "ecg", 0)
 	next := nextOne(t, r)
 	bogus := next.ID

@@ -58,6 +58,7 @@ type classReader struct {
 	limitAt   time.Time // when limit was last read
 	lastList  time.Time
 	read      pos              // next position to read
+	high      pos              // highest read position ever (Rewind keeps it)
 	order     []pos            // delivered records in order
 	inflight  map[pos]bool     // delivered: acked?
 	ackedSkip map[pos]struct{} // acked, not in flight (after Rewind)
@@ -209,6 +210,9 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 			}
 			cr.order = append(cr.order, p)
 			cr.inflight[p] = false
+			if cr.high.less(cr.read) {
+				cr.high = cr.read
+			}
 			return Record{
 				Class: cr.class, Stream: e.Stream, Seq: e.Seq, Time: e.Time,
 				Payload: append([]byte(nil), e.Payload...),
@@ -365,7 +369,7 @@ func (r *Reader) Ack(id ID) error {
 	if _, ok := cr.inflight[p]; ok {
 		cr.inflight[p] = true
 	} else {
-		if !p.less(cr.read) {
+		if !p.less(cr.high) {
 			return fmt.Errorf("spool: ack of %s record at segment %d offset %d, which was not delivered", id.Class, id.Segment, id.Offset)
 		}
 		if len(cr.ackedSkip) >= maxAckedAhead {
