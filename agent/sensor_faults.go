@@ -62,6 +62,7 @@ func condition(err error) string {
 type faults struct {
 	s        *sampler
 	active   string // condition being recovered from; "" when healthy
+	first    string // condition that started the episode
 	since    time.Duration
 	attempts int
 	backoff  time.Duration
@@ -87,7 +88,7 @@ func (f *faults) failed(ctx context.Context, err error) time.Duration {
 	f.goodFrom = -1
 	if c != f.active {
 		if f.active == "" {
-			f.since = f.s.mono()
+			f.since, f.first = f.s.mono(), c
 		}
 		f.active = c
 		f.s.log.Warn("sensor fault, reopening", "sensor", f.s.name, "condition", c, "retry_in", wait, "err", err)
@@ -101,26 +102,36 @@ func (f *faults) failed(ctx context.Context, err error) time.Duration {
 	return wait
 }
 
-// opened records a successful open.
+// opened records a successful open; the episode clears once the device
+// has read clearAfter of fault-free data (a reopened stuck part must
+// show changing values first).
 func (f *faults) opened(ctx context.Context) {
-	if f.active == "" {
-		return
+	if f.active != "" {
+		f.s.log.Info("sensor reopened", "sensor", f.s.name, "condition", f.active, "attempts", f.attempts)
 	}
-	f.s.log.Info("sensor reopened", "sensor", f.s.name, "condition", f.active, "attempts", f.attempts)
-	f.spool(ctx, []telemetry.Record{
-		{Name: "event/condition", String: f.active},
-		{Name: "event/state", String: "cleared"},
-		{Name: "event/reopens", Value: telemetry.V(float64(f.attempts))},
-		{Name: "event/duration", Unit: "s", Value: telemetry.V((f.s.mono() - f.since).Seconds())},
-	})
-	f.active, f.attempts = "", 0
 }
 
-// healthy notes a fault-free read at now; a long enough run resets the
-// backoff.
+// clearAfter is how long a reopened device must read without a fault
+// before its condition is spooled as cleared.
+const clearAfter = time.Second
+
+// healthy notes a fault-free read at now: it ends an episode after
+// clearAfter, and resets the backoff after healthyAfter.
 func (f *faults) healthy(ctx context.Context, now time.Duration) {
 	if f.goodFrom < 0 {
 		f.goodFrom = now
+	}
+	if f.active != "" && now-f.goodFrom >= clearAfter {
+		// The episode is named by the condition that started it (an
+		// unplugged port is "disconnected", then "not_found" until it
+		// is back).
+		f.spool(ctx, []telemetry.Record{
+			{Name: "event/condition", String: f.first},
+			{Name: "event/state", String: "cleared"},
+			{Name: "event/reopens", Value: telemetry.V(float64(f.attempts))},
+			{Name: "event/duration", Unit: "s", Value: telemetry.V((now - f.since).Seconds())},
+		})
+		f.active, f.attempts = "", 0
 	}
 	if now-f.goodFrom >= healthyAfter {
 		f.backoff = f.s.backoffMin

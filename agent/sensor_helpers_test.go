@@ -66,10 +66,10 @@ func (f *fakeSpool) events(sensor string) []event {
 	return out
 }
 
-// find returns the first event of cond (and state, unless empty).
+// find returns the first event of cond and state ("" matches any).
 func find(evs []event, cond, state string) (event, bool) {
 	for _, e := range evs {
-		if e.cond == cond && (state == "" || e.state == state) {
+		if (cond == "" || e.cond == cond) && (state == "" || e.state == state) {
 			return e, true
 		}
 	}

@@ -1,0 +1,279 @@
+package agent
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"medagent/config"
+	"medagent/sensors"
+	"medagent/sensors/ads1292/ads1292sim"
+	"medagent/sensors/max3010x/max3010xsim"
+	"medagent/sensors/tmp117/tmp117sim"
+	"medagent/telemetry"
+)
+
+// between returns the samples and valid samples of stream 0 in frames
+// starting in [from, to).
+func (c *collected) between(from, to time.Duration) (n, valid int) {
+	for _, b := range c.blocks {
+		if b[0].Mono < from || b[0].Mono >= to {
+			continue
+		}
+		n += len(b[0].Samples)
+		for _, v := range b[0].Valid {
+			if v {
+				valid++
+			}
+		}
+	}
+	return n, valid
+}
+
+func (h *harness) waitEvent(name, cond, state string, d time.Duration) event {
+	h.t.Helper()
+	var e event
+	h.waitFor(d, name+" event "+cond+" "+state, func() bool {
+		var ok bool
+		e, ok = find(h.spool.events(name), cond, state)
+		return ok
+	})
+	return e
+}
+
+func (h *harness) waitValid(name string, from time.Duration, d time.Duration) {
+	h.t.Helper()
+	h.waitFor(d, name+" valid samples", func() bool {
+		_, v := h.got(name).counts(0, from)
+		return v > 0
+	})
+}
+
+// checkEventsClean fails if a sensor event carries anything but event/*
+// records (no samples, no vitals).
+func (h *harness) checkEventsClean() {
+	h.spool.mu.Lock()
+	defer h.spool.mu.Unlock()
+	for _, p := range h.spool.packs {
+		if p.Class != telemetry.ClassEvent {
+			h.t.Errorf("sampler spooled a %v pack", p.Class)
+		}
+		for _, r := range p.Records {
+			if !strings.HasPrefix(r.Name, "event/") {
+				h.t.Errorf("event pack of %s carries %q", p.Stream, r.Name)
+			}
+		}
+	}
+}
+
+// faultCase injects a fault into a running sensor and clears it: the
+// condition is spooled as active, the samples of the outage are invalid,
+// the device is reopened (the cleared event counts the reopens) and valid
+// samples follow.
+func faultCase(t *testing.T, s config.Sensor, cond string, inject, clear func(h *harness)) *harness {
+	h := newHarness(t, []config.Sensor{s}, nil)
+	h.start()
+	h.waitValid(s.Name, 0, 5*time.Second)
+	t0 := mono()
+	inject(h)
+	h.waitEvent(s.Name, cond, "active", 5*time.Second)
+	// Hold the fault long enough for samples to be due (the TMP117
+	// converts once a second).
+	time.Sleep(max(300*time.Millisecond, time.Duration(2.5/h.smp[0].rate*float64(time.Second))))
+	clear(h)
+	e := h.waitEvent(s.Name, "", "cleared", 5*time.Second)
+	if e.nums["event/reopens"] < 1 {
+		t.Errorf("cleared event %+v: want event/reopens >= 1", e)
+	}
+	t1 := mono()
+	h.waitValid(s.Name, t1, 5*time.Second)
+	h.stop()
+	n, valid := h.got(s.Name).between(t0, t1)
+	if n == 0 || valid == n {
+		t.Errorf("%d samples, %d valid during the fault: want the outage as invalid samples", n, valid)
+	}
+	h.checkEventsClean()
+	return h
+}
+
+func TestFaultNACK(t *testing.T) {
+	faultCase(t, ppgSensor, condNACK,
+		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, true) },
+		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, false) })
+}
+
+func TestFaultTimeout(t *testing.T) {
+	faultCase(t, ecgSensor, condTimeout,
+		func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, true) },
+		func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, false) })
+}
+
+func TestFaultTimeoutI2C(t *testing.T) {
+	faultCase(t, tempSensor, condTimeout,
+		func(h *harness) { h.set.rig.TMP117.SetFault(tmp117sim.FaultTimeout, true) },
+		func(h *harness) { h.set.rig.TMP117.SetFault(tmp117sim.FaultTimeout, false) })
+}
+
+// A wrong chip ID shows when the device is reopened after a bus fault:
+// the condition changes from nack to wrong_id, and clears when the right
+// chip answers.
+func TestFaultWrongID(t *testing.T) {
+	h := faultCase(t, ppgSensor, condWrongID,
+		func(h *harness) {
+			h.set.rig.MAX.SetFault(max3010xsim.FaultWrongID, true)
+			h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, true)
+			h.waitEvent("ppg", condNACK, "active", 5*time.Second)
+			h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, false)
+		},
+		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultWrongID, false) })
+	if _, ok := find(h.spool.events("ppg"), condNACK, "cleared"); !ok {
+		t.Errorf("events %+v: want the episode cleared under the condition that started it (nack)", h.spool.events("ppg"))
+	}
+}
+
+func TestFaultStuck(t *testing.T) {
+	s := ppgSensor
+	s.StuckAfter = 300 * time.Millisecond
+	faultCase(t, s, condStuck,
+		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultStuck, true) },
+		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultStuck, false) })
+}
+
+func TestFaultStuckECG(t *testing.T) {
+	s := ecgSensor
+	s.StuckAfter = 200 * time.Millisecond
+	faultCase(t, s, condStuck,
+		func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultStuck, true) },
+		func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultStuck, false) })
+}
+
+// Reading the MAX3010x every 500 ms overflows its 32-entry FIFO (320 ms
+// at 100/s): the chip's overflow count becomes invalid samples in place,
+// so the stream keeps its length (no shifted data), and an event reports
+// the loss. The device keeps running: a loss is not a device fault.
+func TestFaultFIFOOverflow(t *testing.T) {
+	h := newHarness(t, []config.Sensor{ppgSensor}, func(s *sampler) { s.tick = 500 * time.Millisecond })
+	h.start()
+	e := h.waitEvent("ppg", condOverflow, "", 5*time.Second)
+	if e.nums["event/lost"] < 1 {
+		t.Errorf("overflow event %+v: want event/lost >= 1", e)
+	}
+	time.Sleep(2 * time.Second)
+	h.stop()
+	t1 := mono()
+	c := h.got("ppg")
+	n, valid := c.counts(0, 0)
+	first := c.blocks[0][0].Mono
+	span := (t1 - first).Seconds() * 100
+	if float64(n) < span-60 || float64(n) > span+5 {
+		t.Errorf("%d samples over %.0f expected: lost samples must stay in the stream as invalid", n, span)
+	}
+	if valid > n*70/100 || valid < n*50/100 {
+		t.Errorf("%d of %d valid: reading 32 of every 50 samples should leave about 64%% valid", valid, n)
+	}
+	for _, e := range h.spool.events("ppg") {
+		if e.state != "" {
+			t.Errorf("overflow treated as a device fault: %+v", e)
+		}
+	}
+	h.checkEventsClean()
+}
+
+// The Nonin on a pty is unplugged (hang-up, link removed) and plugged
+// back: disconnected is spooled, the missing time is invalid, the port
+// is reopened once the device is back and frames flow again.
+func TestFaultNoninUnplugReplug(t *testing.T) {
+	h := newHarness(t, []config.Sensor{noninSensor}, nil)
+	h.start()
+	h.waitValid("oxi", 0, 5*time.Second)
+	ox := h.set.rig.Nonin
+	t0 := mono()
+	if err := ox.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent("oxi", condDisconnected, "active", 5*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if err := ox.Replug(); err != nil {
+		t.Fatal(err)
+	}
+	// The reopen attempts while unplugged find no device (not_found);
+	// the episode clears as the disconnection it started as.
+	h.waitEvent("oxi", condNotFound, "active", 5*time.Second)
+	e := h.waitEvent("oxi", condDisconnected, "cleared", 5*time.Second)
+	if e.nums["event/reopens"] < 2 {
+		t.Errorf("cleared after %v reopens, want >= 2 (failed attempts while unplugged)", e.nums["event/reopens"])
+	}
+	t1 := mono()
+	h.waitValid("oxi", t1, 5*time.Second)
+	h.stop()
+	n, valid := h.got("oxi").between(t0, t1)
+	if float64(n-valid) < 0.5*75*0.5 {
+		t.Errorf("%d samples, %d valid during a ≥0.5 s unplug: want the outage as invalid samples", n, valid)
+	}
+	h.checkEventsClean()
+}
+
+// Frames with a bad checksum are dropped by the decoder, counted in an
+// event, and the frames they took become invalid samples in place.
+func TestFaultNoninBadChecksum(t *testing.T) {
+	h := newHarness(t, []config.Sensor{noninSensor}, nil)
+	h.start()
+	h.waitValid("oxi", 0, 5*time.Second)
+	h.set.rig.Nonin.CorruptNext(10)
+	e := h.waitEvent("oxi", condBadChecksum, "", 5*time.Second)
+	if e.nums["event/frames"] < 1 {
+		t.Errorf("event %+v: want event/frames >= 1", e)
+	}
+	h.stop()
+	h.checkEventsClean()
+}
+
+// The same, frame by frame without real time: 25 good frames, 10 corrupt,
+// 20 good read as 25 valid, 10 invalid, 20 valid samples.
+func TestNoninBadChecksumSamplesInPlace(t *testing.T) {
+	cfg := config.Default()
+	cfg.Sensors = []config.Sensor{noninSensor}
+	set, err := openSources(cfg, mono)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.close()
+	dev, err := set.srcs[0].open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.close()
+	ox := set.rig.Nonin
+	for _, step := range []func() error{
+		func() error { return ox.WriteFrames(25) },
+		func() error { ox.CorruptNext(10); return ox.WriteFrames(10) },
+		func() error { return ox.WriteFrames(20) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := make([]sensors.Block, 3)
+	var bad int
+	for len(b[2].Samples) < 55 {
+		st, err := dev.read(b, 0)
+		if err != nil {
+			t.Fatalf("after %d samples: %v", len(b[2].Samples), err)
+		}
+		bad += st.bad
+	}
+	var got []bool
+	for _, v := range b[2].Valid {
+		if len(got) == 0 || got[len(got)-1] != v {
+			got = append(got, v)
+		}
+	}
+	if len(b[2].Samples) != 55 || bad < 1 {
+		t.Fatalf("%d samples, %d bad frames: want 55 samples and the bad frames counted", len(b[2].Samples), bad)
+	}
+	for i, v := range b[2].Valid {
+		if want := i < 25 || i >= 35; v != want {
+			t.Fatalf("pleth sample %d valid = %v, want %v (runs %v)", i, v, want, got)
+		}
+	}
+}
