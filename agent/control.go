@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"medagent/spool"
 	"medagent/telemetry"
 	"medagent/update/bootenv"
+	"medagent/update/engine"
 	"medagent/version"
 )
 
@@ -280,4 +282,42 @@ func (c *controlSide) selftest(ctx context.Context) control.Selftest {
 		add("broker", false, detail)
 	}
 	return t
+}
+
+// control runs a technician's update operation (control.CmdUpdate) and
+// returns the engine's status after it. ctx is the agent's: an install
+// goes on if the technician's session drops.
+//
+// TODO(lead): wire it in newControl once a.upd is in Agent:
+// if a.upd != nil { provider.Update = a.upd.control }.
+func (u *updater) control(ctx context.Context, op, arg string) (any, error) {
+	var err error
+	switch op {
+	case "status":
+	case "commit":
+		err = u.e.Commit(ctx)
+	case "rollback":
+		err = u.e.Rollback(ctx)
+	case "install":
+		var src io.Reader
+		if strings.HasPrefix(arg, "https://") {
+			d := engine.NewDownload(ctx, nil, arg)
+			defer d.Close()
+			src = d
+		} else {
+			f, oerr := os.Open(arg)
+			if oerr != nil {
+				return nil, fmt.Errorf("agent: update install: %w", oerr)
+			}
+			defer f.Close()
+			src = f
+		}
+		err = u.e.Install(ctx, src)
+	default:
+		return nil, fmt.Errorf("agent: unknown update operation %q", op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u.e.Status(), nil
 }

@@ -54,7 +54,7 @@ func commands() []command {
 		{"config", "check a configuration file (config check FILE)", runConfig},
 		{"replay", "replay a WFDB record through the edge algorithms", runReplay},
 		{"artifact", "inspect or verify a Mender artifact (offline)", runArtifact},
-		{"update", "install, inspect, commit or roll back a system update", runUpdate},
+		{"update", "install, inspect, commit or roll back a system update", runUpdateTech},
 		{"spool", "show spool statistics (through the agent, or offline with --dir)", runSpoolTech},
 		{"status", "show the running agent on one screen", runStatus},
 		{"sensors", "list, read or watch the sensors of the running agent", runSensors},

@@ -90,6 +90,16 @@ func (s *Server) handle(ctx context.Context, req Request) Response {
 			return unavailable(req.Cmd)
 		}
 		return ok(p.Diag(ctx))
+	case CmdUpdate:
+		if p.Update == nil {
+			return fail(CodeUnavailable, "this agent runs no update engine (update.enabled is off or this is not the acquire process)")
+		}
+		s.log.Info("update requested by technician", "op", req.Op, "artifact", req.Arg)
+		st, err := p.Update(ctx, req.Op, req.Arg)
+		if err != nil {
+			return fail(CodeFailed, err.Error())
+		}
+		return ok(st)
 	case CmdSelftest:
 		if p.Selftest == nil {
 			return unavailable(req.Cmd)

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Request is one command to the agent, sent as one JSON line.
@@ -22,6 +25,11 @@ type Request struct {
 	Follow bool `json:"follow,omitempty"`
 	// IntervalMS is the period of "watch" (default 1000, at least 100).
 	IntervalMS int64 `json:"interval_ms,omitempty"`
+	// Op is the operation of "update": status, install, commit or rollback.
+	Op string `json:"op,omitempty"`
+	// Arg is what "update install" installs: an absolute path the agent
+	// reads, or an https URL.
+	Arg string `json:"arg,omitempty"`
 }
 
 // Response is one JSON line from the agent. Data's shape depends on the
@@ -56,7 +64,11 @@ const (
 	CmdLogs     = "logs"
 	CmdDiag     = "diag"
 	CmdSelftest = "selftest"
+	CmdUpdate   = "update"
 )
+
+// UpdateOps are the operations of CmdUpdate.
+var UpdateOps = []string{"status", "install", "commit", "rollback"}
 
 // MaxRequest bounds a request line.
 const MaxRequest = 4096
@@ -69,7 +81,7 @@ var ErrBadRequest = errors.New("bad request")
 
 var known = map[string]bool{
 	CmdStatus: true, CmdSensors: true, CmdSensor: true, CmdWatch: true, CmdAlarms: true, CmdAck: true,
-	CmdSpool: true, CmdCerts: true, CmdLogs: true, CmdDiag: true, CmdSelftest: true,
+	CmdSpool: true, CmdCerts: true, CmdLogs: true, CmdDiag: true, CmdSelftest: true, CmdUpdate: true,
 }
 
 // DecodeRequest parses and checks one request line (outside bytes: the
@@ -96,6 +108,12 @@ func DecodeRequest(line []byte) (Request, error) {
 		return Request{}, fmt.Errorf("control: sensor needs a name: %w", ErrBadRequest)
 	case r.Cmd == CmdAck && r.ID == 0:
 		return Request{}, fmt.Errorf("control: ack needs an alarm id: %w", ErrBadRequest)
+	case r.Cmd == CmdUpdate && !slices.Contains(UpdateOps, r.Op):
+		return Request{}, fmt.Errorf("control: update op %q (want one of %v): %w", r.Op, UpdateOps, ErrBadRequest)
+	case r.Cmd == CmdUpdate && r.Op == "install" && !filepath.IsAbs(r.Arg) && !strings.HasPrefix(r.Arg, "https://"):
+		return Request{}, fmt.Errorf("control: update install needs an absolute path or an https URL, got %q: %w", r.Arg, ErrBadRequest)
+	case r.Cmd == CmdUpdate && r.Op != "install" && r.Arg != "":
+		return Request{}, fmt.Errorf("control: update %s takes no argument: %w", r.Op, ErrBadRequest)
 	case r.SinceMS < 0 || r.IntervalMS < 0:
 		return Request{}, fmt.Errorf("control: negative duration: %w", ErrBadRequest)
 	}

@@ -2,6 +2,7 @@ package control
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -14,6 +15,13 @@ var requestCases = []struct {
 	{"ack", `{"v":1,"cmd":"ack","id":3}`, true},
 	{"logs follow", `{"v":1,"cmd":"logs","since_ms":60000,"follow":true}`, true},
 	{"watch", `{"v":1,"cmd":"watch","interval_ms":500}`, true},
+	{"update status", `{"v":1,"cmd":"update","op":"status"}`, true},
+	{"update install path", `{"v":1,"cmd":"update","op":"install","arg":"/data/a.mender"}`, true},
+	{"update install url", `{"v":1,"cmd":"update","op":"install","arg":"https://u.example/a.mender"}`, true},
+	{"update install relative", `{"v":1,"cmd":"update","op":"install","arg":"a.mender"}`, false},
+	{"update install http", `{"v":1,"cmd":"update","op":"install","arg":"http://u.example/a.mender"}`, false},
+	{"update commit with arg", `{"v":1,"cmd":"update","op":"commit","arg":"/x"}`, false},
+	{"update unknown op", `{"v":1,"cmd":"update","op":"resume"}`, false},
 	{"wrong version", `{"v":2,"cmd":"status"}`, false},
 	{"no version", `{"cmd":"status"}`, false},
 	{"unknown command", `{"v":1,"cmd":"reboot"}`, false},
@@ -61,7 +69,8 @@ func FuzzDecodeRequest(f *testing.F) {
 			}
 			return
 		}
-		if r.V != Version || !known[r.Cmd] || r.SinceMS < 0 || r.IntervalMS < 0 {
+		if r.V != Version || !known[r.Cmd] || r.SinceMS < 0 || r.IntervalMS < 0 ||
+			r.Cmd == CmdUpdate && !slices.Contains(UpdateOps, r.Op) {
 			t.Fatalf("accepted an invalid request %+v", r)
 		}
 	})

@@ -15,4 +15,7 @@ type Provider struct {
 	Certs    func(ctx context.Context) Certs
 	Diag     func(ctx context.Context) Diag
 	Selftest func(ctx context.Context) Selftest
+	// Update runs an update operation (see UpdateOps) and returns the
+	// update engine's status (engine.Status) after it.
+	Update func(ctx context.Context, op, arg string) (any, error)
 }
