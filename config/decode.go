@@ -54,6 +54,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 		return d.decodeStruct(n, v, path)
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct:
 		return d.decodeSlice(n, v, path)
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		return d.decodeMap(n, v, path)
 	}
 	return d.decodeScalar(n, v, path)
 }
@@ -103,6 +105,36 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) error 
 		if err := d.decode(item, out.Index(i), key); err != nil {
 			return err
 		}
+	}
+	v.Set(out)
+	return nil
+}
+
+// decodeMap decodes a mapping of free-form keys (sensor options) whose
+// values are scalars; the keys are checked by the validation.
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.MappingNode {
+		if n.Tag == "!!null" {
+			return nil
+		}
+		return d.errf(n, path, "want a mapping of keys, got %s", describe(n))
+	}
+	out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return d.errf(k, path, "keys must be plain names")
+		}
+		key := join(path, k.Value)
+		if out.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
+			return d.errf(k, key, "duplicate key")
+		}
+		d.lines[key] = k.Line
+		e := reflect.New(v.Type().Elem()).Elem()
+		if err := d.decode(val, e, key); err != nil {
+			return err
+		}
+		out.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), e)
 	}
 	v.Set(out)
 	return nil
