@@ -86,7 +86,7 @@ func Stream(ctx context.Context, path string, req Request, fn func(json.RawMessa
 	// A write error is reported only if no answer can be read: an agent
 	// that refuses this user answers and closes before reading.
 	_, werr := c.Write(append(b, '\n'))
-	br := bufio.NewReaderSize(c, 64<<10)
+	br := bufio.NewReaderSize(c, 4096)
 	for n := 0; ; n++ {
 		line, err := readLine(br, MaxResponse)
 		if err != nil && werr != nil && n == 0 {

@@ -52,7 +52,7 @@ func fakeProvider() Provider {
 }
 
 // startServer runs a server until the test ends and waits for it.
-func startServer(t *testing.T, dir string, p Provider, ring *Ring, gid int) *Server {
+func startServer(t testing.TB, dir string, p Provider, ring *Ring, gid int) *Server {
 	t.Helper()
 	s, err := NewServer(Options{Path: filepath.Join(dir, "control.sock"), Provider: p, Ring: ring,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -81,7 +81,7 @@ func startServer(t *testing.T, dir string, p Provider, ring *Ring, gid int) *Ser
 	return s
 }
 
-func waitSocket(t *testing.T, p string) {
+func waitSocket(t testing.TB, p string) {
 	t.Helper()
 	for i := 0; i < 500; i++ {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm() == 0o660 {
