@@ -7,6 +7,7 @@ import (
 
 	"medagent/hal/buserr"
 	"medagent/sensors/ads1292"
+	"medagent/sensors/nonin"
 	"medagent/telemetry"
 )
 
@@ -47,6 +48,7 @@ func condition(err error) string {
 		{buserr.ErrBusy, condBusy},
 		{buserr.ErrBadConfig, condBadConfig},
 		{ads1292.ErrBadFrame, condBadFrame},
+		{nonin.ErrNoFrame, condBadFrame},
 	} {
 		if errors.Is(err, c.err) {
 			return c.cond

@@ -16,6 +16,16 @@ const (
 	StopBits = 1
 )
 
+// ErrNoFrame means a second's worth of bytes arrived without one valid
+// frame (wrong baud rate, wrong device, line noise). Read returns it so
+// that a stream of garbage cannot keep it from returning; the caller may
+// read on or reopen the port.
+var ErrNoFrame = errors.New("no valid frame in a second's worth of bytes")
+
+// maxSearch is how many bytes Read consumes looking for a frame before it
+// gives up with ErrNoFrame: one second of Data Format #2.
+const maxSearch = FramesPerSecond * FrameSize
+
 // Dev reads frames from a serial port (or any io.Reader). It owns no
 // goroutine; Read blocks for at most the port's read timeout.
 type Dev struct {
@@ -40,10 +50,15 @@ func (d *Dev) Read(f *Frame) (packet bool, err error) {
 	if d.err != nil {
 		return false, d.err
 	}
+	searched := 0
 	for {
 		if d.off < d.end {
 			n, ok := d.dec.Feed(d.buf[d.off:d.end])
 			d.off += n
+			searched += n
+			if !ok && searched > maxSearch {
+				return false, fmt.Errorf("nonin: read: %d bytes: %w", searched, ErrNoFrame)
+			}
 			if ok {
 				*f = *d.dec.Frame()
 				return d.dec.PacketReady(), nil

@@ -222,3 +222,31 @@ func TestDevReadDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Read allocates %v times per frame through the pty and serial stack", n)
 	}
 }
+
+// A stream without valid frames does not keep Read from returning: after
+// a second's worth of bytes it reports ErrNoFrame, and reads on once
+// frames are valid again.
+func TestDevGarbageReturns(t *testing.T) {
+	ox := newOximeter(t)
+	_, d := open(t, ox.Path())
+	ox.CorruptNext(2 * nonin.FramesPerSecond)
+	if err := ox.WriteFrames(2*nonin.FramesPerSecond + nonin.FramesPerPacket); err != nil {
+		t.Fatal(err)
+	}
+	var f nonin.Frame
+	_, err := d.Read(&f)
+	if !errors.Is(err, nonin.ErrNoFrame) {
+		t.Fatalf("Read over corrupt frames = %v, want ErrNoFrame", err)
+	}
+	var ok bool
+	for i := 0; i < 3 && !ok; i++ {
+		_, err = d.Read(&f)
+		ok = err == nil
+		if err != nil && !errors.Is(err, nonin.ErrNoFrame) {
+			t.Fatalf("Read = %v, want a frame or ErrNoFrame", err)
+		}
+	}
+	if !ok {
+		t.Fatal("no frame after the garbage ended")
+	}
+}
