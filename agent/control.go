@@ -19,10 +19,6 @@ import (
 	"medagent/version"
 )
 
-// fwEnvConfig locates the U-Boot environment for status and diag bundles.
-// TODO(lead): take it from the configuration (update.fw_env_config).
-var fwEnvConfig = "/etc/fw_env.config"
-
 // controlSide serves the technician's control socket (package control).
 type controlSide struct {
 	a       *Agent
@@ -68,7 +64,7 @@ func (c *controlSide) status(ctx context.Context) control.Status {
 	s := control.Status{
 		Version: version.Version, Commit: version.Commit, DeviceID: a.cfg.Device.ID, Role: string(a.role),
 		StartedAt: c.started.UTC(), UptimeSeconds: now.Sub(c.started).Seconds(),
-		Boot: readBoot(), Broker: control.Broker{URL: a.cfg.MQTT.Broker},
+		Boot: readBoot(a.cfg.Update.FWEnvConfig), Broker: control.Broker{URL: a.cfg.MQTT.Broker},
 		Sensors: c.sensors(ctx), Alarms: c.alarms(ctx),
 	}
 	if a.up != nil {
@@ -95,7 +91,12 @@ func (c *controlSide) status(ctx context.Context) control.Status {
 	return s
 }
 
-func readBoot() control.Boot {
+// readBoot reads the A/B state from the U-Boot environment that
+// update.fw_env_config locates.
+func readBoot(fwEnvConfig string) control.Boot {
+	if fwEnvConfig == "" {
+		return control.Boot{State: "unknown", Note: "update.fw_env_config is not set"}
+	}
 	if _, err := os.Stat(fwEnvConfig); err != nil {
 		return control.Boot{State: "unknown", Note: "no " + fwEnvConfig}
 	}
@@ -231,6 +232,11 @@ func (c *controlSide) diag(ctx context.Context) control.Diag {
 		y = []byte("# " + err.Error() + "\n")
 	}
 	d.ConfigYAML = string(y)
+	fwEnvConfig := c.a.cfg.Update.FWEnvConfig
+	if fwEnvConfig == "" {
+		d.BootNote = "no boot environment: update.fw_env_config is not set"
+		return d
+	}
 	if _, err := os.Stat(fwEnvConfig); err != nil {
 		d.BootNote = "no boot environment: " + fwEnvConfig + " absent"
 		return d

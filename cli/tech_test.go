@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -52,6 +53,7 @@ func startTechAgent(t *testing.T) *techAgent {
 	cfg.Alarms.Temp.Low, cfg.Alarms.Temp.CriticalLow = 0, 0
 	cfg.Alarms.Temp.High, cfg.Alarms.Temp.CriticalHigh = 30, 45
 	cfg.Alarms.Temp.OnsetDelay, cfg.Alarms.Temp.Latching = 0, true
+	cfg.Update.FWEnvConfig = bootEnv(t, dir, "mender_boot_part=3\nupgrade_available=1\nbootcount=1\n")
 	sock := filepath.Join(dir, "control.sock")
 	t.Setenv(control.SocketEnv, sock)
 	log := slog.New(control.NewRing(slog.NewTextHandler(io.Discard, nil), 500))
@@ -82,6 +84,28 @@ func startTechAgent(t *testing.T) *techAgent {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// bootEnv writes a U-Boot environment with Debian's mkenvimage and the
+// fw_env.config that locates it.
+func bootEnv(t *testing.T, dir, vars string) string {
+	t.Helper()
+	mk, err := exec.LookPath("mkenvimage")
+	if err != nil {
+		t.Fatal("mkenvimage not found: install the Debian package u-boot-tools (scripts/setup.sh does)")
+	}
+	in, img := filepath.Join(dir, "env.txt"), filepath.Join(dir, "uboot.env")
+	if err := os.WriteFile(in, []byte(vars), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(mk, "-s", "0x4000", "-o", img, in).CombinedOutput(); err != nil {
+		t.Fatalf("mkenvimage: %v: %s", err, out)
+	}
+	cfg := filepath.Join(dir, "fw_env.config")
+	if err := os.WriteFile(cfg, []byte(img+" 0x0 0x4000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // run runs the CLI and returns its exit code, stdout and stderr.
@@ -364,6 +388,9 @@ func checkBundle(t *testing.T, ta *techAgent) {
 		if _, ok := files[want]; !ok {
 			t.Errorf("bundle lacks %s (has %v)", want, slices.Sorted(mapKeys(files)))
 		}
+	}
+	if !strings.Contains(files["bootenv.txt"], "mender_boot_part=3\n") {
+		t.Errorf("bootenv.txt lacks mender_boot_part=3:\n%s", files["bootenv.txt"])
 	}
 	if !strings.Contains(files["config.yaml"], filepath.Join(ta.dir, "pki", tlstest.DeviceKeyFile)) {
 		t.Errorf("config.yaml lacks the key file path:\n%s", files["config.yaml"])
