@@ -28,13 +28,19 @@ type controlSide struct {
 
 // newControl builds the control socket server. The path comes from
 // $MEDAGENT_SOCKET or control.DefaultSocket (TODO(lead): config key
-// control.socket). Logs are served when the agent's logger's handler is a
-// *control.Ring.
+// control.socket); the uplink-only role serves NAME-uplink.sock beside it.
+// Logs are served when the agent's logger's handler is a *control.Ring.
 func newControl(a *Agent) (*controlSide, error) {
 	c := &controlSide{a: a, started: a.now()}
 	ring, _ := a.log.Handler().(*control.Ring)
+	path := control.SocketPath("")
+	if a.role == RoleUplink {
+		// With split roles the acquire process serves the usual path
+		// (sensors, alarms, updates) and the uplink process this one.
+		path = strings.TrimSuffix(path, ".sock") + "-uplink.sock"
+	}
 	srv, err := control.NewServer(control.Options{
-		Path: control.SocketPath(""), Ring: ring, Logger: a.log,
+		Path: path, Ring: ring, Logger: a.log,
 		Provider: control.Provider{
 			Status: c.status, Sensors: c.sensors, Alarms: c.alarms, Ack: c.ack,
 			Spool: c.spool, Certs: c.certs, Diag: c.diag, Selftest: c.selftest,
