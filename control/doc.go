@@ -6,7 +6,8 @@
 // answers with one Response line, or with a stream of Response lines for
 // "watch" and "logs" with follow set, until either side closes. The types
 // in types.go are the documented, stable schema of every command's data
-// (the --json output of the CLI); golden tests pin their field names.
+// (the --json output of the CLI); testdata/schema.txt lists them, and
+// TestSchema and the CLI's golden tests pin their field names.
 //
 // Access: the socket has mode 0660 and the group medtech when that group
 // exists, and every connection's peer credentials (SO_PEERCRED) are checked
