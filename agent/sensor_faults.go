@@ -60,7 +60,7 @@ func condition(err error) string {
 // faults keeps a sampler's fault state and spools its events: one when a
 // condition starts (or changes), one when the device is healthy again,
 // and for in-band losses (FIFO overflow, bad checksums) at most one per
-// second with the count. Events carry no samples or vitals.
+// lossEvery with the count. Events carry no samples or vitals.
 type faults struct {
 	s        *sampler
 	active   string // condition being recovered from; "" when healthy
@@ -140,12 +140,16 @@ func (f *faults) healthy(ctx context.Context, now time.Duration) {
 	}
 }
 
+// lossEvery bounds the events of in-band losses: the first at once, then
+// at most one per period with the count since the previous one.
+const lossEvery = 10 * time.Second
+
 // inBand counts samples lost and frames dropped inside a working read.
 func (f *faults) inBand(ctx context.Context, st readStatus) {
 	now := f.s.mono()
 	f.lost += st.lost
 	f.bad += st.bad
-	if f.lost > 0 && now-f.lastLoss >= time.Second {
+	if f.lost > 0 && now-f.lastLoss >= lossEvery {
 		f.lastLoss = now
 		f.s.log.Warn("sensor lost samples", "sensor", f.s.name, "lost", f.lost)
 		f.spool(ctx, []telemetry.Record{
@@ -154,7 +158,7 @@ func (f *faults) inBand(ctx context.Context, st readStatus) {
 		})
 		f.lost = 0
 	}
-	if f.bad > 0 && now-f.lastBad >= time.Second {
+	if f.bad > 0 && now-f.lastBad >= lossEvery {
 		f.lastBad = now
 		f.s.log.Warn("sensor frames with bad checksum", "sensor", f.s.name, "frames", f.bad)
 		f.spool(ctx, []telemetry.Record{
