@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"medagent/control"
 )
@@ -37,11 +38,36 @@ Example:
 			if !c.OK {
 				verdict = "FAIL"
 			}
-			linef(e.stdout, "%s  %-12s %s", verdict, c.Name, c.Detail)
+			for i, l := range wrap(c.Detail, width-20) {
+				if i == 0 {
+					linef(e.stdout, "%s  %-12s  %s", verdict, c.Name, l)
+				} else {
+					linef(e.stdout, "%20s%s", "", l)
+				}
+			}
 		}
 	}
 	if !t.OK {
 		return &exitError{ExitFailed, errors.New("selftest failed")}
 	}
 	return nil
+}
+
+// wrap breaks text into lines of at most n runes, at spaces when it can.
+func wrap(text string, n int) []string {
+	var out []string
+	for r := []rune(text); ; {
+		if len(r) <= n {
+			return append(out, string(r))
+		}
+		cut := n
+		for i := n; i > n/2; i-- {
+			if r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		out = append(out, string(r[:cut]))
+		r = []rune(strings.TrimLeft(string(r[cut:]), " "))
+	}
 }

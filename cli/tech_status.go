@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"medagent/control"
@@ -57,7 +58,7 @@ func printStatus(w io.Writer, s control.Status, now time.Time) {
 	default:
 		msg := "disconnected"
 		if s.Broker.LastError != "" {
-			msg += ": " + s.Broker.LastError
+			msg += ": " + rootCause(s.Broker.LastError) // the whole error is in --json
 		}
 		linef(w, "broker       %s %s", s.Broker.URL, msg)
 	}
@@ -87,4 +88,12 @@ func printStatus(w io.Writer, s control.Status, now time.Time) {
 
 func printSensor(w io.Writer, x control.Sensor) {
 	linef(w, "  %-8s %-9s %5s Hz  %-8s %s", x.Name, x.Driver, fmt.Sprintf("%g", x.Rate), x.State, valuesLine(x.Values))
+}
+
+// rootCause is the last part of a wrapped error message ("a: b: c" -> "c").
+func rootCause(msg string) string {
+	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+		return msg[i+2:]
+	}
+	return msg
 }

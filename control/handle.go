@@ -23,6 +23,9 @@ func ok(v any) Response {
 	return Response{V: Version, OK: true, Data: b}
 }
 
+// errNoRing answers logs when the agent's logger has no Ring.
+var errNoRing = fail(CodeUnavailable, "this agent keeps no log ring (its logger's handler is not a control.Ring); read the journal: journalctl -u medagent")
+
 func unavailable(cmd string) Response {
 	return fail(CodeUnavailable, cmd+" is not available in this agent's role")
 }
@@ -82,7 +85,7 @@ func (s *Server) handle(ctx context.Context, req Request) Response {
 		return ok(p.Certs(ctx))
 	case CmdLogs:
 		if s.o.Ring == nil {
-			return unavailable(req.Cmd)
+			return errNoRing
 		}
 		return ok(s.o.Ring.Records(since(req)))
 	case CmdDiag:
@@ -166,7 +169,7 @@ func (s *Server) watch(ctx context.Context, c net.Conn, req Request) {
 // follow streams the log backlog, then every new record.
 func (s *Server) follow(ctx context.Context, c net.Conn, req Request) {
 	if s.o.Ring == nil {
-		writeResp(c, unavailable(req.Cmd))
+		writeResp(c, errNoRing)
 		return
 	}
 	backlog, next, cancel := s.o.Ring.Follow(since(req))
