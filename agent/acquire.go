@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"context"
@@ -12,6 +11,7 @@ import (
 	"medagent/config"
 	"medagent/edge/pipeline"
 	"medagent/spool"
+	"medagent/trust/datakey"
 )
 
 // acquisition is the acquire role: samplers, the edge stage and the spool
@@ -31,7 +31,7 @@ const frameQueue = 128
 const sampleTick = 40 * time.Millisecond
 
 func newAcquisition(cfg config.Config, log *slog.Logger, now func() time.Time) (*acquisition, error) {
-	key, err := loadDataKey(cfg.Spool.KeyFile)
+	key, err := loadDataKey(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -96,25 +96,15 @@ func (a *acquisition) close() {
 	a.spool.Close()
 }
 
-// loadDataKey reads the spool's 32-byte AES-256 key. The file must be
-// readable by its owner only.
-func loadDataKey(path string) ([]byte, error) {
-	if path == "" {
+// loadDataKey returns the spool's AES-256 key: sealed by the TPM when
+// there is one, else a file readable by the agent only; made at first start.
+func loadDataKey(cfg config.Config) ([]byte, error) {
+	if cfg.Spool.KeyFile == "" {
 		return nil, nil
 	}
-	st, err := os.Stat(path)
+	k, err := datakey.Load(datakey.Options{TPM: cfg.Trust.TPM, File: cfg.Spool.KeyFile})
 	if err != nil {
 		return nil, fmt.Errorf("spool key: %w", err)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("spool key %s: mode %v lets others read it; run chmod 600 %s", path, st.Mode().Perm(), path)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("spool key: %w", err)
-	}
-	if len(b) != 32 {
-		return nil, fmt.Errorf("spool key %s: want 32 bytes, got %d", path, len(b))
-	}
-	return b, nil
+	return k, nil
 }

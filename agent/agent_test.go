@@ -57,7 +57,7 @@ func TestNewRefusesBadFiles(t *testing.T) {
 			c.MQTT.KeyFile = filepath.Join(other, tlstest.DeviceKeyFile)
 		}, []string{"other"}},
 		{"spool key readable by others", func(t *testing.T, c *config.Config) { os.Chmod(c.Spool.KeyFile, 0o640) }, []string{"spool.key", "chmod 600"}},
-		{"spool key wrong size", func(t *testing.T, c *config.Config) { os.WriteFile(c.Spool.KeyFile, []byte("short"), 0o600) }, []string{"spool.key", "32 bytes"}},
+		{"spool key wrong size", func(t *testing.T, c *config.Config) { os.WriteFile(c.Spool.KeyFile, []byte("short"), 0o600) }, []string{"spool.key", "32-byte"}},
 		{"spool dir not writable", func(t *testing.T, c *config.Config) {
 			f := filepath.Join(t.TempDir(), "file")
 			os.WriteFile(f, nil, 0o600)
@@ -112,5 +112,35 @@ func TestParseRole(t *testing.T) {
 	}
 	if _, err := ParseRole("both"); err == nil {
 		t.Error("ParseRole accepted \"both\"")
+	}
+}
+
+// Without a TPM the spool's data key is made at first start, 32 random
+// bytes readable by the agent only, and reused after that.
+func TestDataKeyMadeAtFirstStart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Trust.TPM = "off"
+	os.Remove(cfg.Spool.KeyFile)
+	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	st, err := os.Stat(cfg.Spool.KeyFile)
+	if err != nil {
+		t.Fatalf("no key file made: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 || st.Size() != 32 {
+		t.Errorf("key file mode %v size %d, want 0600 and 32 bytes", st.Mode().Perm(), st.Size())
+	}
+	first, _ := os.ReadFile(cfg.Spool.KeyFile)
+	a, err = New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
+	if err != nil {
+		t.Fatalf("second start with the key it made: %v", err)
+	}
+	a.close()
+	again, _ := os.ReadFile(cfg.Spool.KeyFile)
+	if string(first) != string(again) {
+		t.Error("the key changed at the second start: the spool would be unreadable")
 	}
 }

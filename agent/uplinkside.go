@@ -3,10 +3,12 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"os"
 
 	"medagent/config"
 	"medagent/spool"
 	"medagent/tlsconf"
+	"medagent/trust/identity"
 	"medagent/uplink"
 )
 
@@ -15,10 +17,11 @@ import (
 type uplinkSide struct {
 	spool *spool.Reader
 	up    *uplink.Uplink
+	id    *identity.Identity // the TPM-held device key, if any
 }
 
 func newUplinkSide(cfg config.Config, log *slog.Logger) (*uplinkSide, error) {
-	key, err := loadDataKey(cfg.Spool.KeyFile)
+	key, err := loadDataKey(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -30,22 +33,52 @@ func newUplinkSide(cfg config.Config, log *slog.Logger) (*uplinkSide, error) {
 		return nil, err
 	}
 	m := cfg.MQTT
+	tlsOpts := tlsconf.Options{CAFile: m.CAFile, CertFile: m.CertFile, KeyFile: m.KeyFile, ServerName: m.ServerName}
+	var id *identity.Identity
+	if tpm := tpmPath(cfg.Trust.TPM); tpm != "" {
+		// The device key never leaves the TPM: TLS signs through it.
+		if id, err = identity.Open(identity.Options{TPM: tpm}); err != nil {
+			r.Close()
+			return nil, err
+		}
+		tlsOpts.KeyFile, tlsOpts.Signer = "", id
+	}
 	up, err := uplink.New(uplink.Options{
 		Broker:   m.Broker,
 		DeviceID: cfg.Device.ID,
-		TLS: tlsconf.Options{
-			CAFile: m.CAFile, CertFile: m.CertFile, KeyFile: m.KeyFile, ServerName: m.ServerName,
-		},
-		Format: m.Format, TopicPrefix: m.TopicPrefix, InFlight: m.InFlight, KeepAlive: m.KeepAlive,
+		TLS:      tlsOpts,
+		Format:   m.Format, TopicPrefix: m.TopicPrefix, InFlight: m.InFlight, KeepAlive: m.KeepAlive,
 		BackoffMin: m.BackoffMin, BackoffMax: m.BackoffMax,
 	}, r, log)
 	if err != nil {
 		r.Close()
+		if id != nil {
+			id.Close()
+		}
 		return nil, err
 	}
-	return &uplinkSide{spool: r, up: up}, nil
+	return &uplinkSide{spool: r, up: up, id: id}, nil
+}
+
+// tpmPath resolves trust.tpm: "off" is none, "" is /dev/tpmrm0 when present.
+func tpmPath(cfg string) string {
+	switch cfg {
+	case "off":
+		return ""
+	case "":
+		if _, err := os.Stat("/dev/tpmrm0"); err == nil {
+			return "/dev/tpmrm0"
+		}
+		return ""
+	}
+	return cfg
 }
 
 func (u *uplinkSide) Run(ctx context.Context) error { return u.up.Run(ctx) }
 
-func (u *uplinkSide) close() { u.spool.Close() }
+func (u *uplinkSide) close() {
+	u.spool.Close()
+	if u.id != nil {
+		u.id.Close()
+	}
+}

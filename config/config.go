@@ -24,6 +24,7 @@ type Config struct {
 	Sensors []Sensor     `yaml:"sensors"`
 	Alarms  alarm.Config `yaml:"alarms"`
 	Update  Update       `yaml:"update"`
+	Trust   Trust        `yaml:"trust"`
 	Log     Log          `yaml:"log"`
 }
 

@@ -1,0 +1,11 @@
+package config
+
+// Trust configures the device's keys (trust/identity, trust/datakey).
+type Trust struct {
+	// TPM is the TPM 2.0 device ("/dev/tpmrm0") or a simulator
+	// ("unix:PATH", "tcp:HOST:PORT"). Empty: /dev/tpmrm0 when present.
+	// "off": never use a TPM. With a TPM the device key lives in it and the
+	// spool's data key is sealed by it; without one both are files that
+	// only the agent may read (mode 0600).
+	TPM string `yaml:"tpm"`
+}
