@@ -322,6 +322,24 @@ func TestTechCommands(t *testing.T) {
 			t.Fatalf("logs --json: exit %d", code)
 		}
 		pinSchema[[]control.LogRecord](t, "logs.json", out)
+		// -f prints the backlog and keeps following until interrupted.
+		ctx, cancel := context.WithCancel(context.Background()) // as Ctrl-C does
+		defer time.AfterFunc(1500*time.Millisecond, cancel).Stop()
+		var fo, fe bytes.Buffer
+		if code := Main(ctx, []string{"logs", "-f", sock}, &fo, &fe); code != 0 || !strings.Contains(fo.String(), "agent running") {
+			t.Fatalf("logs -f: exit %d, stdout:\n%s\nstderr: %s", code, fo.String(), fe.String())
+		}
+	})
+	t.Run("ack spooled", func(t *testing.T) {
+		var sp control.SpoolStats
+		if err := control.Call(context.Background(), ta.socket, control.Request{Cmd: control.CmdSpool}, &sp); err != nil {
+			t.Fatal(err)
+		}
+		// raised, then acknowledged: two alarm records at least (none is
+		// published: the broker is unreachable).
+		if n := sp.Classes["alarms"].Pending; n < 2 {
+			t.Fatalf("alarms class holds %d records after raise and ack, want at least 2", n)
+		}
 	})
 	t.Run("errors", func(t *testing.T) {
 		for _, c := range []struct {
