@@ -63,6 +63,7 @@ func commands() []command {
 		{"logs", "print the agent's recent logs (-f to follow)", runLogs},
 		{"diag", "write a diagnostic bundle (diag bundle -o FILE)", runDiag},
 		{"selftest", "probe every sensor, the spool and the broker", runSelftest},
+		{"provision", "factory provisioning: make the device key and CSR, install the certificate", runProvision},
 	}
 }
 

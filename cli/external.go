@@ -8,6 +8,7 @@ import (
 
 	"medagent/edge/replay"
 	"medagent/spool"
+	"medagent/trust/provision"
 	"medagent/update/artifact"
 	"medagent/update/engine"
 )
@@ -46,6 +47,10 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 
 func runSpool(ctx context.Context, e *env, args []string) error {
 	return external(spool.Command)(ctx, e, args)
+}
+
+func runProvision(ctx context.Context, e *env, args []string) error {
+	return external(provision.Command)(ctx, e, args)
 }
 
 func runArtifact(ctx context.Context, e *env, args []string) error {
