@@ -2,11 +2,13 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
 	"medagent/edge/pipeline"
+	"medagent/hal/buserr"
 	"medagent/sensors"
 )
 
@@ -89,7 +91,8 @@ type sampler struct {
 	started  bool
 	dev      device
 	f        faults
-	lossCond string // condition of samples the device reports lost
+	lossCond string        // condition of samples the device reports lost
+	lastData time.Duration // when the open device last delivered samples
 }
 
 func (s *sampler) Run(ctx context.Context) error {
@@ -139,7 +142,7 @@ func (s *sampler) Run(ctx context.Context) error {
 				if err != nil {
 					retryAt = now + s.f.failed(ctx, err)
 				} else {
-					s.dev = d
+					s.dev, s.lastData = d, now
 					s.f.opened(ctx)
 				}
 			}
@@ -160,6 +163,13 @@ func (s *sampler) Run(ctx context.Context) error {
 		blocks := s.blocks()
 		now := s.mono()
 		st, err := s.dev.read(blocks, now)
+		if len(blocks[0].Samples) > 0 {
+			s.lastData = now
+		} else if err == nil && now-s.lastData > s.noDataAfter() {
+			// Answering the bus but delivering nothing (a part in
+			// shutdown, a FIFO that stopped filling) is a fault too.
+			err = fmt.Errorf("no samples for %v: %w", (now - s.lastData).Round(time.Millisecond), buserr.ErrTimeout)
+		}
 		if n := len(blocks[0].Samples); n > 0 {
 			if st.stuck {
 				// Repeated values are not fresh data.
@@ -188,6 +198,11 @@ func (s *sampler) Run(ctx context.Context) error {
 		s.f.healthy(ctx, now)
 	}
 	return nil
+}
+
+// noDataAfter is how long an open device may deliver no samples.
+func (s *sampler) noDataAfter() time.Duration {
+	return max(500*time.Millisecond, time.Duration(3/s.rate*float64(time.Second))+s.tick)
 }
 
 // blocks returns fresh blocks for one read.

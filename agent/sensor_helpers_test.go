@@ -137,10 +137,7 @@ func newHarness(t *testing.T, sensors []config.Sensor, tune func(*sampler)) *har
 		t.Fatal(err)
 	}
 	h := &harness{t: t, set: set, spool: &fakeSpool{}, frames: map[string]*collected{}, p: p, cfg: cfg}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	}
+	log := h.smp0log()
 	for i, s := range cfg.Sensors {
 		sm := &sampler{name: s.Name, src: set.srcs[i], events: h.spool, tick: sampleTick,
 			log: log, now: time.Now, mono: mono, backoffMin: 20 * time.Millisecond, backoffMax: 200 * time.Millisecond}
@@ -151,6 +148,14 @@ func newHarness(t *testing.T, sensors []config.Sensor, tune func(*sampler)) *har
 		h.frames[s.Name] = &collected{}
 	}
 	return h
+}
+
+// smp0log is the samplers' logger: the test log with -v, else nothing.
+func (h *harness) smp0log() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(testWriter{h.t}, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 type testWriter struct{ t *testing.T }
