@@ -49,7 +49,7 @@ func TestTechHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"status", "-h"}, {"sensors", "list", "-h"}, {"sensors", "read", "-h"}, {"sensors", "watch", "-h"},
 		{"alarms", "list", "-h"}, {"alarms", "ack", "-h"}, {"spool", "stats", "-h"}, {"certs", "show", "-h"},
-		{"logs", "-h"}, {"diag", "bundle", "-h"}, {"selftest", "-h"},
+		{"logs", "-h"}, {"diag", "bundle", "-h"}, {"selftest", "-h"}, {"update", "status", "-h"}, {"update", "install", "-h"},
 	} {
 		var out, errb bytes.Buffer
 		code := Main(context.Background(), args, &out, &errb)
