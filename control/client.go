@@ -99,6 +99,9 @@ func Stream(ctx context.Context, path string, req Request, fn func(json.RawMessa
 			if n > 0 && errors.Is(err, io.EOF) {
 				return nil
 			}
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("control: %s: the agent closed the connection without answering (stopped or rebooting?): %w", req.Cmd, err)
+			}
 			return fmt.Errorf("control: %s: %w", req.Cmd, err)
 		}
 		var r Response

@@ -211,13 +211,13 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 		chunk, err := br.ReadSlice('\n')
 		line = append(line, chunk...)
 		if len(line) > max+1 {
-			return nil, fmt.Errorf("control: request longer than %d bytes: %w", max, ErrBadRequest)
+			return nil, fmt.Errorf("control: line longer than %d bytes: %w", max, ErrBadRequest)
 		}
 		if err == nil {
 			return line[:len(line)-1], nil
 		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("control: read request: %w", err)
+			return nil, fmt.Errorf("control: read: %w", err)
 		}
 	}
 }
