@@ -76,16 +76,20 @@ func (s *Server) Run(ctx context.Context) error {
 	var mu sync.Mutex
 	conns := map[net.Conn]struct{}{}
 	sem := make(chan struct{}, s.o.MaxConns)
-	stop := context.AfterFunc(ctx, func() {
+	shutdown := func() {
 		l.Close()
 		mu.Lock()
 		for c := range conns {
 			c.Close()
 		}
 		mu.Unlock()
-	})
-	defer stop()
-	defer wg.Wait()
+	}
+	stop := context.AfterFunc(ctx, shutdown)
+	defer func() {
+		stop()
+		shutdown() // also when Accept failed: streams must not outlive Run
+		wg.Wait()
+	}()
 	for {
 		c, err := l.AcceptUnix()
 		if err != nil {
