@@ -85,6 +85,11 @@ func newRig(p *sim.Patient, cfg config.Config, clock func() time.Duration) (*hal
 		if chip == hal.DriverMAX30101 {
 			chip = hal.DriverMAX30102
 		}
+		// One simulated chip of each kind, at the default address; an
+		// I2C sensor at another address finds no chip there (NACK).
+		if chip == hal.DriverTMP117 && h.Address != halsim.TMP117Addr {
+			continue
+		}
 		if prev, ok := used[chip]; ok {
 			return nil, "", fmt.Errorf("sensors[%d] %q: the simulator has one %s, already used by %q", i, sc.Name, chip, prev)
 		}
@@ -104,7 +109,7 @@ func newRig(p *sim.Patient, cfg config.Config, clock func() time.Duration) (*hal
 			tmp, o.NoninLink = d, filepath.Join(d, "tty")
 		}
 	}
-	if len(used) == 0 {
+	if len(used) == 0 && !onSim(cfg) {
 		return nil, "", nil
 	}
 	r, err := halsim.New(o)
@@ -115,6 +120,16 @@ func newRig(p *sim.Patient, cfg config.Config, clock func() time.Duration) (*hal
 		return nil, "", fmt.Errorf("sim: %w", err)
 	}
 	return r, tmp, nil
+}
+
+// onSim reports whether a real driver is configured on bus sim.
+func onSim(cfg config.Config) bool {
+	for _, sc := range cfg.Sensors {
+		if !sc.IsSim() && sc.Bus == hal.SimName {
+			return true
+		}
+	}
+	return false
 }
 
 func def(v, d float64) float64 {
