@@ -30,7 +30,7 @@ func outDir(t *testing.T) string {
 	if d == "" {
 		d = "out"
 	}
-	for _, f := range []string{"disk.img", "u-boot.bin", "rootfs-B.ext4", "rootfs-C.ext4"} {
+	for _, f := range []string{"disk.img", "u-boot.bin", "rootfs-B.ext4", "rootfs-C.ext4", "rootfs-D.ext4"} {
 		if _, err := os.Stat(filepath.Join(d, f)); err != nil {
 			t.Fatalf("%v: build the images first with qemu/test.sh (or qemu/build-image.sh)", err)
 		}
@@ -163,7 +163,7 @@ func TestBootPublishUpdateRollback(t *testing.T) {
 	key := filepath.Join(dir, "artifact-key.pem")
 	run(t, "openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out", key)
 	run(t, "openssl", "ec", "-in", key, "-pubout", "-out", filepath.Join(data, "test", "artifact.pub"))
-	for i, rel := range []string{"B", "C"} {
+	for i, rel := range []string{"B", "C", "D"} {
 		art := filepath.Join(data, "test", "queue", fmt.Sprintf("%d-%s.mender", i+1, rel))
 		if err := os.MkdirAll(filepath.Dir(art), 0o755); err != nil {
 			t.Fatal(err)
@@ -178,7 +178,7 @@ func TestBootPublishUpdateRollback(t *testing.T) {
 	dataImg := filepath.Join(dir, "data.ext4")
 	run(t, "mkfs.ext4", "-q", "-F", "-L", "data", "-d", data, dataImg, fmt.Sprintf("%dk", parts[3].Size/2))
 	run(t, "dd", "if="+dataImg, "of="+disk, "bs=512", fmt.Sprintf("seek=%d", parts[3].Start), "conv=notrunc,sparse", "status=none")
-	t.Logf("%s: disk ready (PKI, broker on %s, artifacts B and broken C)", elapsed(), broker.Addr)
+	t.Logf("%s: disk ready (PKI, broker on %s, artifacts B, broken C and D)", elapsed(), broker.Addr)
 
 	con, err := newConsole(filepath.Join(out, "serial.log"))
 	if err != nil {
@@ -242,12 +242,27 @@ func TestBootPublishUpdateRollback(t *testing.T) {
 	// The engine finds itself on the old slot and records the rollback; it
 	// reports that as an error of resume, which is what the hook prints.
 	what, at := con.waitForAny(t, at, 3*time.Minute, "HOOK: resume ok", "HOOK: resume failed")
-	if rest := con.line(at); what != "HOOK: resume failed" || !strings.Contains(rest, "fell back to slot B") {
-		t.Fatalf("after the fallback: %s %s; want resume to report the boot loader's fallback to slot B", what, rest)
+	if what != "HOOK: resume failed" {
+		t.Fatalf("after the fallback: %s %s; want resume to report the boot loader's fallback", what, con.line(at))
+	}
+	con.waitFor(t, at, "\n", time.Minute) // the serial line may arrive in pieces
+	if line := con.line(at); !strings.Contains(line, "fell back to slot B") {
+		t.Fatalf("after the fallback: resume said %q; want the boot loader's fallback to slot B", line)
 	}
 	t.Logf("%s: back on B, engine: %s", elapsed(), con.line(at))
 	at = con.waitFor(t, at, "state:     rolled-back", time.Minute)
 	mon.WaitFor(t, 3*time.Minute, "telemetry from the guest after the rollback", ours(n))
+	t.Logf("%s: rolled back to B and publishing", elapsed())
+
+	// After a rollback the device still updates: D into partition 2, committed.
+	at = con.waitFor(t, at, "HOOK: installing 3-D.mender", 2*time.Minute)
+	at = con.waitFor(t, at, "HOOK: reboot requested", updateWait)
+	at = con.waitFor(t, at, "medagent: booting slot 2 (upgrade_available=1 bootcount=1", bootWait)
+	at = con.waitFor(t, at, "medagent-init: release D on partition 2", bootWait)
+	n = len(mon.Messages())
+	at = con.waitFor(t, at, "HOOK: resume ok", 3*time.Minute)
+	at = con.waitFor(t, at, "state:     committed", time.Minute)
+	mon.WaitFor(t, 3*time.Minute, "telemetry from the guest on D", ours(n))
 	con.waitFor(t, at, "HOOK: queue empty", time.Minute)
-	t.Logf("%s: rolled back to B and publishing; whole cycle done", elapsed())
+	t.Logf("%s: D committed and publishing; whole cycle done", elapsed())
 }

@@ -2,7 +2,8 @@
 # Boots the QEMU arm64 bench image and checks, from the serial console and
 # from a mosquitto on the host, that the agent publishes over mutual TLS,
 # that an update to release B is installed, booted on trial and committed,
-# and that a broken update (release C, agent does not start) rolls back.
+# that a broken update (release C, agent does not start) rolls back, and
+# that a further update (release D) after the rollback is committed.
 #
 # usage: qemu/test.sh [--no-build]     (serial console: qemu/out/serial.log)
 set -euo pipefail
@@ -22,6 +23,7 @@ if [ $build = 1 ]; then
 	"$here/build-image.sh" --out "$out" --release A
 	"$here/build-image.sh" --out "$out" --release B --rootfs-only
 	"$here/build-image.sh" --out "$out" --release C --rootfs-only --broken
+	"$here/build-image.sh" --out "$out" --release D --rootfs-only
 fi
 cd "$repo"
 start=$(date +%s)
