@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"medagent/config"
+	"medagent/uplink"
 )
 
 // Options configure an Agent.
@@ -33,6 +34,8 @@ type Agent struct {
 	up  *uplinkSide  // nil in the acquire role
 
 	control *controlSide // the technician's control socket
+	upd     *updater     // nil unless update.enabled, and only with acquisition
+	cmd     *commander   // nil unless commands.enabled, and only with the uplink
 }
 
 // New checks everything that can be checked before running (configuration,
@@ -51,8 +54,22 @@ func New(o Options) (*Agent, error) {
 			return nil, err
 		}
 	}
+	var cmds uplink.CommandFunc
+	if a.cfg.Commands.Enabled && a.role.uplinks() {
+		if a.cmd, err = newCommander(a); err != nil {
+			a.close()
+			return nil, err
+		}
+		cmds = a.cmd.handle
+	}
 	if a.role.uplinks() {
-		if a.up, err = newUplinkSide(a.cfg, a.log); err != nil {
+		if a.up, err = newUplinkSide(a.cfg, a.log, cmds); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
+	if a.cfg.Update.Enabled && a.acq != nil {
+		if a.upd, err = a.newUpdaterFor(); err != nil {
 			a.close()
 			return nil, err
 		}
@@ -75,6 +92,12 @@ func (a *Agent) Run(ctx context.Context) error {
 		g.Go(func() error { return a.up.Run(ctx) })
 	}
 	g.Go(func() error { return a.control.Run(ctx) })
+	if a.upd != nil {
+		g.Go(func() error { return a.upd.Run(ctx) })
+	}
+	if a.cmd != nil {
+		g.Go(func() error { return a.cmd.Run(ctx) })
+	}
 	a.log.Info("agent running", "role", string(a.role), "device", a.cfg.Device.ID)
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {

@@ -20,7 +20,7 @@ type uplinkSide struct {
 	id    *identity.Identity // the TPM-held device key, if any
 }
 
-func newUplinkSide(cfg config.Config, log *slog.Logger) (*uplinkSide, error) {
+func newUplinkSide(cfg config.Config, log *slog.Logger, cmds uplink.CommandFunc) (*uplinkSide, error) {
 	key, err := loadDataKey(cfg)
 	if err != nil {
 		return nil, err
@@ -49,6 +49,7 @@ func newUplinkSide(cfg config.Config, log *slog.Logger) (*uplinkSide, error) {
 		TLS:      tlsOpts,
 		Format:   m.Format, TopicPrefix: m.TopicPrefix, InFlight: m.InFlight, KeepAlive: m.KeepAlive,
 		BackoffMin: m.BackoffMin, BackoffMax: m.BackoffMax,
+		Commands: cmds,
 	}, r, log)
 	if err != nil {
 		r.Close()

@@ -16,16 +16,17 @@ import (
 // Config is the whole configuration. Keys are documented, with their
 // defaults, in configs/medagent.example.yaml.
 type Config struct {
-	Device  Device       `yaml:"device"`
-	Spool   Spool        `yaml:"spool"`
-	MQTT    MQTT         `yaml:"mqtt"`
-	Edge    Edge         `yaml:"edge"`
-	Sim     Sim          `yaml:"sim"`
-	Sensors []Sensor     `yaml:"sensors"`
-	Alarms  alarm.Config `yaml:"alarms"`
-	Update  Update       `yaml:"update"`
-	Trust   Trust        `yaml:"trust"`
-	Log     Log          `yaml:"log"`
+	Device   Device       `yaml:"device"`
+	Spool    Spool        `yaml:"spool"`
+	MQTT     MQTT         `yaml:"mqtt"`
+	Edge     Edge         `yaml:"edge"`
+	Sim      Sim          `yaml:"sim"`
+	Sensors  []Sensor     `yaml:"sensors"`
+	Alarms   alarm.Config `yaml:"alarms"`
+	Update   Update       `yaml:"update"`
+	Trust    Trust        `yaml:"trust"`
+	Commands Commands     `yaml:"commands"`
+	Log      Log          `yaml:"log"`
 }
 
 // Device names this device.
@@ -179,9 +180,10 @@ func Default() Config {
 			BackoffMax:  time.Minute,
 			TopicPrefix: "medagent/v1",
 		},
-		Edge:   Edge{Window: time.Second, MainsHz: 50, SpO2CalA: 110, SpO2CalB: 25, WaveformRate: 50},
-		Alarms: alarm.Defaults(),
-		Update: defaultUpdate(),
+		Edge:     Edge{Window: time.Second, MainsHz: 50, SpO2CalA: 110, SpO2CalB: 25, WaveformRate: 50},
+		Alarms:   alarm.Defaults(),
+		Update:   defaultUpdate(),
+		Commands: defaultCommands(),
 		Sim: Sim{
 			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,
 			NoiseMV: 0.02, WanderMV: 0.1, MainsHz: 50, MainsMV: 0.02,

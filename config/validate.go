@@ -77,6 +77,7 @@ func (cfg *Config) problems() []problem {
 
 	cfg.MQTT.check(c)
 	cfg.Update.check(c)
+	cfg.Commands.check(c)
 
 	c.rangeD("edge.window", cfg.Edge.Window, 100*time.Millisecond, time.Minute)
 	if cfg.Edge.MainsHz != 0 {

@@ -31,6 +31,10 @@ type Options struct {
 	// ShutdownGrace bounds, at cancel, the wait for outstanding PUBACKs
 	// and the "offline" publish; default 2s.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Commands, when set, receives the messages of the device's command
+	// topic {prefix}/{device}/cmd/... and its results go to
+	// {prefix}/{device}/cmd-result.
+	Commands CommandFunc `yaml:"-"`
 }
 
 // topicSegment keeps device ids and stream names safe as one topic level

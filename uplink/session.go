@@ -90,6 +90,10 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		c.Disconnect(0)
 		return true, fmt.Errorf("uplink: publish status: %w", err)
 	}
+	if err := u.subscribeCommands(ctx, c); err != nil {
+		c.Disconnect(0)
+		return true, err
+	}
 	u.log.Info("uplink: connected", "broker", u.opts.Broker, "device", u.opts.DeviceID)
 
 	err = u.pump(ctx, fail, failWith, c)

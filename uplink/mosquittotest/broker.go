@@ -28,12 +28,16 @@ type Options struct {
 	ACL string
 }
 
-// DefaultACL lets the monitor read everything under medagent/v1 and each
-// device (username = certificate CN) write only its own subtree.
+// DefaultACL lets the monitor (also the back end that sends commands) read
+// everything under medagent/v1 and write commands, and each
+// device (username = certificate CN) write only its own subtree and read
+// only its own command topic.
 const DefaultACL = `user ` + tlstest.MonitorName + `
 topic read medagent/v1/#
+topic write medagent/v1/+/cmd/#
 
 pattern write medagent/v1/%u/#
+pattern read medagent/v1/%u/cmd/#
 `
 
 // Broker is a running mosquitto.

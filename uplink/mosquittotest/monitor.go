@@ -124,3 +124,13 @@ func ClientTLS(t testing.TB, pkiDir, certFile, keyFile string) *tls.Config {
 	}
 	return cfg
 }
+
+// Publish sends payload on topic at QoS 1 as the monitor (the back end's
+// identity: it may write commands) and waits for the PUBACK.
+func (m *Monitor) Publish(t testing.TB, topic string, payload []byte) {
+	t.Helper()
+	tok := m.c.Publish(topic, 1, false, payload)
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish %s: %v", topic, tok.Error())
+	}
+}
