@@ -124,7 +124,7 @@ func TestUnits(t *testing.T) {
 	dir := filepath.Join(layer, "recipes-medagent", "medagent", "files")
 	common := map[string]string{
 		"Type": "notify", "NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
-		"PrivateTmp": "yes", "ReadWritePaths": "/var/lib/medagent", "CapabilityBoundingSet": "", "Group": "medagent",
+		"PrivateTmp": "yes", "CapabilityBoundingSet": "", "Group": "medagent",
 	}
 	tests := []struct {
 		file string
@@ -156,6 +156,16 @@ func TestUnits(t *testing.T) {
 					t.Errorf("[Service] %s = %q, want %q", k, got, v)
 				}
 			}
+			if rw := strings.Fields(u.get("Service", "ReadWritePaths")); !slices.Equal(rw, []string{"/var/lib/medagent", "/run/medagent"}) {
+				t.Errorf("[Service] ReadWritePaths = %q, want /var/lib/medagent /run/medagent only", rw)
+			}
+			// systemd chowns a StateDirectory=/RuntimeDirectory= to the unit's
+			// user: the two roles would take the shared spool from each other.
+			for _, k := range []string{"StateDirectory", "RuntimeDirectory"} {
+				if v, ok := u["Service"][k]; ok {
+					t.Errorf("[Service] %s=%q: the shared directories come from tmpfiles", k, v)
+				}
+			}
 			if ws := u.get("Service", "WatchdogSec"); ws == "" || ws == "0" {
 				t.Errorf("[Service] WatchdogSec = %q: the agent must be watched", ws)
 			}
@@ -172,6 +182,15 @@ func TestUnits(t *testing.T) {
 	for _, d := range []string{"char-i2c rw", "char-spi rw", "char-gpiochip rw", "char-ttyS rw"} {
 		if !slices.Contains(acq["Service"]["DeviceAllow"], d) {
 			t.Errorf("acquire: no DeviceAllow=%s (has %q)", d, acq["Service"]["DeviceAllow"])
+		}
+	}
+	tmp, err := os.ReadFile(filepath.Join(dir, "medagent.conf.tmpfiles"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"/var/lib/medagent/spool", "/run/medagent"} {
+		if !regexp.MustCompile(`(?m)^d ` + regexp.QuoteMeta(d) + ` +2770 medagent medagent `).Match(tmp) {
+			t.Errorf("tmpfiles: %s is not a setgid 2770 directory of group medagent", d)
 		}
 	}
 	up, _ := parseUnit(filepath.Join(dir, "medagent-uplink.service"))

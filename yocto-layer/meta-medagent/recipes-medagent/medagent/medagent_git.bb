@@ -15,7 +15,7 @@ SRC_URI = "git://git.example.invalid/medagent.git;protocol=https;branch=main;des
            file://medagent.conf.tmpfiles \
 "
 SRCREV = "${AUTOREV}"
-PV = "0.1+git${SRCPV}"
+PV = "0.1+git"
 
 # The module path is "medagent"; the main package is ./cmd/medagent.
 GO_IMPORT = "medagent"
