@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"medagent/agent/watchdog"
 	"medagent/config"
 	"medagent/uplink"
 )
@@ -36,6 +37,7 @@ type Agent struct {
 	control *controlSide // the technician's control socket
 	upd     *updater     // nil unless update.enabled, and only with acquisition
 	cmd     *commander   // nil unless commands.enabled, and only with the uplink
+	wd      *watchdog.Watchdog
 }
 
 // New checks everything that can be checked before running (configuration,
@@ -74,6 +76,14 @@ func New(o Options) (*Agent, error) {
 			return nil, err
 		}
 	}
+	wo := a.cfg.Watchdog
+	if a.acq != nil {
+		wo.Healthy = a.acq.edge.Alive
+	}
+	if a.wd, err = watchdog.New(wo, a.log); err != nil {
+		a.close()
+		return nil, err
+	}
 	if a.control, err = newControl(a); err != nil {
 		a.close()
 		return nil, err
@@ -98,6 +108,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.cmd != nil {
 		g.Go(func() error { return a.cmd.Run(ctx) })
 	}
+	g.Go(func() error { return a.wd.Run(ctx) })
 	a.log.Info("agent running", "role", string(a.role), "device", a.cfg.Device.ID)
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +144,40 @@ func TestDataKeyMadeAtFirstStart(t *testing.T) {
 	again, _ := os.ReadFile(cfg.Spool.KeyFile)
 	if string(first) != string(again) {
 		t.Error("the key changed at the second start: the spool would be unreadable")
+	}
+}
+
+// Under systemd (Type=notify) the agent says READY=1 on NOTIFY_SOCKET once
+// it runs, and pets the watchdog while acquisition makes progress.
+func TestSystemdReadyAndWatchdog(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	t.Setenv("NOTIFY_SOCKET", sock)
+	t.Setenv("WATCHDOG_USEC", "400000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	a, err := New(Options{Config: testConfig(t), Role: RoleAcquire, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	go a.Run(ctx)
+	var got []string
+	buf := make([]byte, 256)
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			break
+		}
+		got = append(got, string(buf[:n]))
+	}
+	all := strings.Join(got, "|")
+	if !strings.Contains(all, "READY=1") || strings.Count(all, "WATCHDOG=1") < 3 {
+		t.Errorf("notifications %q, want READY=1 and watchdog pets every 200 ms", got)
 	}
 }

@@ -32,6 +32,8 @@ type edge struct {
 	latest map[string]telemetry.Pack // last telemetry pack per sensor
 	// lastVital is when a window last held a valid vital sign.
 	lastVital time.Time
+	// lastFlush is when the last window ended: the watchdog's sign of life.
+	lastFlush time.Time
 	errs      int64
 }
 
@@ -52,7 +54,8 @@ func (e *edge) Run(ctx context.Context) error {
 			e.mu.Unlock()
 		case <-t.C:
 			e.mu.Lock()
-			packs := e.p.Flush(e.now())
+			e.lastFlush = e.now()
+			packs := e.p.Flush(e.lastFlush)
 			for _, p := range packs {
 				if p.Class == telemetry.ClassTelemetry {
 					e.latest[p.Stream] = p
@@ -170,4 +173,15 @@ func (e *edge) SensorsUp(names []string) error {
 		}
 	}
 	return nil
+}
+
+// Alive returns nil while windows keep ending: the edge goroutine, and so
+// acquisition, makes progress.
+func (e *edge) Alive() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lastFlush.IsZero() || e.now().Sub(e.lastFlush) <= 3*e.window+time.Second {
+		return nil
+	}
+	return fmt.Errorf("edge stage stalled: last window ended %v ago", e.now().Sub(e.lastFlush).Round(time.Second))
 }

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"medagent/agent/watchdog"
 	"medagent/edge/alarm"
 	"medagent/hal"
 )
@@ -16,17 +17,18 @@ import (
 // Config is the whole configuration. Keys are documented, with their
 // defaults, in configs/medagent.example.yaml.
 type Config struct {
-	Device   Device       `yaml:"device"`
-	Spool    Spool        `yaml:"spool"`
-	MQTT     MQTT         `yaml:"mqtt"`
-	Edge     Edge         `yaml:"edge"`
-	Sim      Sim          `yaml:"sim"`
-	Sensors  []Sensor     `yaml:"sensors"`
-	Alarms   alarm.Config `yaml:"alarms"`
-	Update   Update       `yaml:"update"`
-	Trust    Trust        `yaml:"trust"`
-	Commands Commands     `yaml:"commands"`
-	Log      Log          `yaml:"log"`
+	Device   Device           `yaml:"device"`
+	Spool    Spool            `yaml:"spool"`
+	MQTT     MQTT             `yaml:"mqtt"`
+	Edge     Edge             `yaml:"edge"`
+	Sim      Sim              `yaml:"sim"`
+	Sensors  []Sensor         `yaml:"sensors"`
+	Alarms   alarm.Config     `yaml:"alarms"`
+	Update   Update           `yaml:"update"`
+	Trust    Trust            `yaml:"trust"`
+	Commands Commands         `yaml:"commands"`
+	Watchdog watchdog.Options `yaml:"watchdog"`
+	Log      Log              `yaml:"log"`
 }
 
 // Device names this device.
@@ -115,6 +117,9 @@ type Sensor struct {
 	SPIMaxHz int               `yaml:"spi_max_hz"`
 	Serial   hal.SerialFraming `yaml:"serial"`
 	Options  map[string]string `yaml:"options"`
+	// Channel is the ADS1292R input that carries lead II: 1 or 2 (0: 2,
+	// as channel 1 of the ADS1292R is its respiration channel).
+	Channel int `yaml:"channel"`
 	// StuckAfter is how long identical raw values may repeat before the
 	// sensor is declared stuck (0: the driver's default; sim-* never).
 	StuckAfter time.Duration `yaml:"stuck_after"`

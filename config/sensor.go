@@ -16,9 +16,9 @@ func (s Sensor) check(c *checker, key string) {
 	if r, ok := sensorRates[s.Driver]; ok {
 		c.rangeF(key+".rate", s.Rate, r[0], r[1])
 		c.oneOf(key+".bus", s.Bus, "sim")
-		if s.Address != 0 || s.DRDY != "" || s.SPIMode != 0 || s.SPIMaxHz != 0 ||
+		if s.Address != 0 || s.DRDY != "" || s.SPIMode != 0 || s.SPIMaxHz != 0 || s.Channel != 0 ||
 			s.Serial != (hal.SerialFraming{}) || len(s.Options) != 0 {
-			c.add(key+".driver", "%s is a pure generator: address, drdy, spi_mode, spi_max_hz, serial and options are for real drivers", s.Driver)
+			c.add(key+".driver", "%s is a pure generator: address, drdy, spi_mode, spi_max_hz, channel, serial and options are for real drivers", s.Driver)
 		}
 		if s.StuckAfter != 0 {
 			c.add(key+".stuck_after", "not used by the %s generator", s.Driver)
@@ -34,6 +34,13 @@ func (s Sensor) check(c *checker, key string) {
 		}
 		c.add(key+"."+sub, "%s", msg)
 		return
+	}
+	if s.Channel != 0 {
+		if h.Driver != hal.DriverADS1292R {
+			c.add(key+".channel", "only for the ads1292 (which input carries lead II)")
+		} else {
+			c.rangeI(key+".channel", int64(s.Channel), 1, 2)
+		}
 	}
 	if s.StuckAfter != 0 {
 		c.rangeD(key+".stuck_after", s.StuckAfter, 100*time.Millisecond, time.Hour)

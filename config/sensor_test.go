@@ -31,6 +31,8 @@ var sensorBadCases = []struct {
 	{"nonin sim framing", "sensors:\n  - name: o\n    driver: nonin\n    bus: sim\n    serial: {baud: 9600, data_bits: 8, stop_bits: 1}\n", 12, "sensors[0].serial", "fixed framing"},
 	{"generator with address", "sensors:\n  - {name: t, driver: sim-temp, rate: 1, bus: sim, address: 0x48}\n", 9, "sensors[0].driver", "pure generator"},
 	{"stuck_after range", "sensors:\n  - name: t\n    driver: tmp117\n    bus: sim\n    address: 0x48\n    stuck_after: 1ms\n", 13, "sensors[0].stuck_after", "must be"},
+	{"channel range", "sensors:\n  - {name: ecg, driver: ads1292, bus: sim, drdy: 'sim:ads-drdy', spi_mode: 1, channel: 3}\n", 9, "sensors[0].channel", "must be 1..2"},
+	{"channel on i2c", "sensors:\n  - {name: t, driver: tmp117, bus: sim, address: 0x48, channel: 1}\n", 9, "sensors[0].channel", "only for the ads1292"},
 	{"name for hal", "sensors:\n  - {name: ECG, driver: ads1292, bus: sim, drdy: 'sim:ads-drdy', spi_mode: 1}\n", 9, "sensors[0].name", "must match"},
 }
 

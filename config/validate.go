@@ -78,6 +78,9 @@ func (cfg *Config) problems() []problem {
 	cfg.MQTT.check(c)
 	cfg.Update.check(c)
 	cfg.Commands.check(c)
+	if w := cfg.Watchdog.Interval; w != 0 {
+		c.rangeD("watchdog.interval", w, 100*time.Millisecond, 10*time.Minute)
+	}
 
 	c.rangeD("edge.window", cfg.Edge.Window, 100*time.Millisecond, time.Minute)
 	if cfg.Edge.MainsHz != 0 {
