@@ -13,7 +13,7 @@ CYCLONEDX   := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 PLATFORMS   := linux/amd64 linux/arm64 linux/arm
 DURATION    ?= 0
 
-.PHONY: help all build demo test test-long lint sbom bench bench-ecg setup clean
+.PHONY: help all build demo test test-long lint sbom bench bench-ecg setup clean qemu-image qemu-test
 
 help:
 	@echo "make demo       agent on simulated sensors -> local mutual-TLS broker, vitals shown (DURATION=20s to stop)"
@@ -23,6 +23,8 @@ help:
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
 	@echo "make bench      benchmarks with numbers, against the real peers"
 	@echo "make bench-ecg  QRS detector Se/+P on the shared MIT-BIH records"
+	@echo "make qemu-image arm64 A/B bench disk image (Debian kernel, busybox, u-boot-qemu, the agent)"
+	@echo "make qemu-test  boot it under qemu-system-aarch64: telemetry, update, commit, rollback"
 
 all: lint build test
 
@@ -64,6 +66,12 @@ bench: setup build
 
 bench-ecg:
 	$(GO) run ./bench/ecg
+
+qemu-image: setup
+	bash qemu/build-image.sh
+
+qemu-test: setup
+	bash qemu/test.sh
 
 clean:
 	rm -rf bin .demo

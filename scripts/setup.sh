@@ -18,6 +18,9 @@ declare -A need=(
   [mkfs.ext4]=e2fsprogs
   [mcopy]=mtools
   [mkfs.vfat]=dosfstools
+  [qemu-system-aarch64]=qemu-system-arm
+  [sfdisk]=fdisk
+  [cpio]=cpio
 )
 
 if ! command -v go >/dev/null; then
@@ -31,6 +34,8 @@ for cmd in "${!need[@]}"; do
     missing+=("${need[$cmd]}")
   fi
 done
+# Debian's U-Boot for the QEMU arm64 board (a file, not a command).
+[ -f /usr/lib/u-boot/qemu_arm64/u-boot.bin ] || missing+=(u-boot-qemu)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
