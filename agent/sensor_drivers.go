@@ -39,8 +39,8 @@ type driverSource struct {
 	r     float64
 	stuck time.Duration
 	pace  bool
-	tick  time.Duration
 	rig   *halsim.Rig
+	ch    int // ADS1292R channel index of lead II
 }
 
 func newDriverSource(sc config.Sensor, rig *halsim.Rig, clock func() time.Duration) (source, error) {
@@ -48,7 +48,10 @@ func newDriverSource(sc config.Sensor, rig *halsim.Rig, clock func() time.Durati
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
-	d := &driverSource{h: h, r: sensorRate(h), stuck: sc.StuckAfter, rig: rig}
+	d := &driverSource{h: h, r: sensorRate(h), stuck: sc.StuckAfter, rig: rig, ch: 1}
+	if sc.Channel == 1 {
+		d.ch = 0
+	}
 	if h.Bus == hal.SimName || h.Bus == config.NoninSimPath {
 		if rig == nil {
 			return nil, fmt.Errorf("bus sim: no simulator")
@@ -100,7 +103,7 @@ func (d *driverSource) open() (device, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &adsDevice{d: dev, c: c, want: int(d.r * sampleTick.Seconds()), stuck: d.stuckAfter()}, nil
+		return &adsDevice{d: dev, c: c, want: int(d.r * sampleTick.Seconds()), stuck: d.stuckAfter(), ch: d.ch}, nil
 	case pipeline.PPG:
 		dev, c, err := devices.OpenMAX3010x(d.h, d.sim)
 		if err != nil {
@@ -116,14 +119,18 @@ func (d *driverSource) open() (device, error) {
 }
 
 // adsDevice reads an ADS1292R frame by frame on DRDY; lead II is channel
-// 2 (channel 1 is the ADS1292R's respiration channel). A lead-off status
-// makes the sample invalid.
+// ch+1 (by default 2: channel 1 is the ADS1292R's respiration channel).
+// A lead-off status makes the sample invalid.
 type adsDevice struct {
 	d     *ads1292.Dev
 	c     io.Closer
 	f     ads1292.Frame
 	want  int
 	stuck int
+	ch    int
+	prev  int32
+	have  bool
+	rep   int
 }
 
 func (a *adsDevice) read(b []sensors.Block, _ time.Duration) (readStatus, error) {
@@ -136,9 +143,17 @@ func (a *adsDevice) read(b []sensors.Block, _ time.Duration) (readStatus, error)
 			b[0].Append(0, false)
 		}
 		st.lost += a.f.Lost
-		b[0].Append(a.f.MV[1], a.f.LeadOff == 0)
+		b[0].Append(a.f.MV[a.ch], a.f.LeadOff == 0)
+		// Count repeats of the lead II channel only: the driver's
+		// Repeats needs both channels frozen.
+		if a.have && a.f.Raw[a.ch] == a.prev {
+			a.rep++
+		} else {
+			a.rep = 0
+		}
+		a.prev, a.have = a.f.Raw[a.ch], true
 	}
-	st.stuck = a.d.Repeats() >= a.stuck
+	st.stuck = a.rep >= a.stuck
 	return st, nil
 }
 

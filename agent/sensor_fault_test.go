@@ -278,3 +278,22 @@ func TestNoninBadChecksumSamplesInPlace(t *testing.T) {
 		}
 	}
 }
+
+// channel picks the ADS1292R input: the rig leaves channel 1 (the
+// respiration input) at a constant 0 mV, which reads as stuck, while
+// the default channel 2 carries the ECG.
+func TestADSChannelSelect(t *testing.T) {
+	s := ecgSensor
+	s.Channel, s.StuckAfter = 1, 300*time.Millisecond
+	h := newHarness(t, []config.Sensor{s}, nil)
+	h.start()
+	h.waitEvent("ecg", condStuck, "active", 5*time.Second)
+	h.stop()
+	for _, b := range h.got("ecg").blocks {
+		for i, v := range b[0].Samples {
+			if b[0].Valid[i] && v != 0 {
+				t.Fatalf("channel 1 sample %v, want the rig's 0 mV", v)
+			}
+		}
+	}
+}
