@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"medagent/control"
@@ -24,6 +25,8 @@ type controlSide struct {
 	a       *Agent
 	srv     *control.Server
 	started time.Time
+
+	installs sync.WaitGroup // background installs started by technicians
 }
 
 // newControl builds the control socket server. The path comes from
@@ -39,13 +42,14 @@ func newControl(a *Agent) (*controlSide, error) {
 		// (sensors, alarms, updates) and the uplink process this one.
 		path = strings.TrimSuffix(path, ".sock") + "-uplink.sock"
 	}
-	srv, err := control.NewServer(control.Options{
-		Path: path, Ring: ring, Logger: a.log,
-		Provider: control.Provider{
-			Status: c.status, Sensors: c.sensors, Alarms: c.alarms, Ack: c.ack,
-			Spool: c.spool, Certs: c.certs, Diag: c.diag, Selftest: c.selftest,
-		},
-	})
+	p := control.Provider{
+		Status: c.status, Sensors: c.sensors, Alarms: c.alarms, Ack: c.ack,
+		Spool: c.spool, Certs: c.certs, Diag: c.diag, Selftest: c.selftest,
+	}
+	if a.upd != nil {
+		p.Update = c.update
+	}
+	srv, err := control.NewServer(control.Options{Path: path, Ring: ring, Logger: a.log, Provider: p})
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +61,7 @@ func newControl(a *Agent) (*controlSide, error) {
 // the agent keeps running: the technician shell is never a reason to stop
 // monitoring.
 func (c *controlSide) Run(ctx context.Context) error {
+	defer c.installs.Wait()
 	if err := c.srv.Run(ctx); err != nil {
 		c.a.log.Error("control socket unavailable; technician commands will report the agent as not running", "err", err)
 		<-ctx.Done()
@@ -296,40 +301,74 @@ func (c *controlSide) selftest(ctx context.Context) control.Selftest {
 	return t
 }
 
-// control runs a technician's update operation (control.CmdUpdate) and
-// returns the engine's status after it. ctx is the agent's: an install
-// goes on if the technician's session drops.
-//
-// TODO(lead): wire it in newControl once a.upd is in Agent:
-// if a.upd != nil { provider.Update = a.upd.control }.
-func (u *updater) control(ctx context.Context, op, arg string) (any, error) {
+// installAnswerWait is how long an install request waits before answering
+// with the engine's status: long enough to report a refused artifact
+// (signature, device type), short enough for a shell. The install goes on
+// in the agent; the reboot may wait for the clinical-use lock.
+const installAnswerWait = 3 * time.Second
+
+// update runs a technician's update operation (control.CmdUpdate) and
+// returns the engine's status after it. ctx is the agent's, so an install
+// goes on when the technician's session drops.
+func (c *controlSide) update(ctx context.Context, op, arg string) (any, error) {
+	e := c.a.upd.e
 	var err error
 	switch op {
 	case "status":
 	case "commit":
-		err = u.e.Commit(ctx)
+		err = e.Commit(ctx)
 	case "rollback":
-		err = u.e.Rollback(ctx)
+		err = e.Rollback(ctx)
+	case "reboot":
+		// The technician's decision to reboot now although a patient is
+		// monitored or the maintenance window is closed.
+		e.ForceReboot()
 	case "install":
-		var src io.Reader
-		if strings.HasPrefix(arg, "https://") {
-			d := engine.NewDownload(ctx, nil, arg)
-			defer d.Close()
-			src = d
-		} else {
-			f, oerr := os.Open(arg)
-			if oerr != nil {
-				return nil, fmt.Errorf("agent: update install: %w", oerr)
-			}
-			defer f.Close()
-			src = f
-		}
-		err = u.e.Install(ctx, src)
+		return c.install(ctx, arg)
 	default:
 		return nil, fmt.Errorf("agent: unknown update operation %q", op)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return u.e.Status(), nil
+	return e.Status(), nil
+}
+
+// install starts an install in the background (owned by controlSide.Run)
+// and answers when it ended or after installAnswerWait.
+func (c *controlSide) install(ctx context.Context, arg string) (any, error) {
+	e := c.a.upd.e
+	var src io.ReadCloser
+	if strings.HasPrefix(arg, "https://") {
+		src = engine.NewDownload(ctx, nil, arg)
+	} else {
+		f, err := os.Open(arg)
+		if err != nil {
+			return nil, fmt.Errorf("agent: update install: %w", err)
+		}
+		src = f
+	}
+	done := make(chan error, 1)
+	c.installs.Add(1)
+	go func() {
+		defer c.installs.Done()
+		defer src.Close()
+		err := e.Install(ctx, src)
+		if err != nil && !errors.Is(err, engine.ErrBusy) && ctx.Err() == nil {
+			c.a.log.Error("update install failed", "artifact", arg, "err", err)
+		}
+		done <- err
+	}()
+	t := time.NewTimer(installAnswerWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return nil, err
+		}
+	case <-t.C:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return e.Status(), nil
 }

@@ -24,17 +24,21 @@ func runUpdateTech(ctx context.Context, e *env, args []string) error {
 	}
 	op := args[0]
 	var o techOpts
-	fs := techFlags(e, "update "+op, `update status|install ARTIFACT|commit|rollback [--json] [--socket PATH]
+	fs := techFlags(e, "update "+op, `update status|install ARTIFACT|commit|rollback|reboot [--json] [--socket PATH]
 
-With the agent running, asks its update engine (the agent verifies,
-installs and reboots; ARTIFACT is a file the agent can read, or an https
-URL). Without a running agent, or with any offline flag (see
+With the agent running, asks its update engine: install starts the update
+in the agent (which verifies the artifact, writes the inactive slot and
+reboots; ARTIFACT is a file the agent can read, or an https URL) and
+answers within seconds; follow it with 'update status'. While a patient is
+monitored the reboot waits (state reboot-pending); 'update reboot' lets it
+go ahead now. Without a running agent, or with any offline flag (see
 'medagent update help'), works on the journal and boot environment
-directly.
+directly (reboot needs the agent).
 
 Examples:
-  medagent update status
   medagent update install /data/medagent-2.1.mender
+  medagent update status
+  medagent update reboot
   medagent update commit`, &o)
 	if hasOfflineFlag(args[1:]) {
 		return runUpdate(ctx, e, stripSocket(args))
@@ -60,6 +64,9 @@ Examples:
 	}
 	var st engine.Status
 	err = o.call(ctx, req, &st)
+	if errors.Is(err, control.ErrNotRunning) && op == "reboot" {
+		return techErr(err)
+	}
 	if errors.Is(err, control.ErrNotRunning) {
 		fmt.Fprintln(e.stderr, "medagent update: the agent is not running; working on the files directly")
 		return runUpdate(ctx, e, stripSocket(args))
@@ -69,6 +76,12 @@ Examples:
 	}
 	if o.json {
 		return printJSON(e.stdout, st)
+	}
+	switch op {
+	case "install":
+		linef(e.stdout, "install started in the agent; follow it with: medagent update status")
+	case "reboot":
+		linef(e.stdout, "reboot allowed: the agent reboots as soon as the update is ready")
 	}
 	linef(e.stdout, "state:     %s", st.State)
 	if st.Artifact != "" {

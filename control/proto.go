@@ -25,7 +25,7 @@ type Request struct {
 	Follow bool `json:"follow,omitempty"`
 	// IntervalMS is the period of "watch" (default 1000, at least 100).
 	IntervalMS int64 `json:"interval_ms,omitempty"`
-	// Op is the operation of "update": status, install, commit or rollback.
+	// Op is the operation of "update": one of UpdateOps.
 	Op string `json:"op,omitempty"`
 	// Arg is what "update install" installs: an absolute path the agent
 	// reads, or an https URL.
@@ -68,7 +68,8 @@ const (
 )
 
 // UpdateOps are the operations of CmdUpdate.
-var UpdateOps = []string{"status", "install", "commit", "rollback"}
+// "reboot" lets a reboot that waits for the clinical-use lock go ahead.
+var UpdateOps = []string{"status", "install", "commit", "rollback", "reboot"}
 
 // MaxRequest bounds a request line.
 const MaxRequest = 4096
