@@ -17,7 +17,7 @@ var spoolClasses = []string{"telemetry", "events", "alarms"}
 // through the running agent without it.
 func runSpoolTech(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "stats" || hasDirFlag(args[1:]) {
-		return runSpool(ctx, e, args)
+		return runSpool(ctx, e, stripSocket(args)) // offline: no socket
 	}
 	var o techOpts
 	fs := techFlags(e, "spool stats", `spool stats [--json] [--socket PATH] | spool stats --dir DIR [--json]
