@@ -30,13 +30,13 @@ type controlSide struct {
 }
 
 // newControl builds the control socket server. The path comes from
-// $MEDAGENT_SOCKET or control.DefaultSocket (TODO(lead): config key
-// control.socket); the uplink-only role serves NAME-uplink.sock beside it.
+// control.socket, else $MEDAGENT_SOCKET, else control.DefaultSocket; the
+// uplink-only role serves NAME-uplink.sock beside it.
 // Logs are served when the agent's logger's handler is a *control.Ring.
 func newControl(a *Agent) (*controlSide, error) {
 	c := &controlSide{a: a, started: a.now()}
 	ring, _ := a.log.Handler().(*control.Ring)
-	path := control.SocketPath("")
+	path := control.SocketPath(a.cfg.Control.Socket)
 	if a.role == RoleUplink {
 		// With split roles the acquire process serves the usual path
 		// (sensors, alarms, updates) and the uplink process this one.

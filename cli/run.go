@@ -6,6 +6,7 @@ import (
 
 	"medagent/agent"
 	"medagent/config"
+	"medagent/control"
 )
 
 func runAgent(ctx context.Context, e *env, args []string) error {
@@ -39,12 +40,18 @@ Example:
 	return a.Run(ctx)
 }
 
+// logRingSize is how many recent log records `medagent logs` can show.
+const logRingSize = 2000
+
 func newLogger(e *env, c config.Log) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level)) // validated by config
 	o := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(e.stderr, o)
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(e.stderr, o))
+		h = slog.NewJSONHandler(e.stderr, o)
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, o))
+	// The ring keeps recent records for `medagent logs` (no patient data
+	// is ever logged).
+	return slog.New(control.NewRing(h, logRingSize))
 }

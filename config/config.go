@@ -28,6 +28,7 @@ type Config struct {
 	Trust    Trust            `yaml:"trust"`
 	Commands Commands         `yaml:"commands"`
 	Watchdog watchdog.Options `yaml:"watchdog"`
+	Control  Control          `yaml:"control"`
 	Log      Log              `yaml:"log"`
 }
 

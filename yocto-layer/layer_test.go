@@ -188,9 +188,12 @@ func TestUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{"/var/lib/medagent/spool", "/run/medagent"} {
-		if !regexp.MustCompile(`(?m)^d ` + regexp.QuoteMeta(d) + ` +2770 medagent medagent `).Match(tmp) {
-			t.Errorf("tmpfiles: %s is not a setgid 2770 directory of group medagent", d)
+	// The spool is for the two roles only; /run/medagent may be traversed
+	// (o+x, not readable) so that technicians in group medtech reach the
+	// control socket, whose own mode (0660, group medtech) decides.
+	for d, mode := range map[string]string{"/var/lib/medagent/spool": "2770", "/run/medagent": "2771"} {
+		if !regexp.MustCompile(`(?m)^d ` + regexp.QuoteMeta(d) + ` +` + mode + ` medagent medagent `).Match(tmp) {
+			t.Errorf("tmpfiles: %s is not a setgid %s directory of group medagent", d, mode)
 		}
 	}
 	up, _ := parseUnit(filepath.Join(dir, "medagent-uplink.service"))
