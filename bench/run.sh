@@ -48,6 +48,9 @@ section "update: 256 MiB artifact read+verify vs mender-artifact and sha256sum; 
 gobench ./update/artifact 'ReadVsTools|PeakRSS' 1x
 gobench ./update/slot Write256MiB 1x
 
+section "end-to-end alarm latency: patient change -> alarm at an MQTT subscriber (real agent, mosquitto, mTLS)"
+go run ./bench/alarmlatency --agent bin/medagent-linux-amd64
+
 section "QRS detection on MIT-BIH (make bench-ecg for the per-record table)"
 go run ./bench/ecg 2>&1 | grep -iE 'gross|total' || true
 
