@@ -39,7 +39,7 @@ build:
 setup:
 	@bash scripts/setup.sh
 
-demo: setup
+demo:
 	@mkdir -p bin
 	@$(GOBUILD) -o bin/medagent ./cmd/medagent
 	@$(GO) run ./devtools/demo --agent bin/medagent --dir .demo --duration $(DURATION)
