@@ -71,7 +71,11 @@ type blockAfter struct {
 func (b *blockAfter) Read(p []byte) (int, error) {
 	if b.n >= b.after {
 		os.WriteFile(b.marker, nil, 0o644)
-		select {} // wait for SIGKILL
+		// Wait for SIGKILL. Not select{}: with no other goroutine the
+		// runtime would report a deadlock and exit before the kill.
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	if rem := b.after - b.n; int64(len(p)) > rem {
 		p = p[:rem]
