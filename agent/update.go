@@ -2,9 +2,12 @@ package agent
 
 import (
 	"context"
+	"crypto"
 	"fmt"
+	"io"
 	"log/slog"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +29,11 @@ type updater struct {
 // healthPoll is how often a health hook looks again while it waits.
 const healthPoll = 500 * time.Millisecond
 
-func newUpdater(u config.Update, deviceType string, log *slog.Logger, monitoring func() bool, health []engine.Check) (*updater, error) {
+// newUpdater builds the engine. Artifacts must be signed by one of
+// update.keys or, when ringKeys is not nil, by one of the keyring's update
+// keys as they are at the time of the install (so a signed key rotation
+// takes effect without a restart).
+func newUpdater(u config.Update, deviceType string, log *slog.Logger, monitoring func() bool, health []engine.Check, ringKeys func() []crypto.PublicKey) (*updater, error) {
 	cfg, err := bootenv.ReadConfigFile(u.FWEnvConfig)
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)
@@ -35,17 +42,24 @@ func newUpdater(u config.Update, deviceType string, log *slog.Logger, monitoring
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)
 	}
-	pub, err := artifact.LoadPublicKeys(u.Keys...)
-	if err != nil {
-		return nil, fmt.Errorf("update: %w", err)
+	var pub []crypto.PublicKey
+	if len(u.Keys) > 0 {
+		if pub, err = artifact.LoadPublicKeys(u.Keys...); err != nil {
+			return nil, fmt.Errorf("update: %w", err)
+		}
 	}
 	argv := u.RebootCommand
 	e, err := engine.New(engine.Options{
-		Journal:    u.Journal,
-		Env:        env,
-		Slots:      slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}},
-		Keys:       pub,
-		DeviceType: deviceType,
+		Journal: u.Journal,
+		Env:     env,
+		Slots:   slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}},
+		Open: func(r io.Reader, installed map[string]string) (engine.Artifact, error) {
+			keys := pub
+			if ringKeys != nil {
+				keys = append(slices.Clip(pub), ringKeys()...)
+			}
+			return engine.Opener(keys, deviceType)(r, installed)
+		},
 		ScriptsDir: u.ScriptsDir,
 		Health:     health,
 		Monitoring: monitoring,
@@ -117,5 +131,9 @@ func (a *Agent) newUpdaterFor() (*updater, error) {
 		}, u.HealthTimeout))
 	}
 	monitoring := func() bool { return edge.Monitoring(u.MonitoringGrace) }
-	return newUpdater(u, a.cfg.Device.Type, a.log, monitoring, health)
+	var ringKeys func() []crypto.PublicKey
+	if a.cmd != nil {
+		ringKeys = a.cmd.ring.UpdateKeys
+	}
+	return newUpdater(u, a.cfg.Device.Type, a.log, monitoring, health, ringKeys)
 }

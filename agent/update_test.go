@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/config"
 	"medagent/update/bootenv"
 )
 
@@ -22,47 +23,11 @@ import (
 // monitored, a signed update is installed into slot B and the trial boot is
 // armed, but the agent does not reboot; ForceReboot (the technician) does.
 func TestUpdateWaitsWhilePatientMonitored(t *testing.T) {
-	for _, tool := range []string{"mender-artifact", "mkenvimage"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: install Debian packages mender-artifact u-boot-tools (scripts/setup.sh)", tool)
-		}
-	}
 	cfg := testConfig(t)
-	dir := t.TempDir()
-	run := func(name string, args ...string) {
-		t.Helper()
-		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", name, err, out)
-		}
-	}
-	// Boot environment: slot A (partition 2) running, nothing armed.
-	envTxt := filepath.Join(dir, "env.txt")
-	os.WriteFile(envTxt, []byte("mender_boot_part=2\nmender_boot_part_hex=2\nupgrade_available=0\nbootcount=0\n"), 0o600)
-	envBin := filepath.Join(dir, "env.bin")
-	run("mkenvimage", "-s", "0x4000", "-o", envBin, envTxt)
-	fwcfg := filepath.Join(dir, "fw_env.config")
-	os.WriteFile(fwcfg, []byte(envBin+" 0x0 0x4000\n"), 0o600)
-	// Two 1 MiB slots and a 512 KiB image signed by mender-artifact.
-	for _, s := range []string{"slotA", "slotB"} {
-		os.WriteFile(filepath.Join(dir, s), make([]byte, 1<<20), 0o600)
-	}
-	img := make([]byte, 512<<10)
-	rand.Read(img)
-	os.WriteFile(filepath.Join(dir, "rootfs.ext4"), img, 0o600)
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalECPrivateKey(k)
-	os.WriteFile(filepath.Join(dir, "sign.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
-	pub, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	os.WriteFile(filepath.Join(dir, "sign.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o600)
-	art := filepath.Join(dir, "release-2.mender")
-	run("mender-artifact", "write", "rootfs-image", "-f", filepath.Join(dir, "rootfs.ext4"), "-n", "release-2",
-		"-t", cfg.Device.Type, "-o", art, "-k", filepath.Join(dir, "sign.pem"))
-
-	cfg.Update.Enabled = true
-	cfg.Update.Journal = filepath.Join(dir, "update.journal")
-	cfg.Update.FWEnvConfig = fwcfg
-	cfg.Update.SlotA, cfg.Update.SlotB = filepath.Join(dir, "slotA"), filepath.Join(dir, "slotB")
-	cfg.Update.Keys = []string{filepath.Join(dir, "sign.pub")}
+	fx := newUpdateFixture(t, &cfg)
+	dir, art, img := fx.dir, fx.art, fx.img
+	cfg.Update.Keys = []string{fx.pubFile}
+	fwcfg := cfg.Update.FWEnvConfig
 	rebooted := filepath.Join(dir, "rebooted")
 	cfg.Update.RebootCommand = []string{"touch", rebooted}
 
@@ -132,4 +97,53 @@ func TestUpdateWaitsWhilePatientMonitored(t *testing.T) {
 	if _, err := os.Stat(rebooted); err != nil {
 		t.Error("the reboot command did not run after ForceReboot")
 	}
+}
+
+// updateFixture is a boot environment (slot A running), two 1 MiB file
+// slots and a 512 KiB image in an artifact signed by mender-artifact with
+// a fresh P-256 key, set up in cfg.Update (enabled, keys left to the test).
+type updateFixture struct {
+	dir, art, pubFile string
+	pubDER, img       []byte
+}
+
+func newUpdateFixture(t *testing.T, cfg *config.Config) updateFixture {
+	t.Helper()
+	for _, tool := range []string{"mender-artifact", "mkenvimage"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: install Debian packages mender-artifact u-boot-tools (scripts/setup.sh)", tool)
+		}
+	}
+	dir := t.TempDir()
+	run := func(name string, args ...string) {
+		t.Helper()
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, out)
+		}
+	}
+	envTxt := filepath.Join(dir, "env.txt")
+	os.WriteFile(envTxt, []byte("mender_boot_part=2\nmender_boot_part_hex=2\nupgrade_available=0\nbootcount=0\n"), 0o600)
+	envBin := filepath.Join(dir, "env.bin")
+	run("mkenvimage", "-s", "0x4000", "-o", envBin, envTxt)
+	fwcfg := filepath.Join(dir, "fw_env.config")
+	os.WriteFile(fwcfg, []byte(envBin+" 0x0 0x4000\n"), 0o600)
+	for _, s := range []string{"slotA", "slotB"} {
+		os.WriteFile(filepath.Join(dir, s), make([]byte, 1<<20), 0o600)
+	}
+	fx := updateFixture{dir: dir, art: filepath.Join(dir, "release-2.mender"), pubFile: filepath.Join(dir, "sign.pub")}
+	fx.img = make([]byte, 512<<10)
+	rand.Read(fx.img)
+	os.WriteFile(filepath.Join(dir, "rootfs.ext4"), fx.img, 0o600)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalECPrivateKey(k)
+	os.WriteFile(filepath.Join(dir, "sign.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
+	fx.pubDER, _ = x509.MarshalPKIXPublicKey(&k.PublicKey)
+	os.WriteFile(fx.pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: fx.pubDER}), 0o600)
+	run("mender-artifact", "write", "rootfs-image", "-f", filepath.Join(dir, "rootfs.ext4"), "-n", "release-2",
+		"-t", cfg.Device.Type, "-o", fx.art, "-k", filepath.Join(dir, "sign.pem"))
+	cfg.Update.Enabled = true
+	cfg.Update.Journal = filepath.Join(dir, "update.journal")
+	cfg.Update.FWEnvConfig = fwcfg
+	cfg.Update.SlotA, cfg.Update.SlotB = filepath.Join(dir, "slotA"), filepath.Join(dir, "slotB")
+	return fx
 }

@@ -21,7 +21,8 @@ type Update struct {
 	PartA string `yaml:"part_a"`
 	PartB string `yaml:"part_b"`
 	// Keys are the PEM public keys that may sign artifacts (a list, for
-	// rotation). With none, every install is refused.
+	// rotation). With commands enabled the keyring's update keys count too.
+	// With none at all, every install is refused.
 	Keys []string `yaml:"keys"`
 	// ScriptsDir holds state scripts with Mender's names.
 	ScriptsDir string `yaml:"scripts_dir"`
@@ -47,7 +48,7 @@ func defaultUpdate() Update {
 	}
 }
 
-func (u *Update) check(c *checker) {
+func (u *Update) check(c *checker, keyring bool) {
 	c.rangeD("update.health_timeout", u.HealthTimeout, time.Second, time.Hour)
 	c.rangeD("update.monitoring_grace", u.MonitoringGrace, time.Second, time.Hour)
 	if !u.Enabled {
@@ -63,8 +64,8 @@ func (u *Update) check(c *checker) {
 	if u.PartA == u.PartB {
 		c.add("update.part_b", "must differ from update.part_a (%q)", u.PartA)
 	}
-	if len(u.Keys) == 0 {
-		c.add("update.keys", "at least one artifact signing key is required when updates are enabled (unsigned updates are never installed)")
+	if len(u.Keys) == 0 && !keyring {
+		c.add("update.keys", "at least one artifact signing key is required when updates are enabled and commands (with their keyring) are not (unsigned updates are never installed)")
 	}
 	if len(u.RebootCommand) == 0 {
 		c.add("update.reboot_command", "is required when updates are enabled")

@@ -76,7 +76,7 @@ func (cfg *Config) problems() []problem {
 	c.rangeI("spool.segment_bytes", cfg.Spool.SegmentBytes, 64<<10, max(64<<10, cfg.Spool.MaxBytes/4))
 
 	cfg.MQTT.check(c)
-	cfg.Update.check(c)
+	cfg.Update.check(c, cfg.Commands.Enabled)
 	cfg.Commands.check(c)
 	if w := cfg.Watchdog.Interval; w != 0 {
 		c.rangeD("watchdog.interval", w, 100*time.Millisecond, 10*time.Minute)
