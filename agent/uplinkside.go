@@ -2,12 +2,16 @@ package agent
 
 import (
 	"context"
+	"crypto"
 	"log/slog"
 	"os"
+
+	"golang.org/x/sync/errgroup"
 
 	"medagent/config"
 	"medagent/spool"
 	"medagent/tlsconf"
+	"medagent/trust/est"
 	"medagent/trust/identity"
 	"medagent/uplink"
 )
@@ -18,6 +22,7 @@ type uplinkSide struct {
 	spool *spool.Reader
 	up    *uplink.Uplink
 	id    *identity.Identity // the TPM-held device key, if any
+	renew *est.Renewer       // nil unless est.url is set
 }
 
 func newUplinkSide(cfg config.Config, log *slog.Logger, cmds uplink.CommandFunc) (*uplinkSide, error) {
@@ -58,7 +63,16 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, cmds uplink.CommandFunc)
 		}
 		return nil, err
 	}
-	return &uplinkSide{spool: r, up: up, id: id}, nil
+	side := &uplinkSide{spool: r, up: up, id: id}
+	var signer crypto.Signer
+	if id != nil {
+		signer = id
+	}
+	if side.renew, err = newRenewer(cfg, signer, log); err != nil {
+		side.close()
+		return nil, err
+	}
+	return side, nil
 }
 
 // tpmPath resolves trust.tpm: "off" is none, "" is /dev/tpmrm0 when present.
@@ -75,7 +89,16 @@ func tpmPath(cfg string) string {
 	return cfg
 }
 
-func (u *uplinkSide) Run(ctx context.Context) error { return u.up.Run(ctx) }
+// Run publishes, and renews the certificate alongside when configured.
+func (u *uplinkSide) Run(ctx context.Context) error {
+	if u.renew == nil {
+		return u.up.Run(ctx)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return u.up.Run(ctx) })
+	g.Go(func() error { return u.renew.Run(ctx) })
+	return g.Wait()
+}
 
 func (u *uplinkSide) close() {
 	u.spool.Close()

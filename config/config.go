@@ -29,6 +29,7 @@ type Config struct {
 	Commands Commands         `yaml:"commands"`
 	Watchdog watchdog.Options `yaml:"watchdog"`
 	Control  Control          `yaml:"control"`
+	EST      EST              `yaml:"est"`
 	Log      Log              `yaml:"log"`
 }
 
@@ -190,6 +191,7 @@ func Default() Config {
 		Alarms:   alarm.Defaults(),
 		Update:   defaultUpdate(),
 		Commands: defaultCommands(),
+		EST:      EST{Window: 30 * 24 * time.Hour},
 		Sim: Sim{
 			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,
 			NoiseMV: 0.02, WanderMV: 0.1, MainsHz: 50, MainsMV: 0.02,

@@ -78,6 +78,7 @@ func (cfg *Config) problems() []problem {
 	cfg.MQTT.check(c)
 	cfg.Update.check(c, cfg.Commands.Enabled)
 	cfg.Commands.check(c)
+	cfg.EST.check(c)
 	if w := cfg.Watchdog.Interval; w != 0 {
 		c.rangeD("watchdog.interval", w, 100*time.Millisecond, 10*time.Minute)
 	}

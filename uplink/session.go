@@ -10,6 +10,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"medagent/spool"
+	"medagent/tlsconf"
 )
 
 // errShutdownGrace ends the wait for outstanding PUBACKs at shutdown.
@@ -49,6 +50,19 @@ func (u *Uplink) clientOptions(lost context.CancelCauseFunc) *mqtt.ClientOptions
 		})
 }
 
+// reloadTLS re-reads the certificate files before each session, so that a
+// certificate renewed on disk (trust/est) is used from the next connection.
+// If they no longer load, the uplink keeps the configuration it has and
+// says so: a half-written renewal never takes the device offline.
+func (u *Uplink) reloadTLS() {
+	tc, err := tlsconf.Client(u.opts.TLS)
+	if err != nil {
+		u.log.Warn("uplink: reloading TLS files failed, keeping the previous ones", "err", err)
+		return
+	}
+	u.tls = tc
+}
+
 // waitToken waits for tok, a timeout, or the end of ctx (whose cause is
 // returned).
 func waitToken(ctx context.Context, tok mqtt.Token, timeout time.Duration) error {
@@ -79,6 +93,7 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 	})
 	defer stop()
 
+	u.reloadTLS()
 	c := mqtt.NewClient(u.clientOptions(failWith))
 	if err := waitToken(fail, c.Connect(), u.opts.ConnectTimeout+time.Second); err != nil {
 		c.Disconnect(0)
