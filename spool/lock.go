@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"os"
@@ -36,4 +37,25 @@ func unlockFile(f *os.File) error {
 		return nil
 	}
 	return f.Close()
+}
+
+// open is what opening a Writer and a Reader share: it applies defaults,
+// checks opts, makes Dir and takes the side's lock file.
+func open(opts *Options, lockName string) (cipher.AEAD, *os.File, error) {
+	opts.ensureDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, nil, err
+	}
+	aead, err := opts.aead()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("spool: %w", err)
+	}
+	lock, err := lockFile(opts.Dir, lockName)
+	if err != nil {
+		return nil, nil, err
+	}
+	return aead, lock, nil
 }

@@ -69,18 +69,7 @@ type classReader struct {
 // Dir/reader.lock (a second reader gets ErrLocked), loads the persisted
 // cursor and checks the key against the existing segments.
 func OpenReader(opts Options) (*Reader, error) {
-	opts.ensureDefaults()
-	if err := opts.validate(); err != nil {
-		return nil, err
-	}
-	aead, err := opts.aead()
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-	lock, err := lockFile(opts.Dir, "reader.lock")
+	aead, lock, err := open(&opts, "reader.lock")
 	if err != nil {
 		return nil, err
 	}

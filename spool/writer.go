@@ -83,18 +83,7 @@ func (cl *classLog) path(num uint64) string { return filepath.Join(cl.dir, segme
 // against the newest segments, truncates torn tails and restores the
 // per-stream sequence numbers.
 func OpenWriter(opts Options) (*Writer, error) {
-	opts.ensureDefaults()
-	if err := opts.validate(); err != nil {
-		return nil, err
-	}
-	aead, err := opts.aead()
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-	lock, err := lockFile(opts.Dir, "writer.lock")
+	aead, lock, err := open(&opts, "writer.lock")
 	if err != nil {
 		return nil, err
 	}
