@@ -12,6 +12,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 CYCLONEDX   := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 PLATFORMS   := linux/amd64 linux/arm64 linux/arm
 DURATION    ?= 0
+# The full PhysioNet databases for the accuracy benchmarks (not in the repository; see README "Data").
+MITDB       ?= ../shared/data/mitdb
+NSTDB       ?= ../shared/data/nstdb
 
 .PHONY: help all build demo test test-long lint sbom bench bench-ecg setup clean qemu-image qemu-test
 
@@ -22,7 +25,7 @@ help:
 	@echo "make lint       gofmt, go vet, staticcheck"
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
 	@echo "make bench      benchmarks with numbers, against the real peers"
-	@echo "make bench-ecg  QRS detector Se/+P on the shared MIT-BIH records"
+	@echo "make bench-ecg  QRS detector Se/+P on the MIT-BIH records in MITDB=$(MITDB)"
 	@echo "make qemu-image arm64 A/B bench disk image (Debian kernel, busybox, u-boot-qemu, the agent)"
 	@echo "make qemu-test  boot it under qemu-system-aarch64: telemetry, update, commit, rollback"
 
@@ -65,7 +68,7 @@ bench: setup build
 	@bash bench/run.sh
 
 bench-ecg:
-	$(GO) run ./bench/ecg
+	$(GO) run ./bench/ecg -mitdb $(MITDB) -nstdb $(NSTDB)
 
 qemu-image: setup
 	bash qemu/build-image.sh

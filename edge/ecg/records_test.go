@@ -1,7 +1,6 @@
 package ecg_test
 
 import (
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -11,14 +10,8 @@ import (
 	"medagent/wfdb"
 )
 
-func mitdb(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "data", "mitdb")
-	if _, err := os.Stat(filepath.Join(dir, "101.hea")); err != nil {
-		t.Fatalf("shared MIT-BIH data missing (want %s): %v", dir, err)
-	}
-	return dir
-}
+// mitdb is the repository's MIT-BIH excerpts (testdata/physionet/mitdb).
+var mitdb = filepath.Join("..", "..", "testdata", "physionet", "mitdb")
 
 // loadRecord returns all frames of a record as physical values.
 func loadRecord(t testing.TB, path string) (*wfdb.Header, [][]float64, [][]bool) {
@@ -45,14 +38,14 @@ func loadRecord(t testing.TB, path string) (*wfdb.Header, [][]float64, [][]bool)
 	return h, x, ok
 }
 
-// TestRecordsFloor scores the detector on the hardest shared records (and
-// one easy one) with MLII. The floor sits just under what the full bench
-// (go run ./bench/ecg) measures on these records, so a regression fails
-// here first.
+// TestRecordsFloor scores the detector on the carried excerpts of hard
+// records (and one easy one) with MLII. The floor sits just under what the
+// detector measures on them, so a regression fails here first; the full
+// records are scored by make bench-ecg.
 func TestRecordsFloor(t *testing.T) {
-	dir := mitdb(t)
+	dir := mitdb
 	var results []ec57.Result
-	for _, r := range []string{"101", "108", "201", "203", "208"} {
+	for _, r := range []string{"x_101", "x_108", "x_203", "x_208"} {
 		h, x, ok := loadRecord(t, filepath.Join(dir, r))
 		ch := h.FindSignal("MLII")
 		d, err := ecg.NewDetector(ecg.Options{Rate: h.Freq})
@@ -76,16 +69,16 @@ func TestRecordsFloor(t *testing.T) {
 	}
 	g := ec57.Sum("gross", results...)
 	t.Logf("gross: Se %.3f%% +P %.3f%%", 100*g.Se(), 100*g.PPV())
-	if g.Se() < 0.9940 || g.PPV() < 0.9930 {
-		t.Errorf("gross Se %.3f%% +P %.3f%% below the floor (99.40%% / 99.30%%)", 100*g.Se(), 100*g.PPV())
+	if g.Se() < 0.9900 || g.PPV() < 0.9950 {
+		t.Errorf("gross Se %.3f%% +P %.3f%% below the floor (99.00%% / 99.50%%)", 100*g.Se(), 100*g.PPV())
 	}
 }
 
 // BenchmarkTwoChannelRecord runs one detector per channel over record 101
-// (two channels at 360 Hz) and reports throughput as multiples of real
+// (the carried 5-minute excerpt, two channels at 360 Hz) and reports throughput as multiples of real
 // time on one core and allocations per sample.
 func BenchmarkTwoChannelRecord(b *testing.B) {
-	h, x, ok := loadRecord(b, filepath.Join(mitdb(b), "101"))
+	h, x, ok := loadRecord(b, filepath.Join(mitdb, "x_101"))
 	n := len(x[0])
 	d0, _ := ecg.NewDetector(ecg.Options{Rate: h.Freq, MainsHz: 60})
 	d1, _ := ecg.NewDetector(ecg.Options{Rate: h.Freq, MainsHz: 60})

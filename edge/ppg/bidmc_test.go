@@ -2,6 +2,7 @@ package ppg
 
 import (
 	"bufio"
+	"compress/gzip"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,16 +12,21 @@ import (
 	"testing"
 )
 
-// bidmc reads the PLETH and II (ECG) columns of BIDMC subject 01, 125 Hz.
+// bidmc reads the PLETH and II (ECG) columns of BIDMC subject 01, 125 Hz,
+// from the repository's gzipped copy (testdata/physionet/bidmc).
 func bidmc(t testing.TB) (pleth, ecg []float64) {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "data", "bidmc", "bidmc_01_Signals.csv")
+	path := filepath.Join("..", "..", "testdata", "physionet", "bidmc", "bidmc_01_Signals.csv.gz")
 	f, err := os.Open(path)
 	if err != nil {
-		t.Fatalf("BIDMC data missing (want /work/shared/data/bidmc/bidmc_01_Signals.csv next to the repository): %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
 	sc.Scan() // header: Time [s], RESP, PLETH, V, AVR, II
 	if h := sc.Text(); !strings.Contains(h, "PLETH") || !strings.HasSuffix(strings.TrimSpace(h), "II") {
 		t.Fatalf("unexpected header %q", h)

@@ -25,7 +25,7 @@ var ErrUsage = errors.New("replay: usage")
 func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("wfdb", "", "WFDB record `path` without extension (e.g. ../shared/data/mitdb/101)")
+	path := fs.String("wfdb", "", "WFDB record `path` without extension (e.g. testdata/physionet/mitdb/x_101)")
 	ch := fs.Int("channel", AutoChannel, "signal `index` to replay (default: the MLII lead if named, else 0)")
 	mains := fs.Float64("mains", 0, "mains notch `Hz`: 0 (off), 50 or 60")
 	beats := fs.Bool("beats", false, "print detected beats, one sample number per line")

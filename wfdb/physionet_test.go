@@ -9,19 +9,12 @@ import (
 	"testing"
 )
 
-// sharedData returns ../shared/data relative to the repository root.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "data")
-	if _, err := os.Stat(filepath.Join(dir, "mitdb", "101.hea")); err != nil {
-		t.Fatalf("shared test data missing (want MIT-BIH records in %s): %v", dir, err)
-	}
-	return dir
-}
+// testdata is the repository's PhysioNet excerpts (testdata/physionet).
+var testdata = filepath.Join("..", "testdata", "physionet")
 
 // publishedBeats are the beat totals of the MIT-BIH Arrhythmia Database
-// Directory (PhysioNet) for the shared DS1 records: an independent check of
-// the annotation decoder.
+// Directory (PhysioNet) for the DS1 records whose annotation files the
+// repository carries whole: an independent check of the annotation decoder.
 var publishedBeats = map[string]int{
 	"101": 1865, "106": 2027, "108": 1763, "109": 2532, "112": 2539, "114": 1879,
 	"115": 1953, "116": 2412, "118": 2278, "119": 1987, "122": 2476, "124": 1619,
@@ -31,15 +24,15 @@ var publishedBeats = map[string]int{
 
 func isBeat(m string) bool { return strings.Contains("NLRBAaJSVrFejnE/fQ?", m) && len(m) == 1 }
 
-func TestSharedRecords(t *testing.T) {
-	dir := sharedData(t)
-	var recs []string
-	for r := range publishedBeats {
-		recs = append(recs, filepath.Join(dir, "mitdb", r))
+// TestExcerpts reads every carried excerpt (formats 212 and 16) to the end:
+// the first frame equals the header's initial values and the checksums
+// match.
+func TestExcerpts(t *testing.T) {
+	recs, err := filepath.Glob(filepath.Join(testdata, "*", "x_*.hea"))
+	if err != nil || len(recs) < 8 {
+		t.Fatalf("want the 8 excerpts of testdata/physionet, found %d (%v)", len(recs), err)
 	}
-	for _, r := range []string{"118e00", "118e12", "118e24", "bw", "ma"} {
-		recs = append(recs, filepath.Join(dir, "nstdb", r))
-	}
+	formats := map[int]bool{}
 	for _, path := range recs {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			rec, err := OpenRecord(path)
@@ -47,7 +40,8 @@ func TestSharedRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := rec.Header
-			if h.Freq != 360 || h.NumSamples != 650000 || len(h.Signals) != 2 {
+			formats[h.Signals[0].Format] = true
+			if h.Freq != 360 || h.NumSamples < 60*360 || len(h.Signals) != 2 {
 				t.Fatalf("header: %v Hz, %d samples, %d signals", h.Freq, h.NumSamples, len(h.Signals))
 			}
 			fr, err := rec.Frames()
@@ -70,17 +64,19 @@ func TestSharedRecords(t *testing.T) {
 			if err != io.EOF {
 				t.Fatalf("end of record: %v (want io.EOF with checksums verified)", err)
 			}
-			if fr.Frames() != 650000 {
-				t.Errorf("read %d frames, want 650000", fr.Frames())
+			if fr.Frames() != h.NumSamples {
+				t.Errorf("read %d frames, header says %d", fr.Frames(), h.NumSamples)
 			}
 		})
 	}
+	if !formats[Format16] || !formats[Format212] {
+		t.Errorf("excerpts cover formats %v, want 16 and 212", formats)
+	}
 }
 
-func TestSharedAnnotations(t *testing.T) {
-	dir := sharedData(t)
+func TestPublishedBeatCounts(t *testing.T) {
 	for r, want := range publishedBeats {
-		anns, err := ReadAnnotationFile(filepath.Join(dir, "mitdb", r+".atr"))
+		anns, err := ReadAnnotationFile(filepath.Join(testdata, "mitdb", "atr", r+".atr"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +95,7 @@ func TestSharedAnnotations(t *testing.T) {
 	}
 	// Record 207's ventricular flutter episode is marked by "[" "]" pairs
 	// and rhythm annotations "(VFL".
-	anns, err := ReadAnnotationFile(filepath.Join(dir, "mitdb", "207.atr"))
+	anns, err := ReadAnnotationFile(filepath.Join(testdata, "mitdb", "atr", "207.atr"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,30 +115,30 @@ func TestSharedAnnotations(t *testing.T) {
 	}
 }
 
-// copyRecord copies record 101 into a temp dir, letting the caller edit the
-// header text and truncate the signal file.
+// copyRecord copies the excerpt x_101 into a temp dir, letting the caller
+// edit the header text and truncate the signal file.
 func copyRecord(t *testing.T, editHea func(string) string, datBytes int) string {
 	t.Helper()
-	src := filepath.Join(sharedData(t), "mitdb")
+	src := filepath.Join(testdata, "mitdb")
 	dst := t.TempDir()
-	hea, err := os.ReadFile(filepath.Join(src, "101.hea"))
+	hea, err := os.ReadFile(filepath.Join(src, "x_101.hea"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dat, err := os.ReadFile(filepath.Join(src, "101.dat"))
+	dat, err := os.ReadFile(filepath.Join(src, "x_101.dat"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if datBytes >= 0 {
 		dat = dat[:datBytes]
 	}
-	if err := os.WriteFile(filepath.Join(dst, "101.hea"), []byte(editHea(string(hea))), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dst, "x_101.hea"), []byte(editHea(string(hea))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dst, "101.dat"), dat, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dst, "x_101.dat"), dat, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dst, "101")
+	return filepath.Join(dst, "x_101")
 }
 
 func drain(t *testing.T, path string) error {
@@ -173,10 +169,10 @@ func TestCorruptRecords(t *testing.T) {
 		says string
 	}{
 		{"checksum", func(t *testing.T) string {
-			return copyRecord(t, func(s string) string { return strings.Replace(s, "29832", "29833", 1) }, -1)
-		}, ErrChecksum, "29833"},
+			return copyRecord(t, func(s string) string { return strings.Replace(s, " 4747 ", " 4748 ", 1) }, -1)
+		}, ErrChecksum, "4748"},
 		{"short file", func(t *testing.T) string { return copyRecord(t, same, 3000) }, ErrTruncated, "1000 frames"},
-		{"cut inside frame", func(t *testing.T) string { return copyRecord(t, same, 3001) }, ErrTruncated, "101.dat"},
+		{"cut inside frame", func(t *testing.T) string { return copyRecord(t, same, 3001) }, ErrTruncated, "x_101.dat"},
 		{"unsupported format", func(t *testing.T) string {
 			return copyRecord(t, func(s string) string { return strings.ReplaceAll(s, " 212 ", " 310 ") }, -1)
 		}, ErrUnsupported, "310"},
@@ -192,7 +188,7 @@ func TestCorruptRecords(t *testing.T) {
 }
 
 func BenchmarkReadRecord(b *testing.B) {
-	path := filepath.Join(sharedData(b), "mitdb", "101")
+	path := filepath.Join(testdata, "mitdb", "x_101")
 	v, ok := make([]int, 2), make([]bool, 2)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -208,5 +204,5 @@ func BenchmarkReadRecord(b *testing.B) {
 		}
 		fr.Close()
 	}
-	b.ReportMetric(650000*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+	b.ReportMetric(108000*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
