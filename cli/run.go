@@ -2,6 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
 	"log/slog"
 
 	"medagent/agent"
@@ -10,14 +14,20 @@ import (
 )
 
 func runAgent(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", `run --config FILE [--role all|acquire|uplink]
+	fs := newFlags(e, "run", `run --config FILE [--device-config FILE] [--role all|acquire|uplink]
 
 Runs the agent until SIGINT or SIGTERM. The acquire role samples the sensors,
 processes and spools; the uplink role publishes the spool; all does both.
+--device-config lays a per-device file (written at provisioning on the data
+partition: device.id, broker, certificates) over the product configuration
+that comes with the root file system; when that file does not exist the
+product configuration alone is used, and the agent says so in its log.
 
 Example:
-  medagent run --config /etc/medagent/medagent.yaml --role acquire`)
+  medagent run --config /etc/medagent/medagent.yaml \
+    --device-config /var/lib/medagent/provision/medagent.yaml --role acquire`)
 	path := fs.String("config", "", "configuration `FILE` (required)")
+	devPath := fs.String("device-config", "", "per-device configuration `FILE` laid over --config (optional)")
 	roleName := fs.String("role", "all", "which components to run: all, acquire or uplink")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -29,11 +39,26 @@ Example:
 	if err != nil {
 		return usagef("%v", err)
 	}
-	cfg, err := config.Load(*path)
+	var overlays []string
+	devMissing := false
+	if *devPath != "" {
+		if _, err := os.Stat(*devPath); err == nil {
+			overlays = append(overlays, *devPath)
+		} else if errors.Is(err, iofs.ErrNotExist) {
+			devMissing = true
+		} else {
+			return fmt.Errorf("device configuration: %w", err)
+		}
+	}
+	cfg, err := config.LoadLayers(*path, overlays...)
 	if err != nil {
 		return err
 	}
-	a, err := agent.New(agent.Options{Config: cfg, Role: role, Logger: newLogger(e, cfg.Log)})
+	log := newLogger(e, cfg.Log)
+	if devMissing {
+		log.Warn("no device configuration: running on the product configuration alone (provision the device)", "path", *devPath)
+	}
+	a, err := agent.New(agent.Options{Config: cfg, Role: role, Logger: log})
 	if err != nil {
 		return err
 	}

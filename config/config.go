@@ -208,31 +208,70 @@ func Default() Config {
 
 // Load reads and checks the configuration file at path.
 func Load(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
+	return LoadLayers(path)
+}
+
+// LoadLayers reads the configuration file at path and lays each overlay
+// over it, in order: an overlay sets only the keys it names (a list, such
+// as sensors, is replaced whole). The product configuration comes with the
+// root file system (/etc/medagent/medagent.yaml, replaced by every A/B
+// update); per-device settings (device.id, the broker, certificate paths)
+// live in an overlay on the data partition, written at provisioning. The
+// merged result is checked once; an error names the file that set the key.
+func LoadLayers(path string, overlays ...string) (Config, error) {
+	docs := make([]Layer, 0, 1+len(overlays))
+	for _, p := range append([]string{path}, overlays...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		docs = append(docs, Layer{Name: p, Data: b})
 	}
-	return Parse(path, b)
+	return ParseLayers(docs...)
+}
+
+// Layer is one configuration document and the name used in its errors.
+type Layer struct {
+	Name string
+	Data []byte
 }
 
 // Parse decodes and checks a configuration; name is used in errors.
 func Parse(name string, b []byte) (Config, error) {
+	return ParseLayers(Layer{Name: name, Data: b})
+}
+
+// ParseLayers decodes the layers in order over the defaults and checks
+// the result (see LoadLayers).
+func ParseLayers(layers ...Layer) (Config, error) {
 	cfg := Default()
-	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&root); err != nil && err.Error() != "EOF" {
-		return Config{}, &Error{File: name, Line: yamlLine(err), Msg: "malformed YAML: " + yamlMsg(err)}
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return Config{}, &Error{File: name, Line: extra.Line, Msg: "more than one YAML document"}
-	}
-	d := &decoder{file: name, lines: map[string]int{}}
-	if err := d.decode(&root, reflect.ValueOf(&cfg).Elem(), ""); err != nil {
-		return Config{}, err
+	var ds []*decoder
+	for _, l := range layers {
+		var root yaml.Node
+		dec := yaml.NewDecoder(bytes.NewReader(l.Data))
+		if err := dec.Decode(&root); err != nil && err.Error() != "EOF" {
+			return Config{}, &Error{File: l.Name, Line: yamlLine(err), Msg: "malformed YAML: " + yamlMsg(err)}
+		}
+		var extra yaml.Node
+		if err := dec.Decode(&extra); err == nil {
+			return Config{}, &Error{File: l.Name, Line: extra.Line, Msg: "more than one YAML document"}
+		}
+		d := &decoder{file: l.Name, lines: map[string]int{}}
+		if err := d.decode(&root, reflect.ValueOf(&cfg).Elem(), ""); err != nil {
+			return Config{}, err
+		}
+		ds = append(ds, d)
 	}
 	for _, p := range cfg.problems() {
-		return Config{}, &Error{File: name, Line: d.line(p.key), Key: p.key, Msg: p.msg}
+		// The last layer that names the key (or its nearest parent) set it.
+		at := ds[0]
+		for i := len(ds) - 1; i >= 0; i-- {
+			if ds[i].line(p.key) > 0 {
+				at = ds[i]
+				break
+			}
+		}
+		return Config{}, &Error{File: at.file, Line: at.line(p.key), Key: p.key, Msg: p.msg}
 	}
 	return cfg, nil
 }

@@ -75,7 +75,7 @@ func (cfg *Config) problems() []problem {
 	c.rangeI("spool.max_bytes", cfg.Spool.MaxBytes, 1<<20, 1<<40)
 	c.rangeI("spool.segment_bytes", cfg.Spool.SegmentBytes, 64<<10, max(64<<10, cfg.Spool.MaxBytes/4))
 
-	cfg.MQTT.check(c)
+	cfg.MQTT.check(c, cfg.Trust.TPM)
 	cfg.Update.check(c, cfg.Commands.Enabled)
 	cfg.Commands.check(c)
 	cfg.EST.check(c)
@@ -147,7 +147,7 @@ func (cfg *Config) problems() []problem {
 	return c.out
 }
 
-func (m *MQTT) check(c *checker) {
+func (m *MQTT) check(c *checker, tpm string) {
 	if c.required("mqtt.broker", m.Broker) {
 		u, err := url.Parse(m.Broker)
 		switch {
@@ -161,7 +161,13 @@ func (m *MQTT) check(c *checker) {
 	}
 	c.required("mqtt.ca_file", m.CAFile)
 	c.required("mqtt.cert_file", m.CertFile)
-	c.required("mqtt.key_file", m.KeyFile)
+	// With a TPM named in trust.tpm the device key lives in it and is never
+	// a file: naming one would suggest a fall-back that does not exist.
+	if tpm == "" || tpm == "off" {
+		c.required("mqtt.key_file", m.KeyFile)
+	} else if m.KeyFile != "" {
+		c.add("mqtt.key_file", "must be empty when trust.tpm is set (%s): the device key lives in the TPM; remove the key", tpm)
+	}
 	c.oneOf("mqtt.format", m.Format, "json", "cbor")
 	c.rangeI("mqtt.inflight", int64(m.InFlight), 1, 1024)
 	c.rangeD("mqtt.keepalive", m.KeepAlive, 5*time.Second, 10*time.Minute)
