@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
-	"os"
 	"log/slog"
+	"os"
 
 	"medagent/agent"
 	"medagent/config"
