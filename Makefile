@@ -16,7 +16,7 @@ DURATION    ?= 0
 MITDB       ?= ../shared/data/mitdb
 NSTDB       ?= ../shared/data/nstdb
 
-.PHONY: help all build demo test test-long lint sbom bench bench-ecg setup clean qemu-image qemu-test
+.PHONY: help all build demo test test-long lint sbom bench bench-ecg setup clean qemu-image qemu-test man
 
 help:
 	@echo "make demo       agent on simulated sensors -> local mutual-TLS broker, vitals shown (DURATION=20s to stop)"
@@ -26,6 +26,7 @@ help:
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
 	@echo "make bench      benchmarks with numbers, against the real peers"
 	@echo "make bench-ecg  QRS detector Se/+P on the MIT-BIH records in MITDB=$(MITDB)"
+	@echo "make man        write the manual page docs/medagent.1 from the command tree"
 	@echo "make qemu-image arm64 A/B bench disk image (Debian kernel, busybox, u-boot-qemu, the agent)"
 	@echo "make qemu-test  boot it under qemu-system-aarch64: telemetry, update, commit, rollback"
 
@@ -75,6 +76,10 @@ qemu-image: setup
 
 qemu-test: setup
 	bash qemu/test.sh
+
+man:
+	$(GO) run ./cmd/medagent help --man > docs/medagent.1
+	@echo "wrote docs/medagent.1 (man -l docs/medagent.1 shows it)"
 
 clean:
 	rm -rf bin .demo

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -22,12 +23,13 @@ type techOpts struct {
 	json   bool
 }
 
-// techFlags makes a command's flag set with --socket and --json.
-func techFlags(e *env, name, usage string, o *techOpts) *flag.FlagSet {
-	fs := newFlags(e, name, usage)
-	fs.StringVar(&o.socket, "socket", "", "control socket `PATH` (default $"+control.SocketEnv+" or "+control.DefaultSocket+")")
+// techFlags defines --socket and --json, the flags of every technician
+// command.
+func techFlags(fs *flag.FlagSet) *techOpts {
+	o := &techOpts{}
+	fs.StringVar(&o.socket, "socket", "", "the agent's control socket `PATH` (empty: $"+control.SocketEnv+", else "+control.DefaultSocket+")")
 	fs.BoolVar(&o.json, "json", false, "print JSON (schema: the types of package control)")
-	return fs
+	return o
 }
 
 // call asks the agent and maps its failures to the CLI's exit codes: not
@@ -47,13 +49,13 @@ func techErr(err error) error {
 	var re *control.RemoteError
 	switch {
 	case errors.Is(err, control.ErrNotRunning):
-		return &exitError{ExitNotRunning, err}
+		return &exitError{Code: ExitNotRunning, Err: err}
 	case errors.As(err, &re) && re.Refused():
-		return &exitError{ExitNotRunning, err}
+		return &exitError{Code: ExitNotRunning, Err: err}
 	case errors.As(err, &re) && re.Code == control.CodeBadRequest:
-		return &usageError{err.Error()}
+		return &usageError{Msg: err.Error()}
 	case strings.Contains(err.Error(), "permission denied"):
-		return &exitError{ExitNotRunning, err}
+		return &exitError{Code: ExitNotRunning, Err: err}
 	}
 	return err
 }
@@ -78,15 +80,39 @@ func isTerminal(w io.Writer) bool {
 // width is the width human output fits in.
 const width = 80
 
-// fit cuts s to the output width.
+// fit lays s out in the output width without ever cutting a word (an
+// identifier, a path, a URL): a long line breaks at spaces and its
+// continuation lines start under the value column (after the first run of
+// two or more spaces), or under the start of the line when that is far
+// right. A single word wider than the line stays whole.
 func fit(s string) string {
-	if r := []rune(s); len(r) > width {
-		return string(r[:width-3]) + "..."
+	if utf8.RuneCountInString(s) <= width {
+		return s
 	}
-	return s
+	indent := 0
+	if i := strings.Index(strings.TrimLeft(s, " "), "  "); i >= 0 {
+		lead := len(s) - len(strings.TrimLeft(s, " "))
+		indent = lead + i + len(s[lead+i:]) - len(strings.TrimLeft(s[lead+i:], " "))
+	}
+	if indent > width/2 {
+		indent = 2
+	}
+	pad := strings.Repeat(" ", indent)
+	var b strings.Builder
+	line := ""
+	for _, w := range strings.SplitAfter(s, " ") {
+		if line != "" && strings.TrimSpace(line) != "" && utf8.RuneCountInString(strings.TrimRight(line+w, " ")) > width {
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			line = pad
+			w = strings.TrimLeft(w, " ")
+		}
+		line += w
+	}
+	b.WriteString(strings.TrimRight(line, " "))
+	return b.String()
 }
 
-// linef prints one line cut to the output width.
+// linef prints one line laid out by fit.
 func linef(w io.Writer, format string, args ...any) {
 	fmt.Fprintln(w, fit(fmt.Sprintf(format, args...)))
 }
@@ -147,20 +173,4 @@ func valuesLine(vs []control.Value) string {
 		return "-"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// parseMixed parses flags that may come after the positional arguments
-// ("sensors read ecg --json") and returns the positionals.
-func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }

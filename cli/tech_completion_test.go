@@ -24,8 +24,8 @@ func TestBashCompletion(t *testing.T) {
 	}
 	got := strings.Fields(string(m[1]))
 	want := []string{"help"}
-	for _, c := range commands() {
-		want = append(want, c.name)
+	for _, c := range Root().Subs {
+		want = append(want, c.Name)
 	}
 	slices.Sort(got)
 	slices.Sort(want)

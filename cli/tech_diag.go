@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,35 +14,40 @@ import (
 	"time"
 
 	"medagent/control"
+	"medagent/internal/cmdline"
 	"medagent/version"
 )
 
-func runDiag(ctx context.Context, e *env, args []string) error {
-	return sub(ctx, e, "diag", args, map[string]func(context.Context, *env, []string) error{
-		"bundle": runDiagBundle,
-	})
-}
-
-func runDiagBundle(ctx context.Context, e *env, args []string) error {
-	var o techOpts
-	fs := techFlags(e, "diag bundle", `diag bundle -o FILE [--socket PATH]
-
-Writes a tar.gz for the service desk: versions, the configuration with
+func diagCmd() *cmdline.Command {
+	return &cmdline.Command{
+		Name:    "diag",
+		Summary: "write a diagnostic bundle for the service desk",
+		Subs: []*cmdline.Command{{
+			Name:    "bundle",
+			Usage:   "-o FILE [--socket PATH] [--json]",
+			Summary: "write a tar.gz of versions, redacted configuration, logs and checks",
+			Help: `Writes a tar.gz for the service desk: versions, the configuration with
 secrets redacted (key file paths, never key contents), recent logs, spool
 statistics, certificates (public parts), the selftest and the boot
 environment (when a fw_env.config exists). It holds no patient data and
-no keys: a bundle that would hold a private key is refused.
+no keys: a bundle that would hold a private key is refused.`,
+			Examples: []string{"medagent diag bundle -o /tmp/diag-$(hostname).tar.gz"},
+			Flags: func(fs *flag.FlagSet) cmdline.Run {
+				o := techFlags(fs)
+				out := fs.String("o", "", "output `FILE` (required)")
+				return func(ctx context.Context, e env, args []string) error {
+					if *out == "" || len(args) != 0 {
+						return usagef("needs -o FILE and no arguments")
+					}
+					return diagBundle(ctx, e, o, *out)
+				}
+			},
+		}},
+	}
+}
 
-Example:
-  medagent diag bundle -o /tmp/diag-$(hostname).tar.gz`, &o)
-	out := fs.String("o", "", "output `FILE` (required)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *out == "" || fs.NArg() != 0 {
-		return usagef("diag bundle needs -o FILE and no arguments")
-	}
-	files, err := gatherDiag(ctx, &o)
+func diagBundle(ctx context.Context, e env, o *techOpts, out string) error {
+	files, err := gatherDiag(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -49,11 +55,11 @@ Example:
 	if err := control.WriteBundle(&buf, time.Now(), files); err != nil {
 		return err
 	}
-	if err := writeFileDurable(*out, buf.Bytes()); err != nil {
+	if err := writeFileDurable(out, buf.Bytes()); err != nil {
 		return err
 	}
 	if !o.json {
-		linef(e.stdout, "wrote %s (%s, %d files)", *out, bytesize(int64(buf.Len())), len(files))
+		linef(e.Stdout, "wrote %s (%s, %d files)", out, bytesize(int64(buf.Len())), len(files))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -10,38 +11,43 @@ import (
 	"time"
 
 	"medagent/control"
+	"medagent/internal/cmdline"
 )
 
-func runLogs(ctx context.Context, e *env, args []string) error {
-	var o techOpts
-	fs := techFlags(e, "logs", `logs [-f] [--since DURATION] [--json] [--socket PATH]
-
-Prints the agent's recent log records from its in-memory ring (no
+func logsCmd() *cmdline.Command {
+	return &cmdline.Command{
+		Name:    "logs",
+		Summary: "print the agent's recent logs (-f to follow)",
+		Help: `Prints the agent's recent log records from its in-memory ring (no
 patient data is ever logged). -f keeps printing new records until
-interrupted.
+interrupted.`,
+		Examples: []string{"medagent logs --since 10m", "medagent logs -f"},
+		Flags: func(fs *flag.FlagSet) cmdline.Run {
+			o := techFlags(fs)
+			follow := fs.Bool("f", false, "follow: keep printing new records")
+			since := fs.Duration("since", 0, "only records newer than `DURATION` (e.g. 10m; 0: all kept)")
+			return func(ctx context.Context, e env, args []string) error {
+				if len(args) != 0 {
+					return usagef("takes no arguments")
+				}
+				if *since < 0 {
+					return usagef("--since must not be negative")
+				}
+				return logs(ctx, e, o, *follow, *since)
+			}
+		},
+	}
+}
 
-Examples:
-  medagent logs --since 10m
-  medagent logs -f`, &o)
-	follow := fs.Bool("f", false, "follow: keep printing new records")
-	since := fs.Duration("since", 0, "only records newer than `DURATION` (e.g. 10m; 0: all kept)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("logs takes no arguments")
-	}
-	if *since < 0 {
-		return usagef("logs: --since must not be negative")
-	}
-	req := control.Request{Cmd: control.CmdLogs, SinceMS: since.Milliseconds(), Follow: *follow}
-	if *follow {
+func logs(ctx context.Context, e env, o *techOpts, follow bool, since time.Duration) error {
+	req := control.Request{Cmd: control.CmdLogs, SinceMS: since.Milliseconds(), Follow: follow}
+	if follow {
 		return o.stream(ctx, req, func(data json.RawMessage) error {
 			var r control.LogRecord
 			if err := json.Unmarshal(data, &r); err != nil {
 				return fmt.Errorf("logs: %w", err)
 			}
-			return printLog(e.stdout, r, o.json)
+			return printLog(e.Stdout, r, o.json)
 		})
 	}
 	var rs []control.LogRecord
@@ -49,10 +55,10 @@ Examples:
 		return err
 	}
 	if o.json {
-		return printJSON(e.stdout, rs)
+		return printJSON(e.Stdout, rs)
 	}
 	for _, r := range rs {
-		if err := printLog(e.stdout, r, false); err != nil {
+		if err := printLog(e.Stdout, r, false); err != nil {
 			return err
 		}
 	}

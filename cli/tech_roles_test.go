@@ -53,8 +53,8 @@ func TestTechHelp(t *testing.T) {
 	} {
 		var out, errb bytes.Buffer
 		code := Main(context.Background(), args, &out, &errb)
-		if code != 0 || !strings.Contains(errb.String(), "Example") || !strings.Contains(errb.String(), "medagent "+args[0]) {
-			t.Errorf("medagent %v: exit %d, help without examples:\n%s", args, code, errb.String())
+		if code != 0 || !strings.Contains(out.String(), "Example") || !strings.Contains(out.String(), "medagent "+args[0]) {
+			t.Errorf("medagent %v: exit %d, help without examples:\n%s", args, code, out.String())
 		}
 	}
 }

@@ -3,33 +3,40 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"strings"
 
 	"medagent/control"
+	"medagent/internal/cmdline"
 )
 
-func runSelftest(ctx context.Context, e *env, args []string) error {
-	var o techOpts
-	fs := techFlags(e, "selftest", `selftest [--json] [--socket PATH]
-
-Probes every configured sensor, the spool and the broker through the
+func selftestCmd() *cmdline.Command {
+	return &cmdline.Command{
+		Name:    "selftest",
+		Summary: "probe every sensor, the spool and the broker",
+		Help: `Probes every configured sensor, the spool and the broker through the
 running agent and prints PASS or FAIL for each. Exits 1 if any check
-fails, 3 if the agent is not running.
+fails, 3 if the agent is not running.`,
+		Examples: []string{"medagent selftest"},
+		Flags: func(fs *flag.FlagSet) cmdline.Run {
+			o := techFlags(fs)
+			return func(ctx context.Context, e env, args []string) error {
+				if len(args) != 0 {
+					return usagef("takes no arguments")
+				}
+				return selftest(ctx, e, o)
+			}
+		},
+	}
+}
 
-Example:
-  medagent selftest`, &o)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("selftest takes no arguments")
-	}
+func selftest(ctx context.Context, e env, o *techOpts) error {
 	var t control.Selftest
 	if err := o.call(ctx, control.Request{Cmd: control.CmdSelftest}, &t); err != nil {
 		return err
 	}
 	if o.json {
-		if err := printJSON(e.stdout, t); err != nil {
+		if err := printJSON(e.Stdout, t); err != nil {
 			return err
 		}
 	} else {
@@ -40,15 +47,15 @@ Example:
 			}
 			for i, l := range wrap(c.Detail, width-20) {
 				if i == 0 {
-					linef(e.stdout, "%s  %-12s  %s", verdict, c.Name, l)
+					linef(e.Stdout, "%s  %-12s  %s", verdict, c.Name, l)
 				} else {
-					linef(e.stdout, "%20s%s", "", l)
+					linef(e.Stdout, "%20s%s", "", l)
 				}
 			}
 		}
 	}
 	if !t.OK {
-		return &exitError{ExitFailed, errors.New("selftest failed")}
+		return &exitError{Code: ExitFailed, Err: errors.New("selftest failed")}
 	}
 	return nil
 }

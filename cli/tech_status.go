@@ -2,45 +2,48 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"medagent/control"
+	"medagent/internal/cmdline"
 )
 
-func runStatus(ctx context.Context, e *env, args []string) error {
-	var o techOpts
-	fs := techFlags(e, "status", `status [--json] [--socket PATH]
-
-Shows the running agent on one screen: version, uptime, boot slot and
-commit state, broker connection, spool depth and oldest record age, each
-sensor's state, active alarms and certificate expiry. Exits 3 when the
-agent is not running.
-
-Examples:
-  medagent status
-  medagent status --json | jq .spool`, &o)
-	if err := parse(fs, args); err != nil {
-		return err
+func statusCmd() *cmdline.Command {
+	return &cmdline.Command{
+		Name:    "status",
+		Summary: "show the running agent on one screen",
+		Help: `Shows the running agent on one screen: version, device id, uptime, boot
+slot and commit state, broker connection, spool depth and oldest record
+age, each sensor's state, active alarms and certificate expiry. Exits 3
+when the agent is not running.`,
+		Examples: []string{"medagent status", "medagent status --json | jq .spool"},
+		Flags: func(fs *flag.FlagSet) cmdline.Run {
+			o := techFlags(fs)
+			return func(ctx context.Context, e env, args []string) error {
+				if len(args) != 0 {
+					return usagef("takes no arguments")
+				}
+				var s control.Status
+				if err := o.call(ctx, control.Request{Cmd: control.CmdStatus}, &s); err != nil {
+					return err
+				}
+				if o.json {
+					return printJSON(e.Stdout, s)
+				}
+				printStatus(e.Stdout, s, time.Now())
+				return nil
+			}
+		},
 	}
-	if fs.NArg() != 0 {
-		return usagef("status takes no arguments")
-	}
-	var s control.Status
-	if err := o.call(ctx, control.Request{Cmd: control.CmdStatus}, &s); err != nil {
-		return err
-	}
-	if o.json {
-		return printJSON(e.stdout, s)
-	}
-	printStatus(e.stdout, s, time.Now())
-	return nil
 }
 
 func printStatus(w io.Writer, s control.Status, now time.Time) {
-	linef(w, "medagent %s (commit %s)  device %s  role %s", s.Version, s.Commit, s.DeviceID, s.Role)
+	linef(w, "medagent %s (commit %s)  role %s", s.Version, s.Commit, s.Role)
+	linef(w, "device       %s", s.DeviceID)
 	linef(w, "uptime       %s (since %s)", dur(time.Duration(s.UptimeSeconds*float64(time.Second))), s.StartedAt.Format(time.RFC3339))
 	boot := s.Boot.State
 	if s.Boot.ActiveSlot != "" {

@@ -3,128 +3,135 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"medagent/control"
+	"medagent/internal/cmdline"
 	"medagent/update/engine"
 )
 
-// runUpdateTech routes `update status|install|commit|rollback` through the
-// running agent, whose update engine then does the work (and owns the
-// reboot). It works on the files directly (engine.Command) when the agent
-// is not running, when the operation is resume or the artifact is stdin,
-// and whenever offline flags (--journal, --slot-a, ...) are given.
-func runUpdateTech(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || !slices.Contains(control.UpdateOps, args[0]) {
-		return runUpdate(ctx, e, args)
-	}
-	op := args[0]
-	var o techOpts
-	fs := techFlags(e, "update "+op, `update status|install ARTIFACT|commit|rollback|reboot [--json] [--socket PATH]
+// The update operations: what each does, and whether it goes through the
+// running agent, works on the files (offline), or both.
+var updateOps = []struct {
+	name, args, summary string
+	agent, offline      bool
+	examples            []string
+}{
+	{"install", "ARTIFACT", "install an artifact (file, - for stdin, or https URL) and reboot into it", true, true,
+		[]string{"medagent update install /data/medagent-2.1.mender",
+			"medagent update install --journal /data/update.journal --slot-a /dev/mmcblk0p2 --slot-b /dev/mmcblk0p3 --key /etc/medagent/update.pem --device-type bedside-a release.mender"}},
+	{"status", "", "show the update state", true, true,
+		[]string{"medagent update status", "medagent update status --json"}},
+	{"commit", "", "commit the running trial boot without waiting for the health checks", true, true,
+		[]string{"medagent update commit"}},
+	{"rollback", "", "abandon the update in progress and boot the old slot", true, true,
+		[]string{"medagent update rollback"}},
+	{"reboot", "", "let a reboot held by the clinical-use lock go ahead now", true, false,
+		[]string{"medagent update reboot"}},
+	{"resume", "", "continue the update in progress after a reboot (offline)", false, true,
+		[]string{"medagent update resume --journal /var/lib/medagent/update.journal --slot-a /dev/mmcblk0p2 --slot-b /dev/mmcblk0p3"}},
+}
 
-With the agent running, asks its update engine: install starts the update
-in the agent (which verifies the artifact, writes the inactive slot and
-reboots; ARTIFACT is a file the agent can read, or an https URL) and
-answers within seconds; follow it with 'update status'. While a patient is
-monitored the reboot waits (state reboot-pending); 'update reboot' lets it
-go ahead now. Without a running agent, or with any offline flag (see
-'medagent update help'), works on the journal and boot environment
-directly (reboot needs the agent).
+const updateHelp = `With the agent running, install, status, commit, rollback and reboot ask
+its update engine: install starts the update in the agent (which verifies
+the artifact, writes the inactive slot and reboots; ARTIFACT is a file the
+agent can read, or an https URL) and answers within seconds; follow it with
+'update status'. While a patient is monitored the reboot waits (state
+reboot-pending); 'update reboot' lets it go ahead now.
 
-Examples:
-  medagent update install /data/medagent-2.1.mender
-  medagent update status
-  medagent update reboot
-  medagent update commit`, &o)
-	if hasOfflineFlag(args[1:]) {
-		return runUpdate(ctx, e, stripSocket(args))
+Without a running agent, with stdin as the artifact, for resume, or with
+any offline flag (--journal, --slot-a, --key ...), the command works on
+the journal, boot environment and slots directly; reboot needs the agent.`
+
+func updateCmd() *cmdline.Command {
+	c := &cmdline.Command{
+		Name:    "update",
+		Summary: "install, inspect, commit or roll back a system update",
+		Help:    updateHelp,
 	}
-	pos, err := parseMixed(fs, args[1:])
-	if err != nil {
-		return err
+	for _, op := range updateOps {
+		c.Subs = append(c.Subs, &cmdline.Command{
+			Name: op.name, Args: op.args, Summary: op.summary, Help: updateHelp, Examples: op.examples,
+			Flags: func(fs *flag.FlagSet) cmdline.Run {
+				o := techFlags(fs)
+				var off *engine.Offline
+				if op.offline {
+					off = engine.DefineOffline(fs)
+				}
+				return func(ctx context.Context, e env, args []string) error {
+					offline := !op.agent || (op.name == "install" && len(args) == 1 && args[0] == "-")
+					fs.Visit(func(f *flag.Flag) { offline = offline || (f.Name != "json" && f.Name != "socket") })
+					if offline {
+						off.JSON = o.json
+						return off.Run(ctx, e.Stdout, e.Stderr, op.name, args)
+					}
+					err := updateThroughAgent(ctx, e, o, op.name, args)
+					if errors.Is(err, control.ErrNotRunning) && op.offline {
+						fmt.Fprintln(e.Stderr, "medagent update: the agent is not running; working on the files directly")
+						off.JSON = o.json
+						return off.Run(ctx, e.Stdout, e.Stderr, op.name, args)
+					}
+					return err
+				}
+			},
+		})
 	}
+	return c
+}
+
+// updateThroughAgent asks the running agent's update engine.
+func updateThroughAgent(ctx context.Context, e env, o *techOpts, op string, pos []string) error {
 	req := control.Request{Cmd: control.CmdUpdate, Op: op}
 	switch {
 	case op == "install" && len(pos) != 1:
 		return usagef("update install needs exactly one ARTIFACT (file or https URL)")
 	case op != "install" && len(pos) != 0:
 		return usagef("update %s takes no arguments", op)
-	case op == "install" && pos[0] == "-":
-		return runUpdate(ctx, e, stripSocket(args)) // stdin cannot cross the socket
 	case op == "install" && strings.HasPrefix(pos[0], "https://"):
 		req.Arg = pos[0]
 	case op == "install":
-		if req.Arg, err = filepath.Abs(pos[0]); err != nil {
+		abs, err := filepath.Abs(pos[0])
+		if err != nil {
 			return fmt.Errorf("update install: %w", err)
 		}
+		req.Arg = abs
 	}
 	var st engine.Status
-	err = o.call(ctx, req, &st)
-	if errors.Is(err, control.ErrNotRunning) && op == "reboot" {
-		return techErr(err)
+	err := control.Call(ctx, control.SocketPath(o.socket), req, &st)
+	if errors.Is(err, control.ErrNotRunning) && op != "reboot" {
+		return err
 	}
-	if errors.Is(err, control.ErrNotRunning) {
-		fmt.Fprintln(e.stderr, "medagent update: the agent is not running; working on the files directly")
-		return runUpdate(ctx, e, stripSocket(args))
-	}
-	if err != nil {
+	if err = techErr(err); err != nil {
 		return err
 	}
 	if o.json {
-		return printJSON(e.stdout, st)
+		return printJSON(e.Stdout, st)
 	}
 	switch op {
 	case "install":
-		linef(e.stdout, "install started in the agent; follow it with: medagent update status")
+		linef(e.Stdout, "install started in the agent; follow it with: medagent update status")
 	case "reboot":
-		linef(e.stdout, "reboot allowed: the agent reboots as soon as the update is ready")
+		linef(e.Stdout, "reboot allowed: the agent reboots as soon as the update is ready")
 	}
-	linef(e.stdout, "state:     %s", st.State)
+	linef(e.Stdout, "state:     %s", st.State)
 	if st.Artifact != "" {
-		linef(e.stdout, "artifact:  %s (slot %s -> %s)", st.Artifact, st.FromSlot, st.ToSlot)
+		linef(e.Stdout, "artifact:  %s (slot %s -> %s)", st.Artifact, st.FromSlot, st.ToSlot)
 	}
 	if st.RebootPending {
-		linef(e.stdout, "reboot:    pending (%s)", st.PendingReason)
+		linef(e.Stdout, "reboot:    pending (%s)", st.PendingReason)
 	}
 	if st.Reason != "" {
-		linef(e.stdout, "reason:    %s", st.Reason)
+		linef(e.Stdout, "reason:    %s", st.Reason)
 	}
 	if v := st.Installed["artifact_name"]; v != "" {
-		linef(e.stdout, "installed: %s", v)
+		linef(e.Stdout, "installed: %s", v)
 	}
 	if !st.UpdatedAt.IsZero() {
-		linef(e.stdout, "updated:   %s", st.UpdatedAt.Format(time.RFC3339))
+		linef(e.Stdout, "updated:   %s", st.UpdatedAt.Format(time.RFC3339))
 	}
 	return nil
-}
-
-// hasOfflineFlag reports a flag of the offline update command.
-func hasOfflineFlag(args []string) bool {
-	for _, a := range args {
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && a != "-" && !slices.Contains([]string{"json", "socket", "h", "help"}, name) {
-			return true
-		}
-	}
-	return false
-}
-
-// stripSocket removes --socket (which the offline command does not know).
-func stripSocket(args []string) []string {
-	var out []string
-	for i := 0; i < len(args); i++ {
-		name, _, hasVal := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if strings.HasPrefix(args[i], "-") && name == "socket" {
-			if !hasVal {
-				i++
-			}
-			continue
-		}
-		out = append(out, args[i])
-	}
-	return out
 }

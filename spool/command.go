@@ -4,46 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 )
 
-const commandUsage = `usage: medagent spool stats [--json] --dir DIR
-  stats   scan a spool directory offline (no key needed) and print per-class
-          pending records and bytes, oldest pending time, evictions and damage`
-
-// Command runs `medagent spool ...`. It needs no key and no lock, so it
-// works beside a running agent; its numbers are then a snapshot.
-func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	if len(args) == 0 || args[0] != "stats" {
-		fmt.Fprintln(stderr, commandUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			return flag.ErrHelp
-		}
-		return fmt.Errorf("spool: %w: want the stats subcommand", flag.ErrHelp)
-	}
-	fs := flag.NewFlagSet("spool stats", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("dir", "", "spool directory (spool.dir in the configuration)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *dir == "" || fs.NArg() != 0 {
-		fs.Usage()
-		return fmt.Errorf("spool stats: %w: --dir is required and no arguments are taken", flag.ErrHelp)
-	}
+// WriteStats prints the statistics of the spool in dir, as "medagent spool
+// stats --dir" shows them (a table, or JSON). It needs no key and no lock,
+// so it works beside a running agent; its numbers are then a snapshot.
+func WriteStats(ctx context.Context, stdout io.Writer, dir string, asJSON bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s, err := ReadStats(*dir)
+	s, err := ReadStats(dir)
 	if err != nil && s.Classes == nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if jerr := enc.Encode(statsJSON(s)); jerr != nil {

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"strings"
 	"testing"
 )
 
-func TestCommand(t *testing.T) {
+func TestWriteStats(t *testing.T) {
 	o := testOpts(t, true)
 	w := mustWriter(t, o)
 	mustAppend(t, w, cA, "hr-high", 0)
@@ -19,9 +17,9 @@ func TestCommand(t *testing.T) {
 	w.Close()
 	ctx := context.Background()
 
-	var out, errb bytes.Buffer
-	if err := Command(ctx, &out, &errb, []string{"stats", "--dir", o.Dir}); err != nil {
-		t.Fatal(err, errb.String())
+	var out bytes.Buffer
+	if err := WriteStats(ctx, &out, o.Dir, false); err != nil {
+		t.Fatal(err)
 	}
 	for _, want := range []string{"alarms", "telemetry", "encrypted true", "≥"} {
 		if !strings.Contains(out.String(), want) {
@@ -33,7 +31,7 @@ func TestCommand(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := Command(ctx, &out, &errb, []string{"stats", "-json", "-dir", o.Dir}); err != nil {
+	if err := WriteStats(ctx, &out, o.Dir, true); err != nil {
 		t.Fatal(err)
 	}
 	var j struct {
@@ -49,19 +47,7 @@ func TestCommand(t *testing.T) {
 		t.Fatalf("json stats %+v", j)
 	}
 
-	for _, args := range [][]string{nil, {"bogus"}, {"stats"}, {"stats", "--dir", o.Dir, "extra"}, {"stats", "--nope"}} {
-		if err := Command(ctx, &out, &errb, args); !errors.Is(err, flag.ErrHelp) && !strings.Contains(fmtErr(err), "flag provided but not defined") {
-			t.Errorf("%q: err = %v, want a usage error", args, err)
-		}
-	}
-	if err := Command(ctx, &out, &errb, []string{"stats", "--dir", o.Dir + "/missing"}); err == nil || errors.Is(err, flag.ErrHelp) {
+	if err := WriteStats(ctx, &out, o.Dir+"/missing", false); err == nil {
 		t.Errorf("missing dir: %v", err)
 	}
-}
-
-func fmtErr(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

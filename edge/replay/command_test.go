@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"medagent/edge/ec57"
+	"medagent/internal/cmdline"
 	"medagent/wfdb"
 )
 
@@ -54,7 +56,7 @@ func TestBeatsOnSyntheticRecord(t *testing.T) {
 	}
 	path := writeRecord(t, rate, 30*rate+100, peaks)
 	var out, errb bytes.Buffer
-	if err := Command(context.Background(), &out, &errb, []string{"--wfdb", path, "--beats"}); err != nil {
+	if err := command(context.Background(), &out, &errb, []string{"--wfdb", path, "--beats"}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Fields(out.String())
@@ -80,7 +82,7 @@ func excerpt(r string) string {
 func TestBeatsOnMITBIH(t *testing.T) {
 	path := excerpt("114") // MLII is signal 1 here
 	var out bytes.Buffer
-	if err := Command(context.Background(), &out, &out, []string{"--wfdb", path, "--beats"}); err != nil {
+	if err := command(context.Background(), &out, &out, []string{"--wfdb", path, "--beats"}); err != nil {
 		t.Fatal(err)
 	}
 	var det []int64
@@ -105,7 +107,7 @@ func TestBeatsOnMITBIH(t *testing.T) {
 func TestVitals(t *testing.T) {
 	path := excerpt("101")
 	var out bytes.Buffer
-	if err := Command(context.Background(), &out, &out, []string{"--wfdb", path, "--vitals", "--mains", "60"}); err != nil {
+	if err := command(context.Background(), &out, &out, []string{"--wfdb", path, "--vitals", "--mains", "60"}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -150,7 +152,7 @@ func TestUsage(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
-			err := Command(context.Background(), &out, &errb, tc.args)
+			err := command(context.Background(), &out, &errb, tc.args)
 			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !strings.Contains(err.Error(), tc.says) {
 				t.Fatalf("error = %v, want %v mentioning %q", err, tc.want, tc.says)
 			}
@@ -164,7 +166,7 @@ func TestUsage(t *testing.T) {
 func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := Command(ctx, &bytes.Buffer{}, &bytes.Buffer{}, []string{"--wfdb", excerpt("101"), "--beats"})
+	err := command(ctx, &bytes.Buffer{}, &bytes.Buffer{}, []string{"--wfdb", excerpt("101"), "--beats"})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
@@ -175,7 +177,7 @@ func TestCancel(t *testing.T) {
 func TestVitalsRaisesAlarms(t *testing.T) {
 	path := excerpt("207")
 	var out bytes.Buffer
-	if err := Command(context.Background(), &out, &out, []string{"--wfdb", path, "--vitals"}); err != nil {
+	if err := command(context.Background(), &out, &out, []string{"--wfdb", path, "--vitals"}); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
@@ -184,4 +186,8 @@ func TestVitalsRaisesAlarms(t *testing.T) {
 			t.Errorf("replay of 207 has no %q", want)
 		}
 	}
+}
+
+func command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	return cmdline.Exec(ctx, Cmd(), args, cmdline.IO{Stdout: stdout, Stderr: stderr})
 }

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,12 +10,14 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"medagent/internal/cmdline"
 	"medagent/trust/provision/pkitest"
 )
 
@@ -148,7 +151,7 @@ func TestCommandCSRAndInstall(t *testing.T) {
 	key := filepath.Join(dir, "device.key")
 	csrFile := filepath.Join(dir, "csr.pem")
 	var out, errb bytes.Buffer
-	if err := Command(t.Context(), &out, &errb, []string{"csr", "--key", key, "--serial", "MA-0042", "-o", csrFile}); err != nil {
+	if err := command(t.Context(), &out, &errb, []string{"csr", "--key", key, "--serial", "MA-0042", "-o", csrFile}); err != nil {
 		t.Fatal(err, errb.String())
 	}
 	leaf := must[*x509.Certificate](t)(p.factory.FromCSR(must[[]byte](t)(os.ReadFile(csrFile)), pkitest.DeviceOptions{}))
@@ -160,7 +163,7 @@ func TestCommandCSRAndInstall(t *testing.T) {
 	os.WriteFile(crlFile, must[[]byte](t)(p.root.CRL()), 0o644)
 	cert := filepath.Join(dir, "device.pem")
 	args := []string{"install", "--root", rootFile, "--crl", crlFile, "--key", key, "--serial", "MA-0042", "-o", cert, chainFile}
-	if err := Command(t.Context(), &out, &errb, args); err != nil {
+	if err := command(t.Context(), &out, &errb, args); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "installed certificate for MA-0042") {
@@ -168,10 +171,15 @@ func TestCommandCSRAndInstall(t *testing.T) {
 	}
 	// Revoking the factory makes the same install fail.
 	os.WriteFile(crlFile, must[[]byte](t)(p.root.CRL(p.factory.Cert)), 0o644)
-	if err := Command(t.Context(), &out, &errb, args); !errors.Is(err, ErrRevoked) {
+	if err := command(t.Context(), &out, &errb, args); !errors.Is(err, ErrRevoked) {
 		t.Fatalf("install with the factory revoked: %v", err)
 	}
-	if err := Command(t.Context(), &out, &errb, []string{"csr", "--serial", "x", "-o", csrFile}); err == nil {
+	if err := command(t.Context(), &out, &errb, []string{"csr", "--serial", "x", "-o", csrFile}); err == nil {
 		t.Fatal("csr without key or tpm accepted")
 	}
+}
+
+// command runs "medagent provision ARGS" as the command line would.
+func command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	return cmdline.Exec(ctx, Cmd().Sub(args[0]), args[1:], cmdline.IO{Stdout: stdout, Stderr: stderr})
 }

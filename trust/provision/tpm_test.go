@@ -24,7 +24,7 @@ func TestCommandWithTPM(t *testing.T) {
 	dir := t.TempDir()
 	csrFile := filepath.Join(dir, "csr.pem")
 	var out, errb bytes.Buffer
-	if err := Command(t.Context(), &out, &errb, []string{"csr", "--tpm", sim.Path, "--serial", "MA-0007", "-o", csrFile}); err != nil {
+	if err := command(t.Context(), &out, &errb, []string{"csr", "--tpm", sim.Path, "--serial", "MA-0007", "-o", csrFile}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "(tpm key)") {
@@ -44,12 +44,12 @@ func TestCommandWithTPM(t *testing.T) {
 	chainFile := filepath.Join(dir, "chain.pem")
 	os.WriteFile(chainFile, pkitest.PEM(leaf, p.factory.Cert), 0o644)
 	cert := filepath.Join(dir, "device.pem")
-	if err := Command(t.Context(), &out, &errb, []string{"install", "--root", rootFile, "--tpm", sim.Path, "-o", cert, chainFile}); err != nil {
+	if err := command(t.Context(), &out, &errb, []string{"install", "--root", rootFile, "--tpm", sim.Path, "-o", cert, chainFile}); err != nil {
 		t.Fatal(err)
 	}
 	other := must[*x509.Certificate](t)(p.factory.Device(p.dev.Public(), "MA-0007", pkitest.DeviceOptions{}))
 	os.WriteFile(chainFile, pkitest.PEM(other, p.factory.Cert), 0o644)
-	err = Command(t.Context(), &out, &errb, []string{"install", "--root", rootFile, "--tpm", sim.Path, "-o", cert, chainFile})
+	err = command(t.Context(), &out, &errb, []string{"install", "--root", rootFile, "--tpm", sim.Path, "-o", cert, chainFile})
 	if !errors.Is(err, ErrKeyMismatch) {
 		t.Fatalf("chain for a non-TPM key: %v, want ErrKeyMismatch", err)
 	}

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"medagent/internal/cmdline"
 )
 
 // Summary is what inspect reports about an artifact (also its --json form).
@@ -109,94 +110,93 @@ type keyList []string
 func (k *keyList) String() string     { return strings.Join(*k, ",") }
 func (k *keyList) Set(v string) error { *k = append(*k, v); return nil }
 
-// parseArgs parses flags placed before or after the single FILE argument.
-func parseArgs(fs *flag.FlagSet, args []string) (string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return "", err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return "", fmt.Errorf("artifact: want exactly one artifact FILE, got %d: %w", len(pos), flag.ErrHelp)
-	}
-	return pos[0], nil
-}
-
-// InspectCommand implements "medagent artifact inspect [--json] [--key PUB.pem] FILE".
+// InspectCmd is "medagent artifact inspect [--json] [--key PUB.pem]... FILE".
 // It reads the whole artifact (checking payload checksums) and prints its
 // name, format, compression, device types, provides, depends, payloads and
 // files. Without --key the signature is reported but not verified.
-func InspectCommand(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("artifact inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	var keys keyList
-	fs.Var(&keys, "key", "PEM public key to verify the signature with (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: medagent artifact inspect [--json] [--key PUB.pem]... FILE")
-		fs.PrintDefaults()
+func InspectCmd() *cmdline.Command {
+	return &cmdline.Command{
+		Name:    "inspect",
+		Args:    "FILE",
+		Summary: "print what an artifact holds, checking every payload checksum",
+		Help: `Reads the whole artifact, checking every payload checksum, and prints its
+name, format, compression, device types, provides, depends, state scripts,
+payloads and files. Without --key the signature is reported, not verified.`,
+		Examples: []string{
+			"medagent artifact inspect release-2.1.mender",
+			"medagent artifact inspect --json --key /etc/medagent/update.pem release-2.1.mender",
+		},
+		Flags: func(fs *flag.FlagSet) cmdline.Run {
+			asJSON := fs.Bool("json", false, "print JSON")
+			var keys keyList
+			fs.Var(&keys, "key", "PEM public `FILE` to verify the signature with (repeatable)")
+			return func(ctx context.Context, io cmdline.IO, args []string) error {
+				if len(args) != 1 {
+					return cmdline.Usagef("needs exactly one artifact FILE, got %d", len(args))
+				}
+				opt := Options{AllowUnsigned: true, SkipCompatibility: true}
+				var err error
+				if len(keys) > 0 {
+					if opt.Keys, err = LoadPublicKeys(keys...); err != nil {
+						return err
+					}
+				}
+				s, err := readFile(ctx, args[0], opt)
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					enc := json.NewEncoder(io.Stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(s)
+				}
+				return printSummary(io.Stdout, s)
+			}
+		},
 	}
-	path, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	opt := Options{AllowUnsigned: true, SkipCompatibility: true}
-	if len(keys) > 0 {
-		if opt.Keys, err = LoadPublicKeys(keys...); err != nil {
-			return err
-		}
-	}
-	s, err := readFile(ctx, path, opt)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
-	}
-	return printSummary(stdout, s)
 }
 
-// VerifyCommand implements "medagent artifact verify --key PUB.pem [--key ...]
+// VerifyCmd is "medagent artifact verify --key PUB.pem [--key ...]
 // [--device-type T] FILE". It reads the whole artifact; a nil error means
 // the artifact is valid (signed by one of the keys, every checksum right).
-func VerifyCommand(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("artifact verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var keys keyList
-	fs.Var(&keys, "key", "trusted PEM public key (repeatable, at least one)")
-	devType := fs.String("device-type", "", "also check compatibility with this device type")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: medagent artifact verify --key PUB.pem [--key PUB2.pem]... [--device-type T] FILE")
-		fs.PrintDefaults()
+func VerifyCmd() *cmdline.Command {
+	return &cmdline.Command{
+		Name:    "verify",
+		Usage:   "--key PUB.pem [--key PUB.pem]... [--device-type TYPE]",
+		Args:    "FILE",
+		Summary: "check an artifact's signature and every checksum",
+		Help: `Reads the whole artifact and exits 0 only if it is signed by one of the
+keys and every checksum is right (and, with --device-type, it is meant for
+that device type). Nothing is installed.`,
+		Examples: []string{
+			"medagent artifact verify --key /etc/medagent/update.pem release-2.1.mender",
+			"medagent artifact verify --key old.pem --key new.pem --device-type bedside-a release-2.1.mender",
+		},
+		Flags: func(fs *flag.FlagSet) cmdline.Run {
+			var keys keyList
+			fs.Var(&keys, "key", "trusted PEM public key `FILE` (repeatable, at least one)")
+			devType := fs.String("device-type", "", "also check compatibility with this device `TYPE`")
+			return func(ctx context.Context, io cmdline.IO, args []string) error {
+				if len(args) != 1 {
+					return cmdline.Usagef("needs exactly one artifact FILE, got %d", len(args))
+				}
+				if len(keys) == 0 {
+					return cmdline.Usagef("needs at least one --key")
+				}
+				pub, err := LoadPublicKeys(keys...)
+				if err != nil {
+					return err
+				}
+				opt := Options{Keys: pub, DeviceType: *devType, SkipCompatibility: *devType == ""}
+				s, err := readFile(ctx, args[0], opt)
+				if err != nil {
+					return fmt.Errorf("%s: %w", args[0], err)
+				}
+				_, err = fmt.Fprintf(io.Stdout, "%s: valid, artifact %q, signature verified\n", args[0], s.Name)
+				return err
+			}
+		},
 	}
-	path, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		fs.Usage()
-		return fmt.Errorf("artifact verify: at least one --key is required: %w", flag.ErrHelp)
-	}
-	pub, err := LoadPublicKeys(keys...)
-	if err != nil {
-		return err
-	}
-	opt := Options{Keys: pub, DeviceType: *devType, SkipCompatibility: *devType == ""}
-	s, err := readFile(ctx, path, opt)
-	if err != nil {
-		return fmt.Errorf("artifact verify: %s: %w", path, err)
-	}
-	_, err = fmt.Fprintf(stdout, "%s: valid, artifact %q, signature verified\n", path, s.Name)
-	return err
 }
 
 func readFile(ctx context.Context, path string, opt Options) (*Summary, error) {

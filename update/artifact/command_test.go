@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"medagent/internal/cmdline"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -37,13 +39,13 @@ func TestInspectCommand(t *testing.T) {
 	f := getFixture(t)
 	ctx := context.Background()
 	var out, errOut bytes.Buffer
-	if err := InspectCommand(ctx, &out, &errOut, []string{f.arts["module-gzip-ec"]}); err != nil {
+	if err := cmdline.Exec(ctx, InspectCmd(), []string{f.arts["module-gzip-ec"]}, cmdline.IO{Stdout: &out, Stderr: &errOut}); err != nil {
 		t.Fatal(err, errOut.String())
 	}
 	golden(t, "inspect-module.golden", out.Bytes())
 
 	out.Reset()
-	if err := InspectCommand(ctx, &out, &errOut, []string{f.arts["rootfs-lzma-ec"], "--json", "--key", f.ecPub}); err != nil {
+	if err := cmdline.Exec(ctx, InspectCmd(), []string{f.arts["rootfs-lzma-ec"], "--json", "--key", f.ecPub}, cmdline.IO{Stdout: &out, Stderr: &errOut}); err != nil {
 		t.Fatal(err, errOut.String())
 	}
 	var s Summary
@@ -69,10 +71,10 @@ func TestInspectCommand(t *testing.T) {
 		t.Errorf("sha256 %s, want %s", sum, wantSum)
 	}
 
-	if err := InspectCommand(ctx, &out, &errOut, []string{}); !errors.Is(err, flag.ErrHelp) {
+	if err := cmdline.Exec(ctx, InspectCmd(), []string{}, cmdline.IO{Stdout: &out, Stderr: &errOut}); !isUsage(err) {
 		t.Errorf("no file: %v, want ErrHelp", err)
 	}
-	if err := InspectCommand(ctx, &out, &errOut, []string{f.arts["rootfs-lzma-ec"], "--key", f.rsaPub}); !errors.Is(err, ErrSignature) {
+	if err := cmdline.Exec(ctx, InspectCmd(), []string{f.arts["rootfs-lzma-ec"], "--key", f.rsaPub}, cmdline.IO{Stdout: &out, Stderr: &errOut}); !errors.Is(err, ErrSignature) {
 		t.Errorf("inspect with a wrong key: %v", err)
 	}
 }
@@ -96,16 +98,22 @@ func TestVerifyCommand(t *testing.T) {
 		{"wrong key", []string{"--key", f.ecPub, f.arts["rootfs-gzip-rsa"]}, ErrSignature},
 		{"unsigned", []string{"--key", f.rsaPub, f.arts["rootfs-gzip-unsigned"]}, ErrUnsigned},
 		{"tampered payload", []string{"--key", f.rsaPub, tampered}, ErrChecksum},
-		{"no key", []string{f.arts["rootfs-gzip-rsa"]}, flag.ErrHelp},
-		{"two files", []string{"--key", f.rsaPub, tampered, tampered}, flag.ErrHelp},
+		{"no key", []string{f.arts["rootfs-gzip-rsa"]}, errUsage},
+		{"two files", []string{"--key", f.rsaPub, tampered, tampered}, errUsage},
 		{"bad flag", []string{"--nope"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out.Reset()
-			err := VerifyCommand(ctx, &out, &errOut, tc.args)
+			err := cmdline.Exec(ctx, VerifyCmd(), tc.args, cmdline.IO{Stdout: &out, Stderr: &errOut})
 			if tc.name == "bad flag" {
 				if err == nil {
 					t.Fatal("unknown flag accepted")
+				}
+				return
+			}
+			if tc.want == errUsage {
+				if !isUsage(err) {
+					t.Fatalf("error %v, want a usage error", err)
 				}
 				return
 			}
@@ -119,7 +127,15 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := VerifyCommand(cctx, &out, &errOut, []string{"--key", f.rsaPub, f.arts["rootfs-gzip-rsa"]}); !errors.Is(err, context.Canceled) {
+	if err := cmdline.Exec(cctx, VerifyCmd(), []string{"--key", f.rsaPub, f.arts["rootfs-gzip-rsa"]}, cmdline.IO{Stdout: &out, Stderr: &errOut}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
+}
+
+// errUsage stands for "a usage error" in the tables.
+var errUsage = errors.New("usage")
+
+func isUsage(err error) bool {
+	var ue *cmdline.UsageError
+	return errors.As(err, &ue)
 }

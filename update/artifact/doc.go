@@ -37,6 +37,6 @@
 //
 // The engine uses NewReader with the device's keys, device type and
 // stored provides, streams each PayloadFile into the inactive slot, and
-// after commit stores NewProvides(stored, header). InspectCommand and
-// VerifyCommand back "medagent artifact inspect|verify".
+// after commit stores NewProvides(stored, header). InspectCmd and
+// VerifyCmd back "medagent artifact inspect|verify".
 package artifact

@@ -10,21 +10,32 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
+	"medagent/internal/cmdline"
 	"medagent/update/bootenv"
 	"medagent/update/slot"
 )
 
-// commandFlags are the flags every update subcommand takes.
+// Offline holds the flags of "medagent update OP" when it works on the
+// journal, boot environment and slots directly instead of through the
+// running agent. JSON is set by the caller (the command line shares --json
+// with the agent path).
+type Offline struct {
+	commandFlags
+	JSON bool
+}
+
+// commandFlags are the flags every offline update operation takes.
 type commandFlags struct {
 	journal, fwEnvConfig, grubEnv     string
 	fwEnvLock, downloadDir            string
 	slotA, slotB, partA, partB        string
 	keys                              stringList
 	deviceType, scriptsDir, rebootCmd string
-	json, noReboot                    bool
+	noReboot                          bool
 }
 
 type stringList []string
@@ -32,76 +43,55 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func newFlagSet(name string, stderr io.Writer, f *commandFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet("update "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.journal, "journal", "/var/lib/medagent/update.journal", "update journal file")
-	fs.StringVar(&f.fwEnvConfig, "fw-env-config", "/etc/fw_env.config", "U-Boot environment location (fw_env.config)")
-	fs.StringVar(&f.fwEnvLock, "fw-env-lock", bootenv.DefaultLockFile, "lock file shared with fw_printenv/fw_setenv")
-	fs.StringVar(&f.grubEnv, "grubenv", "", "use this GRUB environment block instead of U-Boot")
-	fs.StringVar(&f.slotA, "slot-a", "", "device of slot A (e.g. /dev/mmcblk0p2)")
-	fs.StringVar(&f.slotB, "slot-b", "", "device of slot B (e.g. /dev/mmcblk0p3)")
-	fs.StringVar(&f.partA, "part-a", "", "mender_boot_part of slot A (default: trailing digits of --slot-a)")
-	fs.StringVar(&f.partB, "part-b", "", "mender_boot_part of slot B (default: trailing digits of --slot-b)")
-	fs.Var(&f.keys, "key", "artifact verification public key PEM file (repeatable; required for install)")
-	fs.StringVar(&f.deviceType, "device-type", "", "device type the artifact must be compatible with (required for install)")
-	fs.StringVar(&f.scriptsDir, "scripts-dir", "/etc/mender/scripts", "state scripts directory")
-	fs.StringVar(&f.rebootCmd, "reboot-cmd", "systemctl reboot", "command that reboots the device")
-	fs.StringVar(&f.downloadDir, "download-dir", "", "install URL: download here first, resumable across restarts (needs room for the artifact)")
+// OfflineOps are the operations Offline.Run knows.
+var OfflineOps = []string{"install", "resume", "status", "commit", "rollback"}
+
+// DefineOffline defines the offline flags on fs (all but --json).
+func DefineOffline(fs *flag.FlagSet) *Offline {
+	f := &Offline{}
+	fs.StringVar(&f.journal, "journal", "/var/lib/medagent/update.journal", "update journal `FILE`")
+	fs.StringVar(&f.fwEnvConfig, "fw-env-config", "/etc/fw_env.config", "U-Boot environment location `FILE` (fw_env.config)")
+	fs.StringVar(&f.fwEnvLock, "fw-env-lock", bootenv.DefaultLockFile, "lock `FILE` shared with fw_printenv/fw_setenv")
+	fs.StringVar(&f.grubEnv, "grubenv", "", "use this GRUB environment block `FILE` instead of U-Boot")
+	fs.StringVar(&f.slotA, "slot-a", "", "`DEVICE` of slot A (e.g. /dev/mmcblk0p2)")
+	fs.StringVar(&f.slotB, "slot-b", "", "`DEVICE` of slot B (e.g. /dev/mmcblk0p3)")
+	fs.StringVar(&f.partA, "part-a", "", "mender_boot_part `VALUE` of slot A (empty: trailing digits of --slot-a)")
+	fs.StringVar(&f.partB, "part-b", "", "mender_boot_part `VALUE` of slot B (empty: trailing digits of --slot-b)")
+	fs.Var(&f.keys, "key", "artifact verification public key PEM `FILE` (repeatable; required for install)")
+	fs.StringVar(&f.deviceType, "device-type", "", "device `TYPE` the artifact must be compatible with (required for install)")
+	fs.StringVar(&f.scriptsDir, "scripts-dir", "/etc/mender/scripts", "state scripts `DIR`")
+	fs.StringVar(&f.rebootCmd, "reboot-cmd", "systemctl reboot", "`COMMAND` that reboots the device")
+	fs.StringVar(&f.downloadDir, "download-dir", "", "install URL: download into `DIR` first, resumable across restarts (needs room for the artifact)")
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "do not reboot; print that a reboot is needed")
-	fs.BoolVar(&f.json, "json", false, "status: print JSON")
-	return fs
+	return f
 }
 
-const commandUsage = `usage: medagent update <command> [flags]
-  install FILE|-|URL   install an artifact (file, stdin or https URL) and reboot into it
-  resume               continue the update in progress (after a reboot)
-  status [--json]      show the update state
-  commit               commit the running trial boot without health checks
-  rollback             abandon the update in progress`
-
-// Command runs "medagent update ..." directly on the files named by flags.
-func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, commandUsage)
-		return fmt.Errorf("update: missing command: %w", flag.ErrHelp)
+// Run runs op (one of OfflineOps) on the files named by the flags; args
+// are its positional arguments (install: FILE, - or an https URL).
+func (f *Offline) Run(ctx context.Context, stdout, stderr io.Writer, op string, args []string) error {
+	switch {
+	case !slices.Contains(OfflineOps, op):
+		return cmdline.Usagef("update %s cannot work offline (known: %s)", op, strings.Join(OfflineOps, ", "))
+	case op == "install" && len(args) != 1:
+		return cmdline.Usagef("update install: want exactly one FILE, - or URL")
+	case op != "install" && len(args) != 0:
+		return cmdline.Usagef("update %s: unexpected arguments %v", op, args)
 	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "install", "resume", "status", "commit", "rollback":
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, commandUsage)
-		return flag.ErrHelp
-	default:
-		fmt.Fprintln(stderr, commandUsage)
-		return fmt.Errorf("update: unknown command %q: %w", sub, flag.ErrHelp)
-	}
-	var f commandFlags
-	fs := newFlagSet(sub, stderr, &f)
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("update %s: %w", sub, err)
-	}
-	if sub == "install" && fs.NArg() != 1 {
-		return fmt.Errorf("update install: want exactly one FILE, - or URL: %w", flag.ErrHelp)
-	}
-	if sub != "install" && fs.NArg() != 0 {
-		return fmt.Errorf("update %s: unexpected arguments %v: %w", sub, fs.Args(), flag.ErrHelp)
-	}
-	if sub == "status" && f.slotA == "" {
+	if op == "status" && f.slotA == "" {
 		// Status needs only the journal.
 		j, err := loadJournal(f.journal)
 		if err != nil {
 			return err
 		}
-		return printStatus(stdout, statusOf(j), f.json)
+		return printStatus(stdout, statusOf(j), f.JSON)
 	}
 	e, err := f.engine(stderr)
 	if err != nil {
 		return err
 	}
-	switch sub {
+	switch op {
 	case "status":
-		return printStatus(stdout, e.Status(), f.json)
+		return printStatus(stdout, e.Status(), f.JSON)
 	case "commit":
 		return e.Commit(ctx)
 	case "rollback":
@@ -109,10 +99,10 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	case "resume":
 		return e.Resume(ctx)
 	}
-	if strings.HasPrefix(fs.Arg(0), "https://") && f.downloadDir != "" {
-		err = e.InstallURL(ctx, fs.Arg(0))
+	if strings.HasPrefix(args[0], "https://") && f.downloadDir != "" {
+		err = e.InstallURL(ctx, args[0])
 	} else {
-		src, closeSrc, oerr := openSource(ctx, fs.Arg(0))
+		src, closeSrc, oerr := openSource(ctx, args[0])
 		if oerr != nil {
 			return oerr
 		}

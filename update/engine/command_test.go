@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"medagent/internal/cmdline"
 )
 
 func (w *world) cliArgs(sub string, extra ...string) []string {
@@ -48,7 +50,7 @@ func TestCommand(t *testing.T) {
 	run := func(args ...string) error {
 		out.Reset()
 		errb.Reset()
-		return Command(ctx, &out, &errb, args)
+		return command(ctx, &out, &errb, args)
 	}
 
 	// Fail closed without a key: nothing written.
@@ -83,10 +85,10 @@ func TestCommand(t *testing.T) {
 	if err := run(w.cliArgs("rollback")...); !errors.Is(err, ErrNoUpdate) {
 		t.Errorf("rollback after commit: %v", err)
 	}
-	if err := run("frobnicate"); !errors.Is(err, flag.ErrHelp) {
+	if err := run("frobnicate"); !errors.Is(err, cmdline.ErrUsage) {
 		t.Errorf("unknown command: %v", err)
 	}
-	if err := run(w.cliArgs("install")...); !errors.Is(err, flag.ErrHelp) {
+	if err := run(w.cliArgs("install")...); !errors.Is(err, cmdline.ErrUsage) {
 		t.Errorf("install without source: %v", err)
 	}
 	if err := run(w.cliArgs("install", "http://example.com/a.mender")...); err == nil || !strings.Contains(err.Error(), "only https") {
@@ -98,4 +100,17 @@ func sha256Of(b []byte) [32]byte {
 	var s [32]byte
 	copy(s[:], sha256Sum(b))
 	return s
+}
+
+// command runs "medagent update ARGS" offline, as the command line does.
+func command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("update", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := DefineOffline(fs)
+	fs.BoolVar(&f.JSON, "json", false, "")
+	pos, err := cmdline.ParseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	return f.Run(ctx, stdout, stderr, args[0], pos)
 }

@@ -44,7 +44,7 @@ func TestStatusGolden(t *testing.T) {
 		if tc.flag != "" {
 			args = append(args, tc.flag)
 		}
-		must(t, Command(context.Background(), &out, &errb, args))
+		must(t, command(context.Background(), &out, &errb, args))
 		golden(t, tc.name, out.Bytes())
 	}
 }
