@@ -5,32 +5,20 @@ import (
 	"log/slog"
 	"time"
 
-	"context"
-	"golang.org/x/sync/errgroup"
-
+	"medagent/acquire"
 	"medagent/config"
-	"medagent/edge/pipeline"
 	"medagent/spool"
 	"medagent/trust/datakey"
 )
 
-// acquisition is the acquire role: samplers, the edge stage and the spool
-// writer. It has no network.
-type acquisition struct {
-	spool    *spool.Writer
-	samplers []*sampler
-	sources  *sourceSet
-	edge     *edge
+// acquireSide is the acquire role: the spool writer and the acquisition
+// that fills it. It has no network.
+type acquireSide struct {
+	spool *spool.Writer
+	acq   *acquire.Acquisition
 }
 
-// frameQueue bounds the frames waiting for the edge stage: about two
-// seconds of every sensor's ticks. Beyond it, samplers drop and count.
-const frameQueue = 128
-
-// sampleTick is how often samplers read what is due.
-const sampleTick = 40 * time.Millisecond
-
-func newAcquisition(cfg config.Config, log *slog.Logger, now func() time.Time) (*acquisition, error) {
+func newAcquireSide(cfg config.Config, log *slog.Logger, now func() time.Time) (*acquireSide, error) {
 	key, err := loadDataKey(cfg)
 	if err != nil {
 		return nil, err
@@ -45,54 +33,19 @@ func newAcquisition(cfg config.Config, log *slog.Logger, now func() time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	set, err := openSources(cfg, func() time.Duration { return time.Since(processStart) })
+	acq, err := acquire.New(acquire.Options{
+		Sensors: cfg.Sensors, Sim: cfg.Sim, Edge: cfg.Edge, Alarms: cfg.Alarms,
+		Spool: w, Logger: log, Now: now,
+	})
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	srcs := set.srcs
-	var decl []pipeline.Sensor
-	for i, s := range cfg.Sensors {
-		ps := pipeline.Sensor{Name: s.Name, Kind: srcs[i].kind(), Rate: srcs[i].rate()}
-		for _, st := range srcs[i].streams() {
-			ps.Streams = append(ps.Streams, st.Stream)
-		}
-		decl = append(decl, ps)
-	}
-	p, err := pipeline.New(pipeline.Config{
-		Window: cfg.Edge.Window, MainsHz: cfg.Edge.MainsHz,
-		SpO2CalA: cfg.Edge.SpO2CalA, SpO2CalB: cfg.Edge.SpO2CalB,
-		Waveforms: cfg.Edge.Waveforms, WaveformRate: cfg.Edge.WaveformRate,
-		Alarms: cfg.Alarms,
-	}, decl)
-	if err != nil {
-		set.close()
-		w.Close()
-		return nil, err
-	}
-	frames := make(chan frame, frameQueue)
-	a := &acquisition{spool: w, sources: set, edge: newEdge(cfg.Edge.Window, p, frames, w, log, now)}
-	for i, s := range cfg.Sensors {
-		a.samplers = append(a.samplers, &sampler{
-			name: s.Name, src: srcs[i], out: frames, events: w, tick: sampleTick,
-			log: log, now: now, mono: func() time.Duration { return time.Since(processStart) },
-		})
-	}
-	return a, nil
+	return &acquireSide{spool: w, acq: acq}, nil
 }
 
-// processStart is the origin of the monotonic timestamps in sample blocks.
-var processStart = time.Now()
-
-func (a *acquisition) start(ctx context.Context, g *errgroup.Group) {
-	for _, s := range a.samplers {
-		g.Go(func() error { return s.Run(ctx) })
-	}
-	g.Go(func() error { return a.edge.Run(ctx) })
-}
-
-func (a *acquisition) close() {
-	a.sources.close()
+func (a *acquireSide) close() {
+	a.acq.Close()
 	a.spool.Close()
 }
 

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"medagent/agent/watchdog"
 	"medagent/config"
+	"medagent/control"
+	"medagent/technician"
 	"medagent/uplink"
+	"medagent/watchdog"
 )
 
 // Options configure an Agent.
@@ -31,13 +34,13 @@ type Agent struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	acq *acquisition // nil in the uplink role
+	acq *acquireSide // nil in the uplink role
 	up  *uplinkSide  // nil in the acquire role
 
-	control *controlSide // the technician's control socket
-	upd     *updater     // nil unless update.enabled, and only with acquisition
-	cmd     *commander   // nil unless commands.enabled, and only with the uplink
-	wd      *watchdog.Watchdog
+	tech *technician.Service // the technician's control socket
+	upd  *updater            // nil unless update.enabled, and only with acquisition
+	cmd  *commander          // nil unless commands.enabled, and only with the uplink
+	wd   *watchdog.Watchdog
 }
 
 // New checks everything that can be checked before running (configuration,
@@ -50,45 +53,90 @@ func New(o Options) (*Agent, error) {
 		o.Now = time.Now
 	}
 	a := &Agent{cfg: o.Config, role: o.Role, log: o.Logger, now: o.Now}
+	if err := a.build(); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// build makes the components of the role and hands each the small ports
+// it needs of the others.
+func (a *Agent) build() error {
 	var err error
 	if a.role.acquires() {
-		if a.acq, err = newAcquisition(a.cfg, a.log, a.now); err != nil {
-			return nil, err
+		if a.acq, err = newAcquireSide(a.cfg, a.log, a.now); err != nil {
+			return err
 		}
 	}
 	var cmds uplink.CommandFunc
 	if a.cfg.Commands.Enabled && a.role.uplinks() {
-		if a.cmd, err = newCommander(a); err != nil {
-			a.close()
-			return nil, err
+		if a.cmd, err = newCommander(a.cfg, a.log, a.now); err != nil {
+			return err
 		}
 		cmds = a.cmd.handle
 	}
 	if a.role.uplinks() {
 		if a.up, err = newUplinkSide(a.cfg, a.log, cmds); err != nil {
-			a.close()
-			return nil, err
+			return err
 		}
 	}
 	if a.cfg.Update.Enabled && a.acq != nil {
-		if a.upd, err = a.newUpdaterFor(); err != nil {
-			a.close()
-			return nil, err
+		var broker brokerView
+		if a.up != nil {
+			broker = a.up.up
+		}
+		var ring keySource
+		if a.cmd != nil {
+			ring = a.cmd.ring
+		}
+		if a.upd, err = newUpdaterFor(a.cfg, a.log, a.acq.acq, broker, ring); err != nil {
+			return err
+		}
+	}
+	if a.cmd != nil {
+		if a.acq != nil {
+			a.cmd.patient = a.acq.acq
+		}
+		if a.upd != nil {
+			a.cmd.installer = a.upd.e
 		}
 	}
 	wo := a.cfg.Watchdog
 	if a.acq != nil {
-		wo.Healthy = a.acq.edge.Alive
+		wo.Healthy = a.acq.acq.Alive
 	}
 	if a.wd, err = watchdog.New(wo, a.log); err != nil {
-		a.close()
-		return nil, err
+		return err
 	}
-	if a.control, err = newControl(a); err != nil {
-		a.close()
-		return nil, err
+	a.tech, err = technician.New(a.technicianPorts())
+	return err
+}
+
+// technicianPorts hands the technician's socket the parts this process
+// runs. The path comes from control.socket, else $MEDAGENT_SOCKET, else
+// control.DefaultSocket; the uplink-only role serves NAME-uplink.sock
+// beside it, so that with split roles the acquire process keeps the usual
+// path (sensors, alarms, updates).
+func (a *Agent) technicianPorts() technician.Ports {
+	p := technician.Ports{Config: a.cfg, Role: string(a.role), Logger: a.log, Now: a.now,
+		Socket: control.SocketPath(a.cfg.Control.Socket)}
+	if a.role == RoleUplink {
+		p.Socket = strings.TrimSuffix(p.Socket, ".sock") + "-uplink.sock"
 	}
-	return a, nil
+	if a.acq != nil {
+		p.Sensors, p.Spool = a.acq.acq, a.acq.spool
+	}
+	if a.up != nil {
+		p.Broker = a.up.up
+		if p.Spool == nil {
+			p.Spool = a.up.spool
+		}
+	}
+	if a.upd != nil {
+		p.Slots, p.Installer = a.upd.e, a.upd.e
+	}
+	return p
 }
 
 // Run runs the agent's components until ctx ends or one fails.
@@ -96,12 +144,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer a.close()
 	g, ctx := errgroup.WithContext(ctx)
 	if a.acq != nil {
-		a.acq.start(ctx, g)
+		g.Go(func() error { return a.acq.acq.Run(ctx) })
 	}
 	if a.up != nil {
 		g.Go(func() error { return a.up.Run(ctx) })
 	}
-	g.Go(func() error { return a.control.Run(ctx) })
+	g.Go(func() error { return a.tech.Run(ctx) })
 	if a.upd != nil {
 		g.Go(func() error { return a.upd.Run(ctx) })
 	}

@@ -16,6 +16,7 @@ import (
 	"medagent/update/bootenv"
 	"medagent/update/engine"
 	"medagent/update/slot"
+	"medagent/uplink"
 )
 
 // updater owns the update engine. At every start it resumes whatever the
@@ -105,35 +106,51 @@ func waitFor(ctx context.Context, what string, ok func() error) error {
 	}
 }
 
-// newUpdaterFor wires the engine to this agent: the clinical lock asks the
-// edge stage whether a patient is monitored, and the health checks after a
-// trial boot wait for every sensor (and, when this process has it, the
-// broker) to come up.
-func (a *Agent) newUpdaterFor() (*updater, error) {
-	u := a.cfg.Update
+// patientWatch is what the update engine asks of acquisition: the
+// clinical-use lock and the sensors' health after a trial boot.
+type patientWatch interface {
+	Monitoring(grace time.Duration) bool
+	SensorsUp(names []string) error
+}
+
+// brokerView is the uplink's connection state.
+type brokerView interface {
+	Status() uplink.Status
+}
+
+// keySource gives the keyring's update keys as they are now.
+type keySource interface {
+	UpdateKeys() []crypto.PublicKey
+}
+
+// newUpdaterFor wires the engine to this agent: the clinical lock asks
+// acquisition whether a patient is monitored, and the health checks after
+// a trial boot wait for every sensor and, when this process has the
+// uplink (broker not nil), the broker to come up. ring, when not nil,
+// adds the keyring's update keys to update.keys.
+func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, broker brokerView, ring keySource) (*updater, error) {
+	u := cfg.Update
 	var names []string
-	for _, s := range a.cfg.Sensors {
+	for _, s := range cfg.Sensors {
 		names = append(names, s.Name)
 	}
-	edge := a.acq.edge
 	health := []engine.Check{engine.SensorsUp(func(ctx context.Context) error {
-		return waitFor(ctx, "sensors", func() error { return edge.SensorsUp(names) })
+		return waitFor(ctx, "sensors", func() error { return patient.SensorsUp(names) })
 	}, u.HealthTimeout)}
-	if a.up != nil {
-		up := a.up.up
+	if broker != nil {
 		health = append(health, engine.BrokerReachable(func(ctx context.Context) error {
 			return waitFor(ctx, "broker", func() error {
-				if st := up.Status(); !st.Connected {
+				if st := broker.Status(); !st.Connected {
 					return fmt.Errorf("not connected (last error: %v)", st.LastError)
 				}
 				return nil
 			})
 		}, u.HealthTimeout))
 	}
-	monitoring := func() bool { return edge.Monitoring(u.MonitoringGrace) }
+	monitoring := func() bool { return patient.Monitoring(u.MonitoringGrace) }
 	var ringKeys func() []crypto.PublicKey
-	if a.cmd != nil {
-		ringKeys = a.cmd.ring.UpdateKeys
+	if ring != nil {
+		ringKeys = ring.UpdateKeys
 	}
-	return newUpdater(u, a.cfg.Device.Type, a.log, monitoring, health, ringKeys)
+	return newUpdater(u, cfg.Device.Type, log, monitoring, health, ringKeys)
 }

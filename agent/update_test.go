@@ -40,7 +40,7 @@ func TestUpdateWaitsWhilePatientMonitored(t *testing.T) {
 	go func() { done <- a.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	deadline := time.Now().Add(30 * time.Second)
-	for !a.acq.edge.Monitoring(cfg.Update.MonitoringGrace) {
+	for !a.acq.acq.Monitoring(cfg.Update.MonitoringGrace) {
 		if time.Now().After(deadline) {
 			t.Fatal("no valid vitals from the simulated patient within 30 s")
 		}

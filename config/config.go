@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"medagent/agent/watchdog"
+	"medagent/watchdog"
 	"medagent/edge/alarm"
 	"medagent/hal"
 )

@@ -55,6 +55,10 @@ const (
 // FIFODepth is the number of samples the chip FIFO holds.
 const FIFODepth = 32
 
+// OverflowMax is where OVF_COUNTER saturates: a lost count of OverflowMax
+// from ReadFIFO means that many samples or more.
+const OverflowMax = 31
+
 // Mode is MODE[2:0].
 type Mode uint8
 

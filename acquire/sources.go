@@ -1,4 +1,4 @@
-package agent
+package acquire
 
 import (
 	"errors"
@@ -37,8 +37,7 @@ func (s *sourceSet) close() error {
 // openSources prepares one source per configured sensor, in config order.
 // Every sim-* generator and every simulated chip (bus sim) is fed by one
 // simulated patient, so their hearts agree; clock is the chips' time.
-func openSources(cfg config.Config, clock func() time.Duration) (*sourceSet, error) {
-	s := cfg.Sim
+func openSources(sensors []config.Sensor, s config.Sim, clock func() time.Duration) (*sourceSet, error) {
 	var changes []sim.Change
 	for _, c := range s.Changes {
 		changes = append(changes, sim.Change{At: c.At, Ramp: c.Ramp, HeartRate: c.HeartRate, SpO2: c.SpO2, TempC: c.TempC})
@@ -51,13 +50,13 @@ func openSources(cfg config.Config, clock func() time.Duration) (*sourceSet, err
 		return nil, fmt.Errorf("sim: %w", err)
 	}
 	set := &sourceSet{}
-	if set.rig, set.tmp, err = newRig(p, cfg, clock); err != nil {
+	if set.rig, set.tmp, err = newRig(p, sensors, s, clock); err != nil {
 		return nil, err
 	}
-	for i, sc := range cfg.Sensors {
+	for i, sc := range sensors {
 		var src source
 		if sc.IsSim() {
-			src, err = openGenerator(p, cfg.Sim, sc)
+			src, err = openGenerator(p, s, sc)
 		} else {
 			src, err = newDriverSource(sc, set.rig, clock)
 		}
@@ -70,13 +69,26 @@ func openSources(cfg config.Config, clock func() time.Duration) (*sourceSet, err
 	return set, nil
 }
 
+// declare describes the sources to the edge pipeline, in config order.
+func (s *sourceSet) declare(sensors []config.Sensor) []pipeline.Sensor {
+	var decl []pipeline.Sensor
+	for i, sc := range sensors {
+		ps := pipeline.Sensor{Name: sc.Name, Kind: s.srcs[i].kind(), Rate: s.srcs[i].rate()}
+		for _, st := range s.srcs[i].streams() {
+			ps.Streams = append(ps.Streams, st.Stream)
+		}
+		decl = append(decl, ps)
+	}
+	return decl
+}
+
 // newRig builds the register-level simulators when a real driver is on
 // bus sim, at the rates those sensors are configured for.
-func newRig(p *sim.Patient, cfg config.Config, clock func() time.Duration) (*halsim.Rig, string, error) {
-	o := halsim.Options{Patient: p, Clock: clock, ECG: ecgOptions(cfg.Sim), PPG: sim.DefaultPPGOptions(), Temp: sim.DefaultTempOptions()}
+func newRig(p *sim.Patient, sensors []config.Sensor, s config.Sim, clock func() time.Duration) (*halsim.Rig, string, error) {
+	o := halsim.Options{Patient: p, Clock: clock, ECG: ecgOptions(s), PPG: sim.DefaultPPGOptions(), Temp: sim.DefaultTempOptions()}
 	used := map[string]string{}
 	var tmp string
-	for i, sc := range cfg.Sensors {
+	for i, sc := range sensors {
 		if sc.IsSim() || sc.Bus != hal.SimName {
 			continue
 		}
@@ -109,7 +121,7 @@ func newRig(p *sim.Patient, cfg config.Config, clock func() time.Duration) (*hal
 			tmp, o.NoninLink = d, filepath.Join(d, "tty")
 		}
 	}
-	if len(used) == 0 && !onSim(cfg) {
+	if len(used) == 0 && !onSim(sensors) {
 		return nil, "", nil
 	}
 	r, err := halsim.New(o)
@@ -123,8 +135,8 @@ func newRig(p *sim.Patient, cfg config.Config, clock func() time.Duration) (*hal
 }
 
 // onSim reports whether a real driver is configured on bus sim.
-func onSim(cfg config.Config) bool {
-	for _, sc := range cfg.Sensors {
+func onSim(sensors []config.Sensor) bool {
+	for _, sc := range sensors {
 		if !sc.IsSim() && sc.Bus == hal.SimName {
 			return true
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/config"
 	"medagent/edge/pipeline"
 	"medagent/spool"
 	"medagent/telemetry"
@@ -17,9 +18,8 @@ import (
 // as an event while the agent keeps running.
 func TestAcquireRoleRealDriversThroughSpool(t *testing.T) {
 	cfg := testConfig(t)
-	absent := tempSensor
-	absent.Name, absent.Address = "temp2", 0x49
-	cfg.Sensors = append(cfg.Sensors, noninSensor, absent)
+	absent := config.Sensor{Name: "temp2", Driver: "tmp117", Rate: 1, Bus: "sim", Address: 0x49}
+	cfg.Sensors = append(cfg.Sensors, config.Sensor{Name: "oxi", Driver: "nonin", Bus: "sim"}, absent)
 	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestAcquireRoleRealDriversThroughSpool(t *testing.T) {
 			}
 		case telemetry.ClassEvent:
 			for _, x := range p.Records {
-				if p.Stream == "temp2" && x.Name == "event/condition" && x.String == condNACK {
+				if p.Stream == "temp2" && x.Name == "event/condition" && x.String == "nack" {
 					nack = true
 				}
 			}

@@ -1,8 +1,9 @@
-package agent
+package acquire
 
 import (
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"medagent/edge/pipeline"
@@ -50,28 +51,30 @@ func (d *silentDevice) close() error { return nil }
 // the event is spooled, the silence becomes invalid samples and the
 // device is reopened.
 func TestNoDataIsAFault(t *testing.T) {
-	h := newHarness(t, nil, nil)
-	src := &silentSource{}
-	h.smp = append(h.smp, &sampler{name: "quiet", src: src, events: h.spool, tick: sampleTick,
-		log: h.smp0log(), now: time.Now, mono: mono, backoffMin: 20 * time.Millisecond, backoffMax: 200 * time.Millisecond})
-	h.frames["quiet"] = &collected{}
-	h.start()
-	h.waitValid("quiet", 0, 2*time.Second)
-	t0 := mono()
-	src.mute.Store(true)
-	h.waitEvent("quiet", condTimeout, "active", 3*time.Second)
-	time.Sleep(300 * time.Millisecond)
-	src.mute.Store(false)
-	h.waitEvent("quiet", condTimeout, "cleared", 5*time.Second)
-	t1 := mono()
-	h.stop()
-	if src.opens.Load() < 2 {
-		t.Errorf("%d opens, want a reopen", src.opens.Load())
-	}
-	// The gap frame starts where the samples stopped: up to the gap
-	// tolerance before t0.
-	n, valid := h.got("quiet").between(t0-200*time.Millisecond, t1)
-	if n-valid < 60 {
-		t.Errorf("%d samples, %d valid in the ≥0.8 s of silence: want it as invalid samples", n, valid)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, nil, nil)
+		src := &silentSource{}
+		h.smp = append(h.smp, &sampler{name: "quiet", src: src, events: h.spool, tick: sampleTick,
+			log: h.smp0log(), now: time.Now, mono: h.mono, backoffMin: 20 * time.Millisecond, backoffMax: 200 * time.Millisecond})
+		h.frames["quiet"] = &collected{}
+		h.start()
+		h.waitValid("quiet", 0, 2*time.Second)
+		t0 := h.mono()
+		src.mute.Store(true)
+		h.waitEvent("quiet", condTimeout, "active", 3*time.Second)
+		time.Sleep(300 * time.Millisecond)
+		src.mute.Store(false)
+		h.waitEvent("quiet", condTimeout, "cleared", 5*time.Second)
+		t1 := h.mono()
+		h.stop()
+		if src.opens.Load() < 2 {
+			t.Errorf("%d opens, want a reopen", src.opens.Load())
+		}
+		// The gap frame starts where the samples stopped: up to the gap
+		// tolerance before t0.
+		n, valid := h.got("quiet").between(t0-200*time.Millisecond, t1)
+		if n-valid < 60 {
+			t.Errorf("%d samples, %d valid in the ≥0.8 s of silence: want it as invalid samples", n, valid)
+		}
+	})
 }

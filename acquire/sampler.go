@@ -1,4 +1,4 @@
-package agent
+package acquire
 
 import (
 	"context"
@@ -48,6 +48,12 @@ type readStatus struct {
 	lost  int  // samples lost by the device (FIFO overflow, dropped frames)
 	bad   int  // frames dropped for a bad checksum
 	stuck bool // raw values repeated for longer than stuck_after
+	// uncounted: the device lost more samples than it could count (the
+	// MAX3010x overflow counter stops at 31). The sampler then takes the
+	// number from the clock and puts the missing slots, invalid, at
+	// index uncountedAt of the read's blocks.
+	uncounted   bool
+	uncountedAt int
 }
 
 // frame carries one read of one sensor to the edge stage. The blocks are
@@ -76,7 +82,7 @@ type sampler struct {
 	name   string
 	src    source
 	out    chan<- frame
-	events appender
+	events Appender
 	tick   time.Duration
 	log    *slog.Logger
 	now    func() time.Time     // wall clock
@@ -177,7 +183,7 @@ func (s *sampler) Run(ctx context.Context) error {
 					clear(blocks[i].Valid)
 				}
 			}
-			s.place(blocks, s.mono())
+			s.place(blocks, s.mono(), st)
 		}
 		if err != nil && ctx.Err() != nil {
 			return nil // the read was cut short by the shutdown
@@ -225,14 +231,25 @@ func (s *sampler) gapTolerance() time.Duration {
 
 // place stamps the n samples of a read that ended at now. They are taken
 // to be the latest n samples; a start later than expected by more than
-// the tolerance is a gap, filled with invalid samples before them.
-func (s *sampler) place(blocks []sensors.Block, now time.Duration) {
+// the tolerance is a gap, filled with invalid samples before them. When
+// the device could not count all it lost (st.uncounted), the slots due
+// by the clock since the expected time that the read does not hold are
+// invalid samples where the device lost them, whatever their number.
+func (s *sampler) place(blocks []sensors.Block, now time.Duration, st readStatus) {
 	n := len(blocks[0].Samples)
 	at := now - s.dur(n)
 	if !s.started {
 		s.next, s.started = at, true
 	}
-	if at-s.next > s.gapTolerance() {
+	if due := int((now - s.next).Seconds() * s.rate); st.uncounted && due > n {
+		g := due - n
+		for i := range blocks {
+			b := &blocks[i]
+			b.Samples = slices.Insert(b.Samples, st.uncountedAt, make([]float64, g)...)
+			b.Valid = slices.Insert(b.Valid, st.uncountedAt, make([]bool, g)...)
+		}
+		n += g
+	} else if at-s.next > s.gapTolerance() {
 		g := int((at - s.next).Seconds() * s.rate)
 		for i := range blocks {
 			b := &blocks[i]

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"medagent/agent/watchdog"
+	"medagent/watchdog"
 )
 
 // The agent wires the watchdog next to its other components: Healthy says

@@ -1,4 +1,4 @@
-package agent
+package acquire
 
 import (
 	"context"
@@ -13,17 +13,12 @@ import (
 	"medagent/telemetry"
 )
 
-// appender is where the edge stage puts its packs: the spool writer.
-type appender interface {
-	Append(ctx context.Context, class telemetry.Class, stream string, t time.Time, payload []byte) (uint64, error)
-}
-
 // edge runs the pipeline in its own goroutine: frames in, and at the end of
 // every window the packs it makes go to the spool.
 type edge struct {
 	window time.Duration
 	in     <-chan frame
-	out    appender
+	out    Appender
 	log    *slog.Logger
 	now    func() time.Time
 
@@ -37,7 +32,7 @@ type edge struct {
 	errs      int64
 }
 
-func newEdge(window time.Duration, p *pipeline.Pipeline, in <-chan frame, out appender, log *slog.Logger, now func() time.Time) *edge {
+func newEdge(window time.Duration, p *pipeline.Pipeline, in <-chan frame, out Appender, log *slog.Logger, now func() time.Time) *edge {
 	return &edge{window: window, p: p, in: in, out: out, log: log, now: now, latest: map[string]telemetry.Pack{}}
 }
 

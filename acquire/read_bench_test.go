@@ -1,4 +1,4 @@
-package agent
+package acquire
 
 import (
 	"runtime"
@@ -36,7 +36,7 @@ func BenchmarkSensorRead(b *testing.B) {
 			}
 			cfg := config.Default()
 			cfg.Sensors = []config.Sensor{tc.s}
-			set, err := openSources(cfg, clock)
+			set, err := openSources(cfg.Sensors, cfg.Sim, clock)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package agent
+package acquire
 
 import (
 	"fmt"
@@ -178,22 +178,32 @@ func (m *maxDevice) read(b []sensors.Block, _ time.Duration) (readStatus, error)
 		// With rollover the oldest entries were overwritten (lost before
 		// these); without it the newest were dropped (lost after these).
 		if m.rollover {
-			invalid(b, lost)
+			m.lost(b, lost, &st)
 		}
 		for _, s := range m.buf[:n] {
 			b[0].Append(float64(s.Red), true)
 			b[1].Append(float64(s.IR), true)
 		}
 		if !m.rollover {
-			invalid(b, lost)
+			m.lost(b, lost, &st)
 		}
-		st.lost += lost
 		if n < len(m.buf) {
 			break
 		}
 	}
 	st.stuck = m.d.Repeats() >= m.stuck
 	return st, nil
+}
+
+// lost appends the n samples the chip counted as lost; a count of
+// max3010x.OverflowMax means that many or more (the counter saturates),
+// so the sampler places the rest by the clock at the same index.
+func (m *maxDevice) lost(b []sensors.Block, n int, st *readStatus) {
+	invalid(b, n)
+	st.lost += n
+	if n >= max3010x.OverflowMax {
+		st.uncounted, st.uncountedAt = true, len(b[0].Samples)
+	}
 }
 
 func (m *maxDevice) close() error { return m.c.Close() }

@@ -1,55 +1,103 @@
-package agent
+package technician
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"medagent/config"
 	"medagent/control"
 	"medagent/edge/alarm"
 	"medagent/spool"
 	"medagent/telemetry"
 	"medagent/update/bootenv"
 	"medagent/update/engine"
+	"medagent/uplink"
 	"medagent/version"
 )
 
-// controlSide serves the technician's control socket (package control).
-type controlSide struct {
-	a       *Agent
+// Service answers the technician's control socket (package control).
+type Service struct {
+	Ports
 	srv     *control.Server
 	started time.Time
 
 	installs sync.WaitGroup // background installs started by technicians
 }
 
-// newControl builds the control socket server. The path comes from
-// control.socket, else $MEDAGENT_SOCKET, else control.DefaultSocket; the
-// uplink-only role serves NAME-uplink.sock beside it.
-// Logs are served when the agent's logger's handler is a *control.Ring.
-func newControl(a *Agent) (*controlSide, error) {
-	c := &controlSide{a: a, started: a.now()}
-	ring, _ := a.log.Handler().(*control.Ring)
-	path := control.SocketPath(a.cfg.Control.Socket)
-	if a.role == RoleUplink {
-		// With split roles the acquire process serves the usual path
-		// (sensors, alarms, updates) and the uplink process this one.
-		path = strings.TrimSuffix(path, ".sock") + "-uplink.sock"
+// Ports are what the technician's socket reads and asks of the agent's
+// parts. A nil port is a part this process does not run.
+type Ports struct {
+	Config config.Config
+	Role   string // the process's role, as reported by status
+	// Socket is the control socket's path.
+	Socket string
+	// Logger's handler, when it is a *control.Ring, serves `medagent logs`.
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	Sensors   SensorDesk // acquisition
+	Spool     SpoolView  // the spool writer (acquire) or reader (uplink)
+	Broker    BrokerView // the uplink
+	Slots     SlotOps    // the update engine
+	Installer Installer  // the update engine
+}
+
+// SensorDesk is acquisition as the technician sees it.
+type SensorDesk interface {
+	Latest() map[string]telemetry.Pack
+	Alarms() []alarm.Alarm
+	Ack(ctx context.Context, id alarm.ID) error
+}
+
+// SpoolView reads the spool's statistics.
+type SpoolView interface {
+	Stats() spool.Stats
+}
+
+// BrokerView is the uplink's connection state.
+type BrokerView interface {
+	Status() uplink.Status
+}
+
+// SlotOps are the technician's A/B decisions.
+type SlotOps interface {
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+	ForceReboot()
+}
+
+// Installer installs an artifact and reports the engine's state.
+type Installer interface {
+	Install(ctx context.Context, src io.Reader) error
+	Status() engine.Status
+}
+
+// New builds the control socket server; it listens in Run.
+func New(p Ports) (*Service, error) {
+	if p.Logger == nil {
+		p.Logger = slog.Default()
 	}
-	p := control.Provider{
-		Status: c.status, Sensors: c.sensors, Alarms: c.alarms, Ack: c.ack,
-		Spool: c.spool, Certs: c.certs, Diag: c.diag, Selftest: c.selftest,
+	if p.Now == nil {
+		p.Now = time.Now
 	}
-	if a.upd != nil {
-		p.Update = c.update
+	c := &Service{Ports: p, started: p.Now()}
+	ring, _ := p.Logger.Handler().(*control.Ring)
+	pr := control.Provider{
+		Status: c.status, Sensors: c.sensorList, Alarms: c.alarms, Ack: c.ack,
+		Spool: c.spoolStats, Certs: c.certs, Diag: c.diag, Selftest: c.selftest,
 	}
-	srv, err := control.NewServer(control.Options{Path: path, Ring: ring, Logger: a.log, Provider: p})
+	if p.Installer != nil {
+		pr.Update = c.update
+	}
+	srv, err := control.NewServer(control.Options{Path: p.Socket, Ring: ring, Logger: p.Logger, Provider: pr})
 	if err != nil {
 		return nil, err
 	}
@@ -60,33 +108,32 @@ func newControl(a *Agent) (*controlSide, error) {
 // Run serves until ctx ends. A socket that cannot be created is logged and
 // the agent keeps running: the technician shell is never a reason to stop
 // monitoring.
-func (c *controlSide) Run(ctx context.Context) error {
+func (c *Service) Run(ctx context.Context) error {
 	defer c.installs.Wait()
 	if err := c.srv.Run(ctx); err != nil {
-		c.a.log.Error("control socket unavailable; technician commands will report the agent as not running", "err", err)
+		c.Logger.Error("control socket unavailable; technician commands will report the agent as not running", "err", err)
 		<-ctx.Done()
 	}
 	return nil
 }
 
-func (c *controlSide) status(ctx context.Context) control.Status {
-	a := c.a
-	now := a.now()
+func (c *Service) status(ctx context.Context) control.Status {
+	now := c.Now()
 	s := control.Status{
-		Version: version.Version, Commit: version.Commit, DeviceID: a.cfg.Device.ID, Role: string(a.role),
+		Version: version.Version, Commit: version.Commit, DeviceID: c.Config.Device.ID, Role: c.Role,
 		StartedAt: c.started.UTC(), UptimeSeconds: now.Sub(c.started).Seconds(),
-		Boot: readBoot(a.cfg.Update.FWEnvConfig), Broker: control.Broker{URL: a.cfg.MQTT.Broker},
-		Sensors: c.sensors(ctx), Alarms: c.alarms(ctx),
+		Boot: readBoot(c.Config.Update.FWEnvConfig), Broker: control.Broker{URL: c.Config.MQTT.Broker},
+		Sensors: c.sensorList(ctx), Alarms: c.alarms(ctx),
 	}
-	if a.up != nil {
-		u := a.up.up.Status()
+	if c.Broker != nil {
+		u := c.Broker.Status()
 		s.Broker.Enabled, s.Broker.Connected = true, u.Connected
 		s.Broker.Published, s.Broker.Acked, s.Broker.InFlight = u.Published, u.Acked, u.InFlight
 		if u.LastError != nil {
 			s.Broker.LastError = u.LastError.Error()
 		}
 	}
-	if st, err := c.spool(ctx); err == nil || st.Classes != nil {
+	if st, err := c.spoolStats(ctx); err == nil || st.Classes != nil {
 		for _, cl := range st.Classes {
 			s.Spool.Pending += cl.Pending
 			s.Spool.PendingBytes += cl.PendingBytes
@@ -127,17 +174,16 @@ func readBoot(fwEnvConfig string) control.Boot {
 }
 
 // sensors reports every configured sensor with its latest window.
-func (c *controlSide) sensors(ctx context.Context) []control.Sensor {
-	a := c.a
+func (c *Service) sensorList(ctx context.Context) []control.Sensor {
 	var latest map[string]telemetry.Pack
 	var active []alarm.Alarm
-	if a.acq != nil {
-		latest, active = a.acq.edge.Latest(), a.acq.edge.Alarms()
+	if c.Sensors != nil {
+		latest, active = c.Sensors.Latest(), c.Sensors.Alarms()
 	}
-	out := make([]control.Sensor, 0, len(a.cfg.Sensors))
-	for _, sc := range a.cfg.Sensors {
+	out := make([]control.Sensor, 0, len(c.Config.Sensors))
+	for _, sc := range c.Config.Sensors {
 		s := control.Sensor{Name: sc.Name, Driver: sc.Driver, Rate: sc.Rate, State: "remote", Values: []control.Value{}}
-		if a.acq == nil {
+		if c.Sensors == nil {
 			out = append(out, s)
 			continue
 		}
@@ -183,12 +229,12 @@ func values(p telemetry.Pack) []control.Value {
 	return out
 }
 
-func (c *controlSide) alarms(ctx context.Context) []control.Alarm {
+func (c *Service) alarms(ctx context.Context) []control.Alarm {
 	out := []control.Alarm{}
-	if c.a.acq == nil {
+	if c.Sensors == nil {
 		return out
 	}
-	for _, al := range c.a.acq.edge.Alarms() {
+	for _, al := range c.Sensors.Alarms() {
 		out = append(out, control.Alarm{
 			ID: uint64(al.ID), Kind: al.Kind.String(), Vital: string(al.Vital), Source: al.Source,
 			Condition: string(al.Condition), Priority: al.Priority.String(), Value: al.Value, Limit: al.Limit,
@@ -198,26 +244,21 @@ func (c *controlSide) alarms(ctx context.Context) []control.Alarm {
 	return out
 }
 
-func (c *controlSide) ack(ctx context.Context, id uint64) error {
-	if c.a.acq == nil {
-		return errors.New("agent: alarms are handled by the acquire process")
+func (c *Service) ack(ctx context.Context, id uint64) error {
+	if c.Sensors == nil {
+		return errors.New("technician: alarms are handled by the acquire process")
 	}
-	if !slices.ContainsFunc(c.a.acq.edge.Alarms(), func(al alarm.Alarm) bool { return uint64(al.ID) == id }) {
-		return fmt.Errorf("agent: alarm %d: %w", id, control.ErrNoSuchAlarm)
+	if !slices.ContainsFunc(c.Sensors.Alarms(), func(al alarm.Alarm) bool { return uint64(al.ID) == id }) {
+		return fmt.Errorf("technician: alarm %d: %w", id, control.ErrNoSuchAlarm)
 	}
-	return c.a.acq.edge.Ack(ctx, alarm.ID(id))
+	return c.Sensors.Ack(ctx, alarm.ID(id))
 }
 
-func (c *controlSide) spool(ctx context.Context) (control.SpoolStats, error) {
-	var s spool.Stats
-	switch {
-	case c.a.acq != nil:
-		s = c.a.acq.spool.Stats()
-	case c.a.up != nil:
-		s = c.a.up.spool.Stats()
-	default:
-		return control.SpoolStats{}, errors.New("agent: no spool open")
+func (c *Service) spoolStats(ctx context.Context) (control.SpoolStats, error) {
+	if c.Spool == nil {
+		return control.SpoolStats{}, errors.New("technician: no spool open")
 	}
+	s := c.Spool.Stats()
 	out := control.SpoolStats{Classes: map[string]control.SpoolClass{}, DiskBytes: s.DiskBytes, Encrypted: s.Encrypted,
 		CorruptFrames: s.CorruptFrames, DamagedSpans: s.DamagedSpans, TornTails: s.TornTails}
 	for cl, cs := range s.Classes {
@@ -232,18 +273,18 @@ func (c *controlSide) spool(ctx context.Context) (control.SpoolStats, error) {
 	return out, nil
 }
 
-func (c *controlSide) certs(ctx context.Context) control.Certs {
-	return control.LoadCerts(c.a.cfg.MQTT.CertFile, c.a.cfg.MQTT.CAFile, c.a.now())
+func (c *Service) certs(ctx context.Context) control.Certs {
+	return control.LoadCerts(c.Config.MQTT.CertFile, c.Config.MQTT.CAFile, c.Now())
 }
 
-func (c *controlSide) diag(ctx context.Context) control.Diag {
+func (c *Service) diag(ctx context.Context) control.Diag {
 	var d control.Diag
-	y, err := control.RedactYAML(c.a.cfg)
+	y, err := control.RedactYAML(c.Config)
 	if err != nil {
 		y = []byte("# " + err.Error() + "\n")
 	}
 	d.ConfigYAML = string(y)
-	fwEnvConfig := c.a.cfg.Update.FWEnvConfig
+	fwEnvConfig := c.Config.Update.FWEnvConfig
 	if fwEnvConfig == "" {
 		d.BootNote = "no boot environment: update.fw_env_config is not set"
 		return d
@@ -263,13 +304,13 @@ func (c *controlSide) diag(ctx context.Context) control.Diag {
 }
 
 // selftest checks every configured sensor, the spool and the broker.
-func (c *controlSide) selftest(ctx context.Context) control.Selftest {
+func (c *Service) selftest(ctx context.Context) control.Selftest {
 	t := control.Selftest{OK: true}
 	add := func(name string, ok bool, detail string) {
 		t.Checks = append(t.Checks, control.Check{Name: name, OK: ok, Detail: detail})
 		t.OK = t.OK && ok
 	}
-	for _, s := range c.sensors(ctx) {
+	for _, s := range c.sensorList(ctx) {
 		switch s.State {
 		case "ok":
 			add("sensor "+s.Name, true, "valid data in the last window")
@@ -279,21 +320,21 @@ func (c *controlSide) selftest(ctx context.Context) control.Selftest {
 			add("sensor "+s.Name, false, "state "+s.State)
 		}
 	}
-	if st, err := c.spool(ctx); err != nil {
+	if st, err := c.spoolStats(ctx); err != nil {
 		add("spool", false, err.Error())
 	} else if st.DamagedSpans > 0 {
 		add("spool", false, fmt.Sprintf("%d damaged spans pending", st.DamagedSpans))
 	} else {
-		add("spool", true, fmt.Sprintf("%d bytes on disk of %d", st.DiskBytes, c.a.cfg.Spool.MaxBytes))
+		add("spool", true, fmt.Sprintf("%d bytes on disk of %d", st.DiskBytes, c.Config.Spool.MaxBytes))
 	}
 	switch {
-	case c.a.up == nil:
+	case c.Broker == nil:
 		add("broker", true, "published by the uplink process (not checked here)")
-	case c.a.up.up.Status().Connected:
-		add("broker", true, "connected to "+c.a.cfg.MQTT.Broker)
+	case c.Broker.Status().Connected:
+		add("broker", true, "connected to "+c.Config.MQTT.Broker)
 	default:
-		detail := "not connected to " + c.a.cfg.MQTT.Broker
-		if e := c.a.up.up.Status().LastError; e != nil {
+		detail := "not connected to " + c.Config.MQTT.Broker
+		if e := c.Broker.Status().LastError; e != nil {
 			detail += ": " + e.Error()
 		}
 		add("broker", false, detail)
@@ -310,41 +351,39 @@ const installAnswerWait = 3 * time.Second
 // update runs a technician's update operation (control.CmdUpdate) and
 // returns the engine's status after it. ctx is the agent's, so an install
 // goes on when the technician's session drops.
-func (c *controlSide) update(ctx context.Context, op, arg string) (any, error) {
-	e := c.a.upd.e
+func (c *Service) update(ctx context.Context, op, arg string) (any, error) {
 	var err error
 	switch op {
 	case "status":
 	case "commit":
-		err = e.Commit(ctx)
+		err = c.Slots.Commit(ctx)
 	case "rollback":
-		err = e.Rollback(ctx)
+		err = c.Slots.Rollback(ctx)
 	case "reboot":
 		// The technician's decision to reboot now although a patient is
 		// monitored or the maintenance window is closed.
-		e.ForceReboot()
+		c.Slots.ForceReboot()
 	case "install":
 		return c.install(ctx, arg)
 	default:
-		return nil, fmt.Errorf("agent: unknown update operation %q", op)
+		return nil, fmt.Errorf("technician: unknown update operation %q", op)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return e.Status(), nil
+	return c.Installer.Status(), nil
 }
 
 // install starts an install in the background (owned by controlSide.Run)
 // and answers when it ended or after installAnswerWait.
-func (c *controlSide) install(ctx context.Context, arg string) (any, error) {
-	e := c.a.upd.e
+func (c *Service) install(ctx context.Context, arg string) (any, error) {
 	var src io.ReadCloser
 	if strings.HasPrefix(arg, "https://") {
 		src = engine.NewDownload(ctx, nil, arg)
 	} else {
 		f, err := os.Open(arg)
 		if err != nil {
-			return nil, fmt.Errorf("agent: update install: %w", err)
+			return nil, fmt.Errorf("technician: update install: %w", err)
 		}
 		src = f
 	}
@@ -353,9 +392,9 @@ func (c *controlSide) install(ctx context.Context, arg string) (any, error) {
 	go func() {
 		defer c.installs.Done()
 		defer src.Close()
-		err := e.Install(ctx, src)
+		err := c.Installer.Install(ctx, src)
 		if err != nil && !errors.Is(err, engine.ErrBusy) && ctx.Err() == nil {
-			c.a.log.Error("update install failed", "artifact", arg, "err", err)
+			c.Logger.Error("update install failed", "artifact", arg, "err", err)
 		}
 		done <- err
 	}()
@@ -370,5 +409,5 @@ func (c *controlSide) install(ctx context.Context, arg string) (any, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return e.Status(), nil
+	return c.Installer.Status(), nil
 }

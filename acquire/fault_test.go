@@ -1,13 +1,16 @@
-package agent
+package acquire
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"medagent/config"
 	"medagent/sensors"
 	"medagent/sensors/ads1292/ads1292sim"
+	"medagent/sensors/max3010x"
 	"medagent/sensors/max3010x/max3010xsim"
 	"medagent/sensors/tmp117/tmp117sim"
 	"medagent/telemetry"
@@ -70,11 +73,12 @@ func (h *harness) checkEventsClean() {
 // condition is spooled as active, the samples of the outage are invalid,
 // the device is reopened (the cleared event counts the reopens) and valid
 // samples follow.
+// It runs in the caller's synctest bubble: every wait is simulated time.
 func faultCase(t *testing.T, s config.Sensor, cond string, inject, clear func(h *harness)) *harness {
 	h := newHarness(t, []config.Sensor{s}, nil)
 	h.start()
 	h.waitValid(s.Name, 0, 5*time.Second)
-	t0 := mono()
+	t0 := h.mono()
 	inject(h)
 	h.waitEvent(s.Name, cond, "active", 5*time.Second)
 	// Hold the fault long enough for samples to be due (the TMP117
@@ -85,7 +89,7 @@ func faultCase(t *testing.T, s config.Sensor, cond string, inject, clear func(h 
 	if e.nums["event/reopens"] < 1 {
 		t.Errorf("cleared event %+v: want event/reopens >= 1", e)
 	}
-	t1 := mono()
+	t1 := h.mono()
 	h.waitValid(s.Name, t1, 5*time.Second)
 	h.stop()
 	// The first invalid frame may start up to the gap tolerance before t0.
@@ -98,79 +102,117 @@ func faultCase(t *testing.T, s config.Sensor, cond string, inject, clear func(h 
 }
 
 func TestFaultNACK(t *testing.T) {
-	faultCase(t, ppgSensor, condNACK,
-		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, true) },
-		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, false) })
+	synctest.Test(t, func(t *testing.T) {
+		faultCase(t, ppgSensor, condNACK,
+			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, true) },
+			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, false) })
+	})
 }
 
 func TestFaultTimeout(t *testing.T) {
-	faultCase(t, ecgSensor, condTimeout,
-		func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, true) },
-		func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, false) })
+	synctest.Test(t, func(t *testing.T) {
+		faultCase(t, ecgSensor, condTimeout,
+			func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, true) },
+			func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, false) })
+	})
 }
 
 func TestFaultTimeoutI2C(t *testing.T) {
-	faultCase(t, tempSensor, condTimeout,
-		func(h *harness) { h.set.rig.TMP117.SetFault(tmp117sim.FaultTimeout, true) },
-		func(h *harness) { h.set.rig.TMP117.SetFault(tmp117sim.FaultTimeout, false) })
+	synctest.Test(t, func(t *testing.T) {
+		faultCase(t, tempSensor, condTimeout,
+			func(h *harness) { h.set.rig.TMP117.SetFault(tmp117sim.FaultTimeout, true) },
+			func(h *harness) { h.set.rig.TMP117.SetFault(tmp117sim.FaultTimeout, false) })
+	})
 }
 
 // A wrong chip ID shows when the device is reopened after a bus fault:
 // the condition changes from nack to wrong_id, and clears when the right
 // chip answers.
 func TestFaultWrongID(t *testing.T) {
-	h := faultCase(t, ppgSensor, condWrongID,
-		func(h *harness) {
-			h.set.rig.MAX.SetFault(max3010xsim.FaultWrongID, true)
-			h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, true)
-			h.waitEvent("ppg", condNACK, "active", 5*time.Second)
-			h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, false)
-		},
-		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultWrongID, false) })
-	if _, ok := find(h.spool.events("ppg"), condNACK, "cleared"); !ok {
-		t.Errorf("events %+v: want the episode cleared under the condition that started it (nack)", h.spool.events("ppg"))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := faultCase(t, ppgSensor, condWrongID,
+			func(h *harness) {
+				h.set.rig.MAX.SetFault(max3010xsim.FaultWrongID, true)
+				h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, true)
+				h.waitEvent("ppg", condNACK, "active", 5*time.Second)
+				h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, false)
+			},
+			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultWrongID, false) })
+		if _, ok := find(h.spool.events("ppg"), condNACK, "cleared"); !ok {
+			t.Errorf("events %+v: want the episode cleared under the condition that started it (nack)", h.spool.events("ppg"))
+		}
+	})
 }
 
 func TestFaultStuck(t *testing.T) {
-	s := ppgSensor
-	s.StuckAfter = 300 * time.Millisecond
-	faultCase(t, s, condStuck,
-		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultStuck, true) },
-		func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultStuck, false) })
+	synctest.Test(t, func(t *testing.T) {
+		s := ppgSensor
+		s.StuckAfter = 300 * time.Millisecond
+		faultCase(t, s, condStuck,
+			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultStuck, true) },
+			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultStuck, false) })
+	})
 }
 
 func TestFaultStuckECG(t *testing.T) {
-	s := ecgSensor
-	s.StuckAfter = 200 * time.Millisecond
-	faultCase(t, s, condStuck,
-		func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultStuck, true) },
-		func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultStuck, false) })
+	synctest.Test(t, func(t *testing.T) {
+		s := ecgSensor
+		s.StuckAfter = 200 * time.Millisecond
+		faultCase(t, s, condStuck,
+			func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultStuck, true) },
+			func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultStuck, false) })
+	})
 }
 
-// Reading the MAX3010x every 500 ms overflows its 32-entry FIFO (320 ms
-// at 100/s): the chip's overflow count becomes invalid samples in place,
-// so the stream keeps its length (no shifted data), and an event reports
-// the loss. The device keeps running: a loss is not a device fault.
+// Reading the MAX3010x late overflows its 32-entry FIFO (320 ms at
+// 100/s): the lost slots stay in the stream as invalid samples where the
+// chip lost them (after the stored ones: no rollover), so the stream
+// keeps its length and every frame ends at the time it was read; an
+// event reports the loss, and the device keeps running (a loss is not a
+// device fault). Every 500 ms the chip counts the loss (18 a read); every
+// 2 s (a starved sampler) OVF_COUNTER saturates at 31 of 168 lost, and
+// the sampler takes the rest from the clock instead of shortening the
+// timeline.
 func TestFaultFIFOOverflow(t *testing.T) {
-	h := newHarness(t, []config.Sensor{ppgSensor}, func(s *sampler) { s.tick = 500 * time.Millisecond })
+	for _, tick := range []time.Duration{500 * time.Millisecond, 2 * time.Second} {
+		t.Run(tick.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { fifoOverflow(t, tick) })
+		})
+	}
+}
+
+func fifoOverflow(t *testing.T, tick time.Duration) {
+	h := newHarness(t, []config.Sensor{ppgSensor}, func(s *sampler) { s.tick = tick })
 	h.start()
 	e := h.waitEvent("ppg", condOverflow, "", 5*time.Second)
 	if e.nums["event/lost"] < 1 {
 		t.Errorf("overflow event %+v: want event/lost >= 1", e)
 	}
-	time.Sleep(2 * time.Second)
+	time.Sleep(5 * tick)
 	h.stop()
-	t1 := mono()
 	c := h.got("ppg")
-	n, valid := c.counts(0, 0)
-	first := c.blocks[0][0].Mono
-	span := (t1 - first).Seconds() * 100
-	if float64(n) < span-60 || float64(n) > span+5 {
-		t.Errorf("%d samples over %.0f expected: lost samples must stay in the stream as invalid", n, span)
+	if len(c.blocks) < 5 {
+		t.Fatalf("%d frames, want at least 5", len(c.blocks))
 	}
-	if valid > n*70/100 || valid < n*30/100 {
-		t.Errorf("%d of %d valid: reading 32 of every ≥50 samples should leave at most 64%% valid", valid, n)
+	perRead := int(tick.Seconds() * 100)
+	for k, b := range c.blocks {
+		end := b[0].Mono + time.Duration(len(b[0].Samples))*10*time.Millisecond
+		if d := c.recv[k] - end; d < -10*time.Millisecond || d > 20*time.Millisecond {
+			t.Fatalf("frame %d of %d samples ends at %v but was read at %v: lost samples must stay in the stream as invalid",
+				k, len(b[0].Samples), end, c.recv[k])
+		}
+		if k == 0 {
+			continue // the first read holds what came since the open
+		}
+		valid := 0
+		for valid < len(b[0].Valid) && b[0].Valid[valid] {
+			valid++
+		}
+		if valid != max3010x.FIFODepth || len(b[0].Samples) < perRead-1 || len(b[0].Samples) > perRead+1 ||
+			slices.Contains(b[0].Valid[valid:], true) {
+			t.Fatalf("frame %d: %d samples, the first %d valid, valid flags %v: want %d: the FIFO's 32, then the lost ones invalid",
+				k, len(b[0].Samples), valid, b[0].Valid, perRead)
+		}
 	}
 	for _, e := range h.spool.events("ppg") {
 		if e.state != "" {
@@ -188,7 +230,7 @@ func TestFaultNoninUnplugReplug(t *testing.T) {
 	h.start()
 	h.waitValid("oxi", 0, 5*time.Second)
 	ox := h.set.rig.Nonin
-	t0 := mono()
+	t0 := h.mono()
 	if err := ox.Unplug(); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +246,7 @@ func TestFaultNoninUnplugReplug(t *testing.T) {
 	if e.nums["event/reopens"] < 2 {
 		t.Errorf("cleared after %v reopens, want >= 2 (failed attempts while unplugged)", e.nums["event/reopens"])
 	}
-	t1 := mono()
+	t1 := h.mono()
 	h.waitValid("oxi", t1, 5*time.Second)
 	h.stop()
 	n, valid := h.got("oxi").between(t0-200*time.Millisecond, t1)
@@ -234,7 +276,7 @@ func TestFaultNoninBadChecksum(t *testing.T) {
 func TestNoninBadChecksumSamplesInPlace(t *testing.T) {
 	cfg := config.Default()
 	cfg.Sensors = []config.Sensor{noninSensor}
-	set, err := openSources(cfg, mono)
+	set, err := openSources(cfg.Sensors, cfg.Sim, func() time.Duration { return 0 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,17 +325,19 @@ func TestNoninBadChecksumSamplesInPlace(t *testing.T) {
 // respiration input) at a constant 0 mV, which reads as stuck, while
 // the default channel 2 carries the ECG.
 func TestADSChannelSelect(t *testing.T) {
-	s := ecgSensor
-	s.Channel, s.StuckAfter = 1, 300*time.Millisecond
-	h := newHarness(t, []config.Sensor{s}, nil)
-	h.start()
-	h.waitEvent("ecg", condStuck, "active", 5*time.Second)
-	h.stop()
-	for _, b := range h.got("ecg").blocks {
-		for i, v := range b[0].Samples {
-			if b[0].Valid[i] && v != 0 {
-				t.Fatalf("channel 1 sample %v, want the rig's 0 mV", v)
+	synctest.Test(t, func(t *testing.T) {
+		s := ecgSensor
+		s.Channel, s.StuckAfter = 1, 300*time.Millisecond
+		h := newHarness(t, []config.Sensor{s}, nil)
+		h.start()
+		h.waitEvent("ecg", condStuck, "active", 5*time.Second)
+		h.stop()
+		for _, b := range h.got("ecg").blocks {
+			for i, v := range b[0].Samples {
+				if b[0].Valid[i] && v != 0 {
+					t.Fatalf("channel 1 sample %v, want the rig's 0 mV", v)
+				}
 			}
 		}
-	}
+	})
 }

@@ -1,4 +1,4 @@
-package agent
+package acquire
 
 import (
 	"context"
@@ -79,6 +79,7 @@ func find(evs []event, cond, state string) (event, bool) {
 // collected is what one sensor's sampler sent to the edge stage.
 type collected struct {
 	blocks [][]sensors.Block
+	recv   []time.Duration // when each frame arrived (monotonic)
 }
 
 // counts returns the samples and the valid samples of stream i in frames
@@ -111,36 +112,35 @@ type harness struct {
 	cfg    config.Config
 	cancel context.CancelFunc
 	done   chan struct{}
+	origin time.Time // of the monotonic clock
 }
 
-func mono() time.Duration { return time.Since(processStart) }
+// mono is the samplers' and simulators' monotonic clock. Inside a
+// synctest bubble it runs on the bubble's fake time.
+func (h *harness) mono() time.Duration { return time.Since(h.origin) }
 
+// newHarness prepares the samplers of sensors. Called inside a
+// testing/synctest bubble (the simulated chips on bus sim), everything
+// runs in the bubble's time; the Nonin's pty needs real time.
 func newHarness(t *testing.T, sensors []config.Sensor, tune func(*sampler)) *harness {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Sensors = sensors
-	set, err := openSources(cfg, mono)
+	h := &harness{t: t, spool: &fakeSpool{}, frames: map[string]*collected{}, cfg: cfg, origin: time.Now()}
+	set, err := openSources(cfg.Sensors, cfg.Sim, h.mono)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { set.close() })
-	var decl []pipeline.Sensor
-	for i, s := range cfg.Sensors {
-		ps := pipeline.Sensor{Name: s.Name, Kind: set.srcs[i].kind(), Rate: set.srcs[i].rate()}
-		for _, st := range set.srcs[i].streams() {
-			ps.Streams = append(ps.Streams, st.Stream)
-		}
-		decl = append(decl, ps)
-	}
-	p, err := pipeline.New(pipeline.Config{Window: time.Second, MainsHz: 50, Alarms: cfg.Alarms}, decl)
+	h.set = set
+	h.p, err = pipeline.New(pipeline.Config{Window: time.Second, MainsHz: 50, Alarms: cfg.Alarms}, set.declare(cfg.Sensors))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, set: set, spool: &fakeSpool{}, frames: map[string]*collected{}, p: p, cfg: cfg}
 	log := h.smp0log()
 	for i, s := range cfg.Sensors {
 		sm := &sampler{name: s.Name, src: set.srcs[i], events: h.spool, tick: sampleTick,
-			log: log, now: time.Now, mono: mono, backoffMin: 20 * time.Millisecond, backoffMax: 200 * time.Millisecond}
+			log: log, now: time.Now, mono: h.mono, backoffMin: 20 * time.Millisecond, backoffMax: 200 * time.Millisecond}
 		if tune != nil {
 			tune(sm)
 		}
@@ -179,7 +179,8 @@ func (h *harness) start() {
 			select {
 			case f := <-ch:
 				h.mu.Lock()
-				h.frames[f.sensor].blocks = append(h.frames[f.sensor].blocks, f.blocks)
+				c := h.frames[f.sensor]
+				c.blocks, c.recv = append(c.blocks, f.blocks), append(c.recv, h.mono())
 				h.p.Push(f.sensor, f.blocks)
 				h.mu.Unlock()
 			case <-ctx.Done():

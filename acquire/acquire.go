@@ -1,0 +1,119 @@
+package acquire
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"medagent/config"
+	"medagent/edge/alarm"
+	"medagent/edge/pipeline"
+	"medagent/telemetry"
+)
+
+// Appender is where acquisition puts its packs: the spool writer.
+type Appender interface {
+	Append(ctx context.Context, class telemetry.Class, stream string, t time.Time, payload []byte) (uint64, error)
+}
+
+// Options configure an Acquisition.
+type Options struct {
+	Sensors []config.Sensor
+	Sim     config.Sim
+	Edge    config.Edge
+	Alarms  alarm.Config
+	// Spool receives every pack; required.
+	Spool  Appender
+	Logger *slog.Logger
+	// Now is the wall clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Acquisition is the samplers of the configured sensors and the edge
+// stage they feed.
+type Acquisition struct {
+	samplers []*sampler
+	sources  *sourceSet
+	edge     *edge
+}
+
+// frameQueue bounds the frames waiting for the edge stage: about two
+// seconds of every sensor's ticks. Beyond it, samplers drop and count.
+const frameQueue = 128
+
+// sampleTick is how often samplers read what is due.
+const sampleTick = 40 * time.Millisecond
+
+// New opens the sources (a device is opened by its sampler, with retries)
+// and builds the edge pipeline; a configuration the pipeline cannot run
+// is an error. The monotonic clock of the sample blocks starts here.
+func New(o Options) (*Acquisition, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	origin := time.Now()
+	mono := func() time.Duration { return time.Since(origin) }
+	set, err := openSources(o.Sensors, o.Sim, mono)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pipeline.New(pipeline.Config{
+		Window: o.Edge.Window, MainsHz: o.Edge.MainsHz,
+		SpO2CalA: o.Edge.SpO2CalA, SpO2CalB: o.Edge.SpO2CalB,
+		Waveforms: o.Edge.Waveforms, WaveformRate: o.Edge.WaveformRate,
+		Alarms: o.Alarms,
+	}, set.declare(o.Sensors))
+	if err != nil {
+		set.close()
+		return nil, err
+	}
+	frames := make(chan frame, frameQueue)
+	a := &Acquisition{sources: set, edge: newEdge(o.Edge.Window, p, frames, o.Spool, o.Logger, o.Now)}
+	for i, s := range o.Sensors {
+		a.samplers = append(a.samplers, &sampler{
+			name: s.Name, src: set.srcs[i], out: frames, events: o.Spool, tick: sampleTick,
+			log: o.Logger, now: o.Now, mono: mono,
+		})
+	}
+	return a, nil
+}
+
+// Run samples and processes until ctx ends or a part fails; a cancelled
+// ctx is a clean stop and returns nil.
+func (a *Acquisition) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, s := range a.samplers {
+		g.Go(func() error { return s.Run(ctx) })
+	}
+	g.Go(func() error { return a.edge.Run(ctx) })
+	return g.Wait()
+}
+
+// Close releases the simulators behind bus "sim" (the Nonin pty). Call it
+// after Run has returned.
+func (a *Acquisition) Close() error { return a.sources.close() }
+
+// Latest returns the last telemetry pack of every sensor.
+func (a *Acquisition) Latest() map[string]telemetry.Pack { return a.edge.Latest() }
+
+// Alarms returns the active alarms.
+func (a *Acquisition) Alarms() []alarm.Alarm { return a.edge.Alarms() }
+
+// Ack acknowledges an alarm and spools the transition.
+func (a *Acquisition) Ack(ctx context.Context, id alarm.ID) error { return a.edge.Ack(ctx, id) }
+
+// Monitoring reports whether a patient is being monitored: a valid vital
+// sign within grace, or an active alarm.
+func (a *Acquisition) Monitoring(grace time.Duration) bool { return a.edge.Monitoring(grace) }
+
+// SensorsUp returns nil when every named sensor's last window is recent
+// and holds a valid stream, else an error naming the first that is not.
+func (a *Acquisition) SensorsUp(names []string) error { return a.edge.SensorsUp(names) }
+
+// Alive returns nil while windows keep ending (acquisition makes progress).
+func (a *Acquisition) Alive() error { return a.edge.Alive() }
