@@ -9,9 +9,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"medagent/watchdog"
 	"medagent/edge/alarm"
 	"medagent/hal"
+	"medagent/watchdog"
 )
 
 // Config is the whole configuration. Keys are documented, with their
