@@ -27,7 +27,7 @@ func newAcquireSide(cfg config.Config, log *slog.Logger, now func() time.Time) (
 		log.Warn("spool encryption is off (spool.key_file is empty): for the bench only")
 	}
 	w, err := spool.OpenWriter(spool.Options{
-		Dir: cfg.Spool.Dir, MaxBytes: cfg.Spool.MaxBytes, SegmentBytes: cfg.Spool.SegmentBytes,
+		Dir: cfg.Spool.Dir, ReaderDir: cfg.Spool.ReaderDir, MaxBytes: cfg.Spool.MaxBytes, SegmentBytes: cfg.Spool.SegmentBytes,
 		Key: key, Logger: log,
 	})
 	if err != nil {

@@ -58,7 +58,8 @@ func TestNewRefusesBadFiles(t *testing.T) {
 			tlstest.WritePKI(other, "MA-T")
 			c.MQTT.KeyFile = filepath.Join(other, tlstest.DeviceKeyFile)
 		}, []string{"other"}},
-		{"spool key readable by others", func(t *testing.T, c *config.Config) { os.Chmod(c.Spool.KeyFile, 0o640) }, []string{"spool.key", "chmod 600"}},
+		{"spool key readable by others", func(t *testing.T, c *config.Config) { os.Chmod(c.Spool.KeyFile, 0o644) }, []string{"spool.key", "chmod 640"}},
+		{"spool key writable by group", func(t *testing.T, c *config.Config) { os.Chmod(c.Spool.KeyFile, 0o660) }, []string{"spool.key", "chmod 640"}},
 		{"spool key wrong size", func(t *testing.T, c *config.Config) { os.WriteFile(c.Spool.KeyFile, []byte("short"), 0o600) }, []string{"spool.key", "32-byte"}},
 		{"spool dir not writable", func(t *testing.T, c *config.Config) {
 			f := filepath.Join(t.TempDir(), "file")
@@ -118,7 +119,8 @@ func TestParseRole(t *testing.T) {
 }
 
 // Without a TPM the spool's data key is made at first start, 32 random
-// bytes readable by the agent only, and reused after that.
+// bytes readable by the agent and its group only (the spool reader, when
+// the roles are different users), and reused after that.
 func TestDataKeyMadeAtFirstStart(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Trust.TPM = "off"
@@ -132,8 +134,8 @@ func TestDataKeyMadeAtFirstStart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no key file made: %v", err)
 	}
-	if st.Mode().Perm() != 0o600 || st.Size() != 32 {
-		t.Errorf("key file mode %v size %d, want 0600 and 32 bytes", st.Mode().Perm(), st.Size())
+	if st.Mode().Perm() != 0o640 || st.Size() != 32 {
+		t.Errorf("key file mode %v size %d, want 0640 and 32 bytes", st.Mode().Perm(), st.Size())
 	}
 	first, _ := os.ReadFile(cfg.Spool.KeyFile)
 	a, err = New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})

@@ -31,7 +31,7 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, cmds uplink.CommandFunc)
 		return nil, err
 	}
 	r, err := spool.OpenReader(spool.Options{
-		Dir: cfg.Spool.Dir, MaxBytes: cfg.Spool.MaxBytes, SegmentBytes: cfg.Spool.SegmentBytes,
+		Dir: cfg.Spool.Dir, ReaderDir: cfg.Spool.ReaderDir, MaxBytes: cfg.Spool.MaxBytes, SegmentBytes: cfg.Spool.SegmentBytes,
 		Key: key, Logger: log,
 	})
 	if err != nil {

@@ -45,6 +45,10 @@ type Spool struct {
 	MaxBytes     int64  `yaml:"max_bytes"`
 	SegmentBytes int64  `yaml:"segment_bytes"`
 	KeyFile      string `yaml:"key_file"` // AES-256 data key; empty means plaintext (bench only)
+	// ReaderDir is where the uplink keeps its read cursor; empty means Dir.
+	// Split roles set it to a directory the uplink owns, so that it never
+	// writes the spool directory (see spool.Options.ReaderDir).
+	ReaderDir string `yaml:"reader_dir"`
 }
 
 // MQTT configures the uplink.

@@ -6,6 +6,6 @@ type Trust struct {
 	// ("unix:PATH", "tcp:HOST:PORT"). Empty: /dev/tpmrm0 when present.
 	// "off": never use a TPM. With a TPM the device key lives in it and the
 	// spool's data key is sealed by it; without one both are files that
-	// only the agent may read (mode 0600).
+	// only the agent (and, for the spool key, its group) may read.
 	TPM string `yaml:"tpm"`
 }

@@ -63,7 +63,7 @@ func (w *Writer) refreshSizes() error {
 // evictOne deletes the oldest segment of the least important class that
 // has records, counting the unacknowledged records it held.
 func (w *Writer) evictOne() (bool, error) {
-	cur, err := loadCursor(w.opts.Dir)
+	cur, err := loadCursor(w.opts.ReaderDir)
 	if err != nil {
 		// Count as if nothing were acknowledged; eviction must go on.
 		w.log.Warn("spool: cannot read the ack cursor for eviction counts", "err", err)

@@ -17,7 +17,7 @@ var ErrLocked = errors.New("spool: lock held by another process")
 // lockFile takes an exclusive flock on dir/name, without waiting.
 func lockFile(dir, name string) (*os.File, error) {
 	p := filepath.Join(dir, name)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("spool: lock %s: %w", p, err)
 	}
@@ -42,6 +42,11 @@ func unlockFile(f *os.File) error {
 // open is what opening a Writer and a Reader share: it applies defaults,
 // checks opts, makes Dir and takes the side's lock file.
 func open(opts *Options, lockName string) (cipher.AEAD, *os.File, error) {
+	return openIn(opts, lockName, false)
+}
+
+// openIn is open with the lock file in ReaderDir when reader is set.
+func openIn(opts *Options, lockName string, reader bool) (cipher.AEAD, *os.File, error) {
 	opts.ensureDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, nil, err
@@ -50,10 +55,19 @@ func open(opts *Options, lockName string) (cipher.AEAD, *os.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+	// Group may read (mode 0750/0640): a reader running as another user of
+	// the directory's group reads, it never writes.
+	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("spool: %w", err)
 	}
-	lock, err := lockFile(opts.Dir, lockName)
+	dir := opts.Dir
+	if reader {
+		dir = opts.ReaderDir
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, nil, fmt.Errorf("spool: %w", err)
+		}
+	}
+	lock, err := lockFile(dir, lockName)
 	if err != nil {
 		return nil, nil, err
 	}

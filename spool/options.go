@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"medagent/telemetry"
@@ -24,6 +25,14 @@ type Options struct {
 	// started; eviction and ack-deletion work on whole segments.
 	// Default 4 MiB, at least 4 KiB.
 	SegmentBytes int64 `yaml:"segment_bytes"`
+	// ReaderDir holds the Reader's own files (reader.lock, reader.cursor).
+	// Empty means Dir. When the two roles run as different users, Dir
+	// belongs to the writer (the reader may only read it) and ReaderDir to
+	// the reader (the writer only reads the cursor there): the Reader then
+	// never deletes, and the Writer deletes the segments wholly below the
+	// reader's cursor when it starts and at every segment roll. Both sides
+	// must be given the same ReaderDir.
+	ReaderDir string `yaml:"reader_dir"`
 	// Key, when set, must be 32 bytes: frames are sealed with AES-256-GCM.
 	Key []byte `yaml:"-"`
 	// Logger receives warnings (evictions, torn tails, corrupt frames).
@@ -65,6 +74,15 @@ func (o *Options) ensureDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.ReaderDir == "" {
+		o.ReaderDir = o.Dir
+	}
+}
+
+// splitDirs says whether the Reader keeps its state apart from Dir (and so
+// leaves deleting acknowledged segments to the Writer).
+func (o *Options) splitDirs() bool {
+	return filepath.Clean(o.ReaderDir) != filepath.Clean(o.Dir)
 }
 
 func (o *Options) validate() error {

@@ -69,11 +69,11 @@ type classReader struct {
 // Dir/reader.lock (a second reader gets ErrLocked), loads the persisted
 // cursor and checks the key against the existing segments.
 func OpenReader(opts Options) (*Reader, error) {
-	aead, lock, err := open(&opts, "reader.lock")
+	aead, lock, err := openIn(&opts, "reader.lock", true)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := loadCursor(opts.Dir)
+	cur, err := loadCursor(opts.ReaderDir)
 	if err != nil {
 		unlockFile(lock)
 		return nil, err
@@ -413,11 +413,14 @@ func (r *Reader) persist(force bool) error {
 			}
 		}
 	}
-	if err := writeFileDurable(r.opts.Dir, cursorFile, encodeCursor(s)); err != nil {
+	if err := writeFileDurable(r.opts.ReaderDir, cursorFile, encodeCursor(s)); err != nil {
 		return err
 	}
 	r.dirty = false
 	r.lastPersist = time.Now()
+	if r.opts.splitDirs() {
+		return nil // the Writer deletes what the cursor covers
+	}
 	// Only now that the cursor is durable may acked segments go.
 	for i, cr := range r.cls {
 		nums, err := listSegments(cr.dir)

@@ -254,7 +254,7 @@ func createSegment(dir string, h segHeader, aead cipher.AEAD) (*os.File, int64, 
 	}
 	final := filepath.Join(dir, segmentName(h.Num))
 	tmp := final + tempExt
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return nil, 0, fmt.Errorf("spool: create segment in %s: %w", dir, err)
 	}

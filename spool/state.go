@@ -170,7 +170,7 @@ func loadWriterState(dir string) (writerState, error) {
 func writeFileDurable(dir, name string, b []byte) error {
 	final := filepath.Join(dir, name)
 	tmp := final + tempExt
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return fmt.Errorf("spool: write %s: %w", final, err)
 	}

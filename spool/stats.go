@@ -53,7 +53,7 @@ func (w *Writer) Stats() Stats {
 	w.mu.Lock()
 	appends, fsyncs, state := w.appends, w.fsyncs, w.state
 	w.mu.Unlock()
-	cur, err := loadCursor(w.opts.Dir)
+	cur, err := loadCursor(w.opts.ReaderDir)
 	if err != nil {
 		w.log.Warn("spool: stats", "err", err)
 	}

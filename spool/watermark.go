@@ -63,7 +63,7 @@ func decodeWatermark(b []byte) (watermark, error) {
 // openWatermark opens (creating) the writer's watermark file.
 func openWatermark(dir string) (*os.File, error) {
 	p := filepath.Join(dir, watermarkFile)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}

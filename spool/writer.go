@@ -127,6 +127,9 @@ func OpenWriter(opts Options) (*Writer, error) {
 	if err := w.writeWatermark(false); err != nil {
 		return fail(err)
 	}
+	if err := w.dropAcked(); err != nil {
+		return fail(err)
+	}
 	return w, nil
 }
 
@@ -143,7 +146,7 @@ func (w *Writer) writeWatermark(clean bool) error {
 
 func (w *Writer) openClassLog(c telemetry.Class) (*classLog, uint64, error) {
 	cl := &classLog{class: c, dir: filepath.Join(w.opts.Dir, classDirName(c)), seqs: map[string]uint64{}}
-	if err := os.MkdirAll(cl.dir, 0o700); err != nil {
+	if err := os.MkdirAll(cl.dir, 0o750); err != nil {
 		return nil, 0, fmt.Errorf("spool: %w", err)
 	}
 	if ents, err := os.ReadDir(cl.dir); err == nil {
@@ -401,6 +404,38 @@ func (w *Writer) roll(cl *classLog) error {
 	if err := w.writeWatermark(false); err != nil {
 		w.err = err
 		return err
+	}
+	return w.dropAcked()
+}
+
+// dropAcked deletes, when the Reader keeps its state apart (ReaderDir),
+// the sealed segments wholly below its persisted cursor; the newest
+// segment of a class always stays. w.mu held.
+func (w *Writer) dropAcked() error {
+	if !w.opts.splitDirs() {
+		return nil
+	}
+	cur, err := loadCursor(w.opts.ReaderDir)
+	if err != nil {
+		w.log.Warn("spool: cannot read the reader's cursor; acknowledged segments stay until eviction", "err", err)
+		return nil
+	}
+	for i, cl := range w.logs {
+		n := 0
+		for n < len(cl.segs)-1 && cl.segs[n].num < cur.Cursor[i].Seg {
+			p := cl.path(cl.segs[n].num)
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("spool: delete acked segment: %w", err)
+			}
+			w.total -= cl.segs[n].size
+			n++
+		}
+		if n > 0 {
+			cl.segs = cl.segs[n:]
+			if err := syncDir(cl.dir); err != nil {
+				return fmt.Errorf("spool: delete acked segment: %w", err)
+			}
+		}
 	}
 	return nil
 }

@@ -14,9 +14,11 @@ import (
 // Size is the key length (AES-256).
 const Size = 32
 
-// ErrKeyPermissions is wrapped when the key or blob file is readable by
-// group or others.
-var ErrKeyPermissions = errors.New("datakey: file readable by group or others")
+// ErrKeyPermissions is wrapped when the key or blob file is writable by
+// its group or accessible to others. The file's group may read it (mode
+// 0640): with split roles the spool's reader (the uplink user, in the
+// spool's group) needs the same key as its writer.
+var ErrKeyPermissions = errors.New("datakey: file writable by group or open to others")
 
 // Options say where the key lives.
 type Options struct {
@@ -83,8 +85,8 @@ func readPrivate(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datakey: %w", err)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %#o; run chmod 600 %s", ErrKeyPermissions, path, st.Mode().Perm(), path)
+	if st.Mode().Perm()&0o037 != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %#o; run chmod 640 %s", ErrKeyPermissions, path, st.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -106,7 +108,7 @@ func create(path string, wrap func([]byte) ([]byte, error)) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if err := durable.WriteFile(path, out, 0o600); err != nil {
+	if err := durable.WriteFile(path, out, 0o640); err != nil {
 		return nil, fmt.Errorf("datakey: %w", err)
 	}
 	return key, nil

@@ -31,9 +31,16 @@ func TestFileKey(t *testing.T) {
 	if err != nil || !bytes.Equal(k, k2) {
 		t.Fatalf("second Load: %x, %v; want the same key", k2, err)
 	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o640 {
+		t.Errorf("new key has mode %v, want 0640 (group: the spool reader)", st.Mode().Perm())
+	}
 	os.Chmod(p, 0o644)
 	if _, err := Load(Options{File: p}); !errors.Is(err, ErrKeyPermissions) {
 		t.Fatalf("world-readable key: %v, want ErrKeyPermissions", err)
+	}
+	os.Chmod(p, 0o660)
+	if _, err := Load(Options{File: p}); !errors.Is(err, ErrKeyPermissions) {
+		t.Fatalf("group-writable key: %v, want ErrKeyPermissions", err)
 	}
 	os.WriteFile(p, []byte("short"), 0o600)
 	os.Chmod(p, 0o600)

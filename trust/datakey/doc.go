@@ -13,8 +13,9 @@
 // Blob file format (big-endian): "MDK1", uint16 length + TPM2B_PUBLIC,
 // uint16 length + TPM2B_PRIVATE, nothing after.
 //
-// Without a TPM the key is the 32 raw bytes of Options.File, mode 0600,
-// refused if group or others can read it, or if it is not 32 bytes.
+// Without a TPM the key is the 32 raw bytes of Options.File, mode 0640 (the
+// group, the spool reader's, may read it; nobody else),
+// refused if its group may write it or others may read it, or if it is not 32 bytes.
 // Every file is written temp, fsync, rename, fsync dir.
 //
 // Not done: binding the sealed object to PCR values (a policy); with a
