@@ -13,7 +13,30 @@ type Config struct {
 	PulseRate Limits          `yaml:"pr"`
 	SpO2      Limits          `yaml:"spo2"`
 	Temp      Limits          `yaml:"temp"`
+	Asystole  AsystoleAlarm   `yaml:"asystole"`
+	Pause     PauseAlarm      `yaml:"pause"`
 	Technical TechnicalAlarms `yaml:"technical"`
+}
+
+// AsystoleAlarm configures cardiac standstill: no QRS complex for Delay on
+// a connected, flat lead (the ECG stage decides; see Manager.Rhythm). It
+// is always on and always of high priority (IEC 60601-2-27 asks for both).
+type AsystoleAlarm struct {
+	// Delay is how long without a QRS complex is asystole, 3..10 s.
+	Delay time.Duration `yaml:"delay"`
+	// ClearDelay is how long beats must be back before it clears.
+	ClearDelay time.Duration `yaml:"clear_delay"`
+}
+
+// PauseAlarm configures the pause alarm: an R-R interval (or the time since
+// the last QRS complex) longer than Limit.
+type PauseAlarm struct {
+	Enabled  bool          `yaml:"enabled"`
+	Limit    time.Duration `yaml:"limit"` // 1.5..10 s
+	Priority Priority      `yaml:"priority"`
+	// ClearDelay keeps a pause, a brief event, shown this long after beats
+	// are back.
+	ClearDelay time.Duration `yaml:"clear_delay"`
 }
 
 // Limits configures the physiological alarms of one vital. A limit of 0 is
@@ -48,6 +71,10 @@ type TechnicalAlarms struct {
 	SensorFault TechnicalAlarm `yaml:"sensor_fault"`
 	PoorSignal  TechnicalAlarm `yaml:"poor_signal"`
 	NoData      TechnicalAlarm `yaml:"no_data"`
+	// Noise is "ECG noise / artefact": the ECG quality index is below its
+	// threshold, so the heart rate is invalid and the ECG's physiological
+	// alarms other than asystole are suspended.
+	Noise TechnicalAlarm `yaml:"noise"`
 }
 
 // TechnicalAlarm configures one technical condition.
@@ -63,12 +90,14 @@ func Defaults() Config {
 	rate := Limits{
 		Enabled: true, Low: 50, High: 120, CriticalLow: 40, CriticalHigh: 150,
 		Priority: Medium, CriticalPriority: High,
-		OnsetDelay: 5 * time.Second, ClearDelay: 5 * time.Second, Hysteresis: 2,
+		OnsetDelay: 5 * time.Second, ClearDelay: 10 * time.Second, Hysteresis: 5,
 		StaleAfter: 10 * time.Second,
 	}
 	return Config{
 		HR:        rate,
 		PulseRate: rate,
+		Asystole:  AsystoleAlarm{Delay: 4 * time.Second, ClearDelay: 2 * time.Second},
+		Pause:     PauseAlarm{Enabled: true, Limit: 3 * time.Second, Priority: Medium, ClearDelay: 10 * time.Second},
 		SpO2: Limits{
 			Enabled: true, Low: 90, CriticalLow: 85,
 			Priority: Medium, CriticalPriority: High,
@@ -87,6 +116,7 @@ func Defaults() Config {
 			SensorFault: TechnicalAlarm{Priority: Medium},
 			PoorSignal:  TechnicalAlarm{Priority: Low, OnsetDelay: 10 * time.Second, ClearDelay: 5 * time.Second},
 			NoData:      TechnicalAlarm{Priority: Medium},
+			Noise:       TechnicalAlarm{Priority: Low, OnsetDelay: 5 * time.Second, ClearDelay: 5 * time.Second},
 		},
 	}
 }
@@ -122,7 +152,7 @@ func (c Config) Validate() error {
 	}{
 		{"lead_off", c.Technical.LeadOff}, {"probe_off", c.Technical.ProbeOff},
 		{"sensor_fault", c.Technical.SensorFault}, {"poor_signal", c.Technical.PoorSignal},
-		{"no_data", c.Technical.NoData},
+		{"no_data", c.Technical.NoData}, {"noise", c.Technical.Noise},
 	} {
 		key := "alarms.technical." + t.name
 		switch {
@@ -133,6 +163,25 @@ func (c Config) Validate() error {
 		case t.a.ClearDelay < 0 || t.a.ClearDelay > maxDelay:
 			return &FieldError{key + ".clear_delay", fmt.Sprintf("must be 0..%v, got %v", maxDelay, t.a.ClearDelay)}
 		}
+	}
+	return c.validateRhythm()
+}
+
+func (c Config) validateRhythm() error {
+	a, p := c.Asystole, c.Pause
+	switch {
+	case a.Delay < 3*time.Second || a.Delay > 10*time.Second:
+		return &FieldError{"alarms.asystole.delay", fmt.Sprintf("must be 3s..10s, got %v", a.Delay)}
+	case a.ClearDelay < 0 || a.ClearDelay > time.Minute:
+		return &FieldError{"alarms.asystole.clear_delay", fmt.Sprintf("must be 0..1m, got %v", a.ClearDelay)}
+	case !p.Enabled:
+		return nil
+	case p.Limit < 1500*time.Millisecond || p.Limit > 10*time.Second:
+		return &FieldError{"alarms.pause.limit", fmt.Sprintf("must be 1.5s..10s, got %v", p.Limit)}
+	case p.Priority < Low || p.Priority > High:
+		return &FieldError{"alarms.pause.priority", "must be low, medium or high"}
+	case p.ClearDelay < 0 || p.ClearDelay > maxDelay:
+		return &FieldError{"alarms.pause.clear_delay", fmt.Sprintf("must be 0..%v, got %v", maxDelay, p.ClearDelay)}
 	}
 	return nil
 }

@@ -54,6 +54,13 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.HR.StaleAfter = time.Millisecond }, "alarms.hr.stale_after: must be 0 (off) or 1s..5m0s, got 1ms"},
 		{func(c *Config) { c.Technical.PoorSignal.Priority = 4 }, "alarms.technical.poor_signal.priority: must be low, medium or high"},
 		{func(c *Config) { c.Technical.LeadOff.OnsetDelay = time.Hour }, "alarms.technical.lead_off.onset_delay: must be 0..5m0s, got 1h0m0s"},
+		{func(c *Config) { c.Technical.Noise.Priority = 0 }, "alarms.technical.noise.priority: must be low, medium or high"},
+		{func(c *Config) { c.Asystole.Delay = 2 * time.Second }, "alarms.asystole.delay: must be 3s..10s, got 2s"},
+		{func(c *Config) { c.Asystole.Delay = 11 * time.Second }, "alarms.asystole.delay: must be 3s..10s, got 11s"},
+		{func(c *Config) { c.Asystole.ClearDelay = -time.Second }, "alarms.asystole.clear_delay: must be 0..1m, got -1s"},
+		{func(c *Config) { c.Pause.Limit = time.Second }, "alarms.pause.limit: must be 1.5s..10s, got 1s"},
+		{func(c *Config) { c.Pause.Priority = 0 }, "alarms.pause.priority: must be low, medium or high"},
+		{func(c *Config) { c.Pause.ClearDelay = time.Hour }, "alarms.pause.clear_delay: must be 0..5m0s, got 1h0m0s"},
 	} {
 		cfg := Defaults()
 		c.mod(&cfg)
@@ -70,6 +77,7 @@ func TestValidate(t *testing.T) {
 	cfg := Defaults()
 	cfg.HR.CriticalHigh, cfg.HR.CriticalLow = 0, 0
 	cfg.Temp = Limits{}
+	cfg.Pause = PauseAlarm{}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
 	}

@@ -35,10 +35,23 @@ func FuzzManager(f *testing.F) {
 	tech = append(tech, rec(0, 1, 1, 70)...)
 	tech = append(tech, rec(2, 200, 0, 0)...)
 	f.Add(tech)
+	var rhythm []byte // asystole, pause, hold, beat-to-beat values, noise
+	rhythm = append(rhythm, rec(4, 10, 0, 1)...)
+	rhythm = append(rhythm, rec(4, 30, 1, 1)...)
+	rhythm = append(rhythm, rec(4, 10, 0, 0)...)
+	rhythm = append(rhythm, rec(4, 10, 1, 2)...)
+	rhythm = append(rhythm, rec(5, 5, 0, 0)...)
+	rhythm = append(rhythm, rec(6, 3, 0, 170)...)
+	rhythm = append(rhythm, rec(6, 3, 0, 170)...)
+	rhythm = append(rhythm, rec(0, 10, 0, 170)...)
+	rhythm = append(rhythm, rec(1, 1, 0, 11)...)
+	rhythm = append(rhythm, rec(2, 60, 0, 0)...)
+	f.Add(rhythm)
 	f.Add([]byte{})
 
 	vitals := []Vital{HR, PulseRate, SpO2, Temp, "bp"}
-	conds := []Condition{LeadOff, ProbeOff, SensorFault, PoorSignal, NoData, "weird"}
+	conds := []Condition{LeadOff, ProbeOff, SensorFault, PoorSignal, NoData, Noise, "weird"}
+	rhythms := []Condition{Asystole, Pause, BelowLow}
 	sources := []string{"ecg", "ppg", "temp"}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg := Defaults()
@@ -54,7 +67,7 @@ func FuzzManager(f *testing.F) {
 		for ; len(b) >= 4; b = b[4:] {
 			now = now.Add(time.Duration(b[1]) * 100 * time.Millisecond)
 			var out []Transition
-			switch b[0] % 4 {
+			switch b[0] % 7 {
 			case 0:
 				v := vitals[int(b[2])%len(vitals)]
 				value := float64(b[3])
@@ -76,6 +89,13 @@ func FuzzManager(f *testing.F) {
 				if err != nil && !errors.Is(err, ErrUnknownID) {
 					t.Fatalf("Ack(%d): %v", id, err)
 				}
+			case 4:
+				out = m.Rhythm(now, rhythms[int(b[2])%len(rhythms)], Observation(b[3]%3), float64(b[3])/10)
+			case 5:
+				out = m.Hold(now, vitals[int(b[2])%len(vitals)])
+			case 6:
+				// A beat-to-beat value, up to 2 s in the past.
+				m.Instant(now.Add(-time.Duration(b[2])*10*time.Millisecond), vitals[int(b[2])%len(vitals)], float64(b[3]))
 			}
 			for _, tr := range out {
 				if !tr.Time.Equal(now) {

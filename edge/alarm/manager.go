@@ -32,6 +32,7 @@ type techKey struct {
 type Manager struct {
 	cfg    Config
 	vitals []*vitalState
+	rhythm []*slot // asystole, pause (if enabled)
 	tech   map[techKey]*slot
 	order  []*slot // technical slots in creation order, for stable output
 	nextID ID
@@ -73,6 +74,16 @@ func New(cfg Config) (*Manager, error) {
 		}
 		m.vitals = append(m.vitals, vs)
 	}
+	m.rhythm = append(m.rhythm, &slot{
+		kind: Physiological, vital: HR, source: string(HR), cond: Asystole, prio: High,
+		limit: cfg.Asystole.Delay.Seconds(), clear: cfg.Asystole.ClearDelay,
+	})
+	if p := cfg.Pause; p.Enabled {
+		m.rhythm = append(m.rhythm, &slot{
+			kind: Physiological, vital: HR, source: string(HR), cond: Pause, prio: p.Priority,
+			limit: p.Limit.Seconds(), clear: p.ClearDelay,
+		})
+	}
 	return m, nil
 }
 
@@ -87,6 +98,8 @@ func (m *Manager) techConfig(c Condition) TechnicalAlarm {
 		return t.PoorSignal
 	case NoData:
 		return t.NoData
+	case Noise:
+		return t.Noise
 	}
 	// SensorFault, and any condition the manager does not know: a fault.
 	return t.SensorFault
@@ -204,6 +217,9 @@ func (m *Manager) advance(now time.Time) {
 			s.advance(now, m)
 		}
 	}
+	for _, s := range m.rhythm {
+		s.advance(now, m)
+	}
 	for _, s := range m.order {
 		s.advance(now, m)
 	}
@@ -215,6 +231,11 @@ func (m *Manager) each(f func(*slot) bool) {
 			if !f(s) {
 				return
 			}
+		}
+	}
+	for _, s := range m.rhythm {
+		if !f(s) {
+			return
 		}
 	}
 	for _, s := range m.order {

@@ -239,8 +239,9 @@ func TestLatchingAckWhilePresent(t *testing.T) {
 		t.Fatalf("Ack = %+v, %v", got, err)
 	}
 	// Acknowledged before the end: it clears with the condition.
-	got = feed(m, HR, 7, 20, 80)
-	if d := cmp.Diff([]brief{{Cleared, AboveHigh, Medium, 12}}, briefs(got)); d != "" {
+	got = feed(m, HR, 7, 30, 80)
+	clear := 7 + Defaults().HR.ClearDelay.Seconds()
+	if d := cmp.Diff([]brief{{Cleared, AboveHigh, Medium, clear}}, briefs(got)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
@@ -262,12 +263,13 @@ func TestAck(t *testing.T) {
 	if got, err = m.Ack(at(7), id); err != nil || got != nil {
 		t.Errorf("second ack = %+v, %v; want nothing", got, err)
 	}
-	got = feed(m, HR, 8, 20, 80)
-	if d := cmp.Diff([]brief{{Cleared, AboveHigh, Medium, 13}}, briefs(got)); d != "" {
+	got = feed(m, HR, 8, 25, 80)
+	clear := 8 + Defaults().HR.ClearDelay.Seconds()
+	if d := cmp.Diff([]brief{{Cleared, AboveHigh, Medium, clear}}, briefs(got)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 	for _, bad := range []ID{0, id, 99} {
-		if _, err := m.Ack(at(21), bad); !errors.Is(err, ErrUnknownID) {
+		if _, err := m.Ack(at(26), bad); !errors.Is(err, ErrUnknownID) {
 			t.Errorf("Ack(%d) = %v, want ErrUnknownID", bad, err)
 		}
 	}
@@ -413,7 +415,7 @@ func TestDisabledVital(t *testing.T) {
 }
 
 func TestOnsetZero(t *testing.T) {
-	m := newM(t, func(c *Config) { c.HR.OnsetDelay = 0; c.HR.ClearDelay = 0 })
+	m := newM(t, func(c *Config) { c.HR.OnsetDelay = 0; c.HR.ClearDelay = 0; c.HR.Hysteresis = 2 })
 	got := m.Update(at(0), HR, 121, true)
 	got = append(got, m.Update(at(1), HR, 119, true)...) // inside, not by the margin
 	got = append(got, m.Update(at(2), HR, 118, true)...)

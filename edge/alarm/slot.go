@@ -31,6 +31,9 @@ type slot struct {
 	acked     bool
 	id        ID
 	value     float64
+	// runFrom is the first beat of the current run of beat-to-beat values
+	// beyond the limit (Manager.Instant); zero when there is none.
+	runFrom time.Time
 }
 
 // observe feeds one observation: breach is the condition holding, inside
@@ -43,6 +46,9 @@ func (s *slot) observe(now time.Time, breach, inside bool, value float64) {
 	case idle:
 		if breach {
 			s.phase, s.since = pending, now
+			if !s.runFrom.IsZero() && s.runFrom.Before(now) && now.Sub(s.runFrom) <= MaxBackdate {
+				s.since = s.runFrom
+			}
 		}
 	case pending:
 		if !breach {
@@ -63,6 +69,7 @@ func (s *slot) observe(now time.Time, breach, inside bool, value float64) {
 
 // unknown is an invalid observation: nothing can start or clear on it.
 func (s *slot) unknown() {
+	s.runFrom = time.Time{}
 	switch s.phase {
 	case pending:
 		s.phase = idle

@@ -89,6 +89,16 @@ const (
 	AboveCriticalHigh Condition = "critical_high"
 )
 
+// Rhythm conditions of the ECG (physiological, vital HR; see
+// Manager.Rhythm).
+const (
+	// Asystole is cardiac standstill: no QRS complex for the configured
+	// delay on a connected, flat lead. Always high priority.
+	Asystole Condition = "asystole"
+	// Pause is an R-R interval longer than the configured limit.
+	Pause Condition = "pause"
+)
+
 // Technical conditions.
 const (
 	LeadOff     Condition = "lead_off"
@@ -96,6 +106,50 @@ const (
 	SensorFault Condition = "sensor_fault"
 	PoorSignal  Condition = "poor_signal"
 	NoData      Condition = "no_data"
+	// Noise is "ECG noise / artefact": the signal quality is too low to
+	// count beats.
+	Noise Condition = "noise"
+)
+
+// Text is how the condition reads on a display or in a log.
+func (c Condition) Text() string {
+	switch c {
+	case BelowLow:
+		return "low"
+	case AboveHigh:
+		return "high"
+	case BelowCriticalLow:
+		return "critically low"
+	case AboveCriticalHigh:
+		return "critically high"
+	case Asystole:
+		return "asystole"
+	case Pause:
+		return "pause"
+	case LeadOff:
+		return "lead off"
+	case ProbeOff:
+		return "probe off"
+	case SensorFault:
+		return "sensor fault"
+	case PoorSignal:
+		return "poor signal"
+	case NoData:
+		return "no data"
+	case Noise:
+		return "ECG noise / artefact"
+	}
+	return string(c)
+}
+
+// Observation is what the caller knows about a condition at one instant.
+type Observation int
+
+// Observations.
+const (
+	Absent  Observation = iota // the condition does not hold
+	Present                    // it holds
+	Unknown                    // it cannot be judged (no signal, suspended)
 )
 
 // Event is what happened to an alarm.
@@ -135,8 +189,8 @@ type Transition struct {
 	Source    string // technical alarms: the sensor or stream
 	Condition Condition
 	Priority  Priority
-	Value     float64 // physiological: the latest value; technical: 0
-	Limit     float64 // physiological: the limit crossed; technical: 0
+	Value     float64 // physiological: the latest value (asystole, pause: seconds without a QRS); technical: 0
+	Limit     float64 // physiological: the limit crossed (asystole, pause: seconds); technical: 0
 	Time      time.Time
 }
 
