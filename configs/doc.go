@@ -12,6 +12,9 @@
 //	systemd/medagent.sysusers      users and groups (/usr/lib/sysusers.d/medagent.conf)
 //	systemd/medagent.conf.tmpfiles directories (/usr/lib/tmpfiles.d/medagent.conf)
 //	udev/60-medagent.rules         device groups (/usr/lib/udev/rules.d/)
+//	systemd/medagent-datadir.service
+//	                               makes /data/medagent before it is bound to /var/lib/medagent
+//	fw_env.config                  the U-Boot environment copies for fw_printenv and the engine (/etc/fw_env.config)
 //
 // Role isolation, in one table (who may do what):
 //
