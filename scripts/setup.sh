@@ -21,6 +21,13 @@ declare -A need=(
   [qemu-system-aarch64]=qemu-system-arm
   [sfdisk]=fdisk
   [cpio]=cpio
+  # configs/ tests: systemd's own unit security assessment
+  [systemd-analyze]=systemd
+  # the QEMU bench image (qemu/build-image.sh, qemu/kmod.sh)
+  [mmdebstrap]=mmdebstrap
+  [depmod]=kmod
+  [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
+  [xz]=xz-utils
 )
 
 if ! command -v go >/dev/null; then
