@@ -44,7 +44,8 @@ type Spool struct {
 	Dir          string `yaml:"dir"`
 	MaxBytes     int64  `yaml:"max_bytes"`
 	SegmentBytes int64  `yaml:"segment_bytes"`
-	KeyFile      string `yaml:"key_file"` // AES-256 data key; empty means plaintext (bench only)
+	ReserveBytes int64  `yaml:"reserve_bytes"` // file-system space held for alarms and events
+	KeyFile      string `yaml:"key_file"`      // AES-256 data key; empty means plaintext (bench only)
 	// ReaderDir is where the uplink keeps its read cursor; empty means Dir.
 	// Split roles set it to a directory the uplink owns, so that it never
 	// writes the spool directory (see spool.Options.ReaderDir).
@@ -182,6 +183,7 @@ func Default() Config {
 			Dir:          "/var/lib/medagent/spool",
 			MaxBytes:     64 << 20,
 			SegmentBytes: 4 << 20,
+			ReserveBytes: 1 << 20,
 		},
 		MQTT: MQTT{
 			Format:      "json",

@@ -74,6 +74,7 @@ func (cfg *Config) problems() []problem {
 	c.required("spool.dir", cfg.Spool.Dir)
 	c.rangeI("spool.max_bytes", cfg.Spool.MaxBytes, 1<<20, 1<<40)
 	c.rangeI("spool.segment_bytes", cfg.Spool.SegmentBytes, 64<<10, max(64<<10, cfg.Spool.MaxBytes/4))
+	c.rangeI("spool.reserve_bytes", cfg.Spool.ReserveBytes, 64<<10, 1<<30)
 
 	cfg.MQTT.check(c, cfg.Trust.TPM)
 	cfg.Update.check(c, cfg.Commands.Enabled)

@@ -30,7 +30,7 @@ func WriteStats(ctx context.Context, stdout io.Writer, dir string, asJSON bool) 
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "class\tpending\tpending bytes\toldest pending\tevicted\tsegments\tbytes")
+	fmt.Fprintln(tw, "class\tpending\tpending bytes\toldest pending\tevicted\trefused\tsegments\tbytes")
 	for _, c := range classes {
 		cs := s.Classes[c]
 		oldest := "-"
@@ -40,11 +40,12 @@ func WriteStats(ctx context.Context, stdout io.Writer, dir string, asJSON bool) 
 				oldest = "≥" + oldest
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\n", c, cs.Pending, cs.PendingBytes, oldest, cs.Evicted, cs.Segments, cs.Bytes)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\n", c, cs.Pending, cs.PendingBytes, oldest, cs.Evicted, cs.Refused, cs.Segments, cs.Bytes)
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "disk bytes %d, encrypted %t, corrupt frames skipped %d, damaged spans pending %d, torn tails %d\n",
 		s.DiskBytes, s.Encrypted, s.CorruptFrames, s.DamagedSpans, s.TornTails)
+	fmt.Fprintf(stdout, "reserve bytes %d, loss reports not yet stored %d\n", s.ReserveBytes, s.UnreportedLosses)
 	return err
 }
 
@@ -54,6 +55,7 @@ type classJSON struct {
 	Oldest       *time.Time `json:"oldest,omitempty"`
 	OldestApprox bool       `json:"oldest_approx,omitempty"`
 	Evicted      uint64     `json:"evicted"`
+	Refused      uint64     `json:"refused"`
 	Segments     int        `json:"segments"`
 	Bytes        int64      `json:"bytes"`
 }
@@ -61,7 +63,7 @@ type classJSON struct {
 func statsJSON(s Stats) any {
 	cls := map[string]classJSON{}
 	for c, cs := range s.Classes {
-		j := classJSON{cs.Pending, cs.PendingBytes, nil, cs.OldestApprox, cs.Evicted, cs.Segments, cs.Bytes}
+		j := classJSON{cs.Pending, cs.PendingBytes, nil, cs.OldestApprox, cs.Evicted, cs.Refused, cs.Segments, cs.Bytes}
 		if !cs.Oldest.IsZero() {
 			t := cs.Oldest.UTC()
 			j.Oldest = &t
@@ -75,5 +77,7 @@ func statsJSON(s Stats) any {
 		CorruptFrames uint64               `json:"corrupt_frames"`
 		DamagedSpans  uint64               `json:"damaged_spans"`
 		TornTails     uint64               `json:"torn_tails"`
-	}{cls, s.DiskBytes, s.Encrypted, s.CorruptFrames, s.DamagedSpans, s.TornTails}
+		ReserveBytes  int64                `json:"reserve_bytes"`
+		Unreported    int                  `json:"unreported_losses"`
+	}{cls, s.DiskBytes, s.Encrypted, s.CorruptFrames, s.DamagedSpans, s.TornTails, s.ReserveBytes, s.UnreportedLosses}
 }

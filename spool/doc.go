@@ -9,9 +9,12 @@
 //
 //	Dir/writer.lock    flock held by the one Writer (a second gets ErrLocked)
 //	Dir/reader.lock    flock held by the one Reader
-//	Dir/writer.state   evicted records per class, torn tails (versioned, CRC)
+//	Dir/writer.state   evicted and refused records per class, torn tails,
+//	                   losses not yet reported (versioned, CRC)
 //	Dir/reader.cursor  per class the lowest unacknowledged position (same)
 //	Dir/writer.synced  per class the fsynced end of the log (watermark)
+//	Dir/writer.reserve preallocated space for alarms and events
+//	                   (Options.ReserveBytes)
 //	Dir/alarm/, Dir/event/, Dir/telemetry/
 //	                   one append-only log per class: segment files
 //	                   NNNNNNNNNNNNNNNN.seg (hex number, ascending)
@@ -32,9 +35,12 @@
 // appenders share fsyncs (group commit): the first waiter without a sync
 // in flight syncs every dirty segment for all frames written so far. A
 // failed fsync makes the Writer refuse further appends (its page-cache
-// state can no longer be trusted). A write error, ENOSPC included,
-// truncates the partial frame back and returns an error naming the
-// directory; the sequence number is not consumed. At open the Writer
+// state can no longer be trusted). A write error truncates the partial
+// frame back and returns an error naming the directory (ENOSPC: see
+// below). The state files (writer.state, reader.cursor) are rewritten in
+// place in one of two preallocated, checksummed slots (the older one,
+// then fdatasync), so a crash leaves the old or the new state and a full
+// file system can never stop them being written. At open the Writer
 // truncates a torn tail after the last valid frame of the newest segment;
 // damaged frames elsewhere are skipped by the CRC (and, with a key, the
 // GCM tag), the reader resynchronises on the next frame magic whose CRC
@@ -51,6 +57,31 @@
 // the unacknowledged records it dropped (Stats.Classes[c].Evicted,
 // persisted in writer.state). Payloads are at most MaxPayload (1 MiB),
 // stream names 1..255 bytes, MaxStreams streams per class.
+//
+// # Full file system
+//
+// The file system may fill before MaxBytes (other files, a small
+// partition). A write it refuses (ENOSPC, EDQUOT) is handled, never just
+// failed: the oldest telemetry is evicted, exactly as at MaxBytes, and the
+// write retried. Telemetry that still does not fit is refused. Alarms and
+// events go on: Dir/writer.reserve holds Options.ReserveBytes (1 MiB)
+// preallocated, and gives back one block at a time to an alarm or event
+// that finds no telemetry left to evict (then older events and alarms are
+// evicted, as at MaxBytes). The reserve grows back, evicting telemetry if
+// it must, at most once a second while it is short. A record that truly
+// cannot be stored gets ErrNoSpace; its sequence number is consumed (and
+// kept in writer.state across a restart), so the receiver sees the gap.
+//
+// Every loss is reported. The Writer appends, itself, an event to stream
+// ReportStream ("spool") for each run of lost records: condition
+// spool_evicted or spool_refused, the reason (max_bytes, disk_full), the
+// class and stream, the seq range, the number of records and the time
+// span; the first loss at once, later ones gathered for up to 5 s
+// (reportEvery), all pending ones at Close. The uplink publishes these
+// like any event. A range may include seqs that were stored (records says
+// how many in it were lost), and an eviction may count records the reader
+// had delivered but not yet acknowledged. Reports that cannot be stored
+// yet stay in writer.state until they can.
 //
 // # Reading and acknowledging
 //
@@ -123,7 +154,11 @@
 // # Known limits
 //
 // Stats scans the pending bytes (a few tens of milliseconds for a full
-// 64 MiB spool): poll it seconds apart. A Writer opened with a key on a
+// 64 MiB spool): poll it seconds apart. Disk use is MaxBytes plus the
+// reserve plus 50 KiB of state files. With more than 32 runs of losses
+// pending at once (32 streams), runs of one class merge and lose their
+// seq ranges (and a refused seq of such a stream is not kept across a
+// restart). A Writer opened with a key on a
 // plaintext spool (or the reverse) fails: drain or remove the spool to
 // switch. More than MaxStreams streams per class are refused.
 package spool

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ func TestEvictionOrder(t *testing.T) {
 		for range 300 {
 			mustAppend(t, w, cT, "ecg", 100)
 		}
+		flushReports(t, w)
 		s := w.Stats()
 		if s.DiskBytes > o.MaxBytes {
 			t.Fatalf("disk bytes %d over max %d", s.DiskBytes, o.MaxBytes)
@@ -37,7 +39,27 @@ func TestEvictionOrder(t *testing.T) {
 			t.Fatalf("phase 1 evictions: %+v", s.Classes)
 		}
 		r := mustReader(t, o)
-		recs := drain(t, r, 20*time.Millisecond)
+		all := drainRaw(t, r, 20*time.Millisecond)
+		// Every eviction is reported: the ranges cover exactly 1..ev.
+		reports := reportsIn(t, all)
+		var covered []uint64
+		for _, rp := range reports {
+			// Nothing was acknowledged: the ranges are whole.
+			if rp.cond != CondEvicted || rp.reason != ReasonMaxBytes || rp.class != "telemetry" || rp.stream != "ecg" || rp.last-rp.first+1 != rp.records {
+				t.Fatalf("phase 1 report %+v", rp)
+			}
+			covered = append(covered, seqRange(rp.first, rp.last)...)
+		}
+		if diff := cmp.Diff(seqRange(1, ev), covered); diff != "" {
+			t.Fatalf("phase 1 reported evictions (-want +got):\n%s", diff)
+		}
+		var recs []Record
+		for _, rec := range all {
+			if !isReport(rec) {
+				checkRecord(t, rec)
+				recs = append(recs, rec)
+			}
+		}
 		want := map[streamKey][]uint64{
 			{cA, "hr-high"}: {1, 2, 3}, {cE, "lead-off"}: {1, 2, 3},
 			{cT, "ecg"}: tailFrom(300, 300-ev),
@@ -56,8 +78,13 @@ func TestEvictionOrder(t *testing.T) {
 			mustAppend(t, w, cA, "hr-high", 100)
 		}
 		s = w.Stats()
-		if s.Classes[cT].Evicted != 300 || s.Classes[cE].Evicted != 3 {
-			t.Fatalf("phase 2: telemetry evicted %d (want 300), events %d (want 3)", s.Classes[cT].Evicted, s.Classes[cE].Evicted)
+		// The events evicted are the 3 of the test and the reports
+		// stored so far, less those still in the spool.
+		w.mu.Lock()
+		nReports := w.logs[classIndex(cE)].seqs[ReportStream]
+		w.mu.Unlock()
+		if wantE := 3 + nReports - s.Classes[cE].Pending; s.Classes[cT].Evicted != 300 || s.Classes[cE].Evicted != wantE {
+			t.Fatalf("phase 2: telemetry evicted %d (want 300), events %d (want %d)", s.Classes[cT].Evicted, s.Classes[cE].Evicted, wantE)
 		}
 		evA := s.Classes[cA].Evicted
 		if evA == 0 {
@@ -110,18 +137,55 @@ func TestTailingWithEvictionAndAckDeletion(t *testing.T) {
 				}
 			}
 		}
-		done <- nil
+		w.mu.Lock()
+		err := w.flushReports() // the last losses, without waiting reportEvery
+		w.mu.Unlock()
+		done <- err
 	}()
 	last := map[streamKey]uint64{}
 	delivered := map[telemetry.Class]uint64{}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for last[streamKey{cT, "ecg"}] < n || last[streamKey{cT, "spo2"}] < n || last[streamKey{cA, "apnea"}] < n/50 {
+	got := map[string]map[uint64]bool{"ecg": {}, "spo2": {}}
+	type span struct{ first, last uint64 }
+	reported := map[string][]span{}
+	var reportedN uint64
+	var writerDone bool
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		rec, err := r.Next(ctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			if writerDone {
+				break
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatalf("Next: %v (last %v)", err, last)
 		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			writerDone = true
+		default:
+		}
+		if isReport(rec) {
+			rp := reportOf(t, rec)
+			if rp.cond != CondEvicted || rp.class != "telemetry" || rp.records > rp.last-rp.first+1 {
+				t.Fatalf("report %+v", rp)
+			}
+			reported[rp.stream] = append(reported[rp.stream], span{rp.first, rp.last})
+			reportedN += rp.records
+			if err := r.Ack(rec.ID); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		checkRecord(t, rec)
+		if rec.Class == cT {
+			got[rec.Stream][rec.Seq] = true
+		}
 		k := streamKey{rec.Class, rec.Stream}
 		if rec.Seq <= last[k] {
 			t.Fatalf("%v: seq %d after %d", k, rec.Seq, last[k])
@@ -138,15 +202,36 @@ func TestTailingWithEvictionAndAckDeletion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if !writerDone {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 	s := w.Stats()
-	if got := delivered[cT] + s.Classes[cT].Evicted; got < 2*n {
-		t.Fatalf("telemetry: %d delivered + %d evicted < %d appended: silent loss", delivered[cT], s.Classes[cT].Evicted, 2*n)
+	// Every seq not delivered is in a reported range of its stream, and
+	// the reports count every eviction.
+	for st, seqs := range got {
+		for q := uint64(1); q <= n; q++ {
+			in := false
+			for _, sp := range reported[st] {
+				in = in || sp.first <= q && q <= sp.last
+			}
+			if !seqs[q] && !in {
+				t.Fatalf("%s seq %d neither delivered nor reported evicted", st, q)
+			}
+		}
+	}
+	if reportedN != s.Classes[cT].Evicted || last[streamKey{cA, "apnea"}] != n/50 {
+		t.Fatalf("reported %d evictions, counted %d; alarms up to %d of %d", reportedN, s.Classes[cT].Evicted, last[streamKey{cA, "apnea"}], n/50)
+	}
+	// Counted evictions may include records delivered but not yet
+	// acknowledged when their segment went: at most the in-flight span.
+	overlap := delivered[cT] + s.Classes[cT].Evicted - 2*n
+	if int64(overlap) < 0 || int64(overlap) > 2*o.SegmentBytes/80 {
+		t.Fatalf("telemetry: %d delivered + %d evicted - %d appended = %d", delivered[cT], s.Classes[cT].Evicted, 2*n, int64(overlap))
 	}
 	if s.Classes[cA].Evicted != 0 {
 		t.Fatalf("alarms evicted: %d", s.Classes[cA].Evicted)
 	}
-	t.Logf("delivered %v, evicted telemetry %d", delivered, s.Classes[cT].Evicted)
+	t.Logf("delivered %v, evicted telemetry %d, of which %d delivered before", delivered, s.Classes[cT].Evicted, overlap)
 }

@@ -95,14 +95,80 @@ func checkRecord(t testing.TB, rec Record) {
 	}
 }
 
-// drain reads until nothing arrives for quiet.
+// drain reads until nothing arrives for quiet and returns the records
+// appended by the test; the writer's own loss reports are checked to
+// decode and left out (reportsIn collects them).
 func drain(t testing.TB, r *Reader, quiet time.Duration) []Record {
 	t.Helper()
-	recs := drainRaw(t, r, quiet)
-	for _, rec := range recs {
+	var out []Record
+	for _, rec := range drainRaw(t, r, quiet) {
+		if isReport(rec) {
+			reportOf(t, rec)
+			continue
+		}
 		checkRecord(t, rec)
+		out = append(out, rec)
 	}
-	return recs
+	return out
+}
+
+func isReport(rec Record) bool {
+	return rec.Class == telemetry.ClassEvent && rec.Stream == ReportStream
+}
+
+// report is a decoded loss report.
+type report struct {
+	cond, reason, class, stream string
+	first, last, records        uint64
+	from                        time.Time
+	span                        float64
+}
+
+func reportOf(t testing.TB, rec Record) report {
+	t.Helper()
+	p, err := telemetry.Unmarshal(rec.Payload)
+	if err != nil {
+		t.Fatalf("loss report %d: %v", rec.Seq, err)
+	}
+	rp := report{from: p.Time}
+	for _, r := range p.Records {
+		switch r.Name {
+		case "event/condition":
+			rp.cond = r.String
+		case "event/reason":
+			rp.reason = r.String
+		case "event/class":
+			rp.class = r.String
+		case "event/stream":
+			rp.stream = r.String
+		case "event/seq_first":
+			rp.first = uint64(*r.Value)
+		case "event/seq_last":
+			rp.last = uint64(*r.Value)
+		case "event/records":
+			rp.records = uint64(*r.Value)
+		case "event/span":
+			rp.span = *r.Value
+		default:
+			t.Fatalf("loss report %d: unexpected record %q", rec.Seq, r.Name)
+		}
+	}
+	if rp.cond == "" || rp.reason == "" || rp.class == "" || rp.stream == "" || rp.records == 0 || p.Time.IsZero() {
+		t.Fatalf("loss report %d incomplete: %+v", rec.Seq, rp)
+	}
+	return rp
+}
+
+// reportsIn decodes the loss reports among recs.
+func reportsIn(t testing.TB, recs []Record) []report {
+	t.Helper()
+	var out []report
+	for _, rec := range recs {
+		if isReport(rec) {
+			out = append(out, reportOf(t, rec))
+		}
+	}
+	return out
 }
 
 func drainRaw(t testing.TB, r *Reader, quiet time.Duration) []Record {
@@ -134,4 +200,15 @@ func seqsByStream(recs []Record) map[streamKey][]uint64 {
 		m[k] = append(m[k], r.Seq)
 	}
 	return m
+}
+
+// flushReports stores the writer's pending loss reports now.
+func flushReports(t testing.TB, w *Writer) {
+	t.Helper()
+	w.mu.Lock()
+	err := w.flushReports()
+	w.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -33,6 +33,11 @@ type Options struct {
 	// reader's cursor when it starts and at every segment roll. Both sides
 	// must be given the same ReaderDir.
 	ReaderDir string `yaml:"reader_dir"`
+	// ReserveBytes is file-system space the Writer holds for alarms and
+	// events (Dir/writer.reserve, preallocated): when the file system is
+	// full and no telemetry is left to evict, they draw on it. Telemetry
+	// never does. Default 1 MiB, at least 64 KiB; not part of MaxBytes.
+	ReserveBytes int64 `yaml:"reserve_bytes"`
 	// Key, when set, must be 32 bytes: frames are sealed with AES-256-GCM.
 	Key []byte `yaml:"-"`
 	// Logger receives warnings (evictions, torn tails, corrupt frames).
@@ -50,6 +55,8 @@ type Options struct {
 const (
 	DefaultMaxBytes       = 64 << 20
 	DefaultSegmentBytes   = 4 << 20
+	DefaultReserveBytes   = 1 << 20
+	minReserveBytes       = reserveChunk
 	DefaultPollInterval   = 25 * time.Millisecond
 	DefaultCursorInterval = 100 * time.Millisecond
 	minSegmentBytes       = 4 << 10
@@ -64,6 +71,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.SegmentBytes == 0 {
 		o.SegmentBytes = DefaultSegmentBytes
+	}
+	if o.ReserveBytes == 0 {
+		o.ReserveBytes = DefaultReserveBytes
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
@@ -93,6 +103,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("spool: options: segment_bytes %d below %d", o.SegmentBytes, minSegmentBytes)
 	case o.MaxBytes < 4*o.SegmentBytes:
 		return fmt.Errorf("spool: options: max_bytes %d must be at least 4 × segment_bytes (%d)", o.MaxBytes, 4*o.SegmentBytes)
+	case o.ReserveBytes < minReserveBytes:
+		return fmt.Errorf("spool: options: reserve_bytes %d below %d", o.ReserveBytes, minReserveBytes)
 	case len(o.Key) != 0 && len(o.Key) != 32:
 		return fmt.Errorf("spool: options: key is %d bytes, want 32 (AES-256)", len(o.Key))
 	}

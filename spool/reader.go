@@ -41,9 +41,11 @@ type Reader struct {
 
 	mu          sync.Mutex
 	cls         [3]*classReader
+	cur         *slotFile // Dir/reader.cursor; nil until it could be made
 	corrupt     uint64
 	dirty       bool
 	lastPersist time.Time
+	lastWarn    time.Time
 	closed      bool
 }
 
@@ -73,12 +75,25 @@ func OpenReader(opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	cur, err := loadCursor(opts.ReaderDir)
-	if err != nil {
+	os.Remove(filepath.Join(opts.ReaderDir, cursorFile+tempExt)) // left by a version 1 reader
+	var cur cursorState
+	cf, body, err := openSlotFile(opts.ReaderDir, cursorFile, cursorMagic, cursorSlot, legacyCursor)
+	switch {
+	case err == nil && body != nil:
+		if cur, err = decodeCursor(body); err != nil {
+			cf.close()
+			unlockFile(lock)
+			return nil, cursorErr(opts.ReaderDir, err)
+		}
+	case isNoSpace(err):
+		// A new cursor file on a full file system: read from the start
+		// (nothing was ever acknowledged) and make the file later.
+		opts.Logger.Warn("spool: no space for the ack cursor yet", "err", err)
+	case err != nil:
 		unlockFile(lock)
 		return nil, err
 	}
-	r := &Reader{opts: opts, log: opts.Logger, aead: aead, lock: lock, corrupt: cur.Corrupt, lastPersist: time.Now()}
+	r := &Reader{opts: opts, log: opts.Logger, aead: aead, lock: lock, cur: cf, corrupt: cur.Corrupt, lastPersist: time.Now()}
 	for _, c := range classes {
 		i := classIndex(c)
 		r.cls[i] = &classReader{
@@ -86,6 +101,9 @@ func OpenReader(opts Options) (*Reader, error) {
 			read: cur.Cursor[i], inflight: map[pos]bool{}, ackedSkip: map[pos]struct{}{},
 		}
 		if err := r.checkKey(r.cls[i]); err != nil {
+			if cf != nil {
+				cf.close()
+			}
 			unlockFile(lock)
 			return nil, err
 		}
@@ -126,19 +144,15 @@ func (r *Reader) Next(ctx context.Context) (Record, error) {
 			rec, ok, err := r.nextIn(r.cls[classIndex(c)])
 			if err != nil || ok {
 				if ok {
-					// Keep the cursor fresh under a steady stream too; a
-					// failure stays dirty and is reported while waiting.
+					// Keep the cursor fresh under a steady stream too.
 					_ = r.persist(false)
 				}
 				r.mu.Unlock()
 				return rec, err
 			}
 		}
-		err := r.persist(false)
+		_ = r.persist(false)
 		r.mu.Unlock()
-		if err != nil {
-			return Record{}, err
-		}
 		if t == nil {
 			t = time.NewTimer(r.opts.PollInterval)
 			defer t.Stop()
@@ -367,7 +381,8 @@ func (r *Reader) Ack(id ID) error {
 		cr.ackedSkip[p] = struct{}{}
 	}
 	r.dirty = true
-	return r.persist(false)
+	_ = r.persist(false)
+	return nil
 }
 
 // Rewind makes Next start again from the oldest unacknowledged record of
@@ -397,12 +412,34 @@ func (r *Reader) Rewind() error {
 	return nil
 }
 
-// persist writes the cursor file if it changed and CursorInterval has
-// passed (or force), then deletes segments that are entirely acked.
-// r.mu held.
+// persist writes the cursor if it changed and CursorInterval has passed
+// (or force), then deletes segments that are entirely acked. r.mu held.
+//
+// A failure is logged (at most every 10 s) and retried at the next
+// interval, and publishing goes on: the cursor is rewritten in place in
+// a preallocated file, so a full file system cannot make it fail, and a
+// failure that does happen (an I/O error) must not turn into reconnects
+// that send the backlog again and again. Close reports it.
 func (r *Reader) persist(force bool) error {
 	if !r.dirty || (!force && time.Since(r.lastPersist) < r.opts.CursorInterval) {
 		return nil
+	}
+	err := r.writeCursor()
+	if err != nil && time.Since(r.lastWarn) >= 10*time.Second {
+		r.lastWarn = time.Now()
+		r.log.Warn("spool: cannot persist the ack cursor, will retry", "err", err)
+	}
+	return err
+}
+
+func (r *Reader) writeCursor() error {
+	r.lastPersist = time.Now()
+	if r.cur == nil {
+		cf, _, err := openSlotFile(r.opts.ReaderDir, cursorFile, cursorMagic, cursorSlot, legacyCursor)
+		if err != nil {
+			return err
+		}
+		r.cur = cf
 	}
 	s := cursorState{Corrupt: r.corrupt}
 	for i, cr := range r.cls {
@@ -413,11 +450,10 @@ func (r *Reader) persist(force bool) error {
 			}
 		}
 	}
-	if err := writeFileDurable(r.opts.ReaderDir, cursorFile, encodeCursor(s)); err != nil {
+	if err := r.cur.write(encodeCursor(s)); err != nil {
 		return err
 	}
 	r.dirty = false
-	r.lastPersist = time.Now()
 	if r.opts.splitDirs() {
 		return nil // the Writer deletes what the cursor covers
 	}
@@ -473,6 +509,11 @@ func (r *Reader) Close() error {
 	for _, cr := range r.cls {
 		if cr.f != nil {
 			cr.f.Close()
+		}
+	}
+	if r.cur != nil {
+		if e := r.cur.close(); e != nil && err == nil {
+			err = fmt.Errorf("spool: close: %w", e)
 		}
 	}
 	if e := unlockFile(r.lock); e != nil && err == nil {

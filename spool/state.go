@@ -5,21 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"path/filepath"
 
 	"medagent/telemetry"
 )
 
-// State files are small, versioned, checksummed and written durably:
-// temp file, fsync, rename, fsync directory. A crash leaves the old or the
-// new file, never a mix.
+// State files are small, versioned and checksummed, and rewritten in
+// place in one of two preallocated slots (see slotfile.go): a crash
+// leaves the old or the new state, never a mix, and a full file system
+// cannot stop a write.
 const (
-	cursorFile    = "reader.cursor"
-	writerFile    = "writer.state"
-	stateVersion  = 1
-	cursorFileLen = 4 + 1 + 3 + 3*16 + 8 + 4
-	writerFileLen = 4 + 1 + 3 + 3*8 + 8 + 4
+	cursorFile = "reader.cursor"
+	writerFile = "writer.state"
+	// Slot sizes: the cursor is fixed; the writer state holds up to
+	// maxLosses loss records of at most lossMaxLen bytes.
+	cursorSlot = 128
+	writerSlot = 24 << 10
+	// Version 1 files (whole-file rename), still read.
+	legacyVersion       = 1
+	legacyCursorFileLen = 4 + 1 + 3 + 3*16 + 8 + 4
+	legacyWriterFileLen = 4 + 1 + 3 + 3*8 + 8 + 4
+	// stateVersion is the version of the watermark file.
+	stateVersion = 1
 )
 
 var (
@@ -53,67 +60,136 @@ type cursorState struct {
 	Corrupt uint64
 }
 
-// writerState is what the writer persists: evicted records per class and
-// torn tails it truncated.
+// writerState is what the writer persists: evicted and refused records
+// per class, torn tails it truncated, and the losses not yet reported
+// (or whose skipped seq must survive a restart).
 type writerState struct {
 	Evicted [3]uint64
+	Refused [3]uint64
 	Torn    uint64
+	Losses  []loss
+	nextID  uint64 // in memory: ids of Losses
 }
 
 func encodeCursor(s cursorState) []byte {
-	b := make([]byte, 0, cursorFileLen)
-	b = append(b, cursorMagic[:]...)
-	b = append(b, stateVersion, 0, 0, 0)
+	b := make([]byte, 0, 3*16+8)
 	for _, p := range s.Cursor {
 		b = binary.LittleEndian.AppendUint64(b, p.Seg)
 		b = binary.LittleEndian.AppendUint64(b, uint64(p.Off))
 	}
-	b = binary.LittleEndian.AppendUint64(b, s.Corrupt)
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	return binary.LittleEndian.AppendUint64(b, s.Corrupt)
 }
 
 func decodeCursor(b []byte) (cursorState, error) {
 	var s cursorState
-	if err := checkState(b, cursorMagic, cursorFileLen); err != nil {
-		return s, err
+	if len(b) != 3*16+8 {
+		return s, fmt.Errorf("cursor of %d bytes, want %d", len(b), 3*16+8)
 	}
-	p := b[8:]
 	for i := range s.Cursor {
-		s.Cursor[i] = pos{binary.LittleEndian.Uint64(p), int64(binary.LittleEndian.Uint64(p[8:]))}
+		s.Cursor[i] = pos{binary.LittleEndian.Uint64(b), int64(binary.LittleEndian.Uint64(b[8:]))}
 		if s.Cursor[i].Off < 0 {
 			return cursorState{}, errors.New("negative offset")
 		}
-		p = p[16:]
+		b = b[16:]
 	}
-	s.Corrupt = binary.LittleEndian.Uint64(p)
+	s.Corrupt = binary.LittleEndian.Uint64(b)
 	return s, nil
 }
 
+// legacyCursor reads a version 1 cursor file: magic, version, 3 pad,
+// the current body, CRC-32C.
+func legacyCursor(b []byte) ([]byte, bool) {
+	if checkLegacy(b, cursorMagic, legacyCursorFileLen) != nil {
+		return nil, false
+	}
+	return b[8 : legacyCursorFileLen-4], true
+}
+
 func encodeWriterState(s writerState) []byte {
-	b := make([]byte, 0, writerFileLen)
-	b = append(b, writerMagic[:]...)
-	b = append(b, stateVersion, 0, 0, 0)
+	b := make([]byte, 0, 7*8+2+len(s.Losses)*64)
 	for _, n := range s.Evicted {
 		b = binary.LittleEndian.AppendUint64(b, n)
 	}
+	for _, n := range s.Refused {
+		b = binary.LittleEndian.AppendUint64(b, n)
+	}
 	b = binary.LittleEndian.AppendUint64(b, s.Torn)
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(s.Losses)))
+	for _, l := range s.Losses {
+		b = l.appendTo(b)
+	}
+	return b
 }
 
 func decodeWriterState(b []byte) (writerState, error) {
 	var s writerState
-	if err := checkState(b, writerMagic, writerFileLen); err != nil {
-		return s, err
+	if len(b) < 7*8+2 {
+		return s, fmt.Errorf("state of %d bytes is too short", len(b))
 	}
+	for i := range s.Evicted {
+		s.Evicted[i] = binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for i := range s.Refused {
+		s.Refused[i] = binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	s.Torn = binary.LittleEndian.Uint64(b)
+	n := int(binary.LittleEndian.Uint16(b[8:]))
+	b = b[10:]
+	if n > 2*maxLosses {
+		return writerState{}, fmt.Errorf("%d loss records, at most %d", n, 2*maxLosses)
+	}
+	for range n {
+		l, rest, err := decodeLoss(b)
+		if err != nil {
+			return writerState{}, err
+		}
+		s.nextID++
+		l.id = s.nextID
+		s.Losses = append(s.Losses, l)
+		b = rest
+	}
+	if len(b) != 0 {
+		return writerState{}, fmt.Errorf("%d trailing bytes", len(b))
+	}
+	return s, nil
+}
+
+// legacyWriterState reads a version 1 writer.state: evicted counts and
+// torn tails.
+func legacyWriterState(b []byte) ([]byte, bool) {
+	if checkLegacy(b, writerMagic, legacyWriterFileLen) != nil {
+		return nil, false
+	}
+	var s writerState
 	p := b[8:]
 	for i := range s.Evicted {
 		s.Evicted[i] = binary.LittleEndian.Uint64(p)
 		p = p[8:]
 	}
 	s.Torn = binary.LittleEndian.Uint64(p)
-	return s, nil
+	return encodeWriterState(s), true
 }
 
+func checkLegacy(b []byte, magic [4]byte, n int) error {
+	if len(b) < n {
+		return fmt.Errorf("length %d, want %d", len(b), n)
+	}
+	b = b[:n]
+	if [4]byte(b[0:4]) != magic {
+		return errors.New("bad magic")
+	}
+	if b[4] != legacyVersion {
+		return fmt.Errorf("unsupported version %d", b[4])
+	}
+	if crc32.Checksum(b[:n-4], castagnoli) != binary.LittleEndian.Uint32(b[n-4:]) {
+		return errors.New("checksum mismatch")
+	}
+	return nil
+}
+
+// checkState checks a whole-file record (the watermark).
 func checkState(b []byte, magic [4]byte, n int) error {
 	if len(b) != n {
 		return fmt.Errorf("length %d, want %d", len(b), n)
@@ -130,66 +206,34 @@ func checkState(b []byte, magic [4]byte, n int) error {
 	return nil
 }
 
-// readState reads dir/name; a missing file gives ok=false.
-func readState(dir, name string) (b []byte, ok bool, err error) {
-	b, err = os.ReadFile(filepath.Join(dir, name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("spool: read %s: %w", filepath.Join(dir, name), err)
-	}
-	return b, true, nil
-}
-
 func loadCursor(dir string) (cursorState, error) {
-	b, ok, err := readState(dir, cursorFile)
+	b, ok, err := readSlotFile(dir, cursorFile, cursorMagic, cursorSlot, legacyCursor)
 	if err != nil || !ok {
-		return cursorState{}, err
+		return cursorState{}, cursorErr(dir, err)
 	}
 	s, err := decodeCursor(b)
-	if err != nil {
-		return s, fmt.Errorf("spool: %s: %w (remove it to re-send everything unacknowledged)", filepath.Join(dir, cursorFile), err)
+	return s, cursorErr(dir, err)
+}
+
+func cursorErr(dir string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return s, nil
+	return fmt.Errorf("spool: %s: %w (remove it to re-send everything unacknowledged)", filepath.Join(dir, cursorFile), err)
 }
 
 func loadWriterState(dir string) (writerState, error) {
-	b, ok, err := readState(dir, writerFile)
+	b, ok, err := readSlotFile(dir, writerFile, writerMagic, writerSlot, legacyWriterState)
 	if err != nil || !ok {
-		return writerState{}, err
+		return writerState{}, writerStateErr(dir, err)
 	}
 	s, err := decodeWriterState(b)
-	if err != nil {
-		return s, fmt.Errorf("spool: %s: %w (remove it to reset the eviction counters)", filepath.Join(dir, writerFile), err)
-	}
-	return s, nil
+	return s, writerStateErr(dir, err)
 }
 
-// writeFileDurable replaces dir/name atomically and durably.
-func writeFileDurable(dir, name string, b []byte) error {
-	final := filepath.Join(dir, name)
-	tmp := final + tempExt
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("spool: write %s: %w", final, err)
-	}
-	_, err = f.Write(b)
+func writerStateErr(dir string, err error) error {
 	if err == nil {
-		err = f.Sync()
+		return nil
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("spool: write %s: %w", final, err)
-	}
-	return nil
+	return fmt.Errorf("spool: %s: %w (remove it to reset the eviction counters)", filepath.Join(dir, writerFile), err)
 }

@@ -25,7 +25,10 @@ type ClassStats struct {
 	OldestApprox bool
 	// Evicted counts records dropped unacknowledged because the spool
 	// was full (since the spool was created).
-	Evicted  uint64
+	Evicted uint64
+	// Refused counts records the file system refused (ErrNoSpace): their
+	// seqs were skipped.
+	Refused  uint64
 	Segments int
 	Bytes    int64
 }
@@ -42,6 +45,12 @@ type Stats struct {
 	DamagedSpans uint64
 	// TornTails counts torn tails the writer truncated at open.
 	TornTails uint64
+	// ReserveBytes is the file-system space held for alarms and events
+	// (Options.ReserveBytes when whole).
+	ReserveBytes int64
+	// UnreportedLosses counts loss runs (evictions, refusals) whose
+	// report event is not stored yet.
+	UnreportedLosses int
 	// Appends and Fsyncs count this Writer's work since it opened (zero
 	// for a Reader and for ReadStats).
 	Appends, Fsyncs uint64
@@ -51,7 +60,8 @@ type Stats struct {
 // Stats reports the spool: counters of this writer plus a scan of Dir.
 func (w *Writer) Stats() Stats {
 	w.mu.Lock()
-	appends, fsyncs, state := w.appends, w.fsyncs, w.state
+	appends, fsyncs, state, reserve := w.appends, w.fsyncs, w.state, w.res.size
+	unreported := state.unreported()
 	w.mu.Unlock()
 	cur, err := loadCursor(w.opts.ReaderDir)
 	if err != nil {
@@ -62,10 +72,10 @@ func (w *Writer) Stats() Stats {
 		w.log.Warn("spool: stats", "err", err)
 	}
 	s.Appends, s.Fsyncs = appends, fsyncs
-	s.TornTails = state.Torn
-	for i, c := range classes {
+	s.TornTails, s.ReserveBytes, s.UnreportedLosses = state.Torn, reserve, unreported
+	for _, c := range classes {
 		cs := s.Classes[c]
-		cs.Evicted = state.Evicted[classIndex(classes[i])]
+		cs.Evicted, cs.Refused = state.Evicted[classIndex(c)], state.Refused[classIndex(c)]
 		s.Classes[c] = cs
 	}
 	return s
@@ -95,11 +105,14 @@ func computeStats(dir string, aead cipher.AEAD, cur cursorState) (Stats, error) 
 	if err != nil {
 		firstErr = err
 	}
-	s.TornTails = ws.Torn
+	s.TornTails, s.UnreportedLosses = ws.Torn, ws.unreported()
+	if fi, err := os.Stat(filepath.Join(dir, reserveFile)); err == nil {
+		s.ReserveBytes = min(fi.Size(), allocated(fi))
+	}
 	sc := newScanner(nil)
 	for _, c := range classes {
 		i := classIndex(c)
-		cs := ClassStats{Evicted: ws.Evicted[i]}
+		cs := ClassStats{Evicted: ws.Evicted[i], Refused: ws.Refused[i]}
 		cdir := filepath.Join(dir, classDirName(c))
 		nums, err := listSegments(cdir)
 		if err != nil && firstErr == nil {

@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"context"
 	"crypto/cipher"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,6 +28,12 @@ var (
 // everything evictable (only possible for a record near MaxBytes).
 var ErrFull = errors.New("spool: record does not fit in max_bytes")
 
+// ErrNoSpace is returned when the file system refused a record even after
+// evicting telemetry (and, for alarms and events, using the reserve and
+// evicting older ones). The record's sequence number is consumed, so the
+// receiver sees the gap, and the refusal is reported in ReportStream.
+var ErrNoSpace = errors.New("spool: file system full, record not stored (its seq is skipped and reported)")
+
 // Writer appends records to the spool. It is safe for concurrent use;
 // concurrent Appends share fsyncs (group commit).
 type Writer struct {
@@ -42,6 +46,8 @@ type Writer struct {
 	fdatasync func(f *os.File) error
 	wm        *os.File // Dir/writer.synced
 	synced    [3]pos   // durable end of each class log
+	stf       *slotFile
+	res       *reserve
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -58,6 +64,11 @@ type Writer struct {
 	err               error // sticky: after a failed fsync nothing is trusted
 	closed            bool
 	buf               []byte
+	lastReport        time.Time
+	lastReportFail    time.Time
+	reportEvery       time.Duration
+	lastRefusalLog    time.Time
+	refusedSinceLog   uint64
 }
 
 // classLog is the writer's view of one class directory.
@@ -87,7 +98,7 @@ func OpenWriter(opts Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{opts: opts, log: opts.Logger, aead: aead, lock: lock, writeAt: (*os.File).WriteAt, fdatasync: fdatasync}
+	w := &Writer{opts: opts, log: opts.Logger, aead: aead, lock: lock, writeAt: (*os.File).WriteAt, fdatasync: fdatasync, reportEvery: reportEvery}
 	w.cond = sync.NewCond(&w.mu)
 	fail := func(err error) (*Writer, error) {
 		for _, cl := range w.logs {
@@ -98,17 +109,43 @@ func OpenWriter(opts Options) (*Writer, error) {
 		if w.wm != nil {
 			w.wm.Close()
 		}
+		if w.stf != nil {
+			w.stf.close()
+		}
+		if w.res != nil {
+			w.res.close()
+		}
 		unlockFile(lock)
 		return nil, err
 	}
 	if w.wm, err = openWatermark(opts.Dir); err != nil {
 		return fail(err)
 	}
-	if w.state, err = loadWriterState(opts.Dir); err != nil {
+	// The reserve first: it pays for the state file and the first
+	// segments when the file system is full at start.
+	if w.res, err = openReserve(opts.Dir, opts.ReserveBytes); err != nil {
 		return fail(err)
 	}
+	var body []byte
+	err = w.withReserve(func() (err error) {
+		w.stf, body, err = openSlotFile(opts.Dir, writerFile, writerMagic, writerSlot, legacyWriterState)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if body != nil {
+		if w.state, err = decodeWriterState(body); err != nil {
+			return fail(writerStateErr(opts.Dir, err))
+		}
+	}
 	for _, c := range classes {
-		cl, torn, err := w.openClassLog(c)
+		var cl *classLog
+		var torn uint64
+		err := w.withReserve(func() (err error) {
+			cl, torn, err = w.openClassLog(c)
+			return err
+		})
 		if err != nil {
 			return fail(err)
 		}
@@ -118,6 +155,12 @@ func OpenWriter(opts Options) (*Writer, error) {
 			w.total += s.size
 		}
 		w.synced[classIndex(c)] = pos{cl.segs[len(cl.segs)-1].num, cl.size}
+		// A refused record's seq stays consumed across a restart.
+		for _, l := range w.state.Losses {
+			if l.Kind == lossRefused && l.Class == c && l.Stream != "" {
+				cl.seqs[l.Stream] = max(cl.seqs[l.Stream], l.Last)
+			}
+		}
 	}
 	// The class directories' entries must survive a power cut too.
 	if err := syncDir(opts.Dir); err != nil {
@@ -131,6 +174,24 @@ func OpenWriter(opts Options) (*Writer, error) {
 		return fail(err)
 	}
 	return w, nil
+}
+
+// withReserve runs op; while it fails for lack of space, the reserve
+// gives a chunk back and op runs again (housekeeping: new segments, the
+// state file).
+func (w *Writer) withReserve(op func() error) error {
+	for {
+		err := op()
+		if err == nil || !isNoSpace(err) || !w.res.release(w.res.block) {
+			return err
+		}
+		w.log.Warn("spool: file system full, reserve used for the spool's own files", "dir", w.opts.Dir, "reserve_left", w.res.size, "err", err)
+	}
+}
+
+// saveState persists w.state in place. w.mu held.
+func (w *Writer) saveState() error {
+	return w.stf.write(encodeWriterState(w.state))
 }
 
 func fdatasync(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
@@ -252,83 +313,6 @@ func (w *Writer) recoverActive(cl *classLog, f *os.File, num uint64) (end int64,
 	return end, torn, nil
 }
 
-// Append stores one record and returns its per-stream sequence number
-// once the record is durable (fsynced). Sequence numbers are kept per
-// (class, stream): 1, 2, 3 … across restarts and evictions. ctx is only
-// checked before writing: once written, Append waits for the fsync.
-// After a failed fsync the Writer refuses further appends (fail closed).
-func (w *Writer) Append(ctx context.Context, class telemetry.Class, stream string, t time.Time, payload []byte) (uint64, error) {
-	if err := validClass(class); err != nil {
-		return 0, err
-	}
-	if len(stream) == 0 || len(stream) > MaxStreamLen {
-		return 0, fmt.Errorf("spool: append: stream name length %d out of range 1..%d", len(stream), MaxStreamLen)
-	}
-	if len(payload) > MaxPayload {
-		return 0, fmt.Errorf("spool: append: payload of %d bytes exceeds the %d-byte maximum", len(payload), MaxPayload)
-	}
-	if t.Before(minTime) || t.After(maxTime) {
-		return 0, fmt.Errorf("spool: append: time %v outside %d..%d", t, minTime.Year(), maxTime.Year())
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return 0, ErrClosed
-	}
-	if w.err != nil {
-		return 0, w.err
-	}
-	cl := w.logs[classIndex(class)]
-	prev, known := cl.seqs[stream]
-	if !known && len(cl.seqs) >= MaxStreams {
-		return 0, fmt.Errorf("spool: append: more than %d streams in class %s", MaxStreams, class)
-	}
-	need := int64(frameLen(len(stream), len(payload), w.aead != nil))
-	if cl.size+need > w.opts.SegmentBytes && cl.size > cl.dataStart {
-		if err := w.roll(cl); err != nil {
-			return 0, err
-		}
-	}
-	if w.total+need > w.opts.MaxBytes {
-		if err := w.makeRoom(need); err != nil {
-			return 0, err
-		}
-	}
-	seq := prev + 1
-	off := cl.size
-	var ad [adLen]byte
-	buf, err := appendFrame(w.buf[:0], entry{Stream: stream, Seq: seq, Time: t, Payload: payload}, w.aead, frameAD(&ad, class, cl.segs[len(cl.segs)-1].num, off))
-	if err != nil {
-		return 0, err
-	}
-	w.buf = buf
-	if _, err := w.writeAt(cl.f, buf, off); err != nil {
-		// Leave no partial frame behind.
-		if terr := cl.f.Truncate(off); terr != nil {
-			w.err = fmt.Errorf("spool: append to %s: %w; truncating the partial frame also failed: %v", cl.dir, err, terr)
-			return 0, w.err
-		}
-		if errors.Is(err, syscall.ENOSPC) {
-			return 0, fmt.Errorf("spool: append to %s: disk full, record not stored: %w", cl.dir, err)
-		}
-		return 0, fmt.Errorf("spool: append to %s: %w", cl.dir, err)
-	}
-	cl.seqs[stream] = seq
-	cl.size += need
-	cl.segs[len(cl.segs)-1].size = cl.size
-	w.total += need
-	w.appends++
-	w.dirty[classIndex(class)] = true
-	w.writeGen++
-	if err := w.waitDurable(w.writeGen); err != nil {
-		return 0, err
-	}
-	return seq, nil
-}
-
 // waitDurable blocks (w.mu held) until frame generation gen is fsynced.
 // The first waiter without a sync in flight becomes the leader and
 // fsyncs every dirty segment for everyone written so far.
@@ -378,6 +362,12 @@ func (w *Writer) waitDurable(gen uint64) error {
 		w.cond.Broadcast()
 	}
 	return nil
+}
+
+// rollReserve rolls cl, paying for the new segment from the reserve if
+// the file system is full. w.mu held.
+func (w *Writer) rollReserve(cl *classLog) error {
+	return w.withReserve(func() error { return w.roll(cl) })
 }
 
 // roll seals the active segment of cl and starts the next one, whose
@@ -447,6 +437,13 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return ErrClosed
 	}
+	if w.err == nil {
+		// Losses not reported yet go into the log now, so the uplink can
+		// publish them even if this writer does not come back.
+		if err := w.flushReports(); err != nil {
+			w.log.Warn("spool: close: loss reports not stored", "err", err)
+		}
+	}
 	w.closed = true
 	for w.syncing {
 		w.cond.Wait()
@@ -463,8 +460,14 @@ func (w *Writer) Close() error {
 	} else if w.err == nil {
 		w.err = err
 	}
-	if e := writeFileDurable(w.opts.Dir, writerFile, encodeWriterState(w.state)); e != nil && err == nil {
+	if e := w.saveState(); e != nil && err == nil {
 		err = e
+	}
+	if e := w.stf.close(); e != nil && err == nil {
+		err = fmt.Errorf("spool: close: %w", e)
+	}
+	if e := w.res.close(); e != nil && err == nil {
+		err = fmt.Errorf("spool: close: %w", e)
 	}
 	if err == nil && w.err == nil {
 		// Clean: everything on disk is synced, readers may take it all.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -255,40 +254,6 @@ func TestNoPlaintextOnDiskWithKey(t *testing.T) {
 	})
 	if err != nil || n < 6 {
 		t.Fatalf("walked %d files: %v", n, err)
-	}
-}
-
-func TestENOSPCLeavesNoPartialFrame(t *testing.T) {
-	o := testOpts(t, false)
-	w := mustWriter(t, o)
-	defer w.Close()
-	mustAppend(t, w, cT, "ecg", 10)
-	cl := w.logs[classIndex(cT)]
-	before, _ := cl.f.Stat()
-	w.writeAt = func(f *os.File, b []byte, off int64) (int, error) {
-		n, _ := f.WriteAt(b[:len(b)/2], off) // the disk filled mid-frame
-		return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
-	}
-	_, err := w.Append(context.Background(), cT, "ecg", time.Now(), []byte("lost"))
-	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), cl.dir) || !strings.Contains(err.Error(), "disk full") {
-		t.Fatalf("err = %v; want ENOSPC naming %s", err, cl.dir)
-	}
-	after, _ := cl.f.Stat()
-	if after.Size() != before.Size() {
-		t.Fatalf("segment grew from %d to %d after a failed append", before.Size(), after.Size())
-	}
-	w.writeAt = (*os.File).WriteAt
-	if seq := mustAppend(t, w, cT, "ecg", 10); seq != 2 {
-		t.Fatalf("seq after ENOSPC %d, want 2 (no gap)", seq)
-	}
-	r := mustReader(t, o)
-	defer r.Close()
-	recs := drain(t, r, 30*time.Millisecond)
-	if diff := cmp.Diff(map[streamKey][]uint64{{cT, "ecg"}: {1, 2}}, seqsByStream(recs)); diff != "" {
-		t.Fatalf("records (-want +got):\n%s", diff)
-	}
-	if s := r.Stats(); s.CorruptFrames != 0 || s.DamagedSpans != 0 {
-		t.Fatalf("corrupt %d damaged %d", s.CorruptFrames, s.DamagedSpans)
 	}
 }
 

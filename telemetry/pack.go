@@ -61,7 +61,15 @@ func V(v float64) *float64 { return &v }
 // B returns a pointer to b, for Record.Bool.
 func B(b bool) *bool { return &b }
 
-var encMode, _ = cbor.CoreDetEncOptions().EncMode()
+// encMode writes deterministic CBOR with times as RFC 3339 text with
+// nanoseconds: exact, where the default (whole Unix seconds) put waveform
+// samples up to a second early. Unmarshal still reads packs spooled as
+// whole seconds by earlier versions.
+var encMode, _ = func() cbor.EncOptions {
+	o := cbor.CoreDetEncOptions()
+	o.Time = cbor.TimeRFC3339Nano
+	return o
+}().EncMode()
 
 var decMode, _ = cbor.DecOptions{
 	MaxArrayElements: 65536,
