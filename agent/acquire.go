@@ -29,7 +29,7 @@ func newAcquireSide(cfg config.Config, log *slog.Logger, now func() time.Time) (
 	w, err := spool.OpenWriter(spool.Options{
 		Dir: cfg.Spool.Dir, ReaderDir: cfg.Spool.ReaderDir, MaxBytes: cfg.Spool.MaxBytes, SegmentBytes: cfg.Spool.SegmentBytes,
 		ReserveBytes: cfg.Spool.ReserveBytes,
-		Key: key, Logger: log,
+		Key:          key, Logger: log,
 	})
 	if err != nil {
 		return nil, err

@@ -163,6 +163,9 @@ func (w *Writer) evictSegment(cl *classLog, reason lossReason, useReserve bool) 
 			}
 			return false, err
 		}
+		if len(cl.segs) == 1 {
+			return true, nil // the roll dropped the old segment as acknowledged
+		}
 	}
 	c := cl.class
 	cur, err := loadCursor(w.opts.ReaderDir)
