@@ -15,7 +15,7 @@ func provisionCmd() *cmdline.Command { return provision.Cmd() }
 func artifactCmd() *cmdline.Command {
 	return &cmdline.Command{
 		Name:    "artifact",
-		Summary: "inspect or verify a Mender artifact (offline)",
-		Subs:    []*cmdline.Command{artifact.InspectCmd(), artifact.VerifyCmd()},
+		Summary: "inspect or verify a Mender artifact, or make an image's chunk list (offline)",
+		Subs:    []*cmdline.Command{artifact.ChunksCmd(), artifact.InspectCmd(), artifact.VerifyCmd()},
 	}
 }

@@ -8,9 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"medagent/update/internal/peakrss"
 )
 
 // Benchmarks against Debian's tools. Sizes: ARTIFACT_BENCH_MIB (default
@@ -136,12 +137,15 @@ func BenchmarkPeakRSS(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				cmd := exec.Command(os.Args[0], "-test.run=^$")
 				cmd.Env = append(os.Environ(), "ARTIFACT_RSS_FILE="+art, "ARTIFACT_RSS_KEY="+f.rsaPub)
-				if out, err := cmd.CombinedOutput(); err != nil {
+				out, err := cmd.CombinedOutput()
+				if err != nil {
 					b.Fatalf("child: %v\n%s", err, out)
 				}
-				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-					peak = max(peak, ru.Maxrss*1024)
+				n, err := peakrss.Parse(out)
+				if err != nil {
+					b.Fatal(err)
 				}
+				peak = max(peak, n)
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 			b.ReportMetric(float64(size), "image-MiB")

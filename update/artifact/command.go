@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"medagent/internal/cmdline"
@@ -130,11 +131,12 @@ payloads and files. Without --key the signature is reported, not verified.`,
 			asJSON := fs.Bool("json", false, "print JSON")
 			var keys keyList
 			fs.Var(&keys, "key", "PEM public `FILE` to verify the signature with (repeatable)")
+			window := windowFlag(fs)
 			return func(ctx context.Context, io cmdline.IO, args []string) error {
 				if len(args) != 1 {
 					return cmdline.Usagef("needs exactly one artifact FILE, got %d", len(args))
 				}
-				opt := Options{AllowUnsigned: true, SkipCompatibility: true}
+				opt := Options{AllowUnsigned: true, SkipCompatibility: true, MaxWindow: *window << 20}
 				var err error
 				if len(keys) > 0 {
 					if opt.Keys, err = LoadPublicKeys(keys...); err != nil {
@@ -176,6 +178,7 @@ that device type). Nothing is installed.`,
 			var keys keyList
 			fs.Var(&keys, "key", "trusted PEM public key `FILE` (repeatable, at least one)")
 			devType := fs.String("device-type", "", "also check compatibility with this device `TYPE`")
+			window := windowFlag(fs)
 			return func(ctx context.Context, io cmdline.IO, args []string) error {
 				if len(args) != 1 {
 					return cmdline.Usagef("needs exactly one artifact FILE, got %d", len(args))
@@ -187,12 +190,80 @@ that device type). Nothing is installed.`,
 				if err != nil {
 					return err
 				}
-				opt := Options{Keys: pub, DeviceType: *devType, SkipCompatibility: *devType == ""}
+				opt := Options{Keys: pub, DeviceType: *devType, SkipCompatibility: *devType == "", MaxWindow: *window << 20}
 				s, err := readFile(ctx, args[0], opt)
 				if err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 				_, err = fmt.Fprintf(io.Stdout, "%s: valid, artifact %q, signature verified\n", args[0], s.Name)
+				return err
+			}
+		},
+	}
+}
+
+// windowFlag adds --max-window-mib (the decompression window bound).
+func windowFlag(fs *flag.FlagSet) *int64 {
+	return fs.Int64("max-window-mib", DefaultMaxWindow>>20,
+		"largest decompression window (xz dictionary, zstd window) to allocate, in `MiB` (mender-artifact's lzma needs 64)")
+}
+
+// ChunksCmd is "medagent artifact chunks [--chunk-size N] [--name FILE]
+// [--meta-data META.json] IMAGE": it prints the payload meta-data (a JSON
+// object) that carries IMAGE's chunk list, so that devices verify every
+// chunk before writing it.
+func ChunksCmd() *cmdline.Command {
+	return &cmdline.Command{
+		Name:    "chunks",
+		Args:    "IMAGE",
+		Summary: "print the signed-meta-data chunk list of an image (verify before write)",
+		Help: `Prints a payload meta-data JSON object holding the SHA-256 of every chunk
+of IMAGE. Signed into an artifact, it lets the device check each chunk before
+it writes it to the inactive slot: the first bad chunk stops the install.
+Stock mender-artifact 3.9 adds it with "modify ART --meta-data FILE -k KEY"
+(after "write rootfs-image"), or with "write module-image -T rootfs-image
+-m FILE". --name must be the file name inside the artifact (mender-artifact
+stores the base name of -f).`,
+		Examples: []string{
+			"medagent artifact chunks rootfs.ext4 > meta.json",
+			"mender-artifact modify release-2.1.mender --meta-data meta.json -k release.pem",
+		},
+		Flags: func(fs *flag.FlagSet) cmdline.Run {
+			size := fs.Int64("chunk-size", DefaultChunkSize, fmt.Sprintf("`bytes` per chunk (%d..%d; the device holds one in RAM)", MinChunkSize, MaxChunkSize))
+			name := fs.String("name", "", "payload `FILE` name in the artifact (default: IMAGE's base name)")
+			merge := fs.String("meta-data", "", "existing meta-data JSON object `FILE` to add the chunk list to")
+			return func(ctx context.Context, io cmdline.IO, args []string) error {
+				if len(args) != 1 {
+					return cmdline.Usagef("needs exactly one IMAGE, got %d", len(args))
+				}
+				if *size < MinChunkSize || *size > MaxChunkSize {
+					return cmdline.Usagef("--chunk-size %d outside %d..%d", *size, MinChunkSize, MaxChunkSize)
+				}
+				file := *name
+				if file == "" {
+					file = filepath.Base(args[0])
+				}
+				var base []byte
+				if *merge != "" {
+					var err error
+					if base, err = os.ReadFile(*merge); err != nil {
+						return fmt.Errorf("artifact chunks: %w", err)
+					}
+				}
+				f, err := os.Open(args[0])
+				if err != nil {
+					return fmt.Errorf("artifact chunks: %w", err)
+				}
+				defer f.Close()
+				c, err := MakeChunks(ctxReader{ctx, f}, file, *size)
+				if err != nil {
+					return err
+				}
+				b, err := c.MetaData(base)
+				if err != nil {
+					return err
+				}
+				_, err = io.Stdout.Write(b)
 				return err
 			}
 		},

@@ -45,7 +45,7 @@ func TestInspectCommand(t *testing.T) {
 	golden(t, "inspect-module.golden", out.Bytes())
 
 	out.Reset()
-	if err := cmdline.Exec(ctx, InspectCmd(), []string{f.arts["rootfs-lzma-ec"], "--json", "--key", f.ecPub}, cmdline.IO{Stdout: &out, Stderr: &errOut}); err != nil {
+	if err := cmdline.Exec(ctx, InspectCmd(), []string{f.arts["rootfs-lzma-ec"], "--json", "--key", f.ecPub, "--max-window-mib", "64"}, cmdline.IO{Stdout: &out, Stderr: &errOut}); err != nil {
 		t.Fatal(err, errOut.String())
 	}
 	var s Summary

@@ -1,7 +1,6 @@
 package artifact
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 )
 
 // Compression names as reported in Header.Compression.
@@ -20,9 +18,12 @@ const (
 	CompressionZstd = "zstd"
 )
 
-// maxZstdWindow bounds the zstd decoder's window so a hostile stream
-// cannot make it allocate without limit.
-const maxZstdWindow = 8 << 20
+// DefaultMaxWindow is the default bound of a decompressor's window (LZMA2
+// dictionary, zstd window): what an install may allocate for history.
+const DefaultMaxWindow = 8 << 20
+
+// MinMaxWindow is the smallest window bound Options.MaxWindow accepts.
+const MinMaxWindow = 1 << 20
 
 // splitCompression splits "header.tar.gz" into ("header", "gzip").
 func splitCompression(name string) (base, comp string, err error) {
@@ -39,8 +40,13 @@ func splitCompression(name string) (base, comp string, err error) {
 	return "", "", fmt.Errorf("artifact: member %q: %w (want .tar, .tar.gz, .tar.xz or .tar.zst)", name, ErrCompression)
 }
 
-// decompress wraps r in the decompressor for comp.
-func decompress(comp string, r io.Reader) (io.ReadCloser, error) {
+// decompress wraps r in the decompressor for comp. Every gzip member, xz
+// stream and block and zstd frame is decoded and checked (none is skipped),
+// and no window larger than maxWindow is ever allocated: xz blocks and zstd
+// frames that declare more are refused with ErrWindow (with strict false,
+// for the size-bounded header, xz blocks decode with a window of maxWindow
+// instead and fail only if they need more). gzip's window is 32 KiB.
+func decompress(comp string, r io.Reader, maxWindow int64, strict bool) (io.ReadCloser, error) {
 	switch comp {
 	case CompressionNone:
 		return io.NopCloser(r), nil
@@ -49,21 +55,21 @@ func decompress(comp string, r io.Reader) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("artifact: gzip: %w: %w", streamErr(err), err)
 		}
-		zr.Multistream(false)
+		zr.Multistream(true)
 		return zr, nil
 	case CompressionXZ:
-		xr, err := checkedXZ(r)
+		xr, err := newXZReader(r, maxWindow, strict)
 		if err != nil {
 			return nil, err
 		}
 		return io.NopCloser(xr), nil
 	case CompressionZstd:
 		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(maxZstdWindow))
+			zstd.WithDecoderMaxWindow(uint64(maxWindow)), zstd.WithDecoderMaxMemory(uint64(maxWindow)))
 		if err != nil {
 			return nil, fmt.Errorf("artifact: zstd: %w", err)
 		}
-		return zstdCloser{zr}, nil
+		return zstdReader{zr, maxWindow}, nil
 	}
 	return nil, fmt.Errorf("artifact: %q: %w", comp, ErrCompression)
 }
@@ -77,68 +83,17 @@ func streamErr(err error) error {
 	return ErrFormat
 }
 
-type zstdCloser struct{ *zstd.Decoder }
-
-func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
-
-// MaxXZDict bounds the LZMA2 dictionary an xz payload may declare. The
-// decoder needs the whole window in memory; mender-artifact 3.9 "lzma"
-// writes 64 MiB dictionaries, so xz artifacts cost about 64 MiB of RAM
-// (gzip and none stay within a few MiB).
-const MaxXZDict = 64 << 20
-
-// checkedXZ refuses xz streams whose first block declares a dictionary
-// above MaxXZDict, before the decoder allocates it. Later blocks are not
-// inspected (ulikunitz/xz offers no hook); mender-artifact writes one.
-func checkedXZ(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 4096)
-	// Stream header (12 bytes), block header size byte, block flags.
-	if hdr, err := br.Peek(14); err == nil && hdr[12] != 0 {
-		size := (int(hdr[12]) + 1) * 4
-		if bh, err := br.Peek(12 + size); err == nil {
-			if dict, ok := xzFirstDict(bh[12:]); ok && dict > MaxXZDict {
-				return nil, fmt.Errorf("artifact: xz dictionary of %d bytes exceeds %d: %w", dict, MaxXZDict, ErrFormat)
-			}
-		}
-	}
-	xr, err := xz.NewReader(br)
-	if err != nil {
-		return nil, fmt.Errorf("artifact: xz: %w: %w", streamErr(err), err)
-	}
-	return xr, nil
+type zstdReader struct {
+	*zstd.Decoder
+	max int64
 }
 
-// xzFirstDict returns the LZMA2 dictionary size in a block header (first
-// byte is the header size byte), when the first filter is LZMA2.
-func xzFirstDict(bh []byte) (int64, bool) {
-	flags := bh[1]
-	i := 2
-	skipVarint := func() bool {
-		for i < len(bh) {
-			c := bh[i]
-			i++
-			if c&0x80 == 0 {
-				return true
-			}
-		}
-		return false
+func (z zstdReader) Read(p []byte) (int, error) {
+	n, err := z.Decoder.Read(p)
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		err = fmt.Errorf("artifact: zstd: frame window above the %d-byte bound: %w", z.max, ErrWindow)
 	}
-	if flags&0x40 != 0 && !skipVarint() {
-		return 0, false
-	}
-	if flags&0x80 != 0 && !skipVarint() {
-		return 0, false
-	}
-	// Only the last filter may be LZMA2 (0x21); with one filter it is first.
-	if flags&0x03 != 0 || i+3 > len(bh) || bh[i] != 0x21 || bh[i+1] != 1 {
-		return 0, false
-	}
-	d := bh[i+2] & 0x3f
-	if d > 40 {
-		return 1 << 62, true
-	}
-	if d == 40 {
-		return 1<<32 - 1, true
-	}
-	return int64(2|d&1) << (d/2 + 11), true
+	return n, err
 }
+
+func (z zstdReader) Close() error { z.Decoder.Close(); return nil }

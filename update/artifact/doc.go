@@ -30,13 +30,28 @@
 //
 // Memory does not grow with the payload size: the manifest, signature and
 // header are read into bounded buffers (see the Max* constants) and the
-// payload is streamed. Measured peak RSS of a process reading a 1 GiB
-// rootfs artifact: about 15 MiB for gzip and none. xz ("lzma" in
-// mender-artifact) needs its whole dictionary, 64 MiB as mender-artifact
-// 3.9 writes it (about 82 MiB RSS); MaxXZDict refuses larger ones.
+// payload is streamed. Decompression is bounded for any input, hostile or
+// not: every gzip member, every xz stream and block (the xz container is
+// parsed here, see xz.go) and every zstd frame is checked, no window above
+// Options.MaxWindow (default 8 MiB) is allocated (ErrWindow), and a data
+// member may decompress to no more than Options.MaxPayloadSize plus tar
+// overhead (ErrTooLarge). mender-artifact 3.9's "lzma" declares a 64 MiB
+// dictionary: such payloads need MaxWindow 64 MiB (and that much RAM).
+// Measured peak RSS of a process reading a 1 GiB rootfs artifact: about
+// 15 MiB for gzip and none; hostile artifacts (multi-stream xz bomb, gzip
+// members of zeros, a 256 MiB zstd window) are refused within 12 MiB
+// (TestHostileArtifactsBoundedMemory).
+//
+// Verify before write: a payload's signed meta-data may carry a chunk list
+// (ChunkMetaKey: SHA-256 of every ChunkSize piece of a file, made by
+// MakeChunks or "medagent artifact chunks"). PayloadFile.Read then hands
+// out only bytes of chunks it has verified; the first piece that differs
+// fails with a *ChunkError before any of its bytes reaches the caller.
+// Artifacts without a list still read (stock Mender artifacts), checked at
+// the end of each file; Options.RequireChunks refuses them (ErrNoChunks).
 //
 // The engine uses NewReader with the device's keys, device type and
 // stored provides, streams each PayloadFile into the inactive slot, and
-// after commit stores NewProvides(stored, header). InspectCmd and
-// VerifyCmd back "medagent artifact inspect|verify".
+// after commit stores NewProvides(stored, header). InspectCmd, VerifyCmd
+// and ChunksCmd back "medagent artifact inspect|verify|chunks".
 package artifact

@@ -30,6 +30,9 @@ var (
 	ErrDepends = errors.New("unmet artifact dependency")
 	// ErrAugmented reports a delta artifact.
 	ErrAugmented = errors.New("augmented (delta) artifacts are not supported")
+	// ErrTooLarge reports a payload (or its decompressed data member)
+	// larger than Options.MaxPayloadSize or than its signed declared size.
+	ErrTooLarge = errors.New("payload too large")
 	// ErrCompression reports an unknown compression suffix.
 	ErrCompression = errors.New("unsupported compression")
 )

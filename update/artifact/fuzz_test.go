@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ulikunitz/xz"
 )
 
 func FuzzReader(f *testing.F) {
@@ -32,6 +34,10 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(simpleArt(CompressionNone, payload, fuzzKeys.signECRaw).build(f))
 	f.Add(simpleArt(CompressionNone, payload, fuzzKeys.signECDER).build(f))
+	for _, comp := range []string{CompressionNone, CompressionXZ} {
+		f.Add(chunkedArt(f, comp, testImage(200<<10, 3), MinChunkSize, nil).build(f))
+		f.Add(chunkedArt(f, comp, testImage(200<<10, 3), MinChunkSize, fuzzKeys.signECRaw).build(f))
+	}
 	two := simpleArt(CompressionNone, payload, nil)
 	two.header = append(two.header[:1], member{name: "scripts/ArtifactInstall_Enter_00", data: []byte("#!/bin/sh\n")}, two.header[1])
 	f.Add(two.build(f))
@@ -89,9 +95,47 @@ func FuzzReader(f *testing.F) {
 				if err == nil && n != pf.Size {
 					t.Fatalf("file %q: %d bytes, header says %d", pf.Name, n, pf.Size)
 				}
-				if err != nil && !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrFormat) {
+				if err != nil && !wrapsSentinel(err) {
 					t.Fatalf("payload error %v wraps no sentinel", err)
 				}
+			}
+		}
+	})
+}
+
+func wrapsSentinel(err error) bool {
+	for _, s := range []error{ErrChecksum, ErrTruncated, ErrFormat, ErrWindow, ErrTooLarge, ErrCompression, ErrMissing} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzXZ feeds the xz container reader; seeds are the table tests' inputs.
+// It must never panic, never decode more than a small input can hold
+// without an error, and classify every error.
+func FuzzXZ(f *testing.F) {
+	data := append(testImage(20<<10, 3), bytes.Repeat([]byte("bedside "), 4000)...)
+	for _, check := range []byte{xz.None, xz.CRC32, xz.CRC64, xz.SHA256} {
+		f.Add(xzBytes(f, data, 1<<20, 8<<10, check))
+	}
+	two := append(append(xzBytes(f, data[:1000], 1<<20, 0, xz.CRC64), 0, 0, 0, 0), xzBytes(f, data[1000:], 1<<20, 0, xz.CRC32)...)
+	f.Add(two)
+	f.Add(xzBytes(f, nil, 1<<20, 0, xz.CRC64))
+	f.Add(xzBytes(f, data, 64<<20, 0, xz.CRC64))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, strict := range []bool{true, false} {
+			r, err := decompress(CompressionXZ, bytes.NewReader(in), MinMaxWindow, strict)
+			if err != nil {
+				if !wrapsSentinel(err) {
+					t.Fatalf("start error %v wraps no sentinel", err)
+				}
+				continue
+			}
+			_, err = io.Copy(io.Discard, io.LimitReader(r, 64<<20))
+			if err != nil && !wrapsSentinel(err) {
+				t.Fatalf("error %v wraps no sentinel", err)
 			}
 		}
 	})

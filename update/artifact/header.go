@@ -48,6 +48,7 @@ type Payload struct {
 	// absent (then the legacy default applies, see NewProvides).
 	ClearsProvides []string
 	MetaData       json.RawMessage // headers/NNNN/meta-data, nil when empty
+	Chunks         *Chunks         // chunk list from MetaData, nil when it has none
 	Compression    string          // of data/NNNN, set when its member is reached
 }
 

@@ -15,16 +15,23 @@ import (
 // matches the signed manifest; otherwise it returns an error wrapping
 // ErrChecksum. The caller must not trust (install, commit, execute) any of
 // the bytes before Read returned io.EOF.
+//
+// When the payload's signed meta-data holds a chunk list for the file
+// (Chunks), Read also hands out only bytes whose chunk it has verified:
+// the first chunk that differs fails with a *ChunkError before any of its
+// bytes reaches the caller.
 type PayloadFile struct {
 	Name    string   // file name inside the payload, e.g. "rootfs.ext4"
 	Size    int64    // bytes
 	Payload int      // payload index (data/NNNN)
 	SHA256  [32]byte // signed checksum from the manifest
+	Chunks  *Chunks  // signed chunk list, nil when the artifact has none
 
-	r    *Reader
-	h    hash.Hash
-	n    int64
-	done bool
+	r      *Reader
+	h      hash.Hash
+	n      int64
+	done   bool
+	chunks *chunkState
 }
 
 // Read implements io.Reader; see the type comment for the EOF contract.
@@ -38,23 +45,32 @@ func (f *PayloadFile) Read(p []byte) (int, error) {
 	if f.done {
 		return 0, io.EOF
 	}
+	if f.chunks != nil {
+		return f.readChunked(p)
+	}
 	n, err := f.r.inner.Read(p)
 	f.h.Write(p[:n])
 	f.n += int64(n)
 	if err == io.EOF {
-		if f.n != f.Size {
-			return n, f.r.fail(fmt.Errorf("artifact: %s: %d of %d bytes: %w", f.Name, f.n, f.Size, ErrTruncated))
-		}
-		if [32]byte(f.h.Sum(nil)) != f.SHA256 {
-			return n, f.r.fail(fmt.Errorf("artifact: payload file %q (payload %d) does not match the manifest: %w", f.Name, f.Payload, ErrChecksum))
-		}
-		f.done = true
-		return n, io.EOF
+		return n, f.atEnd()
 	}
 	if err != nil {
-		return n, f.r.fail(fmt.Errorf("artifact: %s: %w: %w", f.Name, ErrTruncated, err))
+		return n, f.r.fail(fmt.Errorf("artifact: %s: %w", f.Name, streamFailure(err)))
 	}
 	return n, nil
+}
+
+// atEnd checks the whole file once its last byte was read: its length and
+// its manifest digest. It returns io.EOF when both are right.
+func (f *PayloadFile) atEnd() error {
+	if f.n != f.Size {
+		return f.r.fail(fmt.Errorf("artifact: %s: %d of %d bytes: %w", f.Name, f.n, f.Size, ErrTruncated))
+	}
+	if [32]byte(f.h.Sum(nil)) != f.SHA256 {
+		return f.r.fail(fmt.Errorf("artifact: payload file %q (payload %d) does not match the manifest: %w", f.Name, f.Payload, ErrChecksum))
+	}
+	f.done = true
+	return io.EOF
 }
 
 func (r *Reader) fail(err error) error {
@@ -112,17 +128,30 @@ func (r *Reader) next() (*PayloadFile, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("artifact: data/%04d: %w: %w", r.index, ErrTruncated, err)
+			return nil, fmt.Errorf("artifact: data/%04d: %w", r.index, streamFailure(err))
 		}
 		if th.Typeflag != tar.TypeReg || strings.Contains(th.Name, "/") || !validName(th.Name) {
 			return nil, fmt.Errorf("artifact: data/%04d: entry %q is not a plain file: %w", r.index, th.Name, ErrUnexpectedMember)
+		}
+		if max := r.opt.MaxPayloadSize; max > 0 && th.Size > max {
+			return nil, fmt.Errorf("artifact: data/%04d/%s is %d bytes, more than the %d allowed (slot size): %w", r.index, th.Name, th.Size, max, ErrTooLarge)
 		}
 		name := fmt.Sprintf("data/%04d/%s", r.index, th.Name)
 		sum, err := r.man.take(name)
 		if err != nil {
 			return nil, err
 		}
-		r.cur = &PayloadFile{Name: th.Name, Size: th.Size, Payload: r.index, SHA256: sum, r: r, h: sha256.New()}
+		f := &PayloadFile{Name: th.Name, Size: th.Size, Payload: r.index, SHA256: sum, r: r, h: sha256.New()}
+		if c := r.hdr.Payloads[r.index].Chunks; c != nil && c.File == th.Name {
+			if th.Size != c.Size {
+				return nil, fmt.Errorf("artifact: %s is %d bytes, its signed chunk list says %d: %w", name, th.Size, c.Size, ErrChecksum)
+			}
+			f.Chunks, f.chunks = c, &chunkState{c: c}
+			r.chunkUsed = true
+		} else if r.opt.RequireChunks {
+			return nil, fmt.Errorf("artifact: %s: %w (update.require_chunks is set; add one with \"medagent artifact chunks\", see the README): %w", name, ErrNoChunks, ErrChecksum)
+		}
+		r.cur = f
 		return r.cur, nil
 	}
 }
@@ -143,9 +172,12 @@ func (r *Reader) openData() error {
 	if err != nil || base != want {
 		return fmt.Errorf("artifact: member %q where %s.tar* belongs: %w", th.Name, want, ErrUnexpectedMember)
 	}
-	dec, err := decompress(comp, r.tr)
+	dec, err := decompress(comp, r.tr, r.opt.MaxWindow, true)
 	if err != nil {
 		return fmt.Errorf("artifact: %s: %w", th.Name, err)
+	}
+	if max := r.opt.MaxPayloadSize; max > 0 {
+		dec = &limitedDecoder{ReadCloser: dec, name: th.Name, left: max + maxTarOverhead, max: max}
 	}
 	r.hdr.Payloads[r.index].Compression = comp
 	r.dec = dec
@@ -174,11 +206,15 @@ func (r *Reader) closeData() error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("artifact: data/%04d: %w: %w", r.index, ErrTruncated, err)
+			return fmt.Errorf("artifact: data/%04d: %w", r.index, streamFailure(err))
 		}
+	}
+	if c := r.hdr.Payloads[r.index].Chunks; c != nil && !r.chunkUsed {
+		return fmt.Errorf("artifact: data/%04d: signed chunk list for %q but the payload has no such file: %w", r.index, c.File, ErrMissing)
 	}
 	r.dec.Close()
 	r.dec, r.inner = nil, nil
+	r.chunkUsed = false
 	r.index++
 	return nil
 }
@@ -203,4 +239,36 @@ func (r *Reader) finish() error {
 		return fmt.Errorf("artifact: manifest lists %q but the artifact has no such content: %w", missing, ErrMissing)
 	}
 	return nil
+}
+
+// limitedDecoder fails a data member that decompresses to more than its
+// bound, whatever its tar headers say.
+type limitedDecoder struct {
+	io.ReadCloser
+	name      string
+	left, max int64
+}
+
+func (l *limitedDecoder) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, fmt.Errorf("artifact: %s decompresses to more than %d bytes (payload bound %d plus tar overhead): %w", l.name, l.max+maxTarOverhead, l.max, ErrTooLarge)
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.ReadCloser.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// streamFailure classifies an error from the payload stream: the
+// decompressors' own (already classified) errors pass through, anything
+// else means the stream ended or broke early.
+func streamFailure(err error) error {
+	for _, known := range []error{ErrFormat, ErrTruncated, ErrWindow, ErrTooLarge, ErrCompression, ErrChecksum} {
+		if errors.Is(err, known) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrTruncated, err)
 }

@@ -27,22 +27,42 @@ type Options struct {
 	// tools that inspect artifacts made for other devices, never for
 	// installing.
 	SkipCompatibility bool
+	// MaxWindow bounds the window (LZMA2 dictionary, zstd window) any
+	// decompressor may allocate; 0 means DefaultMaxWindow, at least
+	// MinMaxWindow.
+	MaxWindow int64
+	// MaxPayloadSize, if positive, bounds each payload file and the bytes
+	// its data member may decompress to (the file plus tar overhead): an
+	// installer sets the slot size. Larger content fails with ErrTooLarge
+	// before it is read.
+	MaxPayloadSize int64
+	// RequireChunks refuses payload files without a signed chunk list in
+	// their payload's meta-data (ErrNoChunks), so that nothing unverified
+	// is ever handed out.
+	RequireChunks bool
 }
+
+// maxTarOverhead is what a data member may decompress to beyond its
+// files: tar headers, end marker and zero padding.
+const maxTarOverhead = maxTrailingZeroBytes + 1<<20
 
 // Reader streams a Mender artifact. NewReader verifies everything up to
 // and including the header; Next then yields the payload files.
 type Reader struct {
-	cnt    *countingReader
-	tr     *tar.Reader
-	man    *manifest
-	hdr    Header
-	err    error // sticky
-	done   bool
-	index  int // payload index of the open data member, or next one
-	dec    io.ReadCloser
-	inner  *tar.Reader
-	cur    *PayloadFile
-	memEnd int64 // offset where the last outer member's data (padded) ends
+	opt   Options
+	cnt   *countingReader
+	tr    *tar.Reader
+	man   *manifest
+	hdr   Header
+	err   error // sticky
+	done  bool
+	index int // payload index of the open data member, or next one
+	dec   io.ReadCloser
+	inner *tar.Reader
+	cur   *PayloadFile
+	// chunkUsed: the open data member's chunk list matched one of its files.
+	chunkUsed bool
+	memEnd    int64 // offset where the last outer member's data (padded) ends
 }
 
 // countingReader counts bytes the tar reader consumed; it hides any Seek
@@ -63,7 +83,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // files follow through Next.
 func NewReader(src io.Reader, opt Options) (*Reader, error) {
 	cnt := &countingReader{r: bufio.NewReaderSize(src, 64<<10)}
-	r := &Reader{cnt: cnt, tr: tar.NewReader(cnt)}
+	if opt.MaxWindow == 0 {
+		opt.MaxWindow = DefaultMaxWindow
+	}
+	if opt.MaxWindow < MinMaxWindow {
+		return nil, fmt.Errorf("artifact: Options.MaxWindow %d is below %d", opt.MaxWindow, MinMaxWindow)
+	}
+	r := &Reader{opt: opt, cnt: cnt, tr: tar.NewReader(cnt)}
 	if err := r.open(opt); err != nil {
 		return nil, err
 	}
@@ -200,7 +226,7 @@ func (r *Reader) open(opt Options) error {
 		return err
 	}
 	r.hdr.Compression = comp
-	dec, err := decompress(comp, bytes.NewReader(hb))
+	dec, err := decompress(comp, bytes.NewReader(hb), opt.MaxWindow, false)
 	if err != nil {
 		return err
 	}
@@ -208,6 +234,12 @@ func (r *Reader) open(opt Options) error {
 	dec.Close()
 	if err != nil {
 		return err
+	}
+	for i := range r.hdr.Payloads {
+		p := &r.hdr.Payloads[i]
+		if p.Chunks, err = parseChunks(p.MetaData); err != nil {
+			return fmt.Errorf("artifact: headers/%04d/%w", i, err)
+		}
 	}
 	if !opt.SkipCompatibility {
 		return checkCompatible(&r.hdr, opt.DeviceType, opt.Provides)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"medagent/update/internal/peakrss"
 )
 
 // needTool fails the test when a real-peer tool is missing.
@@ -57,7 +59,9 @@ var (
 
 func TestMain(m *testing.M) {
 	if p := os.Getenv("ARTIFACT_RSS_FILE"); p != "" {
-		if err := rssChild(p, os.Getenv("ARTIFACT_RSS_KEY")); err != nil {
+		err := rssChild(p, os.Getenv("ARTIFACT_RSS_KEY"))
+		peakrss.Report(os.Stdout)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
