@@ -70,7 +70,13 @@ func (a *Agent) build() error {
 		}
 	}
 	var cmds uplink.CommandFunc
-	if a.cfg.Commands.Enabled && a.role.uplinks() {
+	// The keyring and nonce store are the acquire role's state, which the
+	// uplink user cannot read: only one process with both halves obeys
+	// commands until they cross through the hand-off (issue 14).
+	if a.cfg.Commands.Enabled && a.role == RoleUplink {
+		a.log.Warn("signed commands are not handled by a lone uplink role yet; the command topic is not subscribed")
+	}
+	if a.cfg.Commands.Enabled && a.role == RoleAll {
 		if a.cmd, err = newCommander(a.cfg, a.log, a.now); err != nil {
 			return err
 		}

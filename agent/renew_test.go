@@ -86,3 +86,17 @@ func TestCertificateRenewedByEST(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// The uplink role never opens the acquire role's keyring (its user cannot
+// read it): with commands enabled and the keyring unreadable it starts.
+func TestUplinkRoleDoesNotLoadKeyring(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Commands.Enabled = true
+	cfg.Commands.Keyring = filepath.Join(t.TempDir(), "acquire", "keyring.json")
+	cfg.Commands.NonceFile = filepath.Join(t.TempDir(), "acquire", "nonces.json")
+	a, err := New(Options{Config: cfg, Role: RoleUplink, Logger: quiet})
+	if err != nil {
+		t.Fatalf("uplink role with the acquire role's keyring out of reach: %v", err)
+	}
+	a.close()
+}
