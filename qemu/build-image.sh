@@ -31,7 +31,6 @@ done
 
 # Partition sizes in MiB; the layout matches meta-medagent's wic/medagent-ab.wks.
 BOOT_MB=16 ROOT_MB=96 DATA_MB=160
-ENV_SIZE=0x4000
 
 need() { # need TOOL PACKAGE
 	command -v "$1" >/dev/null 2>&1 || { echo "build-image: $1 not found: apt-get install $2" >&2; exit 1; }
@@ -137,14 +136,19 @@ if [ $rootfs_only = 1 ]; then
 	exit 0
 fi
 
-# Boot partition: boot.scr and the U-Boot environment file.
-mkimage -A arm64 -O linux -T script -C none -n medagent-boot \
-	-d "$layer/recipes-bsp/medagent-boot-script/files/boot.cmd" "$work/boot.scr" >/dev/null
-printf '%s\n' mender_boot_part=2 mender_boot_part_hex=2 upgrade_available=0 bootcount=0 bootlimit=1 >"$work/env.txt"
-mkenvimage -s $ENV_SIZE -o "$work/uboot.env" "$work/env.txt"
+# Boot partition: boot.scr (boot.cmd with machine.conf's device names) and
+# the two copies of the U-Boot environment (redundant layout: mkenvimage -r
+# writes flag 1 into both; equal flags make the first copy current).
+"$here/boot-script.sh" "$here/machine.conf" "$work"
+# shellcheck disable=SC1091
+. "$here/machine.conf"
+printf '%s\n' mender_boot_part=$MEDAGENT_ROOT_PART_A mender_boot_part_hex=$(printf %x $MEDAGENT_ROOT_PART_A) \
+	upgrade_available=0 bootcount=0 bootlimit=1 >"$work/env.txt"
+mkenvimage -r -s $MEDAGENT_ENV_SIZE -o "$work/$MEDAGENT_ENV_FILE1" "$work/env.txt"
+cp "$work/$MEDAGENT_ENV_FILE1" "$work/$MEDAGENT_ENV_FILE2"
 bootimg=$work/boot.vfat
 mkfs.vfat -C -n BOOT "$bootimg" $((BOOT_MB * 1024)) >/dev/null
-mcopy -i "$bootimg" "$work/boot.scr" "$work/uboot.env" ::/
+mcopy -i "$bootimg" "$work/boot.scr" "$work/$MEDAGENT_ENV_FILE1" "$work/$MEDAGENT_ENV_FILE2" ::/
 
 dataimg=$work/data.ext4
 mkdir -p "$work/data/medagent"

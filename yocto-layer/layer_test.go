@@ -259,32 +259,83 @@ func TestBootScript(t *testing.T) {
 	}
 	s := string(b)
 	for _, v := range []string{"mender_boot_part", "mender_boot_part_hex", "upgrade_available", "bootcount", "bootlimit", "altbootcmd",
-		"setexpr bootcount ${bootcount} + 1", "env import -c", "env export -c", "fatwrite"} {
+		"setexpr bootcount ${bootcount} + 1", "env import -c", "env export -c", "fatwrite", "medagent.slot=${medagent_slot}"} {
 		if !strings.Contains(s, v) {
 			t.Errorf("boot.cmd lacks %q", v)
 		}
 	}
-	// The environment size of the script and of fw_env.config must agree.
-	envSize := regexp.MustCompile(`setenv medagent_envsize (0x[0-9a-fA-F]+)`).FindStringSubmatch(s)
-	fw, err := os.ReadFile(filepath.Join(layer, "recipes-medagent", "medagent", "files", "fw_env.config"))
+	// Device names come from the machine config, never from the script.
+	for _, hard := range []string{"virtio", "/dev/vda", "/dev/mmcblk", "ttyAMA", "ttyS"} {
+		for _, line := range strings.Split(s, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "#") && strings.Contains(line, hard) {
+				t.Errorf("boot.cmd hard-codes %q: %s", hard, line)
+			}
+		}
+	}
+	// Every placeholder is set by the recipe (with a default) and substituted.
+	bbPath := filepath.Join(layer, "recipes-bsp", "medagent-boot-script", "medagent-boot-script.bb")
+	r := mustParse(t, bbPath)
+	bb, err := os.ReadFile(bbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fwLine []string
-	for _, l := range strings.Split(string(fw), "\n") {
-		if f := strings.Fields(l); len(f) >= 3 && !strings.HasPrefix(l, "#") {
-			fwLine = f
+	compile := string(bb)
+	vals := map[string]string{}
+	for _, m := range regexp.MustCompile(`@@([A-Z0-9_]+)@@`).FindAllStringSubmatch(s, -1) {
+		name := m[1]
+		if !strings.Contains(compile, "@@"+name+"@@|") {
+			t.Errorf("medagent-boot-script.bb do_compile does not substitute @@%s@@", name)
+		}
+		if strings.HasSuffix(name, "_HEX") {
+			continue
+		}
+		v, ok := r.vars[name]
+		if !ok || v == "" {
+			t.Errorf("medagent-boot-script.bb sets no default for %s", name)
+		}
+		vals[name] = v
+	}
+	// Both fw_env.config files name the two copies the script reads.
+	for _, fwPath := range []string{
+		filepath.Join(layer, "recipes-medagent", "medagent", "files", "fw_env.config"),
+		filepath.Join(layer, "recipes-bsp", "libubootenv", "files", "fw_env.config"),
+	} {
+		fw, err := os.ReadFile(fwPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines [][]string
+		for _, l := range strings.Split(string(fw), "\n") {
+			if f := strings.Fields(l); len(f) >= 3 && !strings.HasPrefix(l, "#") {
+				lines = append(lines, f)
+			}
+		}
+		want := [][]string{{"/uboot/" + vals["MEDAGENT_ENV_FILE1"], "0x0000", vals["MEDAGENT_ENV_SIZE"]},
+			{"/uboot/" + vals["MEDAGENT_ENV_FILE2"], "0x0000", vals["MEDAGENT_ENV_SIZE"]}}
+		if !slices.EqualFunc(lines, want, slices.Equal) {
+			t.Errorf("%s: copies %v, boot script reads %v", fwPath, lines, want)
 		}
 	}
-	if envSize == nil || fwLine == nil || fwLine[2] != envSize[1] || fwLine[0] != "/uboot/uboot.env" {
-		t.Errorf("boot.cmd env size %v and fw_env.config %v disagree (want /uboot/uboot.env, same size)", envSize, fwLine)
+	img := mustParse(t, filepath.Join(layer, "recipes-core", "images", "medagent-image.bb"))
+	for _, f := range []string{"boot.scr", vals["MEDAGENT_ENV_FILE1"], vals["MEDAGENT_ENV_FILE2"]} {
+		if !slices.Contains(strings.Fields(img.vars["IMAGE_BOOT_FILES"]), f) {
+			t.Errorf("medagent-image.bb IMAGE_BOOT_FILES %q lacks %s", img.vars["IMAGE_BOOT_FILES"], f)
+		}
+	}
+	// Rendered with the defaults, it compiles.
+	vals["MEDAGENT_CONSOLE"] = "ttyAMA0,115200" // a Python expression in the recipe
+	vals["MEDAGENT_ROOT_PART_A_HEX"], vals["MEDAGENT_ROOT_PART_B_HEX"] = vals["MEDAGENT_ROOT_PART_A"], vals["MEDAGENT_ROOT_PART_B"]
+	rendered := regexp.MustCompile(`@@([A-Z0-9_]+)@@`).ReplaceAllStringFunc(s, func(m string) string { return vals[strings.Trim(m, "@")] })
+	tmp := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tmp, "boot.cmd"), []byte(rendered), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	mkimage, err := exec.LookPath("mkimage")
 	if err != nil {
 		t.Fatal("mkimage not found: install Debian package u-boot-tools")
 	}
-	out := filepath.Join(t.TempDir(), "boot.scr")
-	if o, err := exec.Command(mkimage, "-A", "arm64", "-O", "linux", "-T", "script", "-C", "none", "-d", filepath.Join(dir, "boot.cmd"), out).CombinedOutput(); err != nil {
+	out := filepath.Join(tmp, "boot.scr")
+	if o, err := exec.Command(mkimage, "-A", "arm64", "-O", "linux", "-T", "script", "-C", "none", "-d", filepath.Join(tmp, "boot.cmd"), out).CombinedOutput(); err != nil {
 		t.Fatalf("mkimage: %v\n%s", err, o)
 	}
 }

@@ -15,7 +15,8 @@ inherit features_check
 IMAGE_FSTYPES += "wic wic.bmap ext4"
 WKS_FILE = "medagent-ab.wks"
 do_image_wic[depends] += "medagent-boot-script:do_deploy"
-IMAGE_BOOT_FILES = "boot.scr"
+# boot.scr and both copies of the environment (medagent-boot-script).
+IMAGE_BOOT_FILES = "boot.scr uboot.env uboot-redund.env"
 
 # Mount points of the boot and data partitions.
 create_medagent_mountpoints() {
