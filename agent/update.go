@@ -53,7 +53,7 @@ func newUpdater(u config.Update, deviceType string, log *slog.Logger, monitoring
 	e, err := engine.New(engine.Options{
 		Journal: u.Journal,
 		Env:     env,
-		Slots:   slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}},
+		Slots:   slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}, CmdlinePath: u.Cmdline},
 		Open: func(r io.Reader, installed map[string]string) (engine.Artifact, error) {
 			keys := pub
 			if ringKeys != nil {

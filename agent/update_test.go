@@ -145,5 +145,10 @@ func newUpdateFixture(t *testing.T, cfg *config.Config) updateFixture {
 	cfg.Update.Journal = filepath.Join(dir, "update.journal")
 	cfg.Update.FWEnvConfig = fwcfg
 	cfg.Update.SlotA, cfg.Update.SlotB = filepath.Join(dir, "slotA"), filepath.Join(dir, "slotB")
+	// The boot loader booted slot A and says so on the kernel command line.
+	cfg.Update.Cmdline = filepath.Join(dir, "cmdline")
+	if err := os.WriteFile(cfg.Update.Cmdline, []byte("console=ttyS0 medagent.slot=a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return fx
 }

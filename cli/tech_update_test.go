@@ -154,6 +154,11 @@ func TestTechUpdateInstall(t *testing.T) {
 	cfg.Update.Journal = filepath.Join(dir, "update.journal")
 	cfg.Update.FWEnvConfig = bootEnv(t, dir, "mender_boot_part=2\nmender_boot_part_hex=2\nupgrade_available=0\nbootcount=0\n")
 	cfg.Update.SlotA, cfg.Update.SlotB = filepath.Join(dir, "slotA"), filepath.Join(dir, "slotB")
+	// The boot loader booted slot A and says so on the kernel command line.
+	cfg.Update.Cmdline = filepath.Join(dir, "cmdline")
+	if err := os.WriteFile(cfg.Update.Cmdline, []byte("console=ttyS0 medagent.slot=a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []string{cfg.Update.SlotA, cfg.Update.SlotB} {
 		if err := os.WriteFile(s, make([]byte, 1<<20), 0o600); err != nil {
 			t.Fatal(err)
@@ -252,5 +257,23 @@ func TestTechUpdateInstall(t *testing.T) {
 	// A second install while one is in the engine is refused at once.
 	if code, _, errOut := run("update", "install", art); code != 1 {
 		t.Errorf("second install: exit %d %q, want 1", code, errOut)
+	}
+}
+
+// TestUpdateInstallHelpListsOfflineFlags: `update install -h` names every
+// flag the command accepts, the offline ones included, with the one
+// default reboot command.
+func TestUpdateInstallHelpListsOfflineFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	Main(context.Background(), []string{"update", "install", "-h"}, &out, &errb)
+	help := out.String() + errb.String()
+	for _, f := range []string{"-socket", "-json", "-journal", "-slot-a", "-slot-b", "-part-a", "-part-b", "-key", "-device-type",
+		"-fw-env-config", "-fw-env-lock", "-grubenv", "-scripts-dir", "-reboot-cmd", "-download-dir", "-no-reboot", "-cmdline"} {
+		if !strings.Contains(help, "  "+f+" ") && !strings.Contains(help, "  "+f+"\n") {
+			t.Errorf("update install -h does not list %s:\n%s", f, help)
+		}
+	}
+	if !strings.Contains(help, `command that reboots the device (default "/sbin/reboot")`) {
+		t.Errorf("update install -h: default reboot command is not /sbin/reboot:\n%s", help)
 	}
 }

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"medagent/update"
 )
 
 // Update configures A/B system updates (update/engine). Off unless enabled:
@@ -20,6 +22,10 @@ type Update struct {
 	SlotB string `yaml:"slot_b"`
 	PartA string `yaml:"part_a"`
 	PartB string `yaml:"part_b"`
+	// Cmdline is the kernel command line, where the boot loader names the
+	// slot it booted (medagent.slot=a|b) or root= names a slot device: the
+	// only evidence of the running slot the agent accepts.
+	Cmdline string `yaml:"cmdline"`
 	// Keys are the PEM public keys that may sign artifacts (a list, for
 	// rotation). With commands enabled the keyring's update keys count too.
 	// With none at all, every install is refused.
@@ -42,7 +48,8 @@ func defaultUpdate() Update {
 		FWEnvConfig:     "/etc/fw_env.config",
 		PartA:           "2",
 		PartB:           "3",
-		RebootCommand:   []string{"/sbin/reboot"},
+		Cmdline:         "/proc/cmdline",
+		RebootCommand:   update.DefaultRebootCommand,
 		HealthTimeout:   2 * time.Minute,
 		MonitoringGrace: 30 * time.Second,
 	}
@@ -58,6 +65,7 @@ func (u *Update) check(c *checker, keyring bool) {
 	c.required("update.fw_env_config", u.FWEnvConfig)
 	c.required("update.slot_a", u.SlotA)
 	c.required("update.slot_b", u.SlotB)
+	c.required("update.cmdline", u.Cmdline)
 	if u.SlotA != "" && u.SlotA == u.SlotB {
 		c.add("update.slot_b", "must differ from update.slot_a (%q)", u.SlotA)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"medagent/internal/cmdline"
+	medupdate "medagent/update"
 	"medagent/update/bootenv"
 	"medagent/update/slot"
 )
@@ -35,6 +36,7 @@ type commandFlags struct {
 	slotA, slotB, partA, partB        string
 	keys                              stringList
 	deviceType, scriptsDir, rebootCmd string
+	cmdline                           string
 	noReboot                          bool
 }
 
@@ -60,7 +62,8 @@ func DefineOffline(fs *flag.FlagSet) *Offline {
 	fs.Var(&f.keys, "key", "artifact verification public key PEM `FILE` (repeatable; required for install)")
 	fs.StringVar(&f.deviceType, "device-type", "", "device `TYPE` the artifact must be compatible with (required for install)")
 	fs.StringVar(&f.scriptsDir, "scripts-dir", "/etc/mender/scripts", "state scripts `DIR`")
-	fs.StringVar(&f.rebootCmd, "reboot-cmd", "systemctl reboot", "`COMMAND` that reboots the device")
+	fs.StringVar(&f.rebootCmd, "reboot-cmd", strings.Join(medupdate.DefaultRebootCommand, " "), "`COMMAND` that reboots the device")
+	fs.StringVar(&f.cmdline, "cmdline", "/proc/cmdline", "kernel command line `FILE` that names the running slot (medagent.slot=a|b, or root=)")
 	fs.StringVar(&f.downloadDir, "download-dir", "", "install URL: download into `DIR` first, resumable across restarts (needs room for the artifact)")
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "do not reboot; print that a reboot is needed")
 	return f
@@ -137,7 +140,7 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 	o := Options{
 		Journal:     f.journal,
 		Env:         env,
-		Slots:       slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}},
+		Slots:       slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}, CmdlinePath: f.cmdline},
 		ScriptsDir:  f.scriptsDir,
 		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Open:        f.opener(),

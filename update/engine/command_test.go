@@ -26,7 +26,7 @@ func (w *world) cliArgs(sub string, extra ...string) []string {
 	must(w.t, os.WriteFile(cfg, []byte(b.String()), 0o644))
 	args := []string{sub, "--journal", filepath.Join(w.dir, "update.journal"), "--fw-env-config", cfg,
 		"--fw-env-lock", c.LockFile, "--slot-a", w.slots.A.Device, "--slot-b", w.slots.B.Device,
-		"--part-a", "2", "--part-b", "3", "--scripts-dir", filepath.Join(w.dir, "none"), "--reboot-cmd", "true"}
+		"--part-a", "2", "--part-b", "3", "--cmdline", w.slots.CmdlinePath, "--scripts-dir", filepath.Join(w.dir, "none"), "--reboot-cmd", "true"}
 	return append(args, extra...)
 }
 
@@ -72,6 +72,14 @@ func TestCommand(t *testing.T) {
 	must(t, json.Unmarshal(out.Bytes(), &st))
 	if st.State != StateReboot || st.Artifact != "release-2" || st.ToSlot != "B" {
 		t.Fatalf("status after install: %s", out.String())
+	}
+	// commit before the reboot into B: refused, nothing changes.
+	err = run(w.cliArgs("commit")...)
+	if !errors.Is(err, ErrNotBooted) || !strings.Contains(err.Error(), "has not booted yet") {
+		t.Fatalf("commit before the reboot: %v", err)
+	}
+	if v, _ := w.env.ReadEnv("upgrade_available"); v["upgrade_available"] != "1" {
+		t.Fatalf("commit before the reboot changed the environment: %v", v)
 	}
 	if s := w.boot(); s.Name != "B" {
 		t.Fatal("did not boot B")

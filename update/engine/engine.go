@@ -211,8 +211,11 @@ type bootState struct {
 	upgrading bool   // upgrade_available=1
 }
 
+// readBootState refuses (with slot.ErrUnknownSlot) when the running slot
+// has no positive identity: the boot environment names the slot to boot
+// next, which after arming is not the running one.
 func (e *Engine) readBootState() (bootState, error) {
-	running, _, err := e.o.Slots.Active(e.o.Env)
+	running, _, err := e.o.Slots.Active()
 	if err != nil {
 		return bootState{}, fmt.Errorf("engine: %w", err)
 	}

@@ -206,6 +206,9 @@ var (
 	ErrNoUpdate   = errors.New("engine: no update to act on")
 	ErrFailed     = errors.New("update failed")
 	ErrRolledBack = errors.New("update rolled back")
+	// ErrNotBooted: commit refused because the updated slot is not the
+	// running one (for example before the reboot into it).
+	ErrNotBooted = errors.New("engine: the updated slot is not running")
 )
 
 // PatientMonitored returns a Monitoring function for the clinical-use lock:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"path"
+
+	"medagent/update/slot"
 )
 
 // Resume continues whatever the journal says; the agent calls it at every
@@ -115,6 +117,11 @@ func (e *Engine) afterBoot(ctx context.Context) error {
 func (e *Engine) Commit(ctx context.Context) error {
 	unlock, err := e.tryOp()
 	if err != nil {
+		if j := e.journal(); j.State == StateArm || j.State == StateReboot {
+			// The operation holding the engine is the install waiting for
+			// its reboot (clinical-use lock).
+			return fmt.Errorf("%w: slot %s is installed but has not booted yet (reboot pending): commit after its trial boot", ErrNotBooted, j.ToSlot)
+		}
 		return err
 	}
 	defer unlock()
@@ -130,10 +137,13 @@ func (e *Engine) Commit(ctx context.Context) error {
 	}
 	bs, err := e.readBootState()
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: refusing to commit what may not have booted", err)
 	}
 	if bs.running.Name != to.Name {
-		return fmt.Errorf("engine: running slot %s is not the updated slot %s: refusing to commit", bs.running.Name, to.Name)
+		if j.State == StateArm || j.State == StateReboot {
+			return fmt.Errorf("%w: slot %s is installed but has not booted yet (running slot %s): reboot into it first (medagent update reboot, or let the pending reboot happen), commit after its trial boot", ErrNotBooted, to.Name, bs.running.Name)
+		}
+		return fmt.Errorf("%w: running slot %s is not the updated slot %s: refusing to commit", ErrNotBooted, bs.running.Name, to.Name)
 	}
 	if j.State != StateCommit && (!bs.upgrading || bs.part != to.Part) {
 		return fmt.Errorf("engine: slot %s is not on a trial boot (upgrade_available, mender_boot_part): refusing to commit", to.Name)
@@ -220,11 +230,11 @@ func (e *Engine) rollback(ctx context.Context, reason string) error {
 		return e.end(ctx, StateFailed)
 	}
 	e.runIgnoring(ctx, "ArtifactRollback", "Enter")
-	// Which slot runs is read before the environment changes: the
-	// environment is the last-resort source of that answer.
-	bs, err := e.readBootState()
-	if err != nil {
-		return err
+	// Which slot runs decides whether a reboot is needed. Unknown (no
+	// positive identity) counts as "maybe the new one": reboot.
+	running, _, err := e.o.Slots.Active()
+	if err != nil && !errors.Is(err, slot.ErrUnknownSlot) {
+		return fmt.Errorf("engine: %w", err)
 	}
 	vars := bootVars(from)
 	vars["upgrade_available"] = "0"
@@ -234,7 +244,7 @@ func (e *Engine) rollback(ctx context.Context, reason string) error {
 	}
 	e.crash("rolled-back-env")
 	e.runIgnoring(ctx, "ArtifactRollback", "Leave")
-	if bs.running.Name != from.Name {
+	if running.Name != from.Name {
 		return e.reboot(ctx, StateRollbackBoot)
 	}
 	return e.end(ctx, StateRolledBack)

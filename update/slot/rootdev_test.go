@@ -36,14 +36,14 @@ func TestActiveFromRootDevice(t *testing.T) {
 	if dev == "" {
 		t.Logf("no block device holds / here; checking that nothing matches")
 		cfg.A = Slot{Device: filepath.Join(dir, "not-a-device"), Part: "2"}
-		if _, _, err := cfg.Active(nil); err == nil {
+		if _, _, err := cfg.Active(); err == nil {
 			t.Fatal("a slot matched although / is on no block device")
 		}
 		return
 	}
 	cfg.A = Slot{Device: dev, Part: "2"}
-	s, src, err := cfg.Active(nil)
-	if err != nil || s.Name != "A" || src != "rootdev" {
-		t.Fatalf("Active = %s from %s, %v; want A from rootdev (%s)", s.Name, src, err, dev)
+	s, src, err := cfg.Active()
+	if err != nil || s.Name != "A" || src != "root device" {
+		t.Fatalf("Active = %s from %s, %v; want A from the root device (%s)", s.Name, src, err, dev)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-
-	"medagent/update/bootenv"
 )
 
 // Slot is one root filesystem slot.
@@ -98,56 +96,81 @@ func (c Config) Other(s Slot) Slot {
 	return c.A
 }
 
-// Active returns the running slot: from the kernel command line, then from
-// the device of the root mount, then from env's mender_boot_part (env may be
-// nil). The source used is returned for logs.
-func (c Config) Active(env bootenv.ReadWriter) (Slot, string, error) {
+// CmdlineSlotParam is the kernel command-line parameter through which the
+// boot loader names the slot it booted (meta-medagent's boot.cmd passes
+// medagent.slot=a or medagent.slot=b).
+const CmdlineSlotParam = "medagent.slot"
+
+// Active returns the running slot from positive evidence only: the boot
+// loader's medagent.slot= on the kernel command line, a root= that names a
+// slot device, or the device of the root mount. Evidence that contradicts
+// itself is refused, and without any the answer is ErrUnknownSlot: the
+// boot environment says which slot should boot, never which one did (after
+// an install and before the reboot it already names the new slot). The
+// source used is returned for logs.
+func (c Config) Active() (Slot, string, error) {
 	c.ensureDefaults()
 	if err := c.Validate(); err != nil {
 		return Slot{}, "", err
 	}
-	if s, ok := c.fromCmdline(); ok {
-		return s, "cmdline", nil
+	b, err := os.ReadFile(c.CmdlinePath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Slot{}, "", fmt.Errorf("%w: %w", ErrUnknownSlot, err)
 	}
-	if s, ok := c.fromRootDev(); ok {
-		return s, "rootdev", nil
+	named, root, err := c.fromCmdline(string(b))
+	if err != nil {
+		return Slot{}, "", err
 	}
-	if env != nil {
-		v, err := env.ReadEnv("mender_boot_part")
-		if err != nil {
-			return Slot{}, "", fmt.Errorf("%w: %w", ErrUnknownSlot, err)
-		}
-		if s, ok := c.ByPart(v["mender_boot_part"]); ok {
-			return s, "bootenv", nil
-		}
-		return Slot{}, "", fmt.Errorf("%w: mender_boot_part=%q matches neither %s nor %s", ErrUnknownSlot, v["mender_boot_part"], c.A.Part, c.B.Part)
+	byRoot, rootSrc := root, "cmdline root="
+	if byRoot.Name == "" {
+		byRoot, rootSrc = c.fromRootDev(), "root device"
 	}
-	return Slot{}, "", ErrUnknownSlot
+	switch {
+	case named.Name != "" && byRoot.Name != "" && named.Name != byRoot.Name:
+		return Slot{}, "", fmt.Errorf("%w: %s=%s but the %s is slot %s's", ErrUnknownSlot, CmdlineSlotParam, strings.ToLower(named.Name), rootSrc, byRoot.Name)
+	case named.Name != "":
+		return named, "cmdline " + CmdlineSlotParam, nil
+	case byRoot.Name != "":
+		return byRoot, rootSrc, nil
+	}
+	return Slot{}, "", fmt.Errorf("%w: no %s= on the kernel command line (%s), root= names neither %s nor %s, and %s is not on either device (a dm-verity or overlay root?); boot with meta-medagent's boot script, which passes %s=a|b",
+		ErrUnknownSlot, CmdlineSlotParam, c.CmdlinePath, c.A.Device, c.B.Device, c.RootPath, CmdlineSlotParam)
 }
 
-func (c Config) fromCmdline() (Slot, bool) {
-	b, err := os.ReadFile(c.CmdlinePath)
-	if err != nil {
-		return Slot{}, false
-	}
-	root := ""
-	for _, f := range strings.Fields(string(b)) {
+// fromCmdline returns the slot named by medagent.slot= and the slot whose
+// device root= names (zero Slots when absent or naming no slot). A
+// medagent.slot= value that names no slot is an error, not silence.
+func (c Config) fromCmdline(cmdline string) (named, root Slot, err error) {
+	rootArg, slotArg, haveSlot := "", "", false
+	for _, f := range strings.Fields(cmdline) {
 		if v, ok := strings.CutPrefix(f, "root="); ok {
-			root = v // the last root= wins, as in the kernel
+			rootArg = v // the last root= wins, as in the kernel
+		}
+		if v, ok := strings.CutPrefix(f, CmdlineSlotParam+"="); ok {
+			slotArg, haveSlot = v, true
 		}
 	}
-	if root == "" {
-		return Slot{}, false
-	}
-	if uuid, ok := strings.CutPrefix(root, "PARTUUID="); ok {
-		root = "/dev/disk/by-partuuid/" + strings.ToLower(uuid)
-	}
-	for _, s := range []Slot{c.A, c.B} {
-		if samePath(root, s.Device) {
-			return s, true
+	if haveSlot {
+		for _, s := range []Slot{c.A, c.B} {
+			if strings.EqualFold(slotArg, s.Name) {
+				named = s
+			}
+		}
+		if named.Name == "" {
+			return Slot{}, Slot{}, fmt.Errorf("%w: %s=%q names neither slot %s nor %s", ErrUnknownSlot, CmdlineSlotParam, slotArg, c.A.Name, c.B.Name)
 		}
 	}
-	return Slot{}, false
+	if uuid, ok := strings.CutPrefix(rootArg, "PARTUUID="); ok {
+		rootArg = "/dev/disk/by-partuuid/" + strings.ToLower(uuid)
+	}
+	if rootArg != "" {
+		for _, s := range []Slot{c.A, c.B} {
+			if samePath(rootArg, s.Device) {
+				root = s
+			}
+		}
+	}
+	return named, root, nil
 }
 
 func samePath(a, b string) bool {
@@ -159,10 +182,10 @@ func samePath(a, b string) bool {
 	return err1 == nil && err2 == nil && ra == rb
 }
 
-func (c Config) fromRootDev() (Slot, bool) {
+func (c Config) fromRootDev() Slot {
 	var root syscall.Stat_t
 	if err := syscall.Stat(c.RootPath, &root); err != nil {
-		return Slot{}, false
+		return Slot{}
 	}
 	for _, s := range []Slot{c.A, c.B} {
 		var st syscall.Stat_t
@@ -170,8 +193,8 @@ func (c Config) fromRootDev() (Slot, bool) {
 			continue
 		}
 		if st.Mode&syscall.S_IFMT == syscall.S_IFBLK && uint64(st.Rdev) == uint64(root.Dev) {
-			return s, true
+			return s
 		}
 	}
-	return Slot{}, false
+	return Slot{}
 }

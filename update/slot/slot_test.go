@@ -7,19 +7,6 @@ import (
 	"testing"
 )
 
-type fakeEnv map[string]string
-
-func (f fakeEnv) ReadEnv(names ...string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, n := range names {
-		if v, ok := f[n]; ok {
-			out[n] = v
-		}
-	}
-	return out, nil
-}
-func (f fakeEnv) WriteEnv(map[string]string) error { return errors.New("read only") }
-
 func TestActive(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "rootfs2"), filepath.Join(dir, "rootfs3")
@@ -32,31 +19,27 @@ func TestActive(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, cmdline string
-		env           fakeEnv
 		want, source  string
 		err           bool
 	}{
-		{"cmdline A", "console=ttyS0 root=" + a + " rw", nil, "A", "cmdline", false},
-		{"cmdline B via symlink", "root=" + link, nil, "B", "cmdline", false},
-		{"last root wins", "root=" + a + " root=" + b, nil, "B", "cmdline", false},
-		{"fallback env", "root=/dev/nfs", fakeEnv{"mender_boot_part": "3"}, "B", "bootenv", false},
-		{"env unknown part", "quiet", fakeEnv{"mender_boot_part": "7"}, "", "", true},
-		{"nothing", "quiet", nil, "", "", true},
+		{"cmdline A", "console=ttyS0 root=" + a + " rw", "A", "cmdline root=", false},
+		{"cmdline B via symlink", "root=" + link, "B", "cmdline root=", false},
+		{"last root wins", "root=" + a + " root=" + b, "B", "cmdline root=", false},
+		{"boot loader names B", "root=/dev/mapper/verity medagent.slot=b quiet", "B", "cmdline medagent.slot", false},
+		{"boot loader names A, upper case", "medagent.slot=A", "A", "cmdline medagent.slot", false},
+		{"boot loader and root agree", "root=" + b + " medagent.slot=b", "B", "cmdline medagent.slot", false},
+		{"boot loader and root contradict", "root=" + a + " medagent.slot=b", "", "", true},
+		{"boot loader names no slot", "medagent.slot=c root=" + a, "", "", true},
+		{"empty medagent.slot", "medagent.slot= root=" + a, "", "", true},
+		{"nfs root, no slot named", "root=/dev/nfs", "", "", true},
+		{"nothing", "quiet", "", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			os.WriteFile(cmdline, []byte(tc.cmdline+"\n"), 0o644)
-			var env fakeEnv = tc.env
-			var s Slot
-			var src string
-			var err error
-			if env == nil {
-				s, src, err = cfg.Active(nil)
-			} else {
-				s, src, err = cfg.Active(env)
-			}
+			s, src, err := cfg.Active()
 			if tc.err {
 				if !errors.Is(err, ErrUnknownSlot) {
-					t.Fatalf("err = %v, want ErrUnknownSlot", err)
+					t.Fatalf("Active = %s from %s, %v; want ErrUnknownSlot", s.Name, src, err)
 				}
 				return
 			}
@@ -64,6 +47,11 @@ func TestActive(t *testing.T) {
 				t.Fatalf("Active = %s from %s, %v; want %s from %s", s.Name, src, err, tc.want, tc.source)
 			}
 		})
+	}
+	// A missing command line is no evidence either.
+	os.Remove(cmdline)
+	if s, src, err := cfg.Active(); !errors.Is(err, ErrUnknownSlot) {
+		t.Errorf("no /proc/cmdline: Active = %s from %s, %v; want ErrUnknownSlot", s.Name, src, err)
 	}
 	if o := cfg.Other(Slot{Name: "A"}); o.Device != b || o.Part != "3" {
 		t.Errorf("Other(A) = %+v", o)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"medagent/update/bootenv"
 	"medagent/update/slot"
@@ -37,7 +38,7 @@ func (b *Board) Boot() (slot.Slot, error) {
 		if b.Comes != nil && !b.Comes(s) {
 			continue // hangs; the watchdog resets the board
 		}
-		if err := os.WriteFile(b.Slots.CmdlinePath, []byte("console=ttyS0 root="+s.Device+" rootwait\n"), 0o644); err != nil {
+		if err := os.WriteFile(b.Slots.CmdlinePath, []byte("console=ttyS0 root="+s.Device+" rootwait medagent.slot="+strings.ToLower(s.Name)+"\n"), 0o644); err != nil {
 			return slot.Slot{}, fmt.Errorf("uboottest: %w", err)
 		}
 		return s, nil

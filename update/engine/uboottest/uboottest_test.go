@@ -38,8 +38,8 @@ func TestBootcountFallback(t *testing.T) {
 			t.Fatalf("altbootcmd env: %v", v)
 		}
 		cl, _ := os.ReadFile(slots.CmdlinePath)
-		if got, _, _ := slots.Active(nil); got.Name != want {
-			t.Fatalf("cmdline %q gives %s", cl, got.Name)
+		if got, src, _ := slots.Active(); got.Name != want || src != "cmdline medagent.slot" {
+			t.Fatalf("cmdline %q gives %s from %s", cl, got.Name, src)
 		}
 	}
 	if v, _ := env.ReadEnv("bootcount"); v["bootcount"] != "3" {
