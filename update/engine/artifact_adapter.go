@@ -49,6 +49,9 @@ func (m *menderArtifact) Header() Header {
 	if out.Provides == nil {
 		out.Provides = map[string]string{}
 	}
+	for _, sc := range h.Scripts {
+		out.Scripts = append(out.Scripts, sc.Name)
+	}
 	switch len(h.Payloads) {
 	case 0:
 	case 1:

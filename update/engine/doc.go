@@ -19,10 +19,42 @@
 // crash loop) ends the update with that reason. The journal says why an
 // update failed.
 //
-// Integrator state scripts (Mender names, e.g. ArtifactInstall_Enter_05_x,
-// run in NN order; exit 0 continues, 21 retries later, anything else fails;
-// each has a timeout) and health checks (agent hooks such as "sensors up" and
+// The device's own state scripts (Options.ScriptsDir, shipped in its root
+// filesystem; Mender names, e.g. ArtifactInstall_Enter_05_x, run in NN
+// order; exit 0 continues, 21 retries later, anything else fails; each has
+// a timeout) and health checks (agent hooks such as "sensors up" and
 // "broker reachable", or commands with a timeout) plug into the states.
+// Before the reboot the running (old) release's scripts run, after it the
+// new release's: each release brings the logic it was validated with.
+//
+// # State scripts inside artifacts: refused
+//
+// An artifact that carries state scripts (scripts/ in its header) is
+// refused right after its signature is verified, before its payload is
+// read, with ErrArtifactScripts naming them; they are never ignored and
+// never run. Why, for a class B/C bedside device:
+//
+//   - The A/B guarantee holds only while an update changes nothing but the
+//     inactive slot until it is committed: a rollback then returns exactly
+//     to the last committed release. Artifact scripts run as root on the
+//     running, validated system (and on the data partition) before the
+//     commit; their side effects survive a rollback, so the old release
+//     would run on state its verification never saw.
+//   - Installs run while a patient is monitored (only the reboot waits for
+//     the clinical-use lock). A script that stops a service, fills the disk
+//     or loads the CPU at install time interrupts monitoring; the engine
+//     cannot bound what a script does, only how long it may take.
+//   - The code that runs on a device is the code of a verified release
+//     (IEC 62304 configuration management). Artifact scripts are a second,
+//     per-artifact code path outside the release's image and outside its
+//     verification, one that no rollback can take back.
+//
+// What makers use scripts for still has a home: the release's own scripts
+// (ScriptsDir) run with Mender's names, order, exit codes and timeouts,
+// and a release's data migration belongs to its first start (versioned
+// state files), after the reboot and before the commit, where a failure
+// rolls back. Build artifacts without scripts (mender-artifact write
+// without -s).
 //
 // Reboots are clinical-use locked: before any reboot the engine asks
 // Monitoring(); while a patient is monitored it reports "reboot-pending" and

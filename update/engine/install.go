@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"medagent/update/slot"
 )
@@ -148,6 +149,9 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 	if h.Name == "" {
 		return errors.New("artifact has no name")
 	}
+	if err := refuseScripts(h); err != nil {
+		return err
+	}
 	e.update(func(j *Journal) {
 		j.Artifact, j.Provides, j.Clears = h.Name, maps.Clone(h.Provides), h.ClearsProvides
 	})
@@ -274,4 +278,20 @@ func (c *crashReader) Read(b []byte) (int, error) {
 	c.n += int64(n)
 	c.crash(fmt.Sprintf("payload:%d", c.n))
 	return n, err
+}
+
+// refuseScripts refuses an artifact that carries state scripts, before a
+// byte of its payload is written. Why the engine does not run them is in
+// doc.go ("State scripts").
+func refuseScripts(h Header) error {
+	if len(h.Scripts) == 0 {
+		return nil
+	}
+	names := h.Scripts
+	more := ""
+	if len(names) > 8 {
+		names, more = names[:8], fmt.Sprintf(" and %d more", len(h.Scripts)-8)
+	}
+	return fmt.Errorf("%w: artifact %q carries %s%s: this device runs only the state scripts of its own installed release (update.scripts_dir), never scripts shipped inside an artifact; rebuild the artifact without scripts (mender-artifact write without -s) and ship that logic as the release's own state scripts",
+		ErrArtifactScripts, h.Name, strings.Join(names, ", "), more)
 }

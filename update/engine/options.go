@@ -22,6 +22,10 @@ type Header struct {
 	// ClearsProvides are patterns ("rootfs-image.*") of installed provides
 	// this artifact replaces; nil means all of them.
 	ClearsProvides []string
+	// Scripts are the names of the state scripts the artifact carries
+	// (scripts/ in its header). The engine refuses such artifacts: see
+	// ErrArtifactScripts.
+	Scripts []string
 }
 
 // Payload is one payload file of an artifact. R must fail at its EOF when
@@ -206,6 +210,9 @@ var (
 	ErrNoUpdate   = errors.New("engine: no update to act on")
 	ErrFailed     = errors.New("update failed")
 	ErrRolledBack = errors.New("update rolled back")
+	// ErrArtifactScripts: the artifact carries state scripts, which this
+	// engine refuses to run (see the package documentation for why).
+	ErrArtifactScripts = errors.New("artifact carries state scripts")
 	// ErrNotBooted: commit refused because the updated slot is not the
 	// running one (for example before the reboot into it).
 	ErrNotBooted = errors.New("engine: the updated slot is not running")
