@@ -47,6 +47,8 @@ gobench ./sensors/nonin . 1s
 section "update: 256 MiB artifact read+verify vs mender-artifact and sha256sum; peak RSS of a 1 GiB install; slot write"
 gobench ./update/artifact 'ReadVsTools|PeakRSS' 1x
 gobench ./update/slot Write256MiB 1x
+section "update: whole install of a 256 MiB image (targets: uncompressed <= 1.3 x openssl dgst -sha256, gzip <= 0.6 x mender-artifact cp; slot in /dev/shm), and into a disk file vs dd conv=fsync"
+gobench ./update/engine InstallVsTools 1x
 
 section "end-to-end alarm latency: patient change -> alarm at an MQTT subscriber (real agent, mosquitto, mTLS)"
 go run ./bench/alarmlatency --agent bin/medagent-linux-amd64

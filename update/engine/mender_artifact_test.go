@@ -23,7 +23,7 @@ import (
 
 // menderKeys writes a SEC1 EC P-256 private key (what mender-artifact 3.9
 // signs with) and returns its path and the public key PEM.
-func menderKeys(t *testing.T, dir, name string) (string, []byte) {
+func menderKeys(t testing.TB, dir, name string) (string, []byte) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(t, err)
@@ -54,7 +54,7 @@ func menderArtifactFile(t *testing.T, w *world, key, compression string) string 
 	return out
 }
 
-func realOpener(t *testing.T, pub []byte, deviceType string) OpenFunc {
+func realOpener(t testing.TB, pub []byte, deviceType string) OpenFunc {
 	keys, err := artifact.ParsePublicKeys(pub)
 	must(t, err)
 	return Opener(keys, deviceType)

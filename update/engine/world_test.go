@@ -25,7 +25,7 @@ const (
 // world is a simulated device: two slot files, a redundant U-Boot
 // environment, a kernel command line and a board that boots them.
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	env     *bootenv.UBoot
 	slots   slot.Config
@@ -45,7 +45,7 @@ func randBytes(n int, seed uint64) []byte {
 	return b
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	dir := t.TempDir()
 	w := &world{t: t, dir: dir, oldImg: randBytes(slotSize, 1), newImg: randBytes(payloadSize, 2)}
@@ -73,7 +73,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

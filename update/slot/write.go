@@ -1,15 +1,16 @@
 package slot
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
-
-	"golang.org/x/sys/unix"
+	"sync"
 )
 
 // Digest is a SHA-256.
@@ -21,21 +22,32 @@ func (d Digest) String() string { return hex.EncodeToString(d[:]) }
 var (
 	ErrTooLarge    = errors.New("payload larger than the slot")
 	ErrSize        = errors.New("payload length differs from its declared size")
-	ErrReadBack    = errors.New("read-back digest differs from the written one")
+	ErrReadBack    = errors.New("read-back differs from the written payload")
 	ErrUnsupported = errors.New("slot device is neither a block device nor a regular file")
 )
 
-// DefaultFlushEvery is the default fsync interval.
-const DefaultFlushEvery = 8 << 20
+// DefaultFlushEvery is the default write-back window: at most this much of
+// the payload is in the page cache and not yet on the media.
+const DefaultFlushEvery = 4 << 20
 
-const bufSize = 1 << 20
+// chunkSize is the size of one write (large and aligned: block devices
+// and the page cache take it in one go).
+const chunkSize = 1 << 20
 
 // Writer streams payloads into slots.
 type Writer struct {
-	// FlushEvery is the number of bytes between fsyncs; 0 means DefaultFlushEvery.
+	// FlushEvery is the write-back window in bytes; 0 means
+	// DefaultFlushEvery. Memory: about two windows plus 3 MiB.
 	FlushEvery int64
-	// Progress, if set, is called after each chunk with the bytes written so far.
+	// Progress, if set, is called after each chunk with the bytes written
+	// so far (from the writing goroutine).
 	Progress func(written int64)
+	// Verified says the reader verifies its bytes itself and fails at EOF
+	// when they do not match their signed digest (update/artifact's payload
+	// files do): Write then does not hash the stream a second time and
+	// returns Digest{}. Either way every byte written is read back from the
+	// media and compared with what was written.
+	Verified bool
 }
 
 // Write streams size bytes from r into dst with the default Writer.
@@ -73,19 +85,28 @@ func capacity(f *os.File) (int64, error) {
 }
 
 // Write streams exactly size bytes from r into dst, reads r once more to
-// its EOF (where a verifying reader reports a checksum mismatch), fsyncs,
-// and compares a read-back SHA-256 with the streamed one. A payload larger
-// than the slot is refused before anything is written.
+// its EOF (where a verifying reader reports a checksum mismatch), and makes
+// the payload durable. A payload larger than the slot is refused before
+// anything is written.
+//
+// Reading (and decompressing and hashing, in r) runs in the calling
+// goroutine; a second goroutine, owned by Write, writes 1 MiB chunks,
+// starts the write-back of each window, waits for the previous window to
+// reach the media, drops it from the page cache, reads it back and
+// compares it byte for byte with the chunks it still holds. The last
+// window is compared after the final fsync. The returned digest is the
+// SHA-256 of the stream (Digest{} when Verified).
 func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64) (Digest, error) {
 	var zero Digest
 	if size < 0 {
 		return zero, fmt.Errorf("slot: negative payload size %d", size)
 	}
-	every := w.FlushEvery
-	if every <= 0 {
-		every = DefaultFlushEvery
+	window := w.FlushEvery
+	if window <= 0 {
+		window = DefaultFlushEvery
 	}
-	f, err := os.OpenFile(dst, os.O_WRONLY, 0)
+	window = (window + chunkSize - 1) / chunkSize * chunkSize
+	f, err := os.OpenFile(dst, os.O_RDWR, 0)
 	if err != nil {
 		return zero, fmt.Errorf("slot: open: %w", err)
 	}
@@ -97,81 +118,100 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 	if size > capa {
 		return zero, fmt.Errorf("slot: %s: %d bytes into %d: %w", dst, size, capa, ErrTooLarge)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return zero, fmt.Errorf("slot: %w", err)
+	var h hash.Hash
+	if !w.Verified {
+		h = sha256.New()
 	}
-	h := sha256.New()
-	buf := make([]byte, bufSize)
-	var written, sinceSync int64
-	for written < size {
+
+	// Chunks in flight: two windows held for the comparison, one being
+	// filled, one in the channel.
+	nChunks := int(2*window/chunkSize) + 2
+	free := make(chan []byte, nChunks)
+	for range nChunks {
+		free <- make([]byte, chunkSize)
+	}
+	filled := make(chan chunk, 1)
+	cw := newChunkWriter(f, dst, window, free, w.Progress)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var werr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		werr = cw.run(filled, stop)
+	}()
+	// However the producer ends (error, panic of a test's power cut), the
+	// writer stops and is waited for.
+	finished := false
+	defer func() {
+		if !finished {
+			close(stop)
+			close(filled)
+			wg.Wait()
+		}
+	}()
+	fail := func(err error) (Digest, error) {
+		close(stop)
+		close(filled)
+		finished = true
+		wg.Wait()
+		if err == nil { // the writer failed first
+			err = werr
+		}
+		return zero, err
+	}
+
+	var read int64
+	for read < size {
 		if err := ctx.Err(); err != nil {
-			return zero, fmt.Errorf("slot: write %s: %w", dst, err)
+			return fail(fmt.Errorf("slot: write %s: %w", dst, err))
 		}
-		n := int64(len(buf))
-		if rem := size - written; rem < n {
-			n = rem
+		var buf []byte
+		select {
+		case buf = <-free:
+		case <-cw.failed():
+			return fail(nil)
 		}
+		n := min(int64(chunkSize), size-read)
 		m, err := io.ReadFull(r, buf[:n])
-		if m > 0 {
+		if m > 0 && h != nil {
 			h.Write(buf[:m])
-			if _, werr := f.Write(buf[:m]); werr != nil {
-				return zero, fmt.Errorf("slot: write %s at %d: %w", dst, written, werr)
-			}
-			written += int64(m)
-			sinceSync += int64(m)
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return zero, fmt.Errorf("slot: payload ended after %d of %d bytes: %w", written, size, ErrSize)
+				return fail(fmt.Errorf("slot: payload ended after %d of %d bytes: %w", read+int64(m), size, ErrSize))
 			}
-			return zero, fmt.Errorf("slot: read payload: %w", err)
+			return fail(fmt.Errorf("slot: read payload: %w", err))
 		}
-		if sinceSync >= every {
-			if err := syncDrop(f); err != nil {
-				return zero, err
-			}
-			sinceSync = 0
+		select {
+		case filled <- chunk{buf: buf[:n], off: read}:
+		case <-cw.failed():
+			return fail(nil)
 		}
-		if w.Progress != nil {
-			w.Progress(written)
-		}
+		read += n
 	}
 	// Read to EOF: verifying readers check their digest there.
 	var one [1]byte
 	if m, err := io.ReadFull(r, one[:]); m > 0 {
-		return zero, fmt.Errorf("slot: payload longer than %d bytes: %w", size, ErrSize)
+		return fail(fmt.Errorf("slot: payload longer than %d bytes: %w", size, ErrSize))
 	} else if !errors.Is(err, io.EOF) {
-		return zero, fmt.Errorf("slot: payload: %w", err)
+		return fail(fmt.Errorf("slot: payload: %w", err))
 	}
-	if err := syncDrop(f); err != nil {
-		return zero, err
+	close(filled)
+	finished = true
+	wg.Wait()
+	if werr != nil {
+		return zero, werr
 	}
-	var streamed Digest
-	h.Sum(streamed[:0])
-	back, err := readBack(dst, size)
-	if err != nil {
-		return zero, err
+	var d Digest
+	if h != nil {
+		h.Sum(d[:0])
 	}
-	if back != streamed {
-		return zero, fmt.Errorf("slot: %s: streamed %s, read back %s: %w", dst, streamed, back, ErrReadBack)
-	}
-	return streamed, nil
-}
-
-// syncDrop fsyncs and asks the kernel to drop the cached pages, so the
-// page cache does not fill with a rootfs and the read-back reads the media.
-func syncDrop(f *os.File) error {
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("slot: fsync %s: %w", f.Name(), err)
-	}
-	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED) // advisory only
-	return nil
+	return d, nil
 }
 
 // ReadBack returns the SHA-256 of the first size bytes of dst.
-func ReadBack(dst string, size int64) (Digest, error) { return readBack(dst, size) }
-
-func readBack(dst string, size int64) (Digest, error) {
+func ReadBack(dst string, size int64) (Digest, error) {
 	var d Digest
 	f, err := os.Open(dst)
 	if err != nil {
@@ -179,7 +219,7 @@ func readBack(dst string, size int64) (Digest, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, io.LimitReader(f, size), make([]byte, bufSize))
+	n, err := io.CopyBuffer(h, io.LimitReader(f, size), make([]byte, chunkSize))
 	if err != nil {
 		return d, fmt.Errorf("slot: read back %s: %w", dst, err)
 	}
@@ -188,4 +228,20 @@ func readBack(dst string, size int64) (Digest, error) {
 	}
 	h.Sum(d[:0])
 	return d, nil
+}
+
+// compareAt reads len(want) bytes of f at off into rb and compares.
+func compareAt(f *os.File, dst string, off int64, want, rb []byte) error {
+	got := rb[:len(want)]
+	if _, err := f.ReadAt(got, off); err != nil {
+		return fmt.Errorf("slot: read back %s at %d: %w", dst, off, err)
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && got[i] == want[i] {
+			i++
+		}
+		return fmt.Errorf("slot: %s: byte %d reads back %#02x, written %#02x: %w", dst, off+int64(i), got[i], want[i], ErrReadBack)
+	}
+	return nil
 }

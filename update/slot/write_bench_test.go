@@ -33,8 +33,8 @@ func (r *repeatReader) Read(b []byte) (int, error) {
 	return m, nil
 }
 
-// BenchmarkWrite256MiB measures Write (stream + SHA-256 + fsync every 8 MiB
-// + final fsync + read-back SHA-256) of a 256 MiB payload into a slot file,
+// BenchmarkWrite256MiB measures Write (stream + SHA-256 + write-back windows
+// + final fsync + read-back comparison) of a 256 MiB payload into a slot file,
 // and sha256sum of the same file in the same run. Set MEDAGENT_BENCH_DIR to
 // put the slot file on a real disk (default: the test temp dir).
 func BenchmarkWrite256MiB(b *testing.B) {

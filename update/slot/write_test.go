@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -98,29 +101,65 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errChecksum }
 
-// TestReadBackMismatch: corruption between write and read-back is caught.
+// TestReadBackMismatch: corruption of the media between the write and the
+// read-back is caught, in an early window and in the last one.
 func TestReadBackMismatch(t *testing.T) {
-	p := newSlotFile(t, 4096, 0)
-	data := payload(4000)
-	r := &corruptAfterEOF{r: bytes.NewReader(data), path: p}
-	if _, err := Write(context.Background(), p, r, int64(len(data))); !errors.Is(err, ErrReadBack) {
-		t.Fatalf("err = %v, want ErrReadBack", err)
+	data := payload(3<<20 + 4000)
+	for _, at := range []int64{10, 1<<20 + 5, 3<<20 + 100} {
+		p := newSlotFile(t, 4<<20, 0)
+		done := false
+		beforeReadBack = func(dst string, off, n int64) {
+			if !done && off <= at && at < off+n {
+				f, _ := os.OpenFile(dst, os.O_RDWR, 0)
+				f.WriteAt([]byte{^data[at]}, at)
+				f.Close()
+				done = true
+			}
+		}
+		w := &Writer{FlushEvery: 1 << 20}
+		_, err := w.Write(context.Background(), p, bytes.NewReader(data), int64(len(data)))
+		if !errors.Is(err, ErrReadBack) || !done || !strings.Contains(err.Error(), fmt.Sprintf("byte %d ", at)) {
+			t.Errorf("corruption at %d: err = %v (corrupted: %v), want ErrReadBack naming the byte", at, err, done)
+		}
 	}
+	beforeReadBack = func(string, int64, int64) {}
 }
 
-// corruptAfterEOF flips a byte of the slot when the writer reads EOF,
-// i.e. after the data went out and before the read-back.
-type corruptAfterEOF struct {
-	r    io.Reader
-	path string
+// cancelAfter cancels its context once n bytes have passed.
+type cancelAfter struct {
+	r      io.Reader
+	n      int64
+	cancel func()
 }
 
-func (c *corruptAfterEOF) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	if err == io.EOF {
-		f, _ := os.OpenFile(c.path, os.O_RDWR, 0)
-		f.WriteAt([]byte{0xFF ^ payload(11)[10]}, 10)
-		f.Close()
+func (c *cancelAfter) Read(b []byte) (int, error) {
+	m, err := c.r.Read(b)
+	if c.n -= int64(m); c.n <= 0 {
+		c.cancel()
 	}
-	return n, err
+	return m, err
+}
+
+// TestWriteStopsAndOwnsItsWriter: cancellation in the middle of a payload
+// ends Write with the context's error and leaves no goroutine behind; a
+// Verified write returns no digest of its own but still checks the media.
+func TestWriteStopsAndOwnsItsWriter(t *testing.T) {
+	data := payload(6<<20 + 1)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := newSlotFile(t, 8<<20, 0)
+	_, err := (&Writer{FlushEvery: 1 << 20}).Write(ctx, p, &cancelAfter{r: bytes.NewReader(data), n: 3 << 20, cancel: cancel}, int64(len(data)))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Write, %d before", n, before)
+	}
+	d, err := (&Writer{Verified: true}).Write(context.Background(), p, bytes.NewReader(data), int64(len(data)))
+	if err != nil || d != (Digest{}) {
+		t.Fatalf("verified write: %s, %v", d, err)
+	}
+	if got, _ := ReadBack(p, int64(len(data))); got != sha256.Sum256(data) {
+		t.Error("verified write: slot content differs")
+	}
 }
