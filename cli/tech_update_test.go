@@ -267,13 +267,13 @@ func TestUpdateInstallHelpListsOfflineFlags(t *testing.T) {
 	var out, errb bytes.Buffer
 	Main(context.Background(), []string{"update", "install", "-h"}, &out, &errb)
 	help := out.String() + errb.String()
-	for _, f := range []string{"-socket", "-json", "-journal", "-slot-a", "-slot-b", "-part-a", "-part-b", "-key", "-device-type",
-		"-fw-env-config", "-fw-env-lock", "-grubenv", "-scripts-dir", "-reboot-cmd", "-download-dir", "-no-reboot", "-cmdline"} {
+	for _, f := range []string{"--socket", "--json", "--journal", "--slot-a", "--slot-b", "--part-a", "--part-b", "--key", "--device-type",
+		"--fw-env-config", "--fw-env-lock", "--grubenv", "--scripts-dir", "--reboot-cmd", "--download-dir", "--no-reboot", "--cmdline"} {
 		if !strings.Contains(help, "  "+f+" ") && !strings.Contains(help, "  "+f+"\n") {
 			t.Errorf("update install -h does not list %s:\n%s", f, help)
 		}
 	}
-	if !strings.Contains(help, `command that reboots the device (default "/sbin/reboot")`) {
+	if !strings.Contains(help, "(default: /sbin/reboot)") {
 		t.Errorf("update install -h: default reboot command is not /sbin/reboot:\n%s", help)
 	}
 }
