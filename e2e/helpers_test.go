@@ -24,7 +24,14 @@ const deviceID = "MA-0001"
 // agentBin is the amd64 binary under test, built once by TestMain.
 var agentBin string
 
+// envAgent passes the built binary to a test that runs again in a child
+// process (spooltest.RunInSmallFS), so that it is not built twice.
+const envAgent = "MEDAGENT_E2E_AGENT"
+
 func TestMain(m *testing.M) {
+	if agentBin = os.Getenv(envAgent); agentBin != "" {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "medagent-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -35,6 +42,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build medagent: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	os.Setenv(envAgent, agentBin)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -47,9 +55,12 @@ func build(out, goarch string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-// rig is one device's files: PKI, spool key, config.
+// rig is one device's files: PKI, spool key, config. spoolYAML and
+// extraYAML, when set before writeConfig, add keys to the spool section
+// and top-level sections.
 type rig struct {
 	dir, pki, spoolDir, keyFile, config string
+	spoolYAML, extraYAML                string
 }
 
 func newRig(t *testing.T, brokerURL string) *rig {
@@ -76,7 +87,7 @@ func (r *rig) writeConfig(t *testing.T, brokerURL string) {
 spool:
   dir: %s
   key_file: %s
-mqtt:
+%smqtt:
   broker: %s
   server_name: localhost
   ca_file: %s/ca.pem
@@ -86,7 +97,7 @@ mqtt:
   backoff_max: 2s
 log:
   level: debug
-`, deviceID, r.spoolDir, r.keyFile, brokerURL, r.pki, r.pki, r.pki)
+%s`, deviceID, r.spoolDir, r.keyFile, r.spoolYAML, brokerURL, r.pki, r.pki, r.pki, r.extraYAML)
 	if err := os.WriteFile(r.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
