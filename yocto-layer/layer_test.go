@@ -299,6 +299,7 @@ func TestBootScript(t *testing.T) {
 	for _, fwPath := range []string{
 		filepath.Join(layer, "recipes-medagent", "medagent", "files", "fw_env.config"),
 		filepath.Join(layer, "recipes-bsp", "libubootenv", "files", "fw_env.config"),
+		filepath.Join("..", "configs", "fw_env.config"), // the bench image's
 	} {
 		fw, err := os.ReadFile(fwPath)
 		if err != nil {
