@@ -9,7 +9,9 @@
 //
 // One SenML pack per telemetry.Pack. The first record carries the base name
 // (the device URN, e.g. "urn:dev:sn:MA-0001:") and the base time (the pack
-// time in seconds since the Unix epoch, a float). Record names are
+// time in seconds since the Unix epoch, a float: to about 0.25 µs today,
+// from a pack time the spool keeps to the nanosecond; TestSubSecondEndToEnd
+// pins it). Record names are
 // IEEE 11073-10101 reference IDs (MDC_ECG_HEART_RATE, MDC_PULS_OXIM_SAT_O2,
 // ...), units are SenML/UCUM ("1/min", "%", "Cel", "mV"). A record's "t" is
 // its offset from the pack time and is left out when zero.
