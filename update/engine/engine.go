@@ -255,3 +255,21 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 	}
 	return nil
 }
+
+// writeEnv writes vars to the boot environment, then once more. With
+// redundant copies the second write puts the same state into the other
+// copy, so that damage to either copy later still reads as this state and
+// not as the one before (after a commit that would be the trial, which the
+// boot loader counts past its limit and rolls back). The first write is
+// the one that counts; a failed second write only leaves the previous
+// state in the other copy, as after any single write, and is logged.
+func (e *Engine) writeEnv(vars map[string]string) error {
+	if err := e.o.Env.WriteEnv(vars); err != nil {
+		return err
+	}
+	e.crash("env-second-copy")
+	if err := e.o.Env.WriteEnv(vars); err != nil {
+		e.log.Warn("boot environment: second copy not updated", "err", err)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -115,5 +116,48 @@ func waitPending(t *testing.T, e *Engine) {
 			t.Fatalf("no reboot-pending: %+v", e.Status())
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestStateSurvivesACorruptCopy: the engine writes every boot state into
+// both copies of the redundant environment, so that damage to either copy
+// afterwards still boots that state: the trial after arming, the new slot
+// without a trial after the commit (not the trial before it, which the
+// boot loader would count past bootlimit and roll back).
+func TestStateSurvivesACorruptCopy(t *testing.T) {
+	for _, stage := range []string{"armed", "committed"} {
+		for copyNo := range 2 {
+			t.Run(fmt.Sprintf("%s/copy%d", stage, copyNo+1), func(t *testing.T) {
+				w := newWorld(t)
+				ctx := context.Background()
+				must(t, w.engine(nil).Install(ctx, w.src()))
+				want := "B"
+				if stage == "committed" {
+					w.boot()
+					must(t, w.engine(nil).Resume(ctx))
+				}
+				loc := w.env.Config().Copies[copyNo]
+				f, err := os.OpenFile(loc.Path, os.O_RDWR, 0)
+				must(t, err)
+				_, err = f.WriteAt([]byte("garbage"), loc.Offset+100)
+				f.Close()
+				must(t, err)
+				v := w.vars()
+				if s := w.boot(); s.Name != want {
+					t.Fatalf("boot after damage to copy %d: %s, want %s (env %v)", copyNo+1, s.Name, want, v)
+				}
+				after := w.vars()
+				switch stage {
+				case "armed":
+					if after["upgrade_available"] != "1" || after["bootcount"] != "1" {
+						t.Errorf("not a trial boot: %v", after)
+					}
+				case "committed":
+					if after["upgrade_available"] != "0" || after["mender_boot_part"] != "3" {
+						t.Errorf("committed state lost: %v", after)
+					}
+				}
+			})
+		}
 	}
 }

@@ -218,7 +218,7 @@ func (e *Engine) armAndReboot(ctx context.Context) error {
 	vars := bootVars(to)
 	vars["upgrade_available"] = "1"
 	vars["bootcount"] = "0"
-	if err := e.o.Env.WriteEnv(vars); err != nil {
+	if err := e.writeEnv(vars); err != nil {
 		return e.failRestoring(ctx, from, "arm trial boot: "+err.Error())
 	}
 	e.crash("armed")
@@ -242,7 +242,7 @@ func (e *Engine) fail(ctx context.Context, reason string) error {
 func (e *Engine) failRestoring(ctx context.Context, from slot.Slot, reason string) error {
 	vars := bootVars(from)
 	vars["upgrade_available"] = "0"
-	if err := e.o.Env.WriteEnv(vars); err != nil {
+	if err := e.writeEnv(vars); err != nil {
 		e.setReason(fmt.Sprintf("arm: %s; restoring boot environment: %v", reason, err))
 		_ = e.save() // best effort: the reason survives
 		return fmt.Errorf("engine: %s; restoring boot environment: %w", reason, err)

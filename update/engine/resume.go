@@ -163,7 +163,7 @@ func (e *Engine) commit(ctx context.Context) error {
 		if err := e.scripts(ctx, StateCommit, "Enter"); err != nil {
 			return e.rollback(ctx, err.Error())
 		}
-		if err := e.o.Env.WriteEnv(map[string]string{"upgrade_available": "0"}); err != nil {
+		if err := e.writeEnv(map[string]string{"upgrade_available": "0"}); err != nil {
 			return fmt.Errorf("engine: commit: %w", err) // stays in commit; Resume retries
 		}
 		e.crash("committed-env")
@@ -224,7 +224,7 @@ func (e *Engine) rollback(ctx context.Context, reason string) error {
 		e.setReason(err.Error())
 		vars := bootVars(from)
 		vars["upgrade_available"] = "0"
-		if werr := e.o.Env.WriteEnv(vars); werr != nil {
+		if werr := e.writeEnv(vars); werr != nil {
 			e.setReason(werr.Error())
 		}
 		return e.end(ctx, StateFailed)
@@ -239,7 +239,7 @@ func (e *Engine) rollback(ctx context.Context, reason string) error {
 	vars := bootVars(from)
 	vars["upgrade_available"] = "0"
 	vars["bootcount"] = "0"
-	if err := e.o.Env.WriteEnv(vars); err != nil {
+	if err := e.writeEnv(vars); err != nil {
 		return fmt.Errorf("engine: rollback: %w", err) // stays in rollback; Resume retries
 	}
 	e.crash("rolled-back-env")
