@@ -20,7 +20,7 @@ type UplinkStatus struct {
 	Format    int       `json:"format"`
 	Connected bool      `json:"connected"`
 	Broker    string    `json:"broker,omitempty"`
-	Since     time.Time `json:"since,omitzero"`   // when Connected last changed
+	Since     time.Time `json:"since,omitzero"`    // when Connected last changed
 	Waiting   string    `json:"waiting,omitempty"` // why it is not connected
 	Updated   time.Time `json:"updated"`           // written again every few seconds
 }
