@@ -21,7 +21,7 @@ NSTDB       ?= ../shared/data/nstdb
 help:
 	@echo "make demo       agent on simulated sensors -> local mutual-TLS broker, vitals shown (DURATION=20s to stop)"
 	@echo "make test       every test (installs missing Debian tools via scripts/setup.sh)"
-	@echo "make build      static binaries for $(PLATFORMS) into bin/"
+	@echo "make build      static device binaries for $(PLATFORMS) into bin/, and the amd64 bench build (simulators)"
 	@echo "make lint       gofmt, go vet, staticcheck"
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
 	@echo "make bench      benchmarks with numbers, against the real peers"
@@ -39,14 +39,16 @@ build:
 	  echo "build $$out"; \
 	  GOOS=$$os GOARCH=$$arch GOARM=7 $(GOBUILD) -o $$out ./cmd/medagent || exit 1; \
 	done
+	@echo "build bin/medagent-sim-linux-amd64 (bench build: simulated sensors)"
+	@GOOS=linux GOARCH=amd64 $(GOBUILD) -o bin/medagent-sim-linux-amd64 ./cmd/medagent-sim
 
 setup:
 	@bash scripts/setup.sh
 
 demo:
 	@mkdir -p bin
-	@$(GOBUILD) -o bin/medagent ./cmd/medagent
-	@$(GO) run ./devtools/demo --agent bin/medagent --dir .demo --duration $(DURATION)
+	@$(GOBUILD) -o bin/medagent-sim ./cmd/medagent-sim
+	@$(GO) run ./devtools/demo --agent bin/medagent-sim --dir .demo --duration $(DURATION)
 
 test: setup
 	$(GO) test -count=1 -timeout 30m ./...

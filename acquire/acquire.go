@@ -10,6 +10,7 @@ import (
 	"medagent/config"
 	"medagent/edge/alarm"
 	"medagent/edge/pipeline"
+	"medagent/sensors"
 	"medagent/telemetry"
 )
 
@@ -20,10 +21,16 @@ type Appender interface {
 
 // Options configure an Acquisition.
 type Options struct {
-	Sensors []config.Sensor
-	Sim     config.Sim
-	Edge    config.Edge
-	Alarms  alarm.Config
+	Sensors []sensors.Config
+	// Sim is the simulated patient behind bus "sim", with Bench.
+	Sim    config.Sim
+	Edge   config.Edge
+	Alarms alarm.Config
+	// Buses are the hardware's; zero means sensors.HostBuses().
+	Buses sensors.Buses
+	// Bench builds the simulators behind bus "sim"; nil (the device
+	// build) refuses a sensor on bus sim.
+	Bench NewBench
 	// Spool receives every pack; required.
 	Spool  Appender
 	Logger *slog.Logger
@@ -35,8 +42,9 @@ type Options struct {
 // stage they feed.
 type Acquisition struct {
 	samplers []*sampler
-	sources  *sourceSet
+	sensors  *sensorSet
 	edge     *edge
+	log      *slog.Logger
 }
 
 // frameQueue bounds the frames waiting for the edge stage: about two
@@ -58,7 +66,10 @@ func New(o Options) (*Acquisition, error) {
 	}
 	origin := time.Now()
 	mono := func() time.Duration { return time.Since(origin) }
-	set, err := openSources(o.Sensors, o.Sim, mono)
+	if o.Buses.I2C == nil {
+		o.Buses = sensors.HostBuses()
+	}
+	set, err := openSensors(o.Sensors, o.Sim, o.Buses, o.Bench, mono)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +84,10 @@ func New(o Options) (*Acquisition, error) {
 		return nil, err
 	}
 	frames := make(chan frame, frameQueue)
-	a := &Acquisition{sources: set, edge: newEdge(o.Edge.Window, p, frames, o.Spool, o.Logger, o.Now)}
+	a := &Acquisition{sensors: set, edge: newEdge(o.Edge.Window, p, frames, o.Spool, o.Logger, o.Now), log: o.Logger}
 	for i, s := range o.Sensors {
 		a.samplers = append(a.samplers, &sampler{
-			name: s.Name, src: set.srcs[i], out: frames, events: o.Spool, tick: sampleTick,
+			name: s.Name, src: set.srcs[i], buses: set.buses, out: frames, events: o.Spool, tick: sampleTick,
 			log: o.Logger, now: o.Now, mono: mono,
 		})
 	}
@@ -91,12 +102,15 @@ func (a *Acquisition) Run(ctx context.Context) error {
 		g.Go(func() error { return s.Run(ctx) })
 	}
 	g.Go(func() error { return a.edge.Run(ctx) })
+	if a.sensors.bench != nil {
+		g.Go(func() error { return a.runBench(ctx) })
+	}
 	return g.Wait()
 }
 
 // Close releases the simulators behind bus "sim" (the Nonin pty). Call it
 // after Run has returned.
-func (a *Acquisition) Close() error { return a.sources.close() }
+func (a *Acquisition) Close() error { return a.sensors.close() }
 
 // Latest returns the last telemetry pack of every sensor.
 func (a *Acquisition) Latest() map[string]telemetry.Pack { return a.edge.Latest() }

@@ -7,8 +7,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"medagent/config"
 	"medagent/sensors"
+	"medagent/sensors/ads1292"
 	"medagent/sensors/ads1292/ads1292sim"
 	"medagent/sensors/max3010x"
 	"medagent/sensors/max3010x/max3010xsim"
@@ -74,8 +74,8 @@ func (h *harness) checkEventsClean() {
 // the device is reopened (the cleared event counts the reopens) and valid
 // samples follow.
 // It runs in the caller's synctest bubble: every wait is simulated time.
-func faultCase(t *testing.T, s config.Sensor, cond string, inject, clear func(h *harness)) *harness {
-	h := newHarness(t, []config.Sensor{s}, nil)
+func faultCase(t *testing.T, s sensors.Config, cond string, inject, clear func(h *harness)) *harness {
+	h := newHarness(t, []sensors.Config{s}, nil)
 	h.start()
 	h.waitValid(s.Name, 0, 5*time.Second)
 	t0 := h.mono()
@@ -83,7 +83,7 @@ func faultCase(t *testing.T, s config.Sensor, cond string, inject, clear func(h 
 	h.waitEvent(s.Name, cond, "active", 5*time.Second)
 	// Hold the fault long enough for samples to be due (the TMP117
 	// converts once a second).
-	time.Sleep(max(300*time.Millisecond, time.Duration(2.5/h.smp[0].rate*float64(time.Second))))
+	time.Sleep(max(300*time.Millisecond, time.Duration(2.5/h.smp[0].src.Rate*float64(time.Second))))
 	clear(h)
 	e := h.waitEvent(s.Name, "", "cleared", 5*time.Second)
 	if e.nums["event/reopens"] < 1 {
@@ -104,24 +104,24 @@ func faultCase(t *testing.T, s config.Sensor, cond string, inject, clear func(h 
 func TestFaultNACK(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		faultCase(t, ppgSensor, condNACK,
-			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, true) },
-			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, false) })
+			func(h *harness) { h.rig.MAX.SetFault(max3010xsim.FaultNACK, true) },
+			func(h *harness) { h.rig.MAX.SetFault(max3010xsim.FaultNACK, false) })
 	})
 }
 
 func TestFaultTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		faultCase(t, ecgSensor, condTimeout,
-			func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, true) },
-			func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, false) })
+			func(h *harness) { h.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, true) },
+			func(h *harness) { h.rig.ADS.SetFault(ads1292sim.FaultNoDRDY, false) })
 	})
 }
 
 func TestFaultTimeoutI2C(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		faultCase(t, tempSensor, condTimeout,
-			func(h *harness) { h.set.rig.TMP117.SetFault(tmp117sim.FaultTimeout, true) },
-			func(h *harness) { h.set.rig.TMP117.SetFault(tmp117sim.FaultTimeout, false) })
+			func(h *harness) { h.rig.TMP117.SetFault(tmp117sim.FaultTimeout, true) },
+			func(h *harness) { h.rig.TMP117.SetFault(tmp117sim.FaultTimeout, false) })
 	})
 }
 
@@ -132,12 +132,12 @@ func TestFaultWrongID(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := faultCase(t, ppgSensor, condWrongID,
 			func(h *harness) {
-				h.set.rig.MAX.SetFault(max3010xsim.FaultWrongID, true)
-				h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, true)
+				h.rig.MAX.SetFault(max3010xsim.FaultWrongID, true)
+				h.rig.MAX.SetFault(max3010xsim.FaultNACK, true)
 				h.waitEvent("ppg", condNACK, "active", 5*time.Second)
-				h.set.rig.MAX.SetFault(max3010xsim.FaultNACK, false)
+				h.rig.MAX.SetFault(max3010xsim.FaultNACK, false)
 			},
-			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultWrongID, false) })
+			func(h *harness) { h.rig.MAX.SetFault(max3010xsim.FaultWrongID, false) })
 		if _, ok := find(h.spool.events("ppg"), condNACK, "cleared"); !ok {
 			t.Errorf("events %+v: want the episode cleared under the condition that started it (nack)", h.spool.events("ppg"))
 		}
@@ -149,8 +149,8 @@ func TestFaultStuck(t *testing.T) {
 		s := ppgSensor
 		s.StuckAfter = 300 * time.Millisecond
 		faultCase(t, s, condStuck,
-			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultStuck, true) },
-			func(h *harness) { h.set.rig.MAX.SetFault(max3010xsim.FaultStuck, false) })
+			func(h *harness) { h.rig.MAX.SetFault(max3010xsim.FaultStuck, true) },
+			func(h *harness) { h.rig.MAX.SetFault(max3010xsim.FaultStuck, false) })
 	})
 }
 
@@ -159,8 +159,8 @@ func TestFaultStuckECG(t *testing.T) {
 		s := ecgSensor
 		s.StuckAfter = 200 * time.Millisecond
 		faultCase(t, s, condStuck,
-			func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultStuck, true) },
-			func(h *harness) { h.set.rig.ADS.SetFault(ads1292sim.FaultStuck, false) })
+			func(h *harness) { h.rig.ADS.SetFault(ads1292sim.FaultStuck, true) },
+			func(h *harness) { h.rig.ADS.SetFault(ads1292sim.FaultStuck, false) })
 	})
 }
 
@@ -182,7 +182,7 @@ func TestFaultFIFOOverflow(t *testing.T) {
 }
 
 func fifoOverflow(t *testing.T, tick time.Duration) {
-	h := newHarness(t, []config.Sensor{ppgSensor}, func(s *sampler) { s.tick = tick })
+	h := newHarness(t, []sensors.Config{ppgSensor}, func(s *sampler) { s.tick = tick })
 	h.start()
 	e := h.waitEvent("ppg", condOverflow, "", 5*time.Second)
 	if e.nums["event/lost"] < 1 {
@@ -226,10 +226,10 @@ func fifoOverflow(t *testing.T, tick time.Duration) {
 // back: disconnected is spooled, the missing time is invalid, the port
 // is reopened once the device is back and frames flow again.
 func TestFaultNoninUnplugReplug(t *testing.T) {
-	h := newHarness(t, []config.Sensor{noninSensor}, nil)
+	h := newHarness(t, []sensors.Config{noninSensor}, nil)
 	h.start()
 	h.waitValid("oxi", 0, 5*time.Second)
-	ox := h.set.rig.Nonin
+	ox := h.rig.Nonin
 	t0 := h.mono()
 	if err := ox.Unplug(); err != nil {
 		t.Fatal(err)
@@ -259,10 +259,10 @@ func TestFaultNoninUnplugReplug(t *testing.T) {
 // Frames with a bad checksum are dropped by the decoder, counted in an
 // event, and the frames they took become invalid samples in place.
 func TestFaultNoninBadChecksum(t *testing.T) {
-	h := newHarness(t, []config.Sensor{noninSensor}, nil)
+	h := newHarness(t, []sensors.Config{noninSensor}, nil)
 	h.start()
 	h.waitValid("oxi", 0, 5*time.Second)
-	h.set.rig.Nonin.CorruptNext(10)
+	h.rig.Nonin.CorruptNext(10)
 	e := h.waitEvent("oxi", condBadChecksum, "", 5*time.Second)
 	if e.nums["event/frames"] < 1 {
 		t.Errorf("event %+v: want event/frames >= 1", e)
@@ -271,64 +271,16 @@ func TestFaultNoninBadChecksum(t *testing.T) {
 	h.checkEventsClean()
 }
 
-// The same, frame by frame without real time: 25 good frames, 10 corrupt,
-// 20 good read as 25 valid, 10 invalid, 20 valid samples.
-func TestNoninBadChecksumSamplesInPlace(t *testing.T) {
-	cfg := config.Default()
-	cfg.Sensors = []config.Sensor{noninSensor}
-	set, err := openSources(cfg.Sensors, cfg.Sim, func() time.Duration { return 0 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.close()
-	dev, err := set.srcs[0].open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.close()
-	ox := set.rig.Nonin
-	for _, step := range []func() error{
-		func() error { return ox.WriteFrames(25) },
-		func() error { ox.CorruptNext(10); return ox.WriteFrames(10) },
-		func() error { return ox.WriteFrames(20) },
-	} {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b := make([]sensors.Block, 3)
-	var bad int
-	for len(b[2].Samples) < 55 {
-		st, err := dev.read(b, 0)
-		if err != nil {
-			t.Fatalf("after %d samples: %v", len(b[2].Samples), err)
-		}
-		bad += st.bad
-	}
-	var got []bool
-	for _, v := range b[2].Valid {
-		if len(got) == 0 || got[len(got)-1] != v {
-			got = append(got, v)
-		}
-	}
-	if len(b[2].Samples) != 55 || bad < 1 {
-		t.Fatalf("%d samples, %d bad frames: want 55 samples and the bad frames counted", len(b[2].Samples), bad)
-	}
-	for i, v := range b[2].Valid {
-		if want := i < 25 || i >= 35; v != want {
-			t.Fatalf("pleth sample %d valid = %v, want %v (runs %v)", i, v, want, got)
-		}
-	}
-}
-
 // channel picks the ADS1292R input: the rig leaves channel 1 (the
 // respiration input) at a constant 0 mV, which reads as stuck, while
 // the default channel 2 carries the ECG.
 func TestADSChannelSelect(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := ecgSensor
-		s.Channel, s.StuckAfter = 1, 300*time.Millisecond
-		h := newHarness(t, []config.Sensor{s}, nil)
+		opts := ads1292.Descriptor.NewSettings().(*ads1292.Settings)
+		opts.Channel = 1
+		s.Settings, s.StuckAfter = opts, 300*time.Millisecond
+		h := newHarness(t, []sensors.Config{s}, nil)
 		h.start()
 		h.waitEvent("ecg", condStuck, "active", 5*time.Second)
 		h.stop()

@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"medagent/hal/buserr"
-	"medagent/sensors/ads1292"
-	"medagent/sensors/nonin"
+	"medagent/sensors"
 	"medagent/telemetry"
 )
 
@@ -23,8 +22,8 @@ const (
 	condBadConfig    = "bad_config"
 	condBadFrame     = "bad_frame"
 	condStuck        = "stuck"
-	condOverflow     = "fifo_overflow" // MAX3010x FIFO overflow counter
-	condFramesLost   = "frames_lost"   // ADS1292R overrun, Nonin frames missing
+	condOverflow     = sensors.LossOverflow // a chip FIFO overflowed
+	condFramesLost   = sensors.LossFrames   // frames missed
 	condBadChecksum  = "bad_checksum"
 	condError        = "error"
 )
@@ -47,8 +46,7 @@ func condition(err error) string {
 		{buserr.ErrPermission, condPermission},
 		{buserr.ErrBusy, condBusy},
 		{buserr.ErrBadConfig, condBadConfig},
-		{ads1292.ErrBadFrame, condBadFrame},
-		{nonin.ErrNoFrame, condBadFrame},
+		{buserr.ErrBadFrame, condBadFrame},
 	} {
 		if errors.Is(err, c.err) {
 			return c.cond
@@ -145,15 +143,15 @@ func (f *faults) healthy(ctx context.Context, now time.Duration) {
 const lossEvery = 10 * time.Second
 
 // inBand counts samples lost and frames dropped inside a working read.
-func (f *faults) inBand(ctx context.Context, st readStatus) {
+func (f *faults) inBand(ctx context.Context, st sensors.Status) {
 	now := f.s.mono()
-	f.lost += st.lost
-	f.bad += st.bad
+	f.lost += st.Lost
+	f.bad += st.Bad
 	if f.lost > 0 && now-f.lastLoss >= lossEvery {
 		f.lastLoss = now
 		f.s.log.Warn("sensor lost samples", "sensor", f.s.name, "lost", f.lost)
 		f.spool(ctx, []telemetry.Record{
-			{Name: "event/condition", String: f.s.lossCond},
+			{Name: "event/condition", String: f.s.src.Loss},
 			{Name: "event/lost", Value: telemetry.V(float64(f.lost))},
 		})
 		f.lost = 0

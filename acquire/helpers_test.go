@@ -11,6 +11,7 @@ import (
 	"medagent/config"
 	"medagent/edge/pipeline"
 	"medagent/sensors"
+	"medagent/sensors/simrig"
 	"medagent/telemetry"
 )
 
@@ -103,7 +104,8 @@ func (c *collected) counts(i int, from time.Duration) (n, valid int) {
 // with a fast backoff, collecting frames and events.
 type harness struct {
 	t      *testing.T
-	set    *sourceSet
+	set    *sensorSet
+	rig    *simrig.Rig // the simulators behind bus sim
 	spool  *fakeSpool
 	mu     sync.Mutex
 	frames map[string]*collected
@@ -122,12 +124,12 @@ func (h *harness) mono() time.Duration { return time.Since(h.origin) }
 // newHarness prepares the samplers of sensors. Called inside a
 // testing/synctest bubble (the simulated chips on bus sim), everything
 // runs in the bubble's time; the Nonin's pty needs real time.
-func newHarness(t *testing.T, sensors []config.Sensor, tune func(*sampler)) *harness {
+func newHarness(t *testing.T, entries []sensors.Config, tune func(*sampler)) *harness {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Sensors = sensors
+	cfg.Sensors = entries
 	h := &harness{t: t, spool: &fakeSpool{}, frames: map[string]*collected{}, cfg: cfg, origin: time.Now()}
-	set, err := openSources(cfg.Sensors, cfg.Sim, h.mono)
+	set, err := openSensors(cfg.Sensors, cfg.Sim, sensors.HostBuses(), h.bench, h.mono)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +141,7 @@ func newHarness(t *testing.T, sensors []config.Sensor, tune func(*sampler)) *har
 	}
 	log := h.smp0log()
 	for i, s := range cfg.Sensors {
-		sm := &sampler{name: s.Name, src: set.srcs[i], events: h.spool, tick: sampleTick,
+		sm := &sampler{name: s.Name, src: set.srcs[i], buses: set.buses, events: h.spool, tick: sampleTick,
 			log: log, now: time.Now, mono: h.mono, backoffMin: 20 * time.Millisecond, backoffMax: 200 * time.Millisecond}
 		if tune != nil {
 			tune(sm)
@@ -148,6 +150,13 @@ func newHarness(t *testing.T, sensors []config.Sensor, tune func(*sampler)) *har
 		h.frames[s.Name] = &collected{}
 	}
 	return h
+}
+
+// bench builds the simulators and keeps them for fault injection.
+func (h *harness) bench(entries []sensors.Config, sim config.Sim, clock func() time.Duration) (Bench, error) {
+	r, err := simrig.ForSensors(entries, sim, clock)
+	h.rig = r
+	return r, err
 }
 
 // smp0log is the samplers' logger: the test log with -v, else nothing.
@@ -168,6 +177,10 @@ func (h *harness) start() {
 	h.cancel, h.done = cancel, make(chan struct{})
 	ch := make(chan frame, frameQueue)
 	var wg sync.WaitGroup
+	if h.rig != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); h.rig.Run(ctx) }()
+	}
 	for _, s := range h.smp {
 		s.out = ch
 		wg.Add(1)
@@ -222,8 +235,8 @@ func (h *harness) waitFor(d time.Duration, what string, cond func() bool) {
 
 // Sensor entries as the default configuration has them, and a Nonin.
 var (
-	ecgSensor   = config.Sensor{Name: "ecg", Driver: "ads1292", Rate: 500, Bus: "sim", DRDY: "sim:ads-drdy", SPIMode: 1}
-	ppgSensor   = config.Sensor{Name: "ppg", Driver: "max3010x", Rate: 100, Bus: "sim", Address: 0x57}
-	tempSensor  = config.Sensor{Name: "temp", Driver: "tmp117", Rate: 1, Bus: "sim", Address: 0x48}
-	noninSensor = config.Sensor{Name: "oxi", Driver: "nonin", Bus: "sim"}
+	ecgSensor   = sensors.Config{Name: "ecg", Driver: "ads1292", Rate: 500, Bus: "sim", DRDY: "sim:ads-drdy", SPIMode: 1}
+	ppgSensor   = sensors.Config{Name: "ppg", Driver: "max3010x", Rate: 100, Bus: "sim", Address: 0x57}
+	tempSensor  = sensors.Config{Name: "temp", Driver: "tmp117", Rate: 1, Bus: "sim", Address: 0x48}
+	noninSensor = sensors.Config{Name: "oxi", Driver: "nonin", Bus: "sim"}
 )

@@ -6,7 +6,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"medagent/edge/pipeline"
 	"medagent/sensors"
 )
 
@@ -17,13 +16,13 @@ type silentSource struct {
 	opens atomic.Int32
 }
 
-func (s *silentSource) kind() pipeline.Kind   { return pipeline.Temp }
-func (s *silentSource) streams() []streamInfo { return tempStreams }
-func (s *silentSource) rate() float64         { return 100 }
-func (s *silentSource) paced() bool           { return false }
-func (s *silentSource) open() (device, error) {
-	s.opens.Add(1)
-	return &silentDevice{src: s}, nil
+func (s *silentSource) source() sensors.Source {
+	return sensors.Source{Kind: sensors.Temp, Rate: 100, Loss: sensors.LossFrames,
+		Streams: []sensors.Stream{{Name: "body", Unit: "Cel", MDC: sensors.MDCTempBody}},
+		Open: func(sensors.Buses) (sensors.Device, error) {
+			s.opens.Add(1)
+			return &silentDevice{src: s}, nil
+		}}
 }
 
 type silentDevice struct {
@@ -31,7 +30,7 @@ type silentDevice struct {
 	last time.Duration
 }
 
-func (d *silentDevice) read(b []sensors.Block, now time.Duration) (readStatus, error) {
+func (d *silentDevice) Read(b []sensors.Block, now time.Duration) (sensors.Status, error) {
 	if d.last == 0 {
 		d.last = now
 	}
@@ -42,10 +41,10 @@ func (d *silentDevice) read(b []sensors.Block, now time.Duration) (readStatus, e
 			b[0].Append(37, true)
 		}
 	}
-	return readStatus{}, nil
+	return sensors.Status{}, nil
 }
 
-func (d *silentDevice) close() error { return nil }
+func (d *silentDevice) Close() error { return nil }
 
 // A device that stops delivering samples without an error is a timeout:
 // the event is spooled, the silence becomes invalid samples and the
@@ -54,7 +53,7 @@ func TestNoDataIsAFault(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, nil, nil)
 		src := &silentSource{}
-		h.smp = append(h.smp, &sampler{name: "quiet", src: src, events: h.spool, tick: sampleTick,
+		h.smp = append(h.smp, &sampler{name: "quiet", src: src.source(), events: h.spool, tick: sampleTick,
 			log: h.smp0log(), now: time.Now, mono: h.mono, backoffMin: 20 * time.Millisecond, backoffMax: 200 * time.Millisecond})
 		h.frames["quiet"] = &collected{}
 		h.start()

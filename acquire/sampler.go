@@ -7,54 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"medagent/edge/pipeline"
 	"medagent/hal/buserr"
 	"medagent/sensors"
 )
-
-// streamInfo describes one stream a source produces.
-type streamInfo struct {
-	name string
-	pipeline.Stream
-}
-
-// source is one configured sensor: what it produces, and how to open it.
-type source interface {
-	kind() pipeline.Kind
-	streams() []streamInfo
-	rate() float64
-	// paced reports whether the device's read waits for its data (DRDY,
-	// a serial stream); otherwise the sampler reads on its tick.
-	paced() bool
-	open() (device, error)
-}
-
-// runner is a source with a simulated peer to drive while it is sampled.
-type runner interface {
-	run(ctx context.Context) error
-}
-
-// device is an open sensor. read appends the samples it has to blocks
-// (one per stream, in the order of streams()); samples the device reports
-// lost are appended as invalid where they were lost. now is the sampler's
-// monotonic clock. An error means the device must be closed and reopened.
-type device interface {
-	read(blocks []sensors.Block, now time.Duration) (readStatus, error)
-	close() error
-}
-
-// readStatus reports in-band troubles of one read.
-type readStatus struct {
-	lost  int  // samples lost by the device (FIFO overflow, dropped frames)
-	bad   int  // frames dropped for a bad checksum
-	stuck bool // raw values repeated for longer than stuck_after
-	// uncounted: the device lost more samples than it could count (the
-	// MAX3010x overflow counter stops at 31). The sampler then takes the
-	// number from the clock and puts the missing slots, invalid, at
-	// index uncountedAt of the read's blocks.
-	uncounted   bool
-	uncountedAt int
-}
 
 // frame carries one read of one sensor to the edge stage. The blocks are
 // allocated per frame and owned by the receiver (about 25 frames/s per
@@ -80,7 +35,8 @@ const (
 // capped exponential backoff; the loop only ends with ctx.
 type sampler struct {
 	name   string
-	src    source
+	src    sensors.Source
+	buses  sensors.Buses
 	out    chan<- frame
 	events Appender
 	tick   time.Duration
@@ -91,44 +47,23 @@ type sampler struct {
 
 	backoffMin, backoffMax time.Duration
 
-	rate     float64
-	streams  []streamInfo
 	next     time.Duration // monotonic time of the next sample
 	started  bool
-	dev      device
+	dev      sensors.Device
 	f        faults
-	lossCond string        // condition of samples the device reports lost
 	lastData time.Duration // when the open device last delivered samples
 }
 
 func (s *sampler) Run(ctx context.Context) error {
-	s.rate, s.streams = s.src.rate(), s.src.streams()
 	if s.backoffMin == 0 {
 		s.backoffMin, s.backoffMax = backoffMin, backoffMax
-	}
-	s.lossCond = condFramesLost
-	if l, ok := s.src.(interface{ lossCondition() string }); ok {
-		s.lossCond = l.lossCondition()
 	}
 	s.f.init(s)
 	defer func() {
 		if s.dev != nil {
-			s.dev.close()
+			s.dev.Close()
 		}
 	}()
-	if r, ok := s.src.(runner); ok {
-		// A simulated peer behind the device (the oximeter on a pty):
-		// it runs exactly as long as this loop.
-		ctx2, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if err := r.run(ctx2); err != nil {
-				s.log.Error("sensor simulator stopped", "sensor", s.name, "err", err)
-			}
-		}()
-		defer func() { cancel(); <-done }()
-	}
 	t := time.NewTicker(s.tick)
 	defer t.Stop()
 	var retryAt time.Duration
@@ -144,7 +79,7 @@ func (s *sampler) Run(ctx context.Context) error {
 		if s.dev == nil {
 			now := s.mono()
 			if now >= retryAt {
-				d, err := s.src.open()
+				d, err := s.src.Open(s.buses)
 				if err != nil {
 					retryAt = now + s.f.failed(ctx, err)
 				} else {
@@ -163,12 +98,12 @@ func (s *sampler) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if !s.src.paced() && !wait() {
+		if !s.src.Paced && !wait() {
 			return nil
 		}
 		blocks := s.blocks()
 		now := s.mono()
-		st, err := s.dev.read(blocks, now)
+		st, err := s.dev.Read(blocks, now)
 		if len(blocks[0].Samples) > 0 {
 			s.lastData = now
 		} else if err == nil && now-s.lastData > s.noDataAfter() {
@@ -177,7 +112,7 @@ func (s *sampler) Run(ctx context.Context) error {
 			err = fmt.Errorf("no samples for %v: %w", (now - s.lastData).Round(time.Millisecond), buserr.ErrTimeout)
 		}
 		if n := len(blocks[0].Samples); n > 0 {
-			if st.stuck {
+			if st.Stuck {
 				// Repeated values are not fresh data.
 				for i := range blocks {
 					clear(blocks[i].Valid)
@@ -190,13 +125,13 @@ func (s *sampler) Run(ctx context.Context) error {
 		}
 		s.f.inBand(ctx, st)
 		if err != nil {
-			s.dev.close()
+			s.dev.Close()
 			s.dev = nil
 			retryAt = s.mono() + s.f.failed(ctx, err)
 			continue
 		}
-		if st.stuck {
-			s.dev.close()
+		if st.Stuck {
+			s.dev.Close()
 			s.dev = nil
 			retryAt = s.mono() + s.f.failed(ctx, errStuck)
 			continue
@@ -208,15 +143,15 @@ func (s *sampler) Run(ctx context.Context) error {
 
 // noDataAfter is how long an open device may deliver no samples.
 func (s *sampler) noDataAfter() time.Duration {
-	return max(500*time.Millisecond, time.Duration(3/s.rate*float64(time.Second))+s.tick)
+	return max(500*time.Millisecond, time.Duration(3/s.src.Rate*float64(time.Second))+s.tick)
 }
 
 // blocks returns fresh blocks for one read.
 func (s *sampler) blocks() []sensors.Block {
-	b := make([]sensors.Block, len(s.streams))
-	want := int(s.rate*s.tick.Seconds()) + 2
-	for i, st := range s.streams {
-		b[i] = sensors.Block{Stream: s.name + "." + st.name, Unit: st.Unit, Rate: s.rate,
+	b := make([]sensors.Block, len(s.src.Streams))
+	want := int(s.src.Rate*s.tick.Seconds()) + 2
+	for i, st := range s.src.Streams {
+		b[i] = sensors.Block{Stream: s.name + "." + st.Name, Unit: st.Unit, Rate: s.src.Rate,
 			Samples: make([]float64, 0, want), Valid: make([]bool, 0, want)}
 	}
 	return b
@@ -226,7 +161,7 @@ func (s *sampler) blocks() []sensors.Block {
 // expected time before the difference becomes invalid samples; below it
 // the read is taken as continuous (scheduling jitter).
 func (s *sampler) gapTolerance() time.Duration {
-	return max(time.Duration(3/s.rate*float64(time.Second)), 3*s.tick)
+	return max(time.Duration(3/s.src.Rate*float64(time.Second)), 3*s.tick)
 }
 
 // place stamps the n samples of a read that ended at now. They are taken
@@ -235,22 +170,22 @@ func (s *sampler) gapTolerance() time.Duration {
 // the device could not count all it lost (st.uncounted), the slots due
 // by the clock since the expected time that the read does not hold are
 // invalid samples where the device lost them, whatever their number.
-func (s *sampler) place(blocks []sensors.Block, now time.Duration, st readStatus) {
+func (s *sampler) place(blocks []sensors.Block, now time.Duration, st sensors.Status) {
 	n := len(blocks[0].Samples)
 	at := now - s.dur(n)
 	if !s.started {
 		s.next, s.started = at, true
 	}
-	if due := int((now - s.next).Seconds() * s.rate); st.uncounted && due > n {
+	if due := int((now - s.next).Seconds() * s.src.Rate); st.Uncounted && due > n {
 		g := due - n
 		for i := range blocks {
 			b := &blocks[i]
-			b.Samples = slices.Insert(b.Samples, st.uncountedAt, make([]float64, g)...)
-			b.Valid = slices.Insert(b.Valid, st.uncountedAt, make([]bool, g)...)
+			b.Samples = slices.Insert(b.Samples, st.UncountedAt, make([]float64, g)...)
+			b.Valid = slices.Insert(b.Valid, st.UncountedAt, make([]bool, g)...)
 		}
 		n += g
 	} else if at-s.next > s.gapTolerance() {
-		g := int((at - s.next).Seconds() * s.rate)
+		g := int((at - s.next).Seconds() * s.src.Rate)
 		for i := range blocks {
 			b := &blocks[i]
 			b.Samples = slices.Insert(b.Samples, 0, make([]float64, g)...)
@@ -263,7 +198,7 @@ func (s *sampler) place(blocks []sensors.Block, now time.Duration, st readStatus
 
 // gap emits the samples due between the expected time and now as invalid.
 func (s *sampler) gap(now time.Duration) {
-	n := int((now - s.next).Seconds() * s.rate)
+	n := int((now - s.next).Seconds() * s.src.Rate)
 	if n <= 0 {
 		return
 	}
@@ -295,5 +230,5 @@ func (s *sampler) emit(blocks []sensors.Block, n int) {
 }
 
 func (s *sampler) dur(n int) time.Duration {
-	return time.Duration(float64(n) / s.rate * float64(time.Second))
+	return time.Duration(float64(n) / s.src.Rate * float64(time.Second))
 }

@@ -1,276 +1,95 @@
 package acquire
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"medagent/config"
 	"medagent/edge/pipeline"
-	"medagent/hal"
-	"medagent/hal/halsim"
 	"medagent/sensors"
-	"medagent/sensors/sim"
+	"medagent/sensors/registry"
 )
 
-// sourceSet is the configured sensors and the simulators behind "sim".
-type sourceSet struct {
-	srcs []source
-	rig  *halsim.Rig // nil when no real driver runs on bus sim
-	tmp  string      // directory of the simulated oximeter's pty link
+// Bench is simulated hardware behind the bus name "sim" (package
+// sensors/simrig, linked into bench builds only).
+type Bench interface {
+	// Buses routes the sim names to the simulators and the others to
+	// host.
+	Buses(host sensors.Buses) sensors.Buses
+	// Run drives the simulated peers (the oximeter writing its frames)
+	// until ctx ends.
+	Run(ctx context.Context) error
+	Close() error
 }
 
-func (s *sourceSet) close() error {
-	var err error
-	if s.rig != nil {
-		err = s.rig.Close()
-	}
-	if s.tmp != "" {
-		err = errors.Join(err, os.RemoveAll(s.tmp))
-	}
-	return err
+// NewBench builds the Bench behind the sensor entries on bus "sim"; the
+// sim: section is its simulated patient and clock the chips' time.
+type NewBench func(entries []sensors.Config, sim config.Sim, clock func() time.Duration) (Bench, error)
+
+// sensorSet is the configured sensors, resolved, and the buses they are
+// opened on.
+type sensorSet struct {
+	srcs  []sensors.Source
+	buses sensors.Buses
+	bench Bench // nil unless a sensor is on bus sim
 }
 
-// openSources prepares one source per configured sensor, in config order.
-// Every sim-* generator and every simulated chip (bus sim) is fed by one
-// simulated patient, so their hearts agree; clock is the chips' time.
-func openSources(sensors []config.Sensor, s config.Sim, clock func() time.Duration) (*sourceSet, error) {
-	var changes []sim.Change
-	for _, c := range s.Changes {
-		changes = append(changes, sim.Change{At: c.At, Ramp: c.Ramp, HeartRate: c.HeartRate, SpO2: c.SpO2, TempC: c.TempC})
-	}
-	p, err := sim.NewPatient(sim.PatientOptions{
-		Seed: s.Seed, HeartRate: s.HeartRate, HRVStd: s.HRVStd, SpO2: s.SpO2,
-		TempC: s.TempC, RespRate: s.RespRate, LFHFRatio: sim.DefaultLFHFRatio, Changes: changes,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sim: %w", err)
-	}
-	set := &sourceSet{}
-	if set.rig, set.tmp, err = newRig(p, sensors, s, clock); err != nil {
-		return nil, err
-	}
-	for i, sc := range sensors {
-		var src source
-		if sc.IsSim() {
-			src, err = openGenerator(p, s, sc)
-		} else {
-			src, err = newDriverSource(sc, set.rig, clock)
-		}
+// openSensors resolves every entry (in config order) and prepares the
+// buses: the host's, with the bench behind "sim" when an entry uses it.
+func openSensors(entries []sensors.Config, sim config.Sim, host sensors.Buses, newBench NewBench, clock func() time.Duration) (*sensorSet, error) {
+	set := &sensorSet{buses: host}
+	for i, c := range entries {
+		src, err := registry.Resolve(c)
 		if err != nil {
-			set.close()
-			return nil, fmt.Errorf("sensors[%d] %q: %w", i, sc.Name, err)
+			return nil, fmt.Errorf("sensors[%d] %q: %w", i, c.Name, err)
 		}
 		set.srcs = append(set.srcs, src)
+	}
+	for i, c := range entries {
+		if !sensors.IsSim(c.Bus) {
+			continue
+		}
+		if newBench == nil {
+			return nil, fmt.Errorf("sensors[%d] %q: bus sim: this build has no simulators (the bench build medagent-sim has; on a device, name the real bus)", i, c.Name)
+		}
+		b, err := newBench(entries, sim, clock)
+		if err != nil {
+			return nil, err
+		}
+		set.bench, set.buses = b, b.Buses(host)
+		break
 	}
 	return set, nil
 }
 
-// declare describes the sources to the edge pipeline, in config order.
-func (s *sourceSet) declare(sensors []config.Sensor) []pipeline.Sensor {
+// declare describes the sensors to the edge pipeline, in config order.
+func (s *sensorSet) declare(entries []sensors.Config) []pipeline.Sensor {
 	var decl []pipeline.Sensor
-	for i, sc := range sensors {
-		ps := pipeline.Sensor{Name: sc.Name, Kind: s.srcs[i].kind(), Rate: s.srcs[i].rate()}
-		for _, st := range s.srcs[i].streams() {
-			ps.Streams = append(ps.Streams, st.Stream)
+	for i, c := range entries {
+		src := s.srcs[i]
+		ps := pipeline.Sensor{Name: c.Name, Kind: pipeline.Kind(src.Kind), Rate: src.Rate}
+		for _, st := range src.Streams {
+			ps.Streams = append(ps.Streams, pipeline.Stream{Unit: st.Unit, MDC: st.MDC})
 		}
 		decl = append(decl, ps)
 	}
 	return decl
 }
 
-// newRig builds the register-level simulators when a real driver is on
-// bus sim, at the rates those sensors are configured for.
-func newRig(p *sim.Patient, sensors []config.Sensor, s config.Sim, clock func() time.Duration) (*halsim.Rig, string, error) {
-	o := halsim.Options{Patient: p, Clock: clock, ECG: ecgOptions(s), PPG: sim.DefaultPPGOptions(), Temp: sim.DefaultTempOptions()}
-	used := map[string]string{}
-	var tmp string
-	for i, sc := range sensors {
-		if sc.IsSim() || sc.Bus != hal.SimName {
-			continue
-		}
-		h := sc.HAL()
-		chip := h.Driver
-		if chip == hal.DriverMAX30101 {
-			chip = hal.DriverMAX30102
-		}
-		// One simulated chip of each kind, at the default address; an
-		// I2C sensor at another address finds no chip there (NACK).
-		if chip == hal.DriverTMP117 && h.Address != halsim.TMP117Addr {
-			continue
-		}
-		if prev, ok := used[chip]; ok {
-			return nil, "", fmt.Errorf("sensors[%d] %q: the simulator has one %s, already used by %q", i, sc.Name, chip, prev)
-		}
-		used[chip] = sc.Name
-		switch chip {
-		case hal.DriverADS1292R:
-			o.ECGRate = def(sc.Rate, 500)
-		case hal.DriverMAX30102:
-			o.PPGRate = def(sc.Rate, 100)
-		case hal.DriverTMP117:
-			o.TempRate = def(sc.Rate, 1)
-		case hal.DriverNonin:
-			d, err := os.MkdirTemp("", "medagent-nonin-")
-			if err != nil {
-				return nil, "", fmt.Errorf("sim: nonin: %w", err)
-			}
-			tmp, o.NoninLink = d, filepath.Join(d, "tty")
-		}
+func (s *sensorSet) close() error {
+	if s.bench == nil {
+		return nil
 	}
-	if len(used) == 0 && !onSim(sensors) {
-		return nil, "", nil
-	}
-	r, err := halsim.New(o)
-	if err != nil {
-		if tmp != "" {
-			os.RemoveAll(tmp)
-		}
-		return nil, "", fmt.Errorf("sim: %w", err)
-	}
-	return r, tmp, nil
+	return s.bench.Close()
 }
 
-// onSim reports whether a real driver is configured on bus sim.
-func onSim(sensors []config.Sensor) bool {
-	for _, sc := range sensors {
-		if !sc.IsSim() && sc.Bus == hal.SimName {
-			return true
-		}
+// runBench drives the bench's simulated peers while acquisition runs; a
+// simulator that stops is logged, never a reason to stop monitoring.
+func (a *Acquisition) runBench(ctx context.Context) error {
+	if err := a.sensors.bench.Run(ctx); err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		a.log.Error("sensor simulator stopped", "err", err)
 	}
-	return false
-}
-
-func def(v, d float64) float64 {
-	if v == 0 {
-		return d
-	}
-	return v
-}
-
-// sensorRate is the rate of the samples a sensor delivers.
-func sensorRate(h hal.SensorConfig) float64 {
-	switch h.Driver {
-	case hal.DriverADS1292R:
-		return def(h.Rate, 500)
-	case hal.DriverMAX30101, hal.DriverMAX30102:
-		avg, _ := strconv.Atoi(h.Options["averaging"]) // validated
-		return def(h.Rate, 100) / float64(max(avg, 1))
-	case hal.DriverTMP117:
-		return def(h.Rate, 1)
-	}
-	return 75 // nonin
-}
-
-func ecgOptions(s config.Sim) sim.ECGOptions {
-	o := sim.DefaultECGOptions()
-	o.NoiseMV, o.WanderMV, o.MainsHz, o.MainsMV = s.NoiseMV, s.WanderMV, s.MainsHz, s.MainsMV
-	if o.MainsHz == 0 {
-		o.MainsMV = 0
-	}
-	return o
-}
-
-// openGenerator returns a sim-* source: a pure generator of the patient's
-// signals that never fails.
-func openGenerator(p *sim.Patient, s config.Sim, sc config.Sensor) (source, error) {
-	g := &generator{r: sc.Rate}
-	switch sc.Driver {
-	case "sim-ecg":
-		o := ecgOptions(s)
-		o.Rate = sc.Rate
-		e, err := p.ECG(o)
-		if err != nil {
-			return nil, err
-		}
-		g.k, g.fill = pipeline.ECG, func(b []sensors.Block, n int) { fillOne(&b[0], n, e.Read) }
-		g.st = []streamInfo{{"II", pipeline.Stream{Unit: "mV", MDC: pipeline.MDCECGLeadII}}}
-	case "sim-ppg":
-		o := sim.DefaultPPGOptions()
-		o.Rate = sc.Rate
-		pp, err := p.PPG(o)
-		if err != nil {
-			return nil, err
-		}
-		g.k, g.st = pipeline.PPG, ppgStreams
-		g.fill = func(b []sensors.Block, n int) {
-			red, ir := grow(&b[0], n), grow(&b[1], n)
-			pp.Read(red.s, ir.s, red.v)
-			copy(ir.v, red.v)
-		}
-	case "sim-temp":
-		o := sim.DefaultTempOptions()
-		o.Rate = sc.Rate
-		t, err := p.Temp(o)
-		if err != nil {
-			return nil, err
-		}
-		g.k, g.st = pipeline.Temp, tempStreams
-		g.fill = func(b []sensors.Block, n int) { fillOne(&b[0], n, t.Read) }
-	default:
-		return nil, fmt.Errorf("unknown driver %q", sc.Driver)
-	}
-	return g, nil
-}
-
-var (
-	ppgStreams = []streamInfo{
-		{"red", pipeline.Stream{Unit: "1", MDC: pipeline.MDCPlethRed}},
-		{"ir", pipeline.Stream{Unit: "1", MDC: pipeline.MDCPlethIR}},
-	}
-	tempStreams = []streamInfo{{"body", pipeline.Stream{Unit: "Cel", MDC: pipeline.MDCTempBody}}}
-	ecgStreams  = []streamInfo{{"II", pipeline.Stream{Unit: "mV", MDC: pipeline.MDCECGLeadII}}}
-)
-
-// generator is a sim-* source; its device produces what is due by the
-// clock since it was opened.
-type generator struct {
-	k        pipeline.Kind
-	st       []streamInfo
-	r        float64
-	fill     func(b []sensors.Block, n int)
-	start    time.Duration
-	started  bool
-	produced int64
-}
-
-func (g *generator) kind() pipeline.Kind   { return g.k }
-func (g *generator) streams() []streamInfo { return g.st }
-func (g *generator) rate() float64         { return g.r }
-func (g *generator) paced() bool           { return false }
-func (g *generator) open() (device, error) { return g, nil }
-func (g *generator) close() error          { return nil }
-
-func (g *generator) read(b []sensors.Block, now time.Duration) (readStatus, error) {
-	if !g.started {
-		g.start, g.started = now, true
-	}
-	due := int64((now-g.start).Seconds()*g.r) - g.produced
-	if due > 0 {
-		g.fill(b, int(due))
-		g.produced += due
-	}
-	return readStatus{}, nil
-}
-
-// fillOne appends n samples read by read to b.
-func fillOne(b *sensors.Block, n int, read func([]float64, []bool) int) {
-	g := grow(b, n)
-	read(g.s, g.v)
-}
-
-type tail struct {
-	s []float64
-	v []bool
-}
-
-// grow extends b by n samples and returns the new tail to fill.
-func grow(b *sensors.Block, n int) tail {
-	l := len(b.Samples)
-	b.Samples = append(b.Samples, make([]float64, n)...)
-	b.Valid = append(b.Valid, make([]bool, n)...)
-	return tail{b.Samples[l:], b.Valid[l:]}
+	return nil
 }

@@ -6,8 +6,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"medagent/config"
 	"medagent/edge/pipeline"
+	"medagent/sensors"
 	"medagent/telemetry"
 )
 
@@ -38,7 +38,7 @@ func (h *harness) vitals() map[string]map[string]float64 {
 // simulated patient's vitals.
 func TestRealDriversOnSimReportVitals(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, []config.Sensor{ecgSensor, ppgSensor, tempSensor}, nil)
+		h := newHarness(t, []sensors.Config{ecgSensor, ppgSensor, tempSensor}, nil)
 		h.start()
 		time.Sleep(7 * time.Second)
 		h.stop()
@@ -55,7 +55,7 @@ func TestRealDriversOnSimReportVitals(t *testing.T) {
 // The Nonin oximeter on its simulated pty reports the patient's SpO2 and
 // pulse rate. A pty is real I/O, so this one runs in real time.
 func TestNoninOnSimReportsVitals(t *testing.T) {
-	h := newHarness(t, []config.Sensor{noninSensor}, nil)
+	h := newHarness(t, []sensors.Config{noninSensor}, nil)
 	h.start()
 	time.Sleep(3 * time.Second)
 	h.stop()
@@ -90,7 +90,7 @@ func (h *harness) checkStreams(d time.Duration) {
 		// keeps one frame, the MAX3010x FIFO 320 ms): the loss is
 		// reported, and is the only event allowed without a fault.
 		for _, e := range h.spool.events(name) {
-			if e.cond != s.lossCond || e.nums["event/lost"] <= 0 {
+			if e.cond != s.src.Loss || e.nums["event/lost"] <= 0 {
 				t.Errorf("%s: event without a fault: %+v", name, e)
 			}
 		}
@@ -102,9 +102,9 @@ func (h *harness) checkStreams(d time.Duration) {
 		next := c.blocks[0][0].Mono
 		for k, b := range c.blocks {
 			for j := range b {
-				if b[j].Rate != s.rate || b[j].Mono != b[0].Mono || len(b[j].Samples) != len(b[0].Samples) {
+				if b[j].Rate != s.src.Rate || b[j].Mono != b[0].Mono || len(b[j].Samples) != len(b[0].Samples) {
 					t.Fatalf("%s frame %d stream %d: rate %v mono %v len %d, want rate %v and the first stream's mono and length",
-						name, k, j, b[j].Rate, b[j].Mono, len(b[j].Samples), s.rate)
+						name, k, j, b[j].Rate, b[j].Mono, len(b[j].Samples), s.src.Rate)
 				}
 			}
 			if d := b[0].Mono - next; d < -time.Microsecond || d > time.Microsecond {
@@ -112,9 +112,9 @@ func (h *harness) checkStreams(d time.Duration) {
 			}
 			next = b[0].Mono + s.dur(len(b[0].Samples))
 		}
-		want := d.Seconds() * s.rate
+		want := d.Seconds() * s.src.Rate
 		if float64(n) < 0.85*want || float64(n) > 1.05*want {
-			t.Errorf("%s: %d samples in %v at %v/s", name, n, d, s.rate)
+			t.Errorf("%s: %d samples in %v at %v/s", name, n, d, s.src.Rate)
 		}
 		if float64(valid) < 0.5*float64(n) {
 			t.Errorf("%s: only %d of %d samples valid", name, valid, n)

@@ -18,7 +18,7 @@ type acquireSide struct {
 	acq   *acquire.Acquisition
 }
 
-func newAcquireSide(cfg config.Config, log *slog.Logger, now func() time.Time) (*acquireSide, error) {
+func newAcquireSide(cfg config.Config, log *slog.Logger, now func() time.Time, bench acquire.NewBench) (*acquireSide, error) {
 	key, err := loadDataKey(cfg)
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func newAcquireSide(cfg config.Config, log *slog.Logger, now func() time.Time) (
 	}
 	acq, err := acquire.New(acquire.Options{
 		Sensors: cfg.Sensors, Sim: cfg.Sim, Edge: cfg.Edge, Alarms: cfg.Alarms,
-		Spool: w, Logger: log, Now: now,
+		Bench: bench, Spool: w, Logger: log, Now: now,
 	})
 	if err != nil {
 		w.Close()

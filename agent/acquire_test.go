@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"medagent/config"
+	"medagent/acquire/simbench"
 	"medagent/edge/pipeline"
+	"medagent/sensors"
 	"medagent/spool"
 	"medagent/telemetry"
 )
@@ -18,9 +19,9 @@ import (
 // as an event while the agent keeps running.
 func TestAcquireRoleRealDriversThroughSpool(t *testing.T) {
 	cfg := testConfig(t)
-	absent := config.Sensor{Name: "temp2", Driver: "tmp117", Rate: 1, Bus: "sim", Address: 0x49}
-	cfg.Sensors = append(cfg.Sensors, config.Sensor{Name: "oxi", Driver: "nonin", Bus: "sim"}, absent)
-	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
+	absent := sensors.Config{Name: "temp2", Driver: "tmp117", Rate: 1, Bus: "sim", Address: 0x49}
+	cfg.Sensors = append(cfg.Sensors, sensors.Config{Name: "oxi", Driver: "nonin", Bus: "sim"}, absent)
+	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet, Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}

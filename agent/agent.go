@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"medagent/acquire"
 	"medagent/config"
 	"medagent/control"
 	"medagent/technician"
@@ -24,6 +25,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the wall clock; nil means time.Now.
 	Now func() time.Time
+	// Bench builds the simulators behind bus "sim" (a bench build's,
+	// package sensors/simrig); nil refuses sensors on bus sim.
+	Bench acquire.NewBench
 }
 
 // Agent is the running system: one struct that owns and wires every
@@ -33,6 +37,8 @@ type Agent struct {
 	role Role
 	log  *slog.Logger
 	now  func() time.Time
+
+	bench acquire.NewBench
 
 	acq *acquireSide // nil in the uplink role
 	up  *uplinkSide  // nil in the acquire role
@@ -52,7 +58,7 @@ func New(o Options) (*Agent, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := &Agent{cfg: o.Config, role: o.Role, log: o.Logger, now: o.Now}
+	a := &Agent{cfg: o.Config, role: o.Role, log: o.Logger, now: o.Now, bench: o.Bench}
 	if err := a.build(); err != nil {
 		a.close()
 		return nil, err
@@ -65,7 +71,7 @@ func New(o Options) (*Agent, error) {
 func (a *Agent) build() error {
 	var err error
 	if a.role.acquires() {
-		if a.acq, err = newAcquireSide(a.cfg, a.log, a.now); err != nil {
+		if a.acq, err = newAcquireSide(a.cfg, a.log, a.now, a.bench); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/acquire/simbench"
 	"medagent/config"
 	"medagent/spool"
 	"medagent/tlsconf/tlstest"
@@ -71,7 +72,7 @@ func TestNewRefusesBadFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t)
 			tc.mod(t, &cfg)
-			_, err := New(Options{Config: cfg, Role: RoleAll, Logger: quiet})
+			_, err := New(Options{Config: cfg, Role: RoleAll, Logger: quiet, Bench: simbench.New})
 			if err == nil {
 				t.Fatal("New accepted it")
 			}
@@ -89,7 +90,7 @@ func TestNewRefusesBadFiles(t *testing.T) {
 func TestAcquireRoleSpools(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MQTT.CAFile = "/nonexistent/ca.pem" // the acquire role must not need it
-	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
+	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet, Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestDataKeyMadeAtFirstStart(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Trust.TPM = "off"
 	os.Remove(cfg.Spool.KeyFile)
-	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
+	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet, Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestDataKeyMadeAtFirstStart(t *testing.T) {
 		t.Errorf("key file mode %v size %d, want 0640 and 32 bytes", st.Mode().Perm(), st.Size())
 	}
 	first, _ := os.ReadFile(cfg.Spool.KeyFile)
-	a, err = New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
+	a, err = New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet, Bench: simbench.New})
 	if err != nil {
 		t.Fatalf("second start with the key it made: %v", err)
 	}
@@ -161,7 +162,7 @@ func TestSystemdReadyAndWatchdog(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", sock)
 	t.Setenv("WATCHDOG_USEC", "400000")
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
-	a, err := New(Options{Config: testConfig(t), Role: RoleAcquire, Logger: quiet})
+	a, err := New(Options{Config: testConfig(t), Role: RoleAcquire, Logger: quiet, Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,5 +182,14 @@ func TestSystemdReadyAndWatchdog(t *testing.T) {
 	all := strings.Join(got, "|")
 	if !strings.Contains(all, "READY=1") || strings.Count(all, "WATCHDOG=1") < 3 {
 		t.Errorf("notifications %q, want READY=1 and watchdog pets every 200 ms", got)
+	}
+}
+
+// The device build has no simulators: a sensor on bus sim is refused at
+// start with the entry and the way out named.
+func TestNoBenchRefusesSimBus(t *testing.T) {
+	_, err := New(Options{Config: testConfig(t), Role: RoleAcquire, Logger: quiet})
+	if err == nil || !strings.Contains(err.Error(), `sensors[0] "ecg": bus sim`) || !strings.Contains(err.Error(), "medagent-sim") {
+		t.Fatalf("New without a bench = %v, want the sim bus refused naming the sensor and the bench build", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/acquire/simbench"
 	"medagent/trust/command"
 	"medagent/trust/keyring"
 	"medagent/uplink/mosquittotest"
@@ -39,7 +40,7 @@ func TestSignedCommandsOverMQTT(t *testing.T) {
 		t.Fatal(err)
 	}
 	mon := mosquittotest.Subscribe(t, b, pki, "medagent/v1/+/cmd-result", mosquittotest.MonitorOptions{})
-	a, err := New(Options{Config: cfg, Role: RoleAll, Logger: quiet})
+	a, err := New(Options{Config: cfg, Role: RoleAll, Logger: quiet, Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/acquire/simbench"
 	"medagent/tlsconf/tlstest"
 	"medagent/trust/est/esttest"
 	"medagent/trust/provision/pkitest"
@@ -61,7 +62,7 @@ func TestCertificateRenewedByEST(t *testing.T) {
 	defer srv.Close()
 	cfg.EST.URL, cfg.EST.CAFile, cfg.EST.RootFile = srv.URL, sca.CertFile, rootFile
 
-	a, err := New(Options{Config: cfg, Role: RoleUplink, Logger: quiet})
+	a, err := New(Options{Config: cfg, Role: RoleUplink, Logger: quiet, Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/acquire/simbench"
 	"medagent/trust/command"
 	"medagent/trust/keyring"
 	"medagent/update/bootenv"
@@ -36,7 +37,7 @@ func TestKeyringRotationGovernsUpdates(t *testing.T) {
 	if _, err := keyring.Create(cfg.Commands.Keyring, []keyring.Key{{ID: "ops", PublicKey: opsDER}}, []keyring.Key{{ID: "rel-old", PublicKey: oldDER}}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Options{Config: cfg, Role: RoleAll, Logger: quiet}) // broker unreachable: commands are handed in directly
+	a, err := New(Options{Config: cfg, Role: RoleAll, Logger: quiet, Bench: simbench.New}) // broker unreachable: commands are handed in directly
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/acquire/simbench"
 	"medagent/config"
 	"medagent/update/bootenv"
 )
@@ -31,7 +32,7 @@ func TestUpdateWaitsWhilePatientMonitored(t *testing.T) {
 	rebooted := filepath.Join(dir, "rebooted")
 	cfg.Update.RebootCommand = []string{"touch", rebooted}
 
-	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet})
+	a, err := New(Options{Config: cfg, Role: RoleAcquire, Logger: quiet, Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ for f in bin/medagent-linux-amd64 bin/medagent-linux-arm64 bin/medagent-linux-ar
 done
 
 section "agent RSS over $RSS_DURATION (target <= 20 MiB): running in the background, result at the end"
-go run ./bench/rss --agent bin/medagent-linux-amd64 --duration "$RSS_DURATION" > "$out/rss.txt" 2>&1 &
+go run ./bench/rss --agent bin/medagent-sim-linux-amd64 --duration "$RSS_DURATION" > "$out/rss.txt" 2>&1 &
 rss_pid=$!
 
 section "spool: durable append (group commit), encryption overhead, bbolt comparison"
@@ -51,7 +51,7 @@ section "update: whole install of a 256 MiB image (targets: uncompressed <= 1.3 
 gobench ./update/engine InstallVsTools 1x
 
 section "end-to-end alarm latency: patient change -> alarm at an MQTT subscriber (real agent, mosquitto, mTLS)"
-go run ./bench/alarmlatency --agent bin/medagent-linux-amd64
+go run ./bench/alarmlatency --agent bin/medagent-sim-linux-amd64
 
 section "QRS detection on MIT-BIH (make bench-ecg for the per-record table)"
 go run ./bench/ecg 2>&1 | grep -iE 'gross|total' || true

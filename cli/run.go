@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"medagent/acquire"
 	"medagent/agent"
 	"medagent/config"
 	"medagent/control"
@@ -50,6 +51,14 @@ product configuration alone is used, and the agent says so in its log.`,
 	}
 }
 
+// bench builds the simulators behind bus "sim": nil in the device binary,
+// set by a bench build's main (cmd/medagent-sim) through UseBench.
+var bench acquire.NewBench
+
+// UseBench makes `run` put sensors on bus "sim" on simulators built by b.
+// Only bench builds call it (cmd/medagent-sim), before Main.
+func UseBench(b acquire.NewBench) { bench = b }
+
 func runAgent(ctx context.Context, e env, path, devPath string, role agent.Role) error {
 	var overlays []string
 	devMissing := false
@@ -70,7 +79,7 @@ func runAgent(ctx context.Context, e env, path, devPath string, role agent.Role)
 	if devMissing {
 		log.Warn("no device configuration: running on the product configuration alone (provision the device)", "path", devPath)
 	}
-	a, err := agent.New(agent.Options{Config: cfg, Role: role, Logger: log})
+	a, err := agent.New(agent.Options{Config: cfg, Role: role, Logger: log, Bench: bench})
 	if err != nil {
 		return err
 	}

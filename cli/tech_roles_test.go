@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/acquire/simbench"
 	"medagent/agent"
 	"medagent/config"
 	"medagent/control"
@@ -88,7 +89,7 @@ func TestTechSplitRoles(t *testing.T) {
 		}
 	})
 	for _, role := range []agent.Role{agent.RoleAcquire, agent.RoleUplink} {
-		a, err := agent.New(agent.Options{Config: cfg, Role: role, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		a, err := agent.New(agent.Options{Config: cfg, Role: role, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Bench: simbench.New})
 		if err != nil {
 			t.Fatal(err)
 		}

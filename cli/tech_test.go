@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"medagent/acquire/simbench"
 	"medagent/agent"
 	"medagent/config"
 	"medagent/control"
@@ -57,7 +58,7 @@ func startTechAgent(t *testing.T) *techAgent {
 	sock := filepath.Join(dir, "control.sock")
 	t.Setenv(control.SocketEnv, sock)
 	log := slog.New(control.NewRing(slog.NewTextHandler(io.Discard, nil), 500))
-	a, err := agent.New(agent.Options{Config: cfg, Role: agent.RoleAll, Logger: log})
+	a, err := agent.New(agent.Options{Config: cfg, Role: agent.RoleAll, Logger: log, Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}

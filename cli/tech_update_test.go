@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/acquire/simbench"
 	"medagent/agent"
 	"medagent/config"
 	"medagent/control"
@@ -184,7 +185,7 @@ func TestTechUpdateInstall(t *testing.T) {
 
 	sock := filepath.Join(dir, "control.sock")
 	t.Setenv(control.SocketEnv, sock)
-	a, err := agent.New(agent.Options{Config: cfg, Role: agent.RoleAcquire, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := agent.New(agent.Options{Config: cfg, Role: agent.RoleAcquire, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Bench: simbench.New})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"medagent/edge/alarm"
-	"medagent/hal"
+	"medagent/sensors"
 	"medagent/watchdog"
 )
 
@@ -22,7 +22,7 @@ type Config struct {
 	MQTT     MQTT             `yaml:"mqtt"`
 	Edge     Edge             `yaml:"edge"`
 	Sim      Sim              `yaml:"sim"`
-	Sensors  []Sensor         `yaml:"sensors"`
+	Sensors  []sensors.Config `yaml:"sensors"`
 	Alarms   alarm.Config     `yaml:"alarms"`
 	Update   Update           `yaml:"update"`
 	Trust    Trust            `yaml:"trust"`
@@ -107,68 +107,6 @@ type SimChange struct {
 	TempC     float64       `yaml:"temp_c"`
 }
 
-// Sensor declares one sensor. The sim-* drivers are pure generators on the
-// simulated patient; the others are the real chip drivers (hal.SensorConfig
-// describes their keys), on hardware or, with bus "sim", on the
-// register-level simulators fed by the same patient.
-type Sensor struct {
-	Name   string  `yaml:"name"`
-	Driver string  `yaml:"driver"`
-	Rate   float64 `yaml:"rate"`
-	Bus    string  `yaml:"bus"`
-	// Address, DRDY, SPIMode, SPIMaxHz, Serial and Options are the real
-	// drivers' keys, checked by hal.SensorConfig.Validate.
-	Address  uint16            `yaml:"address"`
-	DRDY     string            `yaml:"drdy"`
-	SPIMode  int               `yaml:"spi_mode"`
-	SPIMaxHz int               `yaml:"spi_max_hz"`
-	Serial   hal.SerialFraming `yaml:"serial"`
-	Options  map[string]string `yaml:"options"`
-	// Channel is the ADS1292R input that carries lead II: 1 or 2 (0: 2,
-	// as channel 1 of the ADS1292R is its respiration channel).
-	Channel int `yaml:"channel"`
-	// StuckAfter is how long identical raw values may repeat before the
-	// sensor is declared stuck (0: the driver's default; sim-* never).
-	StuckAfter time.Duration `yaml:"stuck_after"`
-}
-
-// Driver aliases: the family names used in configurations map to the
-// hal driver that reads them.
-var driverAliases = map[string]string{
-	"max3010x": hal.DriverMAX30102,
-	"ads1292":  hal.DriverADS1292R,
-}
-
-// IsSim reports whether s is a pure sim-* generator (no driver code).
-func (s Sensor) IsSim() bool { _, ok := sensorRates[s.Driver]; return ok }
-
-// HAL returns the hal form of a real-driver sensor. A Nonin without a
-// serial section gets its fixed framing, 9600 8N1. The bus "sim" of a
-// Nonin is the simulated oximeter's pty, which the agent creates, so the
-// path here is a placeholder.
-func (s Sensor) HAL() hal.SensorConfig {
-	c := hal.SensorConfig{
-		Name: s.Name, Driver: s.Driver, Bus: s.Bus, Address: s.Address, Rate: s.Rate,
-		DRDY: s.DRDY, SPIMode: s.SPIMode, SPIMaxHz: s.SPIMaxHz, Options: s.Options,
-	}
-	if d, ok := driverAliases[c.Driver]; ok {
-		c.Driver = d
-	}
-	if s.Serial != (hal.SerialFraming{}) {
-		f := s.Serial
-		c.Serial = &f
-	} else if c.Driver == hal.DriverNonin {
-		c.Serial = &hal.SerialFraming{Baud: 9600, DataBits: 8, Parity: "none", StopBits: 1}
-	}
-	if c.Driver == hal.DriverNonin && c.Bus == hal.SimName {
-		c.Bus = NoninSimPath
-	}
-	return c
-}
-
-// NoninSimPath stands for the simulated oximeter's pty in HAL().
-const NoninSimPath = "/sim/nonin"
-
 // Log configures logging.
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
@@ -202,11 +140,12 @@ func Default() Config {
 			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,
 			NoiseMV: 0.02, WanderMV: 0.1, MainsHz: 50, MainsMV: 0.02,
 		},
-		Sensors: []Sensor{
-			// The real drivers on the register-level simulators.
-			{Name: "ecg", Driver: hal.DriverADS1292R, Rate: 500, Bus: hal.SimName, DRDY: "sim:ads-drdy", SPIMode: 1},
-			{Name: "ppg", Driver: hal.DriverMAX30102, Rate: 100, Bus: hal.SimName, Address: 0x57},
-			{Name: "temp", Driver: hal.DriverTMP117, Rate: 1, Bus: hal.SimName, Address: 0x48},
+		Sensors: []sensors.Config{
+			// The real drivers on the register-level simulators (a bench
+			// build's; a device's configuration names its buses).
+			{Name: "ecg", Driver: "ads1292r", Rate: 500, Bus: sensors.SimBus, DRDY: "sim:ads-drdy", SPIMode: 1},
+			{Name: "ppg", Driver: "max30102", Rate: 100, Bus: sensors.SimBus, Address: 0x57},
+			{Name: "temp", Driver: "tmp117", Rate: 1, Bus: sensors.SimBus, Address: 0x48},
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}
@@ -262,7 +201,7 @@ func ParseLayers(layers ...Layer) (Config, error) {
 		if err := dec.Decode(&extra); err == nil {
 			return Config{}, &Error{File: l.Name, Line: extra.Line, Msg: "more than one YAML document"}
 		}
-		d := &decoder{file: l.Name, lines: map[string]int{}}
+		d := &decoder{file: l.Name, lines: map[string]int{}, settings: sensorSettings}
 		if err := d.decode(&root, reflect.ValueOf(&cfg).Elem(), ""); err != nil {
 			return Config{}, err
 		}

@@ -43,9 +43,9 @@ var badCases = []struct {
 	{"plain mqtt refused", strings.Replace(minimal, "tls://", "tcp://", 1), 4, "mqtt.broker", "plain MQTT is not allowed"},
 	{"missing id", strings.Replace(minimal, "  id: MA-0001\n", "", 1), 1, "device.id", "is required"},
 	{"bad id", strings.Replace(minimal, "MA-0001", "a/b", 1), 2, "device.id", "must be 1..64"},
-	{"sensor rate", minimal + "sensors:\n  - name: ecg\n    driver: sim-ecg\n    rate: 100\n    bus: sim\n", 11, "sensors[0].rate", "must be 250..1000"},
+	{"sensor rate", minimal + "sensors:\n  - name: ecg\n    driver: ads1292\n    rate: 100\n    bus: sim\n    drdy: sim:ads-drdy\n    spi_mode: 1\n", 11, "sensors[0].rate", "not one of 125, 250"},
 	{"sensor driver", minimal + "sensors:\n  - name: ecg\n    driver: magic\n", 10, "sensors[0].driver", "unknown driver"},
-	{"duplicate sensor", minimal + "sensors:\n  - {name: a, driver: sim-temp, rate: 1, bus: sim}\n  - {name: a, driver: sim-temp, rate: 1, bus: sim}\n", 10, "sensors[1].name", "duplicate sensor"},
+	{"duplicate sensor", minimal + "sensors:\n  - {name: a, driver: tmp117, rate: 1, bus: sim, address: 0x48}\n  - {name: a, driver: tmp117, rate: 1, bus: sim, address: 0x49}\n", 10, "sensors[1].name", "duplicate sensor"},
 	{"waveform of unknown stream", minimal + "edge:\n  waveforms: [eeg]\n", 9, "edge.waveforms[0]", "no sensor named"},
 	{"two documents", minimal + "---\ndevice: {}\n", 8, "", "more than one YAML document"},
 	{"alias", minimal + "log: &x {level: info}\nsim: *x\n", 9, "sim", "aliases are not allowed"},
@@ -85,7 +85,7 @@ func TestParseMinimalKeepsDefaults(t *testing.T) {
 }
 
 func TestParseOverrides(t *testing.T) {
-	got, err := Parse("m.yaml", []byte(minimal+"edge:\n  window: 500ms\nsensors:\n  - {name: t, driver: sim-temp, rate: 2, bus: sim}\n"))
+	got, err := Parse("m.yaml", []byte(minimal+"edge:\n  window: 500ms\nsensors:\n  - {name: t, driver: tmp117, rate: 2, bus: sim, address: 0x48}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

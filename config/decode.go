@@ -35,6 +35,10 @@ func (e *Error) Error() string {
 type decoder struct {
 	file  string
 	lines map[string]int
+	// settings returns a pointer to a fresh value for an interface-typed
+	// field of the struct v (a sensor's options: their type depends on
+	// the entry's driver, so they are decoded after its other keys).
+	settings func(v reflect.Value) (any, error)
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
@@ -69,6 +73,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 	}
 	fields := structFields(v.Type())
 	seen := map[string]bool{}
+	var later []int // indexes into n.Content of interface-typed fields
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		key := join(path, k.Value)
@@ -84,9 +89,28 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 			return d.errf(k, key, "unknown key (known: %s)", knownKeys(fields))
 		}
 		d.lines[key] = k.Line
+		if v.Field(idx).Kind() == reflect.Interface {
+			later = append(later, i)
+			continue
+		}
 		if err := d.decode(val, v.Field(idx), key); err != nil {
 			return err
 		}
+	}
+	for _, i := range later {
+		k, val := n.Content[i], n.Content[i+1]
+		key := join(path, k.Value)
+		if val.Tag == "!!null" {
+			continue
+		}
+		target, err := d.settings(v)
+		if err != nil {
+			return d.errf(k, key, "%v", err)
+		}
+		if err := d.decode(val, reflect.ValueOf(target).Elem(), key); err != nil {
+			return err
+		}
+		v.Field(fields[k.Value]).Set(reflect.ValueOf(target))
 	}
 	return nil
 }

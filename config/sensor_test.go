@@ -2,15 +2,19 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"medagent/hal"
+	"medagent/sensors"
+	"medagent/sensors/ads1292"
+	"medagent/sensors/max3010x"
+	"medagent/sensors/registry"
 )
 
-// Sensor entries of the real drivers: every hal.SensorConfig problem is
-// reported at the sensor's key, with the file line.
+// Sensor entries: every problem the descriptor finds is reported at the
+// sensor's key, with the file line.
 var sensorBadCases = []struct {
 	name, yaml string
 	line       int
@@ -22,17 +26,21 @@ var sensorBadCases = []struct {
 	{"drdy required", "sensors:\n  - {name: ecg, driver: ads1292, bus: '0.0', spi_mode: 1}\n", 9, "sensors[0].drdy", "required"},
 	{"i2c bus", "sensors:\n  - name: t\n    driver: tmp117\n    bus: usb\n    address: 0x48\n", 11, "sensors[0].bus", "not an I2C bus"},
 	{"max rate", "sensors:\n  - {name: p, driver: max30101, bus: '1', address: 0x57, rate: 75}\n", 9, "sensors[0].rate", "not one of 50, 100"},
-	{"unknown option", "sensors:\n  - name: p\n    driver: max3010x\n    bus: sim\n    address: 0x57\n    options: {colour: red}\n", 13, "sensors[0].options.colour", "unknown option"},
+	{"unknown option", "sensors:\n  - name: p\n    driver: max3010x\n    bus: sim\n    address: 0x57\n    options: {colour: red}\n", 13, "sensors[0].options.colour", "unknown key"},
+	{"option type", "sensors:\n  - name: p\n    driver: max3010x\n    bus: sim\n    address: 0x57\n    options: {rollover: maybe}\n", 13, "sensors[0].options.rollover", "want true or false"},
+	{"options of a part without", "sensors:\n  - name: o\n    driver: nonin\n    bus: sim\n    options: {x: 1}\n", 12, "sensors[0].options", "takes no options"},
 	{"bad option", "sensors:\n  - name: t\n    driver: tmp117\n    bus: sim\n    address: 0x48\n    options:\n      averaging: 7\n", 14, "sensors[0].options.averaging", "not one of 1, 8, 32, 64"},
 	{"nonin path", "sensors:\n  - {name: o, driver: nonin, bus: ttyUSB0}\n", 9, "sensors[0].bus", "absolute serial device path"},
 	{"nonin baud", "sensors:\n  - name: o\n    driver: nonin\n    bus: /dev/ttyUSB0\n    serial: {baud: 19200, data_bits: 8, stop_bits: 1}\n", 12, "sensors[0].serial", "9600 baud 8N1"},
 	{"serial key", "sensors:\n  - name: o\n    driver: nonin\n    bus: /dev/ttyUSB0\n    serial: {baud: 9600, databits: 8}\n", 12, "sensors[0].serial.databits", "unknown key"},
 	{"serial on i2c", "sensors:\n  - name: t\n    driver: tmp117\n    bus: sim\n    address: 0x48\n    serial: {baud: 9600, data_bits: 8, stop_bits: 1}\n", 13, "sensors[0].serial", "only for serial drivers"},
 	{"nonin sim framing", "sensors:\n  - name: o\n    driver: nonin\n    bus: sim\n    serial: {baud: 9600, data_bits: 8, stop_bits: 1}\n", 12, "sensors[0].serial", "fixed framing"},
-	{"generator with address", "sensors:\n  - {name: t, driver: sim-temp, rate: 1, bus: sim, address: 0x48}\n", 9, "sensors[0].driver", "pure generator"},
+	{"generator gone", "sensors:\n  - {name: t, driver: sim-temp, rate: 1, bus: sim}\n", 9, "sensors[0].driver", "real driver on bus sim"},
+	{"unknown driver", "sensors:\n  - {name: t, driver: tmp116, bus: sim}\n", 9, "sensors[0].driver", "known: ads1292 (ads1292r), max3010x"},
+	{"tmp117 rate", "sensors:\n  - {name: t, driver: tmp117, bus: sim, address: 0x48, rate: 3}\n", 9, "sensors[0].rate", "no TMP117 conversion cycle"},
 	{"stuck_after range", "sensors:\n  - name: t\n    driver: tmp117\n    bus: sim\n    address: 0x48\n    stuck_after: 1ms\n", 13, "sensors[0].stuck_after", "must be"},
-	{"channel range", "sensors:\n  - {name: ecg, driver: ads1292, bus: sim, drdy: 'sim:ads-drdy', spi_mode: 1, channel: 3}\n", 9, "sensors[0].channel", "must be 1..2"},
-	{"channel on i2c", "sensors:\n  - {name: t, driver: tmp117, bus: sim, address: 0x48, channel: 1}\n", 9, "sensors[0].channel", "only for the ads1292"},
+	{"channel range", "sensors:\n  - {name: ecg, driver: ads1292, bus: sim, drdy: 'sim:ads-drdy', spi_mode: 1, options: {channel: 3}}\n", 9, "sensors[0].options.channel", "must be 1..2"},
+	{"channel on i2c", "sensors:\n  - {name: t, driver: tmp117, bus: sim, address: 0x48, options: {channel: 1}}\n", 9, "sensors[0].options.channel", "unknown key"},
 	{"name for hal", "sensors:\n  - {name: ECG, driver: ads1292, bus: sim, drdy: 'sim:ads-drdy', spi_mode: 1}\n", 9, "sensors[0].name", "must match"},
 }
 
@@ -51,11 +59,11 @@ func TestSensorErrorsNameTheKey(t *testing.T) {
 	}
 }
 
-// Every real driver parses, with aliases resolved and defaults filled in
-// the hal form.
+// Every real driver parses, aliases resolved, options decoded into the
+// part's settings over its defaults, and resolves to what it delivers.
 func TestSensorRealDrivers(t *testing.T) {
 	cfg, err := Parse("m.yaml", []byte(minimal+`sensors:
-  - {name: ecg, driver: ads1292, rate: 250, bus: /dev/spidev0.0, drdy: GPIO25, spi_mode: 1, options: {gain2: 6, lead_off: true}}
+  - {name: ecg, driver: ads1292, rate: 250, bus: /dev/spidev0.0, drdy: GPIO25, spi_mode: 1, options: {gain2: 3, lead_off: true, channel: 1}}
   - {name: ppg, driver: max3010x, rate: 100, bus: "1", address: 0x57, drdy: GPIO17, options: {averaging: 4}}
   - {name: temp, driver: tmp117, rate: 1, bus: /dev/i2c-1, address: 0x49, stuck_after: 5m}
   - {name: oxi, driver: nonin, bus: /dev/ttyUSB0}
@@ -64,42 +72,36 @@ func TestSensorRealDrivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := make([]hal.SensorConfig, len(cfg.Sensors))
+	var rates []float64
 	for i, s := range cfg.Sensors {
-		h[i] = s.HAL()
-		if err := h[i].Validate(); err != nil {
-			t.Errorf("sensors[%d]: %v", i, err)
+		src, err := registry.Resolve(s)
+		if err != nil {
+			t.Fatalf("sensors[%d]: %v", i, err)
 		}
+		rates = append(rates, src.Rate)
 	}
-	if h[0].Driver != hal.DriverADS1292R || h[0].Options["gain2"] != "6" || h[0].Options["lead_off"] != "true" {
-		t.Errorf("ecg = %+v, want driver ads1292r and options as strings", h[0])
+	if want := []float64{250, 25, 1, 75, 75}; !slices.Equal(rates, want) {
+		t.Errorf("delivered rates %v, want %v (the PPG's averaged by 4)", rates, want)
 	}
-	if h[1].Driver != hal.DriverMAX30102 || h[1].Address != 0x57 || h[1].Options["averaging"] != "4" {
-		t.Errorf("ppg = %+v", h[1])
+	ecg, ok := cfg.Sensors[0].Settings.(*ads1292.Settings)
+	if want := (ads1292.Settings{Channel: 1, Gain1: 6, Gain2: 3, VREF: "2.42", LeadOff: true}); !ok || *ecg != want {
+		t.Errorf("ecg options = %+v, want %+v (defaults kept)", cfg.Sensors[0].Settings, want)
 	}
-	if cfg.Sensors[2].StuckAfter != 5*time.Minute || h[2].Address != 0x49 {
-		t.Errorf("temp = %+v", cfg.Sensors[2])
+	if ppg, ok := cfg.Sensors[1].Settings.(*max3010x.Settings); !ok || ppg.Averaging != 4 || ppg.Mode != "spo2" {
+		t.Errorf("ppg options = %+v", cfg.Sensors[1].Settings)
 	}
-	want := hal.SerialFraming{Baud: 9600, DataBits: 8, Parity: "none", StopBits: 1}
-	if h[3].Serial == nil || *h[3].Serial != want {
-		t.Errorf("nonin serial = %+v, want the 9600 8N1 default", h[3].Serial)
-	}
-	if h[4].Bus != NoninSimPath {
-		t.Errorf("simulated nonin bus = %q, want the placeholder %q", h[4].Bus, NoninSimPath)
-	}
-	if cfg.Sensors[0].IsSim() || !(Sensor{Driver: "sim-ppg"}).IsSim() {
-		t.Error("IsSim disagrees with the driver kinds")
+	if cfg.Sensors[2].StuckAfter != 5*time.Minute || cfg.Sensors[2].Settings != nil {
+		t.Errorf("temp = %+v, want stuck_after 5m and no options (the part's defaults)", cfg.Sensors[2])
 	}
 }
 
 // The default sensors run the real drivers on the simulators.
 func TestDefaultSensorsAreRealDriversOnSim(t *testing.T) {
 	for i, s := range Default().Sensors {
-		if s.IsSim() || s.Bus != hal.SimName {
+		if s.Bus != sensors.SimBus {
 			t.Errorf("default sensors[%d] = %+v, want a real driver on bus sim", i, s)
 		}
-		h := s.HAL()
-		if err := h.Validate(); err != nil {
+		if _, err := registry.Resolve(s); err != nil {
 			t.Errorf("default sensors[%d]: %v", i, err)
 		}
 	}
@@ -123,12 +125,8 @@ func FuzzParseSensors(f *testing.F) {
 			return
 		}
 		for i, s := range cfg.Sensors {
-			if s.IsSim() {
-				continue
-			}
-			h := s.HAL()
-			if err := h.Validate(); err != nil {
-				t.Fatalf("accepted sensors[%d] that hal refuses: %v", i, err)
+			if _, err := registry.Resolve(s); err != nil {
+				t.Fatalf("accepted sensors[%d] that its descriptor refuses: %v", i, err)
 			}
 		}
 	})

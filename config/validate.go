@@ -56,13 +56,6 @@ func (c *checker) required(key, v string) bool {
 // idRe keeps device ids and stream names safe in MQTT topics and file names.
 var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// sensorRates gives the sample-rate range each driver accepts.
-var sensorRates = map[string][2]float64{
-	"sim-ecg":  {250, 1000},
-	"sim-ppg":  {25, 400},
-	"sim-temp": {0.1, 10},
-}
-
 // problems lists everything wrong with c, in file order where possible.
 func (cfg *Config) problems() []problem {
 	c := &checker{}
@@ -100,14 +93,14 @@ func (cfg *Config) problems() []problem {
 	names := map[string]bool{}
 	for i, s := range cfg.Sensors {
 		key := fmt.Sprintf("sensors[%d]", i)
-		if c.required(key+".name", s.Name) && !idRe.MatchString(s.Name) {
-			c.add(key+".name", "must be letters, digits, '.', '_' or '-', got %q", s.Name)
+		if !c.required(key+".name", s.Name) {
+			continue
 		}
 		if names[s.Name] {
 			c.add(key+".name", "duplicate sensor name %q", s.Name)
 		}
 		names[s.Name] = true
-		s.check(c, key)
+		checkSensor(c, key, s)
 	}
 	for i, w := range cfg.Edge.Waveforms {
 		if !names[w] {

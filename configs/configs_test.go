@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"medagent/config"
+	"medagent/sensors"
 )
 
 // unit is a parsed unit file: section -> key -> values in order.
@@ -209,7 +210,7 @@ func TestProductConfig(t *testing.T) {
 		t.Errorf("device layer not applied: %+v %+v", cfg.Device, cfg.MQTT)
 	}
 	for _, s := range cfg.Sensors {
-		if s.Bus == "sim" || s.IsSim() {
+		if sensors.IsSim(s.Bus) || sensors.IsSim(s.DRDY) {
 			t.Errorf("sensor %s is simulated in the product configuration", s.Name)
 		}
 	}

@@ -48,9 +48,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// build builds the device binary the way the Makefile does.
+// build builds the bench binary (the device binary with the simulators)
+// the way the Makefile does.
 func build(out, goarch string) ([]byte, error) {
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=", "-o", out, "../cmd/medagent")
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=", "-o", out, "../cmd/medagent-sim")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOARM=7")
 	return cmd.CombinedOutput()
 }

@@ -26,15 +26,8 @@ func I2CPath(name string) (string, error) {
 	return "/dev/i2c-" + n, nil
 }
 
-// OpenI2C opens an I²C bus by name, or the simulated bus when name is
-// "sim" (sim must then be non-nil).
-func OpenI2C(name string, sim *Sim) (i2c.BusCloser, error) {
-	if name == SimName {
-		if sim == nil {
-			return nil, fmt.Errorf("hal: I2C bus %q: no simulator configured: %w", name, buserr.ErrNotFound)
-		}
-		return simI2C{sim}, nil
-	}
+// OpenI2C opens an I²C bus by name.
+func OpenI2C(name string) (i2c.BusCloser, error) {
 	path, err := I2CPath(name)
 	if err != nil {
 		return nil, err
@@ -55,41 +48,35 @@ func SPIPath(name string) (string, error) {
 	return "/dev/spidev" + n, nil
 }
 
-// OpenSPI opens an SPI port by name ("sim" or "sim:NAME" for a simulated
-// device). The returned port refuses Connect with a mode other than mode
-// or a speed above maxSpeed (when non-zero), so a driver/config mismatch
-// fails at start-up with a message naming both.
-func OpenSPI(name string, mode spi.Mode, maxSpeed physic.Frequency, sim *Sim) (spi.PortCloser, error) {
-	var p spi.PortCloser
-	path := name
-	if name == SimName || strings.HasPrefix(name, SimName+":") {
-		if sim == nil {
-			return nil, fmt.Errorf("hal: SPI port %q: no simulator configured: %w", name, buserr.ErrNotFound)
-		}
-		sim.mu.Lock()
-		p = sim.spi[strings.TrimPrefix(strings.TrimPrefix(name, SimName), ":")]
-		sim.mu.Unlock()
-		if p == nil {
-			return nil, fmt.Errorf("hal: SPI port %q: no simulated device: %w", name, buserr.ErrNotFound)
-		}
-	} else {
-		var err error
-		if path, err = SPIPath(name); err != nil {
-			return nil, err
-		}
-		// Stat first: periph reports a missing node as "no SPI port found".
-		if f, err := os.OpenFile(path, os.O_RDWR, 0); err != nil {
-			return nil, classify("open SPI port", path, err)
-		} else {
-			f.Close()
-		}
-		if err := Init(); err != nil {
-			return nil, err
-		}
-		if p, err = spireg.Open(path); err != nil {
-			return nil, classify("open SPI port", path, err)
-		}
+// OpenSPI opens an SPI port by name. The returned port refuses Connect
+// with a mode other than mode or a speed above maxSpeed (when non-zero),
+// so a driver/config mismatch fails at start-up with a message naming
+// both.
+func OpenSPI(name string, mode spi.Mode, maxSpeed physic.Frequency) (spi.PortCloser, error) {
+	path, err := SPIPath(name)
+	if err != nil {
+		return nil, err
 	}
+	// Stat first: periph reports a missing node as "no SPI port found".
+	if f, err := os.OpenFile(path, os.O_RDWR, 0); err != nil {
+		return nil, classify("open SPI port", path, err)
+	} else {
+		f.Close()
+	}
+	if err := Init(); err != nil {
+		return nil, err
+	}
+	p, err := spireg.Open(path)
+	if err != nil {
+		return nil, classify("open SPI port", path, err)
+	}
+	return LimitSPI(p, path, mode, maxSpeed)
+}
+
+// LimitSPI wraps an open port so that Connect refuses a mode other than
+// mode and caps the clock at maxSpeed (when non-zero); path names it in
+// errors.
+func LimitSPI(p spi.PortCloser, path string, mode spi.Mode, maxSpeed physic.Frequency) (spi.PortCloser, error) {
 	if maxSpeed > 0 {
 		if err := p.LimitSpeed(maxSpeed); err != nil {
 			p.Close()
@@ -143,28 +130,20 @@ func (c *spiConn) TxPackets(p []spi.Packet) error {
 }
 
 // OpenPin opens a GPIO line by name (as periph's gpioreg knows it, e.g.
-// "GPIO17" or a gpiochip line name) as an input with edge detection, or a
-// simulated line "sim:NAME".
-func OpenPin(name string, pull gpio.Pull, edge gpio.Edge, sim *Sim) (gpio.PinIn, error) {
-	var p gpio.PinIO
-	if rest, ok := strings.CutPrefix(name, SimName+":"); ok {
-		if sim == nil {
-			return nil, fmt.Errorf("hal: GPIO %q: no simulator configured: %w", name, buserr.ErrNotFound)
-		}
-		sim.mu.Lock()
-		p = sim.pins[rest]
-		sim.mu.Unlock()
-		if p == nil {
-			return nil, fmt.Errorf("hal: GPIO %q: no simulated line of that name (have %s): %w", name, sim.describe(), buserr.ErrNotFound)
-		}
-	} else {
-		if err := Init(); err != nil {
-			return nil, err
-		}
-		if p = gpioreg.ByName(name); p == nil {
-			return nil, fmt.Errorf("hal: GPIO line %q: %w", name, buserr.ErrNotFound)
-		}
+// "GPIO17" or a gpiochip line name) as an input with edge detection.
+func OpenPin(name string, pull gpio.Pull, edge gpio.Edge) (gpio.PinIn, error) {
+	if err := Init(); err != nil {
+		return nil, err
 	}
+	p := gpioreg.ByName(name)
+	if p == nil {
+		return nil, fmt.Errorf("hal: GPIO line %q: %w", name, buserr.ErrNotFound)
+	}
+	return InputPin(p, name, pull, edge)
+}
+
+// InputPin configures an open line as an input with edge detection.
+func InputPin(p gpio.PinIO, name string, pull gpio.Pull, edge gpio.Edge) (gpio.PinIn, error) {
 	if err := p.In(pull, edge); err != nil {
 		return nil, classify("configure GPIO line", name, err)
 	}

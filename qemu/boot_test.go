@@ -116,9 +116,9 @@ mqtt:
   cert_file: /data/medagent/pki/device.pem
   key_file: /data/medagent/pki/device.key
 sensors:
-  - {name: ecg, driver: sim-ecg, rate: 250, bus: sim}
-  - {name: ppg, driver: sim-ppg, rate: 50, bus: sim}
-  - {name: temp, driver: sim-temp, rate: 1, bus: sim}
+  - {name: ecg, driver: ads1292, rate: 250, bus: sim, drdy: "sim:ads-drdy", spi_mode: 1}
+  - {name: ppg, driver: max3010x, rate: 50, bus: sim, address: 0x57}
+  - {name: temp, driver: tmp117, rate: 1, bus: sim, address: 0x48}
 log:
   level: info
 `, deviceID, deviceType, port)

@@ -92,9 +92,10 @@ for m in virtio_mmio virtio_blk failover net_failover virtio_net crc16 mbcache j
 done
 (cd "$initrd" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
-# The static arm64 agent.
+# The static arm64 agent of the bench build (simulated sensors on bus sim;
+# a device image carries ./cmd/medagent, which links no simulator).
 agent=$work/medagent
-(cd "$repo" && CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags "-s -w" -o "$agent" ./cmd/medagent)
+(cd "$repo" && CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags "-s -w" -o "$agent" ./cmd/medagent-sim)
 
 # Root filesystem.
 root=$work/rootfs

@@ -28,7 +28,7 @@ import (
 )
 
 func main() {
-	agent := flag.String("agent", "bin/medagent-linux-amd64", "agent binary")
+	agent := flag.String("agent", "bin/medagent-sim-linux-amd64", "agent binary (the bench build: simulated sensors)")
 	at := flag.Duration("at", 20*time.Second, "when the patient changes, after the agent starts")
 	flag.Parse()
 	d := alarm.Defaults()

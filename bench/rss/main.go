@@ -19,7 +19,7 @@ import (
 )
 
 func main() {
-	agent := flag.String("agent", "bin/medagent-linux-amd64", "agent binary")
+	agent := flag.String("agent", "bin/medagent-sim-linux-amd64", "agent binary (the bench build: simulated sensors)")
 	duration := flag.Duration("duration", 10*time.Minute, "how long to monitor")
 	flag.Parse()
 	if err := run(*agent, *duration); err != nil {

@@ -21,7 +21,7 @@ import (
 )
 
 func main() {
-	agentBin := flag.String("agent", "bin/medagent", "the medagent binary to run")
+	agentBin := flag.String("agent", "bin/medagent-sim", "the medagent bench binary (with the simulators) to run")
 	dir := flag.String("dir", ".demo", "working directory for the PKI, config, spool and logs")
 	duration := flag.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
 	format := flag.String("format", "json", "payload format: json or cbor")

@@ -23,6 +23,9 @@ var (
 	ErrBusy = errors.New("device busy")
 	// ErrDisconnected means a serial device went away (unplugged, hang-up).
 	ErrDisconnected = errors.New("device disconnected")
+	// ErrBadFrame means the bytes on a link do not form the part's frames
+	// (lost sync, no frame in a second's worth of bytes).
+	ErrBadFrame = errors.New("bad frame")
 	// ErrBadConfig means a configuration value is out of range for the part.
 	ErrBadConfig = errors.New("invalid configuration")
 )

@@ -1,7 +1,6 @@
 package ads1292
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,7 +16,7 @@ var doSleep = time.Sleep
 
 // ErrBadFrame means a data frame's status word did not start with 1100:
 // the frame is misaligned or the bus is corrupt.
-var ErrBadFrame = errors.New("status word does not start with 1100")
+var ErrBadFrame = fmt.Errorf("status word does not start with 1100: %w", buserr.ErrBadFrame)
 
 // Opts configures the part. Zero fields take the defaults in brackets.
 type Opts struct {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"medagent/hal/simpin"
 	"medagent/sensors/ads1292"
+	"medagent/sensors/simpin"
 
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/gpio"

@@ -20,7 +20,7 @@ const (
 // frame (wrong baud rate, wrong device, line noise). Read returns it so
 // that a stream of garbage cannot keep it from returning; the caller may
 // read on or reopen the port.
-var ErrNoFrame = errors.New("no valid frame in a second's worth of bytes")
+var ErrNoFrame = fmt.Errorf("no valid frame in a second's worth of bytes: %w", buserr.ErrBadFrame)
 
 // maxSearch is how many bytes Read consumes looking for a frame before it
 // gives up with ErrNoFrame: one second of Data Format #2.

@@ -1,7 +1,6 @@
 package tlstest
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -65,10 +64,3 @@ func WritePKI(dir, deviceID string) (*PKI, error) {
 	return p, nil
 }
 
-func exists(path string) (bool, error) {
-	_, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
-}

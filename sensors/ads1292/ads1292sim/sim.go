@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"medagent/hal/buserr"
-	"medagent/hal/simpin"
 	"medagent/sensors/ads1292"
+	"medagent/sensors/simpin"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/gpio"

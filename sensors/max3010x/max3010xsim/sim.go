@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"medagent/hal/buserr"
-	"medagent/hal/simpin"
 	mx "medagent/sensors/max3010x"
+	"medagent/sensors/simpin"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"

@@ -3,7 +3,7 @@ package tmp117sim
 import (
 	"time"
 
-	"medagent/hal/simpin"
+	"medagent/sensors/simpin"
 	"medagent/sensors/tmp117"
 
 	"periph.io/x/conn/v3/gpio"

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"medagent/hal/buserr"
-	"medagent/hal/simpin"
+	"medagent/sensors/simpin"
 	"medagent/sensors/tmp117"
 
 	"periph.io/x/conn/v3/physic"

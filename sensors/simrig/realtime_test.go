@@ -1,14 +1,14 @@
-package halsim_test
+package simrig_test
 
 import (
 	"testing"
 	"time"
 
-	"medagent/hal"
-	"medagent/hal/halsim"
+	"medagent/sensors"
 	"medagent/sensors/ads1292"
 	"medagent/sensors/max3010x"
 	"medagent/sensors/sim"
+	"medagent/sensors/simrig"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/spi"
@@ -23,12 +23,12 @@ func TestRealTimeClock(t *testing.T) {
 	}
 	start := time.Now()
 	clock := func() time.Duration { return time.Since(start) }
-	rig, err := halsim.New(halsim.Options{Patient: p, Clock: clock, PPGRate: 400})
+	rig, err := simrig.New(simrig.Options{Patient: p, Clock: clock, PPGRate: 400})
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, _ := hal.OpenSPI("sim", spi.Mode1, 0, rig.Sim)
-	pin, _ := hal.OpenPin("sim:"+halsim.PinADSDRDY, gpio.PullUp, gpio.FallingEdge, rig.Sim)
+	port, _ := rig.Buses(sensors.HostBuses()).SPI("sim", spi.Mode1, 0)
+	pin, _ := rig.Buses(sensors.HostBuses()).Pin("sim:"+simrig.PinADSDRDY, gpio.PullUp, gpio.FallingEdge)
 	d, err := ads1292.New(port, &ads1292.Opts{DRDY: pin, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -47,8 +47,8 @@ func TestRealTimeClock(t *testing.T) {
 		t.Fatalf("accounted for %d frames", received)
 	}
 
-	bus, _ := hal.OpenI2C("sim", rig.Sim)
-	ipin, _ := hal.OpenPin("sim:"+halsim.PinMAXInt, gpio.PullUp, gpio.FallingEdge, rig.Sim)
+	bus, _ := rig.Buses(sensors.HostBuses()).I2C("sim")
+	ipin, _ := rig.Buses(sensors.HostBuses()).Pin("sim:"+simrig.PinMAXInt, gpio.PullUp, gpio.FallingEdge)
 	m, err := max3010x.New(bus, max3010x.Addr, &max3010x.Opts{IntPin: ipin, SampleRate: 400, PulseWidth: 69, AlmostFull: 17})
 	if err != nil {
 		t.Fatal(err)

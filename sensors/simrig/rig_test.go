@@ -1,4 +1,4 @@
-package halsim_test
+package simrig_test
 
 import (
 	"math"
@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"medagent/hal"
-	"medagent/hal/halsim"
+	"medagent/sensors"
 	"medagent/sensors/ads1292"
 	"medagent/sensors/max3010x"
 	"medagent/sensors/nonin"
 	"medagent/sensors/sim"
+	"medagent/sensors/simrig"
 	"medagent/sensors/tmp117"
 
 	"periph.io/x/conn/v3/gpio"
@@ -19,7 +20,7 @@ import (
 	"periph.io/x/conn/v3/spi"
 )
 
-func newRig(t *testing.T) (*halsim.Rig, *time.Duration) {
+func newRig(t *testing.T) (*simrig.Rig, *time.Duration) {
 	t.Helper()
 	po := sim.DefaultPatientOptions()
 	po.HeartRate, po.SpO2, po.TempC = 75, 97, 37
@@ -28,7 +29,7 @@ func newRig(t *testing.T) (*halsim.Rig, *time.Duration) {
 		t.Fatal(err)
 	}
 	now := new(time.Duration)
-	rig, err := halsim.New(halsim.Options{Patient: p, Clock: func() time.Duration { return *now },
+	rig, err := simrig.New(simrig.Options{Patient: p, Clock: func() time.Duration { return *now },
 		NoninLink: filepath.Join(t.TempDir(), "nonin")})
 	if err != nil {
 		t.Fatal(err)
@@ -41,12 +42,12 @@ func newRig(t *testing.T) (*halsim.Rig, *time.Duration) {
 // one simulated patient and checks the values are the patient's.
 func TestRigDrivers(t *testing.T) {
 	rig, now := newRig(t)
-	bus, err := hal.OpenI2C("sim", rig.Sim)
+	bus, err := rig.Buses(sensors.HostBuses()).I2C("sim")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("tmp117", func(t *testing.T) {
-		d, err := tmp117.New(bus, halsim.TMP117Addr, nil)
+		d, err := tmp117.New(bus, simrig.TMP117Addr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +61,7 @@ func TestRigDrivers(t *testing.T) {
 		}
 	})
 	t.Run("max3010x", func(t *testing.T) {
-		pin, err := hal.OpenPin("sim:"+halsim.PinMAXInt, gpio.PullUp, gpio.FallingEdge, rig.Sim)
+		pin, err := rig.Buses(sensors.HostBuses()).Pin("sim:"+simrig.PinMAXInt, gpio.PullUp, gpio.FallingEdge)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,11 +82,11 @@ func TestRigDrivers(t *testing.T) {
 		}
 	})
 	t.Run("ads1292", func(t *testing.T) {
-		port, err := hal.OpenSPI("sim", spi.Mode1, physic.MegaHertz, rig.Sim)
+		port, err := rig.Buses(sensors.HostBuses()).SPI("sim", spi.Mode1, physic.MegaHertz)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pin, err := hal.OpenPin("sim:"+halsim.PinADSDRDY, gpio.PullUp, gpio.FallingEdge, rig.Sim)
+		pin, err := rig.Buses(sensors.HostBuses()).Pin("sim:"+simrig.PinADSDRDY, gpio.PullUp, gpio.FallingEdge)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,12 +1,12 @@
-package halsim
+package simrig
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"time"
 
-	"medagent/hal"
 	"medagent/sensors/ads1292"
 	"medagent/sensors/ads1292/ads1292sim"
 	"medagent/sensors/max3010x"
@@ -47,34 +47,35 @@ type Options struct {
 
 // Rig is a set of simulated chips fed by one patient.
 type Rig struct {
-	Sim    *hal.Sim
+	bus    *simBus
 	TMP117 *tmp117sim.Chip
 	MAX    *max3010xsim.Chip
 	ADS    *ads1292sim.Chip
 	Nonin  *noninsim.Oximeter // nil without Options.NoninLink
+	tmp    string             // made by ForSensors for the oximeter's link
 }
 
 // New builds the rig.
 func New(o Options) (*Rig, error) {
 	if o.Patient == nil || o.Clock == nil {
-		return nil, errors.New("halsim: Options.Patient and Options.Clock are required")
+		return nil, errors.New("simrig: Options.Patient and Options.Clock are required")
 	}
 	o.ECG.Rate = def(o.ECGRate, 500)
 	o.PPG.Rate = def(o.PPGRate, 100)
 	o.Temp.Rate = def(o.TempRate, 1)
 	ecg, err := o.Patient.ECG(o.ECG)
 	if err != nil {
-		return nil, fmt.Errorf("halsim: ECG: %w", err)
+		return nil, fmt.Errorf("simrig: ECG: %w", err)
 	}
 	ppg, err := o.Patient.PPG(o.PPG)
 	if err != nil {
-		return nil, fmt.Errorf("halsim: PPG: %w", err)
+		return nil, fmt.Errorf("simrig: PPG: %w", err)
 	}
 	temp, err := o.Patient.Temp(o.Temp)
 	if err != nil {
-		return nil, fmt.Errorf("halsim: temperature: %w", err)
+		return nil, fmt.Errorf("simrig: temperature: %w", err)
 	}
-	r := &Rig{Sim: hal.NewSim()}
+	r := &Rig{bus: newSimBus()}
 	r.TMP117 = tmp117sim.New(TMP117Addr, &tmp117sim.Opts{Clock: o.Clock, Wave: TempWave(temp)})
 	r.MAX = max3010xsim.New(&max3010xsim.Opts{Clock: o.Clock, Wave: PPGWave(ppg)})
 	r.ADS = ads1292sim.New(&ads1292sim.Opts{Clock: o.Clock, Wave: ECGWave(ecg), LeadOff: func() uint8 {
@@ -83,18 +84,18 @@ func New(o Options) (*Rig, error) {
 		}
 		return 0
 	}})
-	r.Sim.AddI2C(TMP117Addr, r.TMP117)
-	r.Sim.AddI2C(max3010x.Addr, r.MAX)
-	r.Sim.AddSPI("", r.ADS)
-	r.Sim.AddPin(PinMAXInt, r.MAX.IntPin())
-	r.Sim.AddPin(PinTMPAlert, r.TMP117.AlertPin())
-	r.Sim.AddPin(PinADSDRDY, r.ADS.DRDY())
+	r.bus.i2c[TMP117Addr] = r.TMP117
+	r.bus.i2c[max3010x.Addr] = r.MAX
+	r.bus.spi[""] = r.ADS
+	r.bus.pins[PinMAXInt] = r.MAX.IntPin()
+	r.bus.pins[PinTMPAlert] = r.TMP117.AlertPin()
+	r.bus.pins[PinADSDRDY] = r.ADS.DRDY()
 	if o.NoninLink != "" {
 		pp := o.PPG
 		pp.Rate = nonin.FramesPerSecond
 		pleth, err := o.Patient.PPG(pp)
 		if err != nil {
-			return nil, fmt.Errorf("halsim: Nonin pleth: %w", err)
+			return nil, fmt.Errorf("simrig: Nonin pleth: %w", err)
 		}
 		p := o.Patient
 		r.Nonin, err = noninsim.New(&noninsim.Opts{Link: o.NoninLink, Wave: PlethWave(pleth),
@@ -105,7 +106,9 @@ func New(o Options) (*Rig, error) {
 		if err != nil {
 			return nil, err
 		}
+		r.bus.serial = r.Nonin.Path()
 	}
+	r.bus.clock = o.Clock
 	return r, nil
 }
 
@@ -116,12 +119,23 @@ func def(v, d float64) float64 {
 	return v
 }
 
+// Run drives the simulated peers that need a goroutine (the oximeter
+// writing its frames on the pty) until ctx ends.
+func (r *Rig) Run(ctx context.Context) error {
+	if r.Nonin == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return r.Nonin.Run(ctx)
+}
+
 // Close releases the Nonin pty.
 func (r *Rig) Close() error {
+	var err error
 	if r.Nonin != nil {
-		return r.Nonin.Close()
+		err = r.Nonin.Close()
 	}
-	return nil
+	return errors.Join(err, r.removeTmp())
 }
 
 // scratch is the valid-flag buffer the adapters hand to sim streams; the
