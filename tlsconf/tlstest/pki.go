@@ -63,4 +63,3 @@ func WritePKI(dir, deviceID string) (*PKI, error) {
 	}
 	return p, nil
 }
-
