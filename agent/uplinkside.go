@@ -50,10 +50,12 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, cmds uplink.CommandFunc)
 	}
 	up, err := uplink.New(uplink.Options{
 		Broker:   m.Broker,
+		Brokers:  m.Brokers,
 		DeviceID: cfg.Device.ID,
 		TLS:      tlsOpts,
 		Format:   m.Format, TopicPrefix: m.TopicPrefix, InFlight: m.InFlight, KeepAlive: m.KeepAlive,
-		BackoffMin: m.BackoffMin, BackoffMax: m.BackoffMax,
+		BackoffMin: m.BackoffMin, BackoffMax: m.BackoffMax, BackoffResetAfter: m.BackoffResetAfter,
+		MaxConnectsPerMinute: m.MaxConnectsPerMinute, ProbeInterval: m.ProbeInterval, MaxPacketBytes: m.MaxPacketBytes,
 		Commands: cmds,
 	}, r, log)
 	if err != nil {

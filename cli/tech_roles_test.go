@@ -75,7 +75,7 @@ func TestTechSplitRoles(t *testing.T) {
 	cfg.MQTT.CAFile = filepath.Join(pki.Dir, tlstest.CAFile)
 	cfg.MQTT.CertFile = filepath.Join(pki.Dir, tlstest.DeviceCertFile)
 	cfg.MQTT.KeyFile = filepath.Join(pki.Dir, tlstest.DeviceKeyFile)
-	cfg.MQTT.BackoffMin, cfg.MQTT.BackoffMax = time.Hour, time.Hour
+	cfg.MQTT.BackoffMin, cfg.MQTT.BackoffMax = 2*time.Minute, 2*time.Minute
 	sock := filepath.Join(dir, "control.sock")
 	t.Setenv(control.SocketEnv, sock)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -50,7 +50,7 @@ func startTechAgent(t *testing.T) *techAgent {
 	cfg.MQTT.CAFile = filepath.Join(pki.Dir, tlstest.CAFile)
 	cfg.MQTT.CertFile = filepath.Join(pki.Dir, tlstest.DeviceCertFile)
 	cfg.MQTT.KeyFile = filepath.Join(pki.Dir, tlstest.DeviceKeyFile)
-	cfg.MQTT.BackoffMin, cfg.MQTT.BackoffMax = time.Hour, time.Hour // one failed connect, then quiet
+	cfg.MQTT.BackoffMin, cfg.MQTT.BackoffMax = 2*time.Minute, 2*time.Minute // one failed connect, then quiet
 	cfg.Alarms.Temp.Low, cfg.Alarms.Temp.CriticalLow = 0, 0
 	cfg.Alarms.Temp.High, cfg.Alarms.Temp.CriticalHigh = 30, 45
 	cfg.Alarms.Temp.OnsetDelay, cfg.Alarms.Temp.Latching = 0, true

@@ -54,17 +54,24 @@ type Spool struct {
 
 // MQTT configures the uplink.
 type MQTT struct {
-	Broker      string        `yaml:"broker"` // tls://host:port or ssl://host:port
-	ServerName  string        `yaml:"server_name"`
-	CAFile      string        `yaml:"ca_file"`
-	CertFile    string        `yaml:"cert_file"`
-	KeyFile     string        `yaml:"key_file"`
-	Format      string        `yaml:"format"` // json or cbor
-	InFlight    int           `yaml:"inflight"`
-	KeepAlive   time.Duration `yaml:"keepalive"`
-	BackoffMin  time.Duration `yaml:"backoff_min"`
-	BackoffMax  time.Duration `yaml:"backoff_max"`
-	TopicPrefix string        `yaml:"topic_prefix"`
+	Broker string `yaml:"broker"` // tls://host:port or ssl://host:port
+	// Brokers are the nodes of a clustered broker (with or instead of Broker).
+	Brokers    []string      `yaml:"brokers"`
+	ServerName string        `yaml:"server_name"`
+	CAFile     string        `yaml:"ca_file"`
+	CertFile   string        `yaml:"cert_file"`
+	KeyFile    string        `yaml:"key_file"`
+	Format     string        `yaml:"format"` // json or cbor
+	InFlight   int           `yaml:"inflight"`
+	KeepAlive  time.Duration `yaml:"keepalive"`
+	BackoffMin time.Duration `yaml:"backoff_min"`
+	BackoffMax time.Duration `yaml:"backoff_max"`
+	// BackoffResetAfter: how long a session must last before the backoff restarts.
+	BackoffResetAfter    time.Duration `yaml:"backoff_reset_after"`
+	MaxConnectsPerMinute int           `yaml:"max_connects_per_minute"`
+	ProbeInterval        time.Duration `yaml:"probe_interval"`
+	MaxPacketBytes       int           `yaml:"max_packet_bytes"`
+	TopicPrefix          string        `yaml:"topic_prefix"`
 }
 
 // Edge configures the edge stage.
@@ -128,8 +135,11 @@ func Default() Config {
 			InFlight:    32,
 			KeepAlive:   30 * time.Second,
 			BackoffMin:  time.Second,
-			BackoffMax:  time.Minute,
+			BackoffMax:  30 * time.Second,
 			TopicPrefix: "medagent/v1",
+			// Reset, rate limit, probe and packet bound as in package uplink.
+			BackoffResetAfter: 10 * time.Second, MaxConnectsPerMinute: 10,
+			ProbeInterval: 5 * time.Second, MaxPacketBytes: 256 << 10,
 		},
 		Edge:     Edge{Window: time.Second, MainsHz: 50, SpO2CalA: 110, SpO2CalB: 25, WaveformRate: 50},
 		Alarms:   alarm.Defaults(),

@@ -142,16 +142,17 @@ func (cfg *Config) problems() []problem {
 }
 
 func (m *MQTT) check(c *checker, tpm string) {
-	if c.required("mqtt.broker", m.Broker) {
-		u, err := url.Parse(m.Broker)
-		switch {
-		case err != nil:
-			c.add("mqtt.broker", "not a URL: %v", err)
-		case u.Scheme != "tls" && u.Scheme != "ssl" && u.Scheme != "mqtts":
-			c.add("mqtt.broker", "must use TLS (tls://host:port), got scheme %q: plain MQTT is not allowed", u.Scheme)
-		case u.Port() == "":
-			c.add("mqtt.broker", "must name a port, e.g. tls://%s:8883", u.Host)
-		}
+	if m.Broker == "" && len(m.Brokers) == 0 {
+		c.add("mqtt.broker", "is required (or mqtt.brokers, the nodes of a cluster)")
+	}
+	if m.Broker != "" {
+		checkBrokerURL(c, "mqtt.broker", m.Broker)
+	}
+	for i, b := range m.Brokers {
+		checkBrokerURL(c, fmt.Sprintf("mqtt.brokers[%d]", i), b)
+	}
+	if len(m.Brokers) > 32 {
+		c.add("mqtt.brokers", "has %d entries, at most 32", len(m.Brokers))
 	}
 	c.required("mqtt.ca_file", m.CAFile)
 	c.required("mqtt.cert_file", m.CertFile)
@@ -166,6 +167,22 @@ func (m *MQTT) check(c *checker, tpm string) {
 	c.rangeI("mqtt.inflight", int64(m.InFlight), 1, 1024)
 	c.rangeD("mqtt.keepalive", m.KeepAlive, 5*time.Second, 10*time.Minute)
 	c.rangeD("mqtt.backoff_min", m.BackoffMin, 100*time.Millisecond, time.Minute)
-	c.rangeD("mqtt.backoff_max", m.BackoffMax, max(m.BackoffMin, 100*time.Millisecond), time.Hour)
+	c.rangeD("mqtt.backoff_max", m.BackoffMax, max(m.BackoffMin, 100*time.Millisecond), 2*time.Minute)
+	c.rangeD("mqtt.backoff_reset_after", m.BackoffResetAfter, 0, time.Hour)
+	c.rangeI("mqtt.max_connects_per_minute", int64(m.MaxConnectsPerMinute), 2, 60)
+	c.rangeD("mqtt.probe_interval", m.ProbeInterval, 100*time.Millisecond, time.Minute)
+	c.rangeI("mqtt.max_packet_bytes", int64(m.MaxPacketBytes), 1<<10, 64<<20)
 	c.required("mqtt.topic_prefix", m.TopicPrefix)
+}
+
+func checkBrokerURL(c *checker, key, b string) {
+	u, err := url.Parse(b)
+	switch {
+	case err != nil:
+		c.add(key, "not a URL: %v", err)
+	case u.Scheme != "tls" && u.Scheme != "ssl" && u.Scheme != "mqtts":
+		c.add(key, "must use TLS (tls://host:port), got scheme %q: plain MQTT is not allowed", u.Scheme)
+	case u.Port() == "":
+		c.add(key, "must name a port, e.g. tls://%s:8883", u.Host)
+	}
 }

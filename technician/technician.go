@@ -128,6 +128,9 @@ func (c *Service) status(ctx context.Context) control.Status {
 	if c.Broker != nil {
 		u := c.Broker.Status()
 		s.Broker.Enabled, s.Broker.Connected = true, u.Connected
+		if u.Broker != "" {
+			s.Broker.URL = u.Broker // the node of a cluster in use, or last tried
+		}
 		s.Broker.Published, s.Broker.Acked, s.Broker.InFlight = u.Published, u.Acked, u.InFlight
 		if u.LastError != nil {
 			s.Broker.LastError = u.LastError.Error()
@@ -331,9 +334,9 @@ func (c *Service) selftest(ctx context.Context) control.Selftest {
 	case c.Broker == nil:
 		add("broker", true, "published by the uplink process (not checked here)")
 	case c.Broker.Status().Connected:
-		add("broker", true, "connected to "+c.Config.MQTT.Broker)
+		add("broker", true, "connected to "+c.Broker.Status().Broker)
 	default:
-		detail := "not connected to " + c.Config.MQTT.Broker
+		detail := "not connected to " + strings.TrimSpace(strings.Join(append([]string{c.Config.MQTT.Broker}, c.Config.MQTT.Brokers...), " "))
 		if e := c.Broker.Status().LastError; e != nil {
 			detail += ": " + e.Error()
 		}

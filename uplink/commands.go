@@ -3,6 +3,7 @@ package uplink
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
@@ -24,19 +25,29 @@ func (u *Uplink) resultTopic() string {
 }
 
 // subscribeCommands subscribes to the command topic when a handler is set.
-// Results are published at QoS 1 without waiting for their PUBACK.
-func (u *Uplink) subscribeCommands(ctx context.Context, c mqtt.Client) error {
+// Results are published at QoS 1 without waiting for their PUBACK. The
+// handler runs with ctx; the SUBACK is awaited until wait is done.
+func (u *Uplink) subscribeCommands(ctx, wait context.Context, c mqtt.Client) error {
 	if u.opts.Commands == nil {
 		return nil
 	}
-	handle := func(c mqtt.Client, m mqtt.Message) {
-		res := u.opts.Commands(ctx, m.Payload())
-		if res != nil {
-			c.Publish(u.resultTopic(), 1, false, res)
-		}
-	}
-	if err := waitToken(ctx, c.Subscribe(u.commandTopic(), 1, handle), u.opts.AckTimeout); err != nil {
+	if err := waitToken(wait, c.Subscribe(u.commandTopic(), 1, u.commandHandler(ctx)), u.opts.AckTimeout); err != nil {
 		return fmt.Errorf("uplink: subscribe %s: %w", u.commandTopic(), err)
 	}
 	return nil
+}
+
+// commandHandler passes messages on the device's command topic to
+// Commands and publishes the result. Anything else (a topic the session
+// kept from an older configuration) is ignored.
+func (u *Uplink) commandHandler(ctx context.Context) mqtt.MessageHandler {
+	prefix := u.opts.TopicPrefix + "/" + u.opts.DeviceID + "/cmd/"
+	return func(c mqtt.Client, m mqtt.Message) {
+		if !strings.HasPrefix(m.Topic(), prefix) {
+			return
+		}
+		if res := u.opts.Commands(ctx, m.Payload()); res != nil {
+			c.Publish(u.resultTopic(), 1, false, res)
+		}
+	}
 }

@@ -39,10 +39,36 @@
 // its certificate. After each connect the uplink publishes a retained
 // "online" to {prefix}/{device}/status; the connection's last will is a
 // retained "offline" on the same topic, and a clean shutdown publishes
-// "offline" itself. Connecting is retried forever with capped exponential
-// backoff and jitter (BackoffMin doubling up to BackoffMax, each sleep
-// drawn uniformly from [d/2, d]); an unreachable broker at start is logged
-// and retried, never fatal. A spool error (Next or Ack failing) ends the
-// session like a broken connection and is retried after backoff.
-// Run returns nil when its context is canceled.
+// "offline" itself. The MQTT session is persistent (clean session off), so
+// the broker keeps the command subscription, and QoS 1 commands sent while
+// the device was away, across reconnects to any node of a cluster; what
+// the device has not sent is in the spool, not in the session.
+//
+// # Brokers, failover and backoff
+//
+// Options.Brokers lists the nodes of a clustered broker. Each device uses
+// its own order of the list (shuffled with its device id as the seed, so a
+// fleet spreads) and moves to the next node after any failed or broken
+// session. Connecting is retried forever; an unreachable broker at start
+// is logged and retried, never fatal. The first attempt goes at once; the
+// next ones wait a capped exponential backoff with full jitter (uniform in
+// [0, min(BackoffMax, BackoffMin·2^n)), default 1 s and 30 s, cap at most
+// 2 min), reset only by a session that stayed up for BackoffResetAfter
+// (10 s). A token bucket keeps attempts at or under MaxConnectsPerMinute
+// (10) in every 60 s. While it waits, the uplink probes the nodes whose
+// last TCP connect failed with a bare TCP connect every ProbeInterval (5 s,
+// jittered); when one listens again it is tried at once, so a backlog
+// starts to drain seconds after the broker returns, not at the end of a
+// 30 s backoff, and a fleet's reconnects still spread over the interval.
+// A spool error (Next or Ack failing) ends the session like a broken
+// connection and is retried after backoff. Run returns nil when its
+// context is canceled.
+//
+// # Bounded input
+//
+// The broker's bytes pass a framing guard before the MQTT client reads
+// them: a packet that announces more than MaxPacketBytes (256 KiB by
+// default) ends the connection with ErrPacketTooLarge before anything is
+// allocated for it (the client itself would allocate the announced length,
+// up to 256 MiB, twice).
 package uplink

@@ -32,9 +32,14 @@ func writePKI(t testing.TB) *tlstest.PKI {
 	return p
 }
 
+// options are the device's uplink options for broker b (none if nil).
 func options(p *tlstest.PKI, b *mosquittotest.Broker) uplink.Options {
+	var url string
+	if b != nil {
+		url = b.URL
+	}
 	return uplink.Options{
-		Broker:     b.URL,
+		Broker:     url,
 		DeviceID:   p.DeviceID,
 		TLS:        tlsconf.Options{CAFile: p.CA.CertFile, CertFile: p.Device.CertFile, KeyFile: p.Device.KeyFile},
 		BackoffMin: 50 * time.Millisecond,

@@ -11,7 +11,13 @@ import (
 
 // Options configure the uplink. Zero values take the defaults shown.
 type Options struct {
-	Broker   string          `yaml:"broker"`    // tls://host:port (also ssl://, mqtts://)
+	// Broker is one broker, tls://host:port (also ssl://, mqtts://).
+	Broker string `yaml:"broker"`
+	// Brokers are the nodes of one clustered broker. Each device tries
+	// them in its own order (shuffled with its device id as the seed, so
+	// that a fleet spreads over the nodes) and goes to the next one when a
+	// connection fails or breaks. Broker, if set, is added to the list.
+	Brokers  []string        `yaml:"brokers"`
 	DeviceID string          `yaml:"device_id"` // MQTT client id, topic segment; must match the certificate CN
 	TLS      tlsconf.Options `yaml:"tls"`
 	// Format is "json" (default) or "cbor".
@@ -26,8 +32,27 @@ type Options struct {
 	// AckTimeout bounds the wait for one PUBACK before the connection is
 	// considered broken; default 30s.
 	AckTimeout time.Duration `yaml:"ack_timeout"`
+	// Reconnects wait a capped exponential backoff with full jitter:
+	// uniform in [0, min(BackoffMax, BackoffMin·2^n)) before the n-th
+	// attempt since the last stable session (see retry).
 	BackoffMin time.Duration `yaml:"backoff_min"` // default 1s
-	BackoffMax time.Duration `yaml:"backoff_max"` // default 1m
+	BackoffMax time.Duration `yaml:"backoff_max"` // default 30s, at most 2m
+	// BackoffResetAfter is how long a session must stay connected before
+	// the backoff starts again from BackoffMin; default 10s.
+	BackoffResetAfter time.Duration `yaml:"backoff_reset_after"`
+	// MaxConnectsPerMinute bounds connect attempts in any 60 s (brokers
+	// ban clients that flap: EMQX at 15 a minute); default 10, 2..60.
+	MaxConnectsPerMinute int `yaml:"max_connects_per_minute"`
+	// ProbeInterval is how often, while waiting to reconnect, the uplink
+	// checks with a bare TCP connect (no TLS, no MQTT) whether a broker
+	// that refused connections listens again; one that does is tried at
+	// once (within the rate limit) instead of at the end of the backoff.
+	// Default 5s (each probe waits uniform in [interval/2, interval]).
+	ProbeInterval time.Duration `yaml:"probe_interval"`
+	// MaxPacketBytes bounds the MQTT packets the broker may send (remaining
+	// length); a larger one ends the connection before anything is
+	// allocated for it. Default 256 KiB.
+	MaxPacketBytes int `yaml:"max_packet_bytes"`
 	// ShutdownGrace bounds, at cancel, the wait for outstanding PUBACKs
 	// and the "offline" publish; default 2s.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
@@ -64,24 +89,64 @@ func (o *Options) ensureDefaults() {
 		o.BackoffMin = time.Second
 	}
 	if o.BackoffMax == 0 {
-		o.BackoffMax = time.Minute
+		o.BackoffMax = 30 * time.Second
+	}
+	if o.BackoffResetAfter == 0 {
+		o.BackoffResetAfter = 10 * time.Second
+	}
+	if o.MaxConnectsPerMinute == 0 {
+		o.MaxConnectsPerMinute = 10
+	}
+	if o.ProbeInterval == 0 {
+		o.ProbeInterval = 5 * time.Second
+	}
+	if o.MaxPacketBytes == 0 {
+		o.MaxPacketBytes = 256 << 10
 	}
 	if o.ShutdownGrace == 0 {
 		o.ShutdownGrace = 2 * time.Second
 	}
 }
 
-func (o *Options) validate() error {
-	u, err := url.Parse(o.Broker)
+// brokerList is Broker and Brokers, without repeats, in the given order.
+func (o *Options) brokerList() []string {
+	var l []string
+	seen := map[string]bool{}
+	for _, b := range append([]string{o.Broker}, o.Brokers...) {
+		if b != "" && !seen[b] {
+			seen[b] = true
+			l = append(l, b)
+		}
+	}
+	return l
+}
+
+// checkBroker checks one broker URL.
+func checkBroker(b string) error {
+	u, err := url.Parse(b)
 	switch {
-	case o.Broker == "":
-		return fmt.Errorf("uplink: no broker given")
 	case err != nil:
-		return fmt.Errorf("uplink: broker %q: %w", o.Broker, err)
+		return fmt.Errorf("uplink: broker %q: %w", b, err)
 	case u.Scheme != "tls" && u.Scheme != "ssl" && u.Scheme != "mqtts":
-		return fmt.Errorf("uplink: broker %q: scheme must be tls:// (plain MQTT is not allowed)", o.Broker)
+		return fmt.Errorf("uplink: broker %q: scheme must be tls:// (plain MQTT is not allowed)", b)
 	case u.Port() == "":
-		return fmt.Errorf("uplink: broker %q: no port", o.Broker)
+		return fmt.Errorf("uplink: broker %q: no port", b)
+	}
+	return nil
+}
+
+func (o *Options) validate() error {
+	l := o.brokerList()
+	if len(l) == 0 {
+		return fmt.Errorf("uplink: no broker given (broker or brokers)")
+	}
+	if len(l) > 32 {
+		return fmt.Errorf("uplink: %d brokers: at most 32", len(l))
+	}
+	for _, b := range l {
+		if err := checkBroker(b); err != nil {
+			return err
+		}
 	}
 	if !topicSegment.MatchString(o.DeviceID) {
 		return fmt.Errorf("uplink: device id %q: want 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit", o.DeviceID)
@@ -89,8 +154,20 @@ func (o *Options) validate() error {
 	if o.InFlight < 1 || o.InFlight > 1024 {
 		return fmt.Errorf("uplink: inflight %d: want 1..1024", o.InFlight)
 	}
-	if o.BackoffMin < 0 || o.BackoffMax < o.BackoffMin {
-		return fmt.Errorf("uplink: backoff %v..%v: want 0 <= min <= max", o.BackoffMin, o.BackoffMax)
+	if o.BackoffMin <= 0 || o.BackoffMax < o.BackoffMin || o.BackoffMax > 2*time.Minute {
+		return fmt.Errorf("uplink: backoff %v..%v: want 0 < min <= max <= 2m", o.BackoffMin, o.BackoffMax)
+	}
+	if o.BackoffResetAfter < 0 {
+		return fmt.Errorf("uplink: backoff_reset_after %v: want >= 0", o.BackoffResetAfter)
+	}
+	if o.MaxConnectsPerMinute < 2 || o.MaxConnectsPerMinute > 60 {
+		return fmt.Errorf("uplink: max_connects_per_minute %d: want 2..60", o.MaxConnectsPerMinute)
+	}
+	if o.ProbeInterval < 100*time.Millisecond || o.ProbeInterval > time.Minute {
+		return fmt.Errorf("uplink: probe_interval %v: want 100ms..1m", o.ProbeInterval)
+	}
+	if o.MaxPacketBytes < 1<<10 || o.MaxPacketBytes > 64<<20 {
+		return fmt.Errorf("uplink: max_packet_bytes %d: want 1 KiB..64 MiB", o.MaxPacketBytes)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -30,24 +31,38 @@ type inflight struct {
 	rec spool.Record
 }
 
-func (u *Uplink) clientOptions(lost context.CancelCauseFunc) *mqtt.ClientOptions {
-	return mqtt.NewClientOptions().
-		AddBroker(u.opts.Broker).
+func (u *Uplink) clientOptions(ctx context.Context, broker string, lost context.CancelCauseFunc) *mqtt.ClientOptions {
+	o := mqtt.NewClientOptions().
+		AddBroker(broker).
 		SetClientID(u.opts.DeviceID).
-		SetTLSConfig(u.tls).
+		SetCustomOpenConnectionFn(u.opener(u.tls, func(err error) { u.setDown(broker, err != nil) }, lost)).
 		SetProtocolVersion(4). // MQTT 3.1.1
-		SetCleanSession(true). // the spool, not the session, holds what is unsent
+		// A persistent session: the broker keeps the command subscription
+		// and the QoS 1 messages for it across a reconnect, to any node of
+		// a cluster. What the device has not sent yet is in the spool, which
+		// the uplink rewinds and sends again (the client's own store is new
+		// for each session).
+		SetCleanSession(false).
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
 		SetKeepAlive(u.opts.KeepAlive).
 		SetPingTimeout(min(u.opts.KeepAlive, 10*time.Second)).
 		SetConnectTimeout(u.opts.ConnectTimeout).
-		SetWriteTimeout(u.opts.AckTimeout).
+		// Publish blocks until the client's writer takes the packet; a
+		// connection whose writer takes nothing for 5 s is stuck, and a
+		// shutdown must not wait on it for long.
+		SetWriteTimeout(min(u.opts.AckTimeout, 5*time.Second)).
 		SetWill(u.statusTopic(), statusOffline, 1, true).
 		SetStore(mqtt.NewMemoryStore()).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			lost(fmt.Errorf("uplink: connection lost: %w", err))
 		})
+	if u.opts.Commands != nil {
+		// With a persistent session, commands queued while the device was
+		// away arrive right after CONNACK, before Subscribe returns.
+		o.SetDefaultPublishHandler(u.commandHandler(ctx))
+	}
+	return o
 }
 
 // reloadTLS re-reads the certificate files before each session, so that a
@@ -78,38 +93,51 @@ func waitToken(ctx context.Context, tok mqtt.Token, timeout time.Duration) error
 	}
 }
 
-// session runs one connection until it breaks or ctx is done. connected
-// says whether the broker accepted the connection.
-func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
+// session runs one connection to broker until it breaks or ctx is done.
+// connectedFor is how long the broker had accepted it (0 if it never did).
+func (u *Uplink) session(ctx context.Context, broker string) (connectedFor time.Duration, err error) {
 	// fail ends the session on a broken connection or a spool error; it
 	// outlives ctx so that shutdown can still collect PUBACKs.
 	fail, failWith := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer failWith(nil)
+	// A shutdown before the pump runs must not wait for the connect or
+	// ack timeout; once it runs, the pump collects PUBACKs first.
+	var pumping atomic.Bool
 	stop := context.AfterFunc(ctx, func() {
-		// A shutdown during connect must not wait for the connect timeout.
-		if !u.Status().Connected {
+		if !pumping.Load() {
 			failWith(context.Canceled)
 		}
 	})
 	defer stop()
+	// cause prefers why the session failed (a lost connection, the packet
+	// guard) over the error the client reported for it.
+	cause := func(err error) error {
+		if c := context.Cause(fail); c != nil && !errors.Is(c, context.Canceled) {
+			return c
+		}
+		return err
+	}
 
 	u.reloadTLS()
-	c := mqtt.NewClient(u.clientOptions(failWith))
+	c := mqtt.NewClient(u.clientOptions(ctx, broker, failWith))
 	if err := waitToken(fail, c.Connect(), u.opts.ConnectTimeout+time.Second); err != nil {
 		c.Disconnect(0)
-		return false, fmt.Errorf("uplink: connect %s: %w", u.opts.Broker, err)
+		return 0, fmt.Errorf("uplink: connect %s: %w", broker, cause(err))
 	}
+	connectedAt := u.now()
+	since := func() time.Duration { return max(u.now().Sub(connectedAt), time.Nanosecond) }
 	u.update(func(s *Status) { s.Connected = true; s.Connects++ })
 	defer u.update(func(s *Status) { s.Connected = false; s.InFlight = 0 })
 	if err := waitToken(fail, c.Publish(u.statusTopic(), 1, true, statusOnline), u.opts.AckTimeout); err != nil {
 		c.Disconnect(0)
-		return true, fmt.Errorf("uplink: publish status: %w", err)
+		return since(), fmt.Errorf("uplink: publish status: %w", cause(err))
 	}
-	if err := u.subscribeCommands(ctx, c); err != nil {
+	if err := u.subscribeCommands(ctx, fail, c); err != nil {
 		c.Disconnect(0)
-		return true, err
+		return since(), cause(err)
 	}
-	u.log.Info("uplink: connected", "broker", u.opts.Broker, "device", u.opts.DeviceID)
+	pumping.Store(true)
+	u.log.Info("uplink: connected", "broker", broker, "device", u.opts.DeviceID)
 
 	err = u.pump(ctx, fail, failWith, c)
 	if ctx.Err() != nil && (err == nil || errors.Is(err, errShutdownGrace) || errors.Is(err, context.Canceled)) {
@@ -120,10 +148,10 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 			u.log.Warn("uplink: could not publish offline status", "err", perr)
 		}
 		c.Disconnect(250)
-		return true, nil
+		return since(), nil
 	}
 	c.Disconnect(0)
-	return true, err
+	return since(), err
 }
 
 // pump publishes records and collects PUBACKs until the session fails or

@@ -33,17 +33,28 @@ type Uplink struct {
 	tls    *tls.Config
 	format senml.Format
 
+	brokers []string // the device's order (brokerOrder)
+
 	// Seams for tests.
 	sleep func(ctx context.Context, d time.Duration) error
 	rand  func() float64
+	now   func() time.Time
+	probe func(ctx context.Context, addr string, timeout time.Duration) bool
 
-	mu sync.Mutex
-	st Status
+	mu   sync.Mutex
+	st   Status
+	down map[string]bool // brokers whose last TCP connect failed
 }
 
 // Status is a snapshot of the uplink's state.
 type Status struct {
-	Connected   bool
+	Connected bool
+	// Broker is the broker of the current session, or of the last attempt.
+	Broker string
+	// Attempts counts connect attempts; RetryAt is when the next one is
+	// due while the uplink waits (zero otherwise).
+	Attempts    uint64
+	RetryAt     time.Time
 	LastError   error // the last session error, nil if none yet
 	LastErrorAt time.Time
 	Connects    uint64 // successful connects
@@ -76,7 +87,9 @@ func New(opts Options, src Source, log *slog.Logger) (*Uplink, error) {
 	}
 	return &Uplink{
 		opts: opts, src: src, log: log, tls: tc, format: f,
-		sleep: sleepCtx, rand: rand.Float64,
+		brokers: brokerOrder(opts.brokerList(), opts.DeviceID),
+		sleep:   sleepCtx, rand: rand.Float64, now: time.Now, probe: reachable,
+		down: map[string]bool{},
 	}, nil
 }
 
@@ -96,29 +109,107 @@ func (u *Uplink) update(f func(s *Status)) {
 // Run connects, publishes and reconnects until ctx is done. It returns nil
 // when ctx is canceled, and ctx's error otherwise (e.g. a deadline).
 func (u *Uplink) Run(ctx context.Context) error {
-	attempt := 0
-	for {
-		connected, err := u.session(ctx)
+	r := newRetry(u.opts, u.now())
+	next := 0
+	for first := true; ; first = false {
+		var d time.Duration // the first attempt goes at once
+		if !first {
+			d = r.backoff(u.rand())
+		}
+		woke, err := u.wait(ctx, r, d)
+		if err != nil {
+			return exit(ctx)
+		}
+		if woke >= 0 {
+			next = woke
+		}
+		broker := u.brokers[next]
+		r.take(u.now())
+		u.update(func(s *Status) { s.Attempts++; s.Broker = broker; s.RetryAt = time.Time{} })
+		connectedFor, err := u.session(ctx, broker)
 		if ctx.Err() != nil {
 			return exit(ctx)
 		}
-		if connected {
-			attempt = 0
-		}
-		u.update(func(s *Status) { s.LastError, s.LastErrorAt = err, time.Now() })
-		if connected {
+		r.ended(connectedFor)
+		u.update(func(s *Status) { s.LastError, s.LastErrorAt = err, u.now() })
+		if connectedFor > 0 {
 			// Records read but not acked go again, from the oldest.
 			if rerr := u.src.Rewind(); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("uplink: rewind spool: %w", rerr))
 			}
 		}
-		d := backoff(attempt, u.opts.BackoffMin, u.opts.BackoffMax, u.rand())
-		attempt++
-		u.log.Warn("uplink: disconnected, will retry", "broker", u.opts.Broker, "err", err, "retry_in", d, "attempt", attempt)
-		if u.sleep(ctx, d) != nil {
-			return exit(ctx)
+		u.log.Warn("uplink: disconnected, will retry", "broker", broker, "err", err, "connected_for", connectedFor.Round(time.Millisecond), "failures", r.fails)
+		// The next attempt goes to the next node: the one just used is
+		// down, or dropped this device.
+		next = (next + 1) % len(u.brokers)
+	}
+}
+
+// wait sleeps for the backoff d, then for as long as the rate limit needs.
+// While it sleeps it probes the brokers whose last TCP connect failed; when
+// one of them listens again it cuts the backoff short and returns that
+// broker's index (else -1).
+func (u *Uplink) wait(ctx context.Context, r *retry, d time.Duration) (int, error) {
+	deadline := u.now().Add(d)
+	u.update(func(s *Status) { s.RetryAt = deadline })
+	woke := -1
+	for woke < 0 {
+		left := deadline.Sub(u.now())
+		if left <= 0 {
+			break
+		}
+		probing := u.anyDown()
+		if probing {
+			p := u.opts.ProbeInterval
+			left = min(left, p/2+time.Duration(u.rand()*float64(p/2)))
+		}
+		if err := u.sleep(ctx, left); err != nil {
+			return -1, err
+		}
+		if probing {
+			woke = u.probeDown(ctx)
 		}
 	}
+	if lw := r.limitWait(u.now()); lw > 0 {
+		u.update(func(s *Status) { s.RetryAt = u.now().Add(lw) })
+		if err := u.sleep(ctx, lw); err != nil {
+			return -1, err
+		}
+	}
+	return woke, nil
+}
+
+func (u *Uplink) anyDown() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, d := range u.down {
+		if d {
+			return true
+		}
+	}
+	return false
+}
+
+func (u *Uplink) setDown(broker string, down bool) {
+	u.mu.Lock()
+	u.down[broker] = down
+	u.mu.Unlock()
+}
+
+// probeDown probes each broker known to be down and returns the index of
+// the first that accepts a TCP connection again, or -1.
+func (u *Uplink) probeDown(ctx context.Context) int {
+	for i, b := range u.brokers {
+		u.mu.Lock()
+		d := u.down[b]
+		u.mu.Unlock()
+		if d && u.probe(ctx, hostPort(b), min(u.opts.ConnectTimeout, time.Second)) {
+			u.setDown(b, false)
+			u.log.Info("uplink: broker listens again", "broker", b)
+			return i
+		}
+	}
+	return -1
 }
 
 func exit(ctx context.Context) error {

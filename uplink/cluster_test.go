@@ -1,0 +1,192 @@
+package uplink_test
+
+import (
+	"testing"
+	"time"
+
+	"medagent/uplink"
+	"medagent/uplink/natstest"
+)
+
+// TestClusterFailover runs the uplink against a real three-node NATS
+// cluster (JetStream, MQTT listeners, mutual TLS with the certificate
+// mapped to a per-device user). While acquisition appends to the real
+// spool, the test kills the node the device is on, then a second node
+// (which leaves JetStream without a quorum), then starts both again. A
+// back-end subscriber on the third node must see every record of every
+// stream, in order, with duplicates only from the in-flight window.
+func TestClusterFailover(t *testing.T) {
+	p := writePKI(t)
+	c := natstest.Start(t, p.Dir, natstest.Options{})
+	// The back end listens on a node that is not the device's first
+	// choice, and that this test never kills.
+	order := uplink.BrokerOrder(c.URLs(), p.DeviceID)
+	monNode := c.Node(order[len(order)-1])
+	mon := natstest.Subscribe(t, p.Dir, []string{monNode.MQTTURL}, "backend", "medagent/v1/#")
+
+	w, r := openSpool(t)
+	o := clusterOptions(p, c)
+	u, err := uplink.New(o, r, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := startProducer(t, w, 20*time.Millisecond) // 50 packs/s
+	stopRun := run(t, u)
+	waitFor(t, "first connect", 30*time.Second, func() bool { return u.Status().Connected })
+	first := c.Node(u.Status().Broker)
+	if first == monNode {
+		t.Fatalf("device connected to %s, the back end's node, first", first.Name)
+	}
+	waitFor(t, "records acked", 30*time.Second, func() bool { return u.Status().Acked > 100 })
+
+	t.Logf("kill %s, the node the device is on, at %d acked", first.Name, u.Status().Acked)
+	first.Kill()
+	acked := u.Status().Acked
+	waitFor(t, "failover", 60*time.Second, func() bool {
+		st := u.Status()
+		return st.Connected && st.Broker != first.MQTTURL && st.Acked > acked+50
+	})
+	second := c.Node(u.Status().Broker)
+	if second == monNode {
+		for _, n := range c.Nodes {
+			if n != first && n != monNode {
+				second = n
+			}
+		}
+	}
+	t.Logf("device on %s; kill %s too at %d acked: one node left, no JetStream quorum", u.Status().Broker, second.Name, u.Status().Acked)
+	second.Kill()
+	time.Sleep(5 * time.Second)
+
+	t.Logf("restart %s and %s", first.Name, second.Name)
+	first.Restart()
+	second.Restart()
+	c.WaitHealthy(t, 60*time.Second)
+	acked = u.Status().Acked
+	t.Logf("cluster healthy at %d acked", acked)
+	waitFor(t, "delivery after the restart", 90*time.Second, func() bool { return u.Status().Acked > acked+100 })
+	prod.Stop()
+	total := prod.Total()
+	waitFor(t, "backlog acked", 90*time.Second, func() bool { return u.Status().Acked >= total })
+	msgs := waitMonitor(t, mon, p.DeviceID, prod, 60*time.Second)
+	stopRun()
+
+	st := u.Status()
+	d := checkDelivery(t, p.DeviceID, prod, msgs, o.InFlight)
+	t.Logf("%d records, %d messages at the back end: %d resent by the device, %d redelivered by the broker; %d connects in %d attempts",
+		total, len(msgs), d.Resent, d.Redelivered, st.Connects, st.Attempts)
+	if st.Connects < 3 {
+		t.Errorf("%d connects: the device did not fail over twice", st.Connects)
+	}
+	if d.Resent > o.InFlight*int(st.Connects) {
+		t.Errorf("%d records resent over %d connects with a window of %d", d.Resent, st.Connects, o.InFlight)
+	}
+}
+
+// TestClusterNodeDownAtStart: the first node in the device's own order
+// does not answer when the device starts; it connects to the next one.
+func TestClusterNodeDownAtStart(t *testing.T) {
+	p := writePKI(t)
+	c := natstest.Start(t, p.Dir, natstest.Options{})
+	firstChoice := c.Node(uplink.BrokerOrder(c.URLs(), p.DeviceID)[0])
+	var up []string
+	for _, n := range c.Nodes {
+		if n != firstChoice {
+			up = append(up, n.MQTTURL)
+		}
+	}
+	// The back end has used the cluster before (which creates the MQTT
+	// streams on all three nodes): then a node goes down.
+	mon := natstest.Subscribe(t, p.Dir, up, "backend", "medagent/v1/#")
+	firstChoice.Kill()
+	w, r := openSpool(t)
+	prod := startProducer(t, w, 20*time.Millisecond)
+	o := clusterOptions(p, c)
+	u, err := uplink.New(o, r, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	run(t, u)
+	waitFor(t, "connect", 30*time.Second, func() bool { return u.Status().Connected })
+	st := u.Status()
+	t.Logf("connected to %s %v after start, attempt %d (%s down)", st.Broker, time.Since(start).Round(time.Millisecond), st.Attempts, firstChoice.Name)
+	if st.Broker == firstChoice.MQTTURL || st.Attempts < 2 {
+		t.Errorf("connected to %s on attempt %d, want the next node after %s", st.Broker, st.Attempts, firstChoice.MQTTURL)
+	}
+	waitFor(t, "records acked", 30*time.Second, func() bool { return u.Status().Acked > 50 })
+	prod.Stop()
+	total := prod.Total()
+	waitFor(t, "all acked", 30*time.Second, func() bool { return u.Status().Acked >= total })
+	checkDelivery(t, p.DeviceID, prod, waitMonitor(t, mon, p.DeviceID, prod, 30*time.Second), o.InFlight)
+}
+
+// TestClusterFullOutage stops all three nodes for two minutes while
+// acquisition goes on, with ten minutes' worth of backlog on top, then
+// starts them again. Nothing may be lost, the device may not try more
+// than MaxConnectsPerMinute times in any minute, and the time from the
+// restart to the last record acknowledged (the drain, reconnect included)
+// is reported. The uplink runs with the default backoff (cap 30 s), reset,
+// rate limit and probe interval.
+func TestClusterFullOutage(t *testing.T) {
+	p := writePKI(t)
+	c := natstest.Start(t, p.Dir, natstest.Options{})
+	mon := natstest.Subscribe(t, p.Dir, c.URLs(), "backend", "medagent/v1/#")
+	w, r := openSpool(t)
+	o := clusterOptions(p, c)
+	o.BackoffMin, o.BackoffMax, o.BackoffResetAfter, o.ProbeInterval = 0, 0, 0, 0 // the defaults
+	u, err := uplink.New(o, r, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rate = 10 // packs a second, about what a bedside device sends
+	prod := startProducer(t, w, time.Second/rate)
+	stopRun := run(t, u)
+	waitFor(t, "records acked", 30*time.Second, func() bool { return u.Status().Acked > 50 })
+
+	for _, n := range c.Nodes {
+		n.Kill()
+	}
+	down := time.Now()
+	t.Logf("all nodes down at %d acked", u.Status().Acked)
+	prod.Backlog(t, 10*60*rate)
+	// Sample the connect attempts to find the busiest minute.
+	var samples []struct {
+		at time.Time
+		n  uint64
+	}
+	for time.Since(down) < 2*time.Minute {
+		samples = append(samples, struct {
+			at time.Time
+			n  uint64
+		}{time.Now(), u.Status().Attempts})
+		time.Sleep(100 * time.Millisecond)
+	}
+	busiest := uint64(0)
+	for i, s := range samples {
+		for j := i; j < len(samples) && samples[j].at.Sub(s.at) < time.Minute; j++ {
+			busiest = max(busiest, samples[j].n-s.n)
+		}
+	}
+	restart := time.Now()
+	for _, n := range c.Nodes {
+		n.Restart()
+	}
+	c.WaitHealthy(t, 60*time.Second)
+	healthy := time.Since(restart)
+	prod.Stop()
+	total := prod.Total()
+	waitFor(t, "drain", 120*time.Second, func() bool { return u.Status().Acked >= total })
+	drain := time.Since(restart)
+	st := u.Status()
+	msgs := waitMonitor(t, mon, p.DeviceID, prod, 120*time.Second)
+	stopRun()
+	d := checkDelivery(t, p.DeviceID, prod, msgs, o.InFlight)
+	t.Logf("outage 2m0s, backlog %d records; cluster healthy %v after restart; drained %v after restart (%v after healthy); "+
+		"%d connects in %d attempts, busiest minute of the outage %d attempts; %d resent, %d redelivered by the broker",
+		total, healthy.Round(time.Millisecond), drain.Round(time.Millisecond), (drain - healthy).Round(time.Millisecond),
+		st.Connects, st.Attempts, busiest, d.Resent, d.Redelivered)
+	if busiest > 10 {
+		t.Errorf("%d connect attempts within one minute, want at most 10", busiest)
+	}
+}

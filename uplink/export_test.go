@@ -1,0 +1,4 @@
+package uplink
+
+// BrokerOrder is brokerOrder, for the cluster tests.
+var BrokerOrder = brokerOrder
