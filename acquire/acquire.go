@@ -34,7 +34,8 @@ type Options struct {
 	// Spool receives every pack; required.
 	Spool  Appender
 	Logger *slog.Logger
-	// Now is the wall clock; nil means time.Now.
+	// Now is the wall clock; nil means time.Now. It is read once to anchor
+	// the monotonic time axis, then only to detect steps (timebase.go).
 	Now func() time.Time
 }
 
@@ -64,12 +65,11 @@ func New(o Options) (*Acquisition, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	origin := time.Now()
-	mono := func() time.Duration { return time.Since(origin) }
+	tb := newTimebase(o.Now)
 	if o.Buses.I2C == nil {
 		o.Buses = sensors.HostBuses()
 	}
-	set, err := openSensors(o.Sensors, o.Sim, o.Buses, o.Bench, mono)
+	set, err := openSensors(o.Sensors, o.Sim, o.Buses, o.Bench, tb.mono)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +84,15 @@ func New(o Options) (*Acquisition, error) {
 		return nil, err
 	}
 	frames := make(chan frame, frameQueue)
-	a := &Acquisition{sensors: set, edge: newEdge(o.Edge.Window, p, frames, o.Spool, o.Logger, o.Now), log: o.Logger}
+	var names []string
+	for _, s := range o.Sensors {
+		names = append(names, s.Name)
+	}
+	a := &Acquisition{sensors: set, edge: newEdge(o.Edge.Window, p, names, frames, o.Spool, o.Logger, tb), log: o.Logger}
 	for i, s := range o.Sensors {
 		a.samplers = append(a.samplers, &sampler{
 			name: s.Name, src: set.srcs[i], buses: set.buses, out: frames, events: o.Spool, tick: sampleTick,
-			log: o.Logger, now: o.Now, mono: mono,
+			log: o.Logger, now: tb.now, mono: tb.mono, wallAt: tb.at,
 		})
 	}
 	return a, nil

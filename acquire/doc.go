@@ -14,8 +14,14 @@
 // Alive) serve the technician socket, the update engine's clinical lock
 // and health checks, and the watchdog; Ack is the one write.
 //
-// Time: sample blocks are stamped with a monotonic clock whose origin is
-// taken in New, and every wait is a time.Ticker, so tests run the whole
-// loop under testing/synctest. A sample slot that is not read stays in
-// the stream as an invalid sample at its time (sampler.place, gap).
+// Time: one clock (timebase.go). CLOCK_MONOTONIC, anchored once to the
+// wall clock when acquisition starts, stamps sample blocks, window bounds,
+// packs and events, so base times are monotonic; the anchor and any
+// wall-clock step are published as events on stream "clock". The edge
+// stage places frames by their sample time and cuts window k at
+// monotonic [k·W, (k+1)·W) (window.go): a window holds every slot of its
+// span, a slot not read in time is an invalid sample at its own time, and
+// a window the loop reaches late is still emitted, in order, flagged
+// window/late. Every wait is a time.Timer or Ticker, so tests run the
+// whole loop under testing/synctest.
 package acquire

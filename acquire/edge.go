@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -13,66 +14,155 @@ import (
 	"medagent/telemetry"
 )
 
-// edge runs the pipeline in its own goroutine: frames in, and at the end of
-// every window the packs it makes go to the spool.
+// edge runs the pipeline in its own goroutine. Frames are placed on the
+// time axis as they come (window.go); window k covers monotonic time
+// [k·W, (k+1)·W) and is cut edgeGrace after it ends, so that the samplers'
+// last reads of it have arrived. A window the loop reaches late (a busy
+// machine) is still cut and emitted, in order, and its telemetry packs say
+// so (window/late, window/delay): no window is ever skipped, and none is
+// shorter than W. Pack and alarm times are base times of the timebase.
 type edge struct {
 	window time.Duration
 	in     <-chan frame
 	out    Appender
 	log    *slog.Logger
-	now    func() time.Time
+	tb     *timebase
+	order  []string // sensors, in configuration order
 
-	mu     sync.Mutex // guards p, latest and errs for the control socket
+	mu     sync.Mutex // guards p, lines, latest, lastEnd and errs
 	p      *pipeline.Pipeline
+	lines  map[string]*line
 	latest map[string]telemetry.Pack // last telemetry pack per sensor
 	// lastVital is when a window last held a valid vital sign.
 	lastVital time.Time
-	// lastFlush is when the last window ended: the watchdog's sign of life.
-	lastFlush time.Time
-	errs      int64
+	// lastFlush is when the last window was cut: the watchdog's sign of
+	// life. lastEnd is the base time that window ended.
+	lastFlush, lastEnd time.Time
+	late               uint64 // windows cut late
+	errs               int64
 }
 
-func newEdge(window time.Duration, p *pipeline.Pipeline, in <-chan frame, out Appender, log *slog.Logger, now func() time.Time) *edge {
-	return &edge{window: window, p: p, in: in, out: out, log: log, now: now, latest: map[string]telemetry.Pack{}}
+// edgeGrace is how long after its end a window is cut: a few sampler
+// ticks, so that samples read at the window's end are in it.
+const edgeGrace = 4 * sampleTick
+
+func newEdge(window time.Duration, p *pipeline.Pipeline, sensors []string, in <-chan frame, out Appender, log *slog.Logger, tb *timebase) *edge {
+	e := &edge{window: window, p: p, order: sensors, in: in, out: out, log: log, tb: tb,
+		lines: map[string]*line{}, latest: map[string]telemetry.Pack{}}
+	for _, s := range sensors {
+		e.lines[s] = &line{}
+	}
+	return e
 }
+
+func (e *edge) now() time.Time { return e.tb.now() }
 
 func (e *edge) Run(ctx context.Context) error {
-	t := time.NewTicker(e.window)
+	anchor := e.tb.anchorPack()
+	e.spool(ctx, &anchor)
+	w := e.window
+	end := (e.tb.mono()/w + 1) * w // end of the window we are in
+	t := time.NewTimer(end + edgeGrace - e.tb.mono())
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case f := <-e.in:
-			e.mu.Lock()
-			e.p.Push(f.sensor, f.blocks)
-			e.mu.Unlock()
+			e.place(f)
 		case <-t.C:
-			e.mu.Lock()
-			e.lastFlush = e.now()
-			packs := e.p.Flush(e.lastFlush)
-			for _, p := range packs {
-				if p.Class == telemetry.ClassTelemetry {
-					e.latest[p.Stream] = p
-					if hasValidVital(p) {
-						e.lastVital = p.Time
-					}
-				}
+			for now := e.tb.mono(); now >= end+edgeGrace; now = e.tb.mono() {
+				// Frames that came while we were busy first: they hold
+				// this window's samples.
+				e.drain()
+				e.cut(ctx, end, now-end)
+				end += w
 			}
-			e.mu.Unlock()
-			// Alarms first: they are the most urgent records of the window.
-			for _, p := range packs {
-				if p.Class == telemetry.ClassAlarm {
-					e.spool(ctx, &p)
-				}
-			}
-			for _, p := range packs {
-				if p.Class != telemetry.ClassAlarm {
-					e.spool(ctx, &p)
-				}
-			}
+			t.Reset(end + edgeGrace - e.tb.mono())
 		}
 	}
+}
+
+func (e *edge) place(f frame) {
+	e.mu.Lock()
+	if l := e.lines[f.sensor]; l != nil {
+		l.add(f.blocks)
+	}
+	e.mu.Unlock()
+}
+
+// drain places the frames waiting in the queue.
+func (e *edge) drain() {
+	for {
+		select {
+		case f := <-e.in:
+			e.place(f)
+		default:
+			return
+		}
+	}
+}
+
+// cut ends the window that ended at monotonic time end, delay after it.
+func (e *edge) cut(ctx context.Context, end, delay time.Duration) {
+	late := delay >= e.window+edgeGrace // a ticker would have dropped it
+	e.mu.Lock()
+	for _, name := range e.order {
+		if b := e.lines[name].cut(end, e.tb.at); b != nil {
+			e.p.Push(name, b)
+		}
+	}
+	e.lastFlush, e.lastEnd = e.now(), e.tb.at(end)
+	packs := e.p.Flush(e.lastEnd)
+	for i := range packs {
+		p := &packs[i]
+		if p.Class != telemetry.ClassTelemetry {
+			continue
+		}
+		if late {
+			p.Records = append(p.Records,
+				telemetry.Record{Name: "window/late", Bool: telemetry.B(true)},
+				telemetry.Record{Name: "window/delay", Unit: "s", Value: telemetry.V(math.Round(delay.Seconds()*1000) / 1000)})
+		}
+		e.latest[p.Stream] = *p
+		if hasValidVital(*p) {
+			e.lastVital = p.Time
+		}
+	}
+	if late {
+		e.late++
+		if e.late == 1 || e.late%100 == 0 {
+			e.log.Warn("edge stage late, window emitted late", "delay", delay.Round(time.Millisecond), "late_windows", e.late)
+		}
+	}
+	e.mu.Unlock()
+	// Alarms first: they are the most urgent records of the window.
+	for _, p := range packs {
+		if p.Class == telemetry.ClassAlarm {
+			e.spool(ctx, &p)
+		}
+	}
+	for _, p := range packs {
+		if p.Class != telemetry.ClassAlarm {
+			e.spool(ctx, &p)
+		}
+	}
+	if s, ok := e.tb.checkStep(); ok {
+		e.log.Warn("wall clock stepped", "step", s.step, "applied", s.applied, "offset", s.offset)
+		p := s.pack()
+		e.spool(ctx, &p)
+	}
+}
+
+// lineStats returns what each sensor's line counted.
+func (e *edge) lineStats() map[string]lineStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]lineStats, len(e.lines))
+	for n, l := range e.lines {
+		out[n] = l.stats()
+	}
+	return out
 }
 
 // Latest returns the last telemetry pack of every sensor.
@@ -96,7 +186,13 @@ func (e *edge) Alarms() []alarm.Alarm {
 // Ack acknowledges an alarm and spools the transition.
 func (e *edge) Ack(ctx context.Context, id alarm.ID) error {
 	e.mu.Lock()
-	packs, err := e.p.Ack(e.now(), id)
+	// The alarm manager runs on window ends: acknowledge at the last one,
+	// so that its clock never goes back.
+	at := e.lastEnd
+	if at.IsZero() {
+		at = e.now()
+	}
+	packs, err := e.p.Ack(at, id)
 	e.mu.Unlock()
 	if err != nil {
 		return err

@@ -41,9 +41,12 @@ type sampler struct {
 	events Appender
 	tick   time.Duration
 	log    *slog.Logger
-	now    func() time.Time     // wall clock
+	now    func() time.Time     // base time (events)
 	mono   func() time.Duration // monotonic clock of sensors.Block.Mono
-	drops  int64                // frames dropped because the edge stage was behind
+	// wallAt maps Mono to base time (sensors.Block.Wall); nil derives it
+	// from now and mono.
+	wallAt func(time.Duration) time.Time
+	drops  int64 // frames dropped because the edge stage was behind
 
 	backoffMin, backoffMax time.Duration
 
@@ -212,7 +215,12 @@ func (s *sampler) gap(now time.Duration) {
 
 // emit stamps blocks holding n samples from s.next and sends them.
 func (s *sampler) emit(blocks []sensors.Block, n int) {
-	wall := s.now().Add(s.next - s.mono())
+	var wall time.Time
+	if s.wallAt != nil {
+		wall = s.wallAt(s.next)
+	} else {
+		wall = s.now().Add(s.next - s.mono())
+	}
 	for i := range blocks {
 		blocks[i].Mono, blocks[i].Wall = s.next, wall
 	}
