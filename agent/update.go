@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"medagent/config"
+	"medagent/trust/datakey"
 	"medagent/update/artifact"
 	"medagent/update/bootenv"
 	"medagent/update/engine"
@@ -34,7 +35,7 @@ const healthPoll = 500 * time.Millisecond
 // update.keys or, when ringKeys is not nil, by one of the keyring's update
 // keys as they are at the time of the install (so a signed key rotation
 // takes effect without a restart).
-func newUpdater(u config.Update, deviceType string, log *slog.Logger, monitoring func() bool, health []engine.Check, ringKeys func() []crypto.PublicKey) (*updater, error) {
+func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monitoring func() bool, health []engine.Check, ringKeys func() []crypto.PublicKey) (*updater, error) {
 	cfg, err := bootenv.ReadConfigFile(u.FWEnvConfig)
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)
@@ -49,17 +50,27 @@ func newUpdater(u config.Update, deviceType string, log *slog.Logger, monitoring
 			return nil, fmt.Errorf("update: %w", err)
 		}
 	}
+	keyFile := u.StateKey
+	if keyFile == "" {
+		keyFile = engine.StateKeyFile(u.Journal)
+	}
+	stateKey, err := datakey.Load(datakey.Options{TPM: tpm, File: keyFile, Private: true})
+	if err != nil {
+		return nil, fmt.Errorf("update: state key: %w", err)
+	}
 	argv := u.RebootCommand
 	e, err := engine.New(engine.Options{
-		Journal: u.Journal,
-		Env:     env,
-		Slots:   slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}, CmdlinePath: u.Cmdline},
-		Open: func(r io.Reader, installed map[string]string) (engine.Artifact, error) {
+		Journal:    u.Journal,
+		JournalKey: engine.JournalKey(stateKey),
+		Env:        env,
+		Slots:      slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}, CmdlinePath: u.Cmdline},
+		Open: func(r io.Reader, req engine.OpenRequest) (engine.Artifact, error) {
 			keys := pub
 			if ringKeys != nil {
 				keys = append(slices.Clip(pub), ringKeys()...)
 			}
-			return engine.Opener(keys, deviceType)(r, installed)
+			v := engine.Verification{Keys: keys, DeviceType: deviceType, MaxWindow: u.MaxWindow, RequireChunks: u.RequireChunks}
+			return engine.Opener(v)(r, req)
 		},
 		ScriptsDir: u.ScriptsDir,
 		Health:     health,
@@ -152,5 +163,5 @@ func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, br
 	if ring != nil {
 		ringKeys = ring.UpdateKeys
 	}
-	return newUpdater(u, cfg.Device.Type, log, monitoring, health, ringKeys)
+	return newUpdater(u, cfg.Device.Type, cfg.Trust.TPM, log, monitoring, health, ringKeys)
 }

@@ -40,6 +40,16 @@ type Update struct {
 	// physiological data arrived within this time or an alarm is active;
 	// the agent then installs but does not reboot.
 	MonitoringGrace time.Duration `yaml:"monitoring_grace"`
+	// StateKey is the acquire role's key that authenticates the update
+	// journal (sealed by the TPM when there is one, else a 0600 file; made
+	// at first start). Empty: state.key beside the journal.
+	StateKey string `yaml:"state_key"`
+	// MaxWindow bounds the decompression window (xz dictionary, zstd
+	// window) an install may allocate, in bytes; larger ones are refused.
+	MaxWindow int64 `yaml:"max_window"`
+	// RequireChunks refuses artifacts without a signed chunk list, so
+	// that no unverified byte is ever written to a slot.
+	RequireChunks bool `yaml:"require_chunks"`
 }
 
 func defaultUpdate() Update {
@@ -52,12 +62,14 @@ func defaultUpdate() Update {
 		RebootCommand:   update.DefaultRebootCommand,
 		HealthTimeout:   2 * time.Minute,
 		MonitoringGrace: 30 * time.Second,
+		MaxWindow:       8 << 20,
 	}
 }
 
 func (u *Update) check(c *checker, keyring bool) {
 	c.rangeD("update.health_timeout", u.HealthTimeout, time.Second, time.Hour)
 	c.rangeD("update.monitoring_grace", u.MonitoringGrace, time.Second, time.Hour)
+	c.rangeI("update.max_window", u.MaxWindow, 1<<20, 1<<30)
 	if !u.Enabled {
 		return
 	}

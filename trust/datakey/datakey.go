@@ -27,6 +27,10 @@ type Options struct {
 	TPM string `yaml:"tpm"`
 	// File holds the sealed blob (TPM) or the raw key (no TPM). Required.
 	File string `yaml:"file"`
+	// Private keeps the key to its owner alone: the file is made 0600 and
+	// refused when its group or others may read it (the acquire role's
+	// state key, which authenticates the update journal and audit log).
+	Private bool `yaml:"-"`
 }
 
 var statTPM = os.Stat // test seam
@@ -44,14 +48,14 @@ func Load(o Options) ([]byte, error) {
 			path = tpmio.DefaultPath
 		}
 	}
-	b, err := readPrivate(o.File)
+	b, err := readPrivate(o.File, o.Private)
 	absent := errors.Is(err, fs.ErrNotExist)
 	if err != nil && !absent {
 		return nil, err
 	}
 	if path == "" {
 		if absent {
-			return create(o.File, nil)
+			return create(o.File, o.Private, nil)
 		}
 		if len(b) != Size {
 			return nil, fmt.Errorf("datakey: %s holds %d bytes, want a %d-byte key (is it a TPM-sealed blob? then the TPM is missing)", o.File, len(b), Size)
@@ -64,7 +68,7 @@ func Load(o Options) ([]byte, error) {
 	}
 	defer t.Close()
 	if absent {
-		return create(o.File, func(key []byte) ([]byte, error) { return seal(t, key) })
+		return create(o.File, o.Private, func(key []byte) ([]byte, error) { return seal(t, key) })
 	}
 	bl, err := decodeBlob(b)
 	if err != nil {
@@ -80,13 +84,17 @@ func Load(o Options) ([]byte, error) {
 	return key, nil
 }
 
-func readPrivate(path string) ([]byte, error) {
+func readPrivate(path string, private bool) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("datakey: %w", err)
 	}
-	if st.Mode().Perm()&0o037 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %#o; run chmod 640 %s", ErrKeyPermissions, path, st.Mode().Perm(), path)
+	mask, mode := os.FileMode(0o037), "640"
+	if private {
+		mask, mode = 0o077, "600"
+	}
+	if st.Mode().Perm()&mask != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %#o; run chmod %s %s", ErrKeyPermissions, path, st.Mode().Perm(), mode, path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -96,7 +104,7 @@ func readPrivate(path string) ([]byte, error) {
 }
 
 // create makes a key and stores it (sealed by wrap, if not nil).
-func create(path string, wrap func([]byte) ([]byte, error)) ([]byte, error) {
+func create(path string, private bool, wrap func([]byte) ([]byte, error)) ([]byte, error) {
 	key := make([]byte, Size)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("datakey: random: %w", err)
@@ -108,7 +116,11 @@ func create(path string, wrap func([]byte) ([]byte, error)) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if err := durable.WriteFile(path, out, 0o640); err != nil {
+	perm := os.FileMode(0o640)
+	if private {
+		perm = 0o600
+	}
+	if err := durable.WriteFile(path, out, perm); err != nil {
 		return nil, fmt.Errorf("datakey: %w", err)
 	}
 	return key, nil

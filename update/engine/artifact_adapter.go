@@ -13,26 +13,39 @@ import (
 // openArtifact opens an artifact with update/artifact, verifying its
 // signature with the PEM public keys and its compatibility with deviceType
 // and the installed provides. No keys: refused (fail closed).
-var openArtifact = func(r io.Reader, pems [][]byte, deviceType string, installed map[string]string) (Artifact, error) {
-	var keys []crypto.PublicKey
+var openArtifact = func(r io.Reader, pems [][]byte, v Verification, req OpenRequest) (Artifact, error) {
 	for _, p := range pems {
 		k, err := artifact.ParsePublicKeys(p)
 		if err != nil {
 			return nil, err
 		}
-		keys = append(keys, k...)
+		v.Keys = append(v.Keys, k...)
 	}
-	return Opener(keys, deviceType)(r, installed)
+	return Opener(v)(r, req)
 }
 
-// Opener returns an OpenFunc that verifies artifacts with keys for
-// deviceType (update/artifact). It fails closed when keys is empty.
-func Opener(keys []crypto.PublicKey, deviceType string) OpenFunc {
-	return func(r io.Reader, installed map[string]string) (Artifact, error) {
-		if len(keys) == 0 {
+// Verification says how Opener checks an artifact.
+type Verification struct {
+	Keys       []crypto.PublicKey // trusted update-signing keys (required)
+	DeviceType string
+	// MaxWindow bounds the decompression window (0: 8 MiB, see
+	// update/artifact); RequireChunks refuses artifacts without a signed
+	// chunk list (verify before write).
+	MaxWindow     int64
+	RequireChunks bool
+}
+
+// Opener returns an OpenFunc that verifies artifacts with update/artifact.
+// It fails closed when v has no keys.
+func Opener(v Verification) OpenFunc {
+	return func(r io.Reader, req OpenRequest) (Artifact, error) {
+		if len(v.Keys) == 0 {
 			return nil, errors.New("no verification key: refusing to install an unverified artifact")
 		}
-		ar, err := artifact.NewReader(r, artifact.Options{Keys: keys, DeviceType: deviceType, Provides: installed})
+		ar, err := artifact.NewReader(r, artifact.Options{
+			Keys: v.Keys, DeviceType: v.DeviceType, Provides: req.Installed,
+			MaxWindow: v.MaxWindow, RequireChunks: v.RequireChunks, MaxPayloadSize: req.MaxPayloadSize,
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -70,5 +83,5 @@ func (m *menderArtifact) Next() (Payload, error) {
 	if err != nil {
 		return Payload{}, err
 	}
-	return Payload{Name: f.Name, Size: f.Size, SHA256: f.SHA256[:], R: f}, nil
+	return Payload{Name: f.Name, Size: f.Size, SHA256: f.SHA256[:], Chunked: f.Chunks != nil, R: f}, nil
 }

@@ -10,12 +10,16 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"medagent/internal/authfile"
 	"medagent/internal/cmdline"
+	"medagent/trust/datakey"
 	medupdate "medagent/update"
+	"medagent/update/artifact"
 	"medagent/update/bootenv"
 	"medagent/update/slot"
 )
@@ -36,8 +40,9 @@ type commandFlags struct {
 	slotA, slotB, partA, partB        string
 	keys                              stringList
 	deviceType, scriptsDir, rebootCmd string
-	cmdline                           string
-	noReboot                          bool
+	stateKey, tpm, cmdline            string
+	maxWindowMiB                      int64
+	noReboot, requireChunks           bool
 }
 
 type stringList []string
@@ -66,7 +71,36 @@ func DefineOffline(fs *flag.FlagSet) *Offline {
 	fs.StringVar(&f.cmdline, "cmdline", "/proc/cmdline", "kernel command line `FILE` that names the running slot (medagent.slot=a|b, or root=)")
 	fs.StringVar(&f.downloadDir, "download-dir", "", "install URL: download into `DIR` first, resumable across restarts (needs room for the artifact)")
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "do not reboot; print that a reboot is needed")
+	fs.StringVar(&f.stateKey, "state-key", "", "state key `FILE` that authenticates the journal (empty: state.key beside --journal; made when missing)")
+	fs.StringVar(&f.tpm, "tpm", "", "TPM `DEVICE` that seals the state key (empty: /dev/tpmrm0 when present; off: none)")
+	fs.Int64Var(&f.maxWindowMiB, "max-window-mib", artifact.DefaultMaxWindow>>20, "largest decompression window an install may allocate, in `MiB`")
+	fs.BoolVar(&f.requireChunks, "require-chunks", false, "refuse artifacts without a signed chunk list (verify before write)")
 	return f
+}
+
+// StateKeyFile is the default state key: state.key beside the journal.
+func StateKeyFile(journal string) string { return filepath.Join(filepath.Dir(journal), "state.key") }
+
+// JournalKey derives the journal's key from the acquire role's state key.
+func JournalKey(stateKey []byte) []byte { return authfile.DeriveKey(stateKey, "update journal") }
+
+func (f *commandFlags) journalKey() ([]byte, error) {
+	p := f.stateKey
+	if p == "" {
+		p = StateKeyFile(f.journal)
+	}
+	if _, err := os.Stat(f.journal); err == nil {
+		// A journal exists: its key must too (never make a new one that
+		// would only reject it).
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("update: the journal %s exists but its state key cannot be read (--state-key): %w", f.journal, err)
+		}
+	}
+	k, err := datakey.Load(datakey.Options{TPM: f.tpm, File: p, Private: true})
+	if err != nil {
+		return nil, fmt.Errorf("update: state key: %w", err)
+	}
+	return JournalKey(k), nil
 }
 
 // Run runs op (one of OfflineOps) on the files named by the flags; args
@@ -81,10 +115,19 @@ func (f *Offline) Run(ctx context.Context, stdout, stderr io.Writer, op string, 
 		return cmdline.Usagef("update %s: unexpected arguments %v", op, args)
 	}
 	if op == "status" && f.slotA == "" {
-		// Status needs only the journal.
-		j, err := loadJournal(f.journal)
+		// Status needs only the journal (and its key, which it never makes).
+		if _, err := os.Stat(f.journal); errors.Is(err, os.ErrNotExist) {
+			return printStatus(stdout, statusOf(idleJournal()), f.JSON)
+		}
+		key, err := f.journalKey()
 		if err != nil {
 			return err
+		}
+		j, err := readJournal(f.journal, key)
+		if err != nil {
+			st := statusOf(idleJournal())
+			st.JournalRejected = err.Error()
+			return printStatus(stdout, st, f.JSON)
 		}
 		return printStatus(stdout, statusOf(j), f.JSON)
 	}
@@ -137,8 +180,13 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 		}
 		env = u
 	}
+	key, err := f.journalKey()
+	if err != nil {
+		return nil, err
+	}
 	o := Options{
 		Journal:     f.journal,
+		JournalKey:  key,
 		Env:         env,
 		Slots:       slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}, CmdlinePath: f.cmdline},
 		ScriptsDir:  f.scriptsDir,
@@ -169,7 +217,7 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 // opener returns the artifact opener for the flags; it refuses to open
 // anything without a key and a device type (fail closed).
 func (f *commandFlags) opener() OpenFunc {
-	return func(r io.Reader, installed map[string]string) (Artifact, error) {
+	return func(r io.Reader, req OpenRequest) (Artifact, error) {
 		if len(f.keys) == 0 {
 			return nil, errors.New("no --key given: refusing to install an unverified artifact")
 		}
@@ -184,7 +232,8 @@ func (f *commandFlags) opener() OpenFunc {
 			}
 			pems = append(pems, b)
 		}
-		return openArtifact(r, pems, f.deviceType, installed)
+		v := Verification{DeviceType: f.deviceType, MaxWindow: f.maxWindowMiB << 20, RequireChunks: f.requireChunks}
+		return openArtifact(r, pems, v, req)
 	}
 }
 
@@ -226,6 +275,9 @@ func printStatus(w io.Writer, s Status, asJSON bool) error {
 	}
 	if s.Reason != "" {
 		fmt.Fprintf(w, "reason:    %s\n", s.Reason)
+	}
+	if s.JournalRejected != "" {
+		fmt.Fprintf(w, "journal:   rejected: %s\n", s.JournalRejected)
 	}
 	if v := s.Installed["artifact_name"]; v != "" {
 		fmt.Fprintf(w, "installed: %s\n", v)

@@ -26,7 +26,7 @@ func (w *world) cliArgs(sub string, extra ...string) []string {
 	must(w.t, os.WriteFile(cfg, []byte(b.String()), 0o644))
 	args := []string{sub, "--journal", filepath.Join(w.dir, "update.journal"), "--fw-env-config", cfg,
 		"--fw-env-lock", c.LockFile, "--slot-a", w.slots.A.Device, "--slot-b", w.slots.B.Device,
-		"--part-a", "2", "--part-b", "3", "--cmdline", w.slots.CmdlinePath, "--scripts-dir", filepath.Join(w.dir, "none"), "--reboot-cmd", "true"}
+		"--part-a", "2", "--part-b", "3", "--cmdline", w.slots.CmdlinePath, "--scripts-dir", filepath.Join(w.dir, "none"), "--reboot-cmd", "true", "--tpm", "off"}
 	return append(args, extra...)
 }
 
@@ -38,13 +38,13 @@ func TestCommand(t *testing.T) {
 	key := filepath.Join(w.dir, "key.pem")
 	must(t, os.WriteFile(key, []byte("-----BEGIN PUBLIC KEY-----\n"), 0o644))
 	var gotPEM [][]byte
-	defer func(old func(io.Reader, [][]byte, string, map[string]string) (Artifact, error)) { openArtifact = old }(openArtifact)
-	openArtifact = func(r io.Reader, pems [][]byte, dt string, inst map[string]string) (Artifact, error) {
+	defer func(old func(io.Reader, [][]byte, Verification, OpenRequest) (Artifact, error)) { openArtifact = old }(openArtifact)
+	openArtifact = func(r io.Reader, pems [][]byte, v Verification, req OpenRequest) (Artifact, error) {
 		gotPEM = pems
-		if dt != "bedside-v2" {
-			return nil, fmt.Errorf("device type %q", dt)
+		if v.DeviceType != "bedside-v2" {
+			return nil, fmt.Errorf("device type %q", v.DeviceType)
 		}
-		return fakeOpener("release-2", sha256Of(w.newImg), int64(len(w.newImg)), nil)(r, inst)
+		return fakeOpener("release-2", sha256Of(w.newImg), int64(len(w.newImg)), nil)(r, req)
 	}
 	var out, errb bytes.Buffer
 	run := func(args ...string) error {
@@ -67,7 +67,7 @@ func TestCommand(t *testing.T) {
 	if len(gotPEM) != 1 || !strings.Contains(string(gotPEM[0]), "PUBLIC KEY") {
 		t.Errorf("keys passed: %q", gotPEM)
 	}
-	must(t, run("status", "--json", "--journal", filepath.Join(w.dir, "update.journal")))
+	must(t, run("status", "--json", "--tpm", "off", "--journal", filepath.Join(w.dir, "update.journal")))
 	var st Status
 	must(t, json.Unmarshal(out.Bytes(), &st))
 	if st.State != StateReboot || st.Artifact != "release-2" || st.ToSlot != "B" {

@@ -14,7 +14,21 @@
 // Every state is entered through a versioned JSON journal written durably
 // (temp file, fsync, rename, fsync of the directory) before its side effects,
 // and every state's actions are idempotent, so after a power cut at any
-// instant Resume repeats the interrupted state. The journal counts entries
+// instant Resume repeats the interrupted state. The journal is authenticated
+// (HMAC-SHA256 with Options.JournalKey, which the agent derives from its
+// TPM-sealed state key; see internal/authfile), mode 0600 in a directory
+// only the update owner may write; a journal that fails that check is
+// treated as nothing in progress, kept aside as *.rejected and reported by
+// Status, and never arms anything.
+//
+// Nothing unverified is armed. The payload's SHA-256 from the signed
+// manifest is journaled before the first byte is written; with a signed
+// chunk list (update/artifact) no byte reaches the slot before its chunk is
+// verified. Before the trial boot is armed the slot is hashed against the
+// signed digest (unless this same process verified it a moment before),
+// whatever the journal says. When an install fails after writing began,
+// the slot's first MiB is wiped (slot.Invalidate) so that nothing bootable
+// is left behind, and the reason says so. The journal counts entries
 // into each state; re-entering one more than MaxStateEntries times (a boot or
 // crash loop) ends the update with that reason. The journal says why an
 // update failed.

@@ -27,6 +27,11 @@ type Engine struct {
 	j       *Journal
 	pending string // why a reboot is held back ("" when not pending)
 	written int64
+	// rejected says why the journal found at start was not trusted.
+	rejected string
+	// fresh is the digest this process verified the target slot against
+	// just now (preArm); armAndReboot re-hashes the slot unless it matches.
+	fresh string
 
 	force   atomic.Bool
 	forceCh chan struct{} // buffered 1: wakes the reboot wait
@@ -51,19 +56,27 @@ type Status struct {
 	Entries       map[State]int     `json:"entries,omitempty"`
 	Installed     map[string]string `json:"installed,omitempty"`
 	UpdatedAt     time.Time         `json:"updated_at,omitzero"`
+	// JournalRejected says why the journal found at start failed its check
+	// (it was treated as nothing in progress and kept as *.rejected).
+	JournalRejected string `json:"journal_rejected,omitempty"`
 }
 
-// New loads the journal and returns an engine. A journal of an unknown
-// format version is refused (ErrJournalVersion).
+// New loads the journal and returns an engine. A journal that fails its
+// check (not authenticated by JournalKey, another format version, writable
+// by others) is treated as nothing in progress: it is kept aside as
+// Journal+".rejected", logged, and reported by Status; it never arms or
+// continues anything.
 func New(o Options) (*Engine, error) {
 	if err := o.ensureDefaults(); err != nil {
 		return nil, err
 	}
-	j, err := loadJournal(o.Journal)
-	if err != nil {
-		return nil, err
+	j, rejected := loadJournal(o.Journal, o.JournalKey)
+	e := &Engine{o: o, log: o.Logger, j: j, forceCh: make(chan struct{}, 1), crash: func(string) {}}
+	if rejected != nil {
+		e.rejected = rejected.Error()
+		e.log.Error("update journal rejected", "err", rejected)
 	}
-	return &Engine{o: o, log: o.Logger, j: j, forceCh: make(chan struct{}, 1), crash: func(string) {}}, nil
+	return e, nil
 }
 
 // Status returns a snapshot.
@@ -74,7 +87,7 @@ func (e *Engine) Status() Status {
 		State: e.j.State, JournalState: e.j.State, Artifact: e.j.Artifact,
 		FromSlot: e.j.FromSlot, ToSlot: e.j.ToSlot, Size: e.j.Size, Written: e.written,
 		Reason: e.j.Reason, Entries: maps.Clone(e.j.Entries), Installed: maps.Clone(e.j.Installed),
-		UpdatedAt: e.j.UpdatedAt,
+		UpdatedAt: e.j.UpdatedAt, JournalRejected: e.rejected,
 	}
 	if e.pending != "" {
 		s.State, s.RebootPending, s.PendingReason = StateRebootPending, true, e.pending
@@ -143,7 +156,7 @@ func (e *Engine) enter(s State, note string) error {
 	if len(e.j.History) > maxHistory {
 		e.j.History = e.j.History[len(e.j.History)-maxHistory:]
 	}
-	err := saveJournal(e.o.Journal, e.j)
+	err := saveJournal(e.o.Journal, e.o.JournalKey, e.j)
 	if err != nil {
 		*e.j = prev
 		e.j.Entries = prevEntries
@@ -168,7 +181,7 @@ func (e *Engine) update(f func(j *Journal)) {
 func (e *Engine) save() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return saveJournal(e.o.Journal, e.j)
+	return saveJournal(e.o.Journal, e.o.JournalKey, e.j)
 }
 
 func (e *Engine) setReason(reason string) {

@@ -29,9 +29,10 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestStatusGolden(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "journal")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "update.journal")
 	at := time.Date(2026, 11, 29, 5, 0, 0, 0, time.UTC)
-	must(t, saveJournal(p, &Journal{
+	must(t, saveJournal(p, stateKey(t, dir), &Journal{
 		Version: JournalVersion, State: StateRolledBack, Artifact: "release-2",
 		FromSlot: "A", FromPart: "2", ToSlot: "B", ToPart: "3", Size: 614417,
 		Entries:   map[State]int{StateDownload: 1, StateInstall: 1, StateHealth: 1, StateRollback: 1, StateRolledBack: 1},
@@ -40,7 +41,7 @@ func TestStatusGolden(t *testing.T) {
 	}))
 	for _, tc := range []struct{ name, flag string }{{"status.txt", ""}, {"status.json", "--json"}} {
 		var out, errb bytes.Buffer
-		args := []string{"status", "--journal", p}
+		args := []string{"status", "--journal", p, "--tpm", "off"}
 		if tc.flag != "" {
 			args = append(args, tc.flag)
 		}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -100,9 +99,36 @@ func (e *Engine) run(ctx context.Context, open sourceFunc) error {
 		if errors.Is(err, errSuspended) {
 			return err
 		}
-		return e.fail(ctx, err.Error())
+		return e.fail(ctx, e.invalidateIfWritten(to, err.Error()))
 	}
 	return e.armAndReboot(ctx)
+}
+
+// invalidateIfWritten makes the target slot unbootable when the update
+// may have written it (states install and verify, once the signed digest
+// was journaled just before the first write) and returns reason with what
+// was done: a failed install leaves nothing bootable behind.
+func (e *Engine) invalidateIfWritten(to slot.Slot, reason string) string {
+	j := e.journal()
+	switch {
+	case j.State != StateInstall && j.State != StateVerify:
+		return reason
+	case j.Digest == "":
+		return reason // failed before the first write: the slot is as it was
+	}
+	return e.invalidate(to, reason)
+}
+
+// invalidate wipes the start of the slot (every root file system keeps its
+// superblock there) so that no boot loader or fallback can boot what a
+// failed install left, and says so in the returned reason.
+func (e *Engine) invalidate(to slot.Slot, reason string) string {
+	if err := slot.Invalidate(to.Device); err != nil {
+		e.log.Error("invalidating the inactive slot failed", "slot", to.Name, "err", err)
+		return fmt.Sprintf("%s; invalidating slot %s FAILED: %v", reason, to.Name, err)
+	}
+	e.log.Warn("inactive slot invalidated", "slot", to.Name, "reason", reason)
+	return fmt.Sprintf("%s; slot %s invalidated (first %d bytes wiped)", reason, to.Name, slot.InvalidateBytes)
 }
 
 // fetchSource downloads the journal's URL into DownloadDir (resuming a
@@ -138,8 +164,12 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 		return err
 	}
 	defer release()
+	capa, err := slot.Capacity(to.Device)
+	if err != nil {
+		return fmt.Errorf("slot %s: %w", to.Name, err)
+	}
 	installed := maps.Clone(e.journal().Installed)
-	art, err := e.o.Open(src, installed)
+	art, err := e.o.Open(src, OpenRequest{Installed: installed, MaxPayloadSize: capa})
 	if err != nil {
 		return fmt.Errorf("artifact refused: %w", err)
 	}
@@ -170,12 +200,21 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 	if err != nil {
 		return fmt.Errorf("artifact payload: %w", err)
 	}
-	e.update(func(j *Journal) { j.Size = p.Size })
-	// A payload with a signed checksum is verified by its reader at EOF
-	// (the Payload contract), so the writer does not hash it again; it
-	// still compares every byte on the media with what it wrote.
-	signed := len(p.SHA256) == sha256.Size
-	w := &slot.Writer{FlushEvery: e.o.FlushEvery, Verified: signed, Progress: func(n int64) {
+	if len(p.SHA256) != sha256.Size {
+		return fmt.Errorf("artifact payload %q has no signed digest", p.Name)
+	}
+	// The signed digest is journaled before the first byte is written:
+	// whatever happens later, the slot is hashed against it before arming.
+	e.update(func(j *Journal) { j.Size, j.Digest, j.Chunked = p.Size, hex.EncodeToString(p.SHA256), p.Chunked })
+	if err := e.save(); err != nil {
+		return err
+	}
+	// The payload reader verifies the stream against its signed digest
+	// (chunk by chunk before handing bytes out when the artifact has a
+	// chunk list, else at its EOF: the Payload contract), so the writer does
+	// not hash it again; it compares every byte on the media with what it
+	// wrote. Together that is the slot hashed against the signed digest.
+	w := &slot.Writer{FlushEvery: e.o.FlushEvery, Verified: true, Progress: func(n int64) {
 		e.mu.Lock()
 		e.written = n
 		e.mu.Unlock()
@@ -183,8 +222,7 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 			e.o.Progress(n, p.Size)
 		}
 	}}
-	digest, err := w.Write(ctx, to.Device, &crashReader{r: p.R, crash: e.crash}, p.Size)
-	if err != nil {
+	if _, err := w.Write(ctx, to.Device, &crashReader{r: p.R, crash: e.crash}, p.Size); err != nil {
 		return fmt.Errorf("install into slot %s: %w", to.Name, err)
 	}
 	if _, err := art.Next(); err == nil {
@@ -193,24 +231,58 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 		return fmt.Errorf("artifact after payload: %w", err)
 	}
 
-	if signed {
-		copy(digest[:], p.SHA256) // what the reader verified the stream against
-	}
-	if err := e.enter(StateVerify, "sha256 "+digest.String()); err != nil {
+	signed := hex.EncodeToString(p.SHA256)
+	if err := e.enter(StateVerify, "sha256 "+signed); err != nil {
 		return err
 	}
-	if len(p.SHA256) > 0 && !bytes.Equal(p.SHA256, digest[:]) {
-		return fmt.Errorf("slot %s holds %s, artifact manifest says %s", to.Name, digest, hex.EncodeToString(p.SHA256))
-	}
-	e.update(func(j *Journal) { j.Digest = digest.String() })
+	e.mu.Lock()
+	e.fresh = signed
+	e.mu.Unlock()
 	return nil
 }
 
+// ErrSlotDigest: the slot does not hold what the signed manifest says.
+var ErrSlotDigest = errors.New("slot content differs from the signed digest")
+
+// checkSlot hashes the target slot against the signed digest in the
+// journal, unless this process verified exactly that digest just now.
+// Nothing is armed on the journal's word alone.
+func (e *Engine) checkSlot(ctx context.Context, to slot.Slot) error {
+	j := e.journal()
+	e.mu.Lock()
+	fresh := e.fresh
+	e.fresh = ""
+	e.mu.Unlock()
+	if j.Digest == "" || j.Size <= 0 {
+		return fmt.Errorf("journal names no signed digest for slot %s: %w", to.Name, ErrSlotDigest)
+	}
+	if fresh == j.Digest {
+		return nil
+	}
+	got, err := slot.ReadBack(to.Device, j.Size)
+	if err != nil {
+		return fmt.Errorf("re-hash slot %s: %w", to.Name, err)
+	}
+	if got.String() != j.Digest {
+		return fmt.Errorf("slot %s holds %s, the signed manifest says %s: %w", to.Name, got, j.Digest, ErrSlotDigest)
+	}
+	return ctx.Err()
+}
+
 // armAndReboot arms the trial boot of the new slot and reboots into it.
+// The slot is hashed against the signed digest first, whatever the journal
+// says; a slot that differs is invalidated and nothing is armed.
 func (e *Engine) armAndReboot(ctx context.Context) error {
 	from, to, err := e.slots()
 	if err != nil {
 		return err
+	}
+	if err := e.checkSlot(ctx, to); err != nil {
+		reason := err.Error()
+		if errors.Is(err, ErrSlotDigest) {
+			reason = e.invalidate(to, reason)
+		}
+		return e.failRestoring(ctx, from, reason)
 	}
 	if err := e.enter(StateArm, ""); err != nil {
 		return e.failRestoring(ctx, from, err.Error())

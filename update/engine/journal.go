@@ -1,18 +1,22 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"medagent/internal/authfile"
 )
 
 // JournalVersion is the journal format this engine reads and writes.
-const JournalVersion = 1
+// Version 2 is authenticated (internal/authfile); version 1 journals were
+// not, and are treated like any journal that fails its check.
+const JournalVersion = 2
+
+const journalFormat = "medagent-update-journal"
 
 // maxJournalSize bounds what we read from the journal file.
 const maxJournalSize = 1 << 20
@@ -37,12 +41,16 @@ type Journal struct {
 	ToSlot    string            `json:"to_slot,omitempty"`
 	ToPart    string            `json:"to_part,omitempty"`
 	Size      int64             `json:"size,omitempty"`
-	Digest    string            `json:"digest,omitempty"`
-	Entries   map[State]int     `json:"entries,omitempty"`
-	Reason    string            `json:"reason,omitempty"` // why the update failed or rolled back
-	StartedAt time.Time         `json:"started_at,omitzero"`
-	UpdatedAt time.Time         `json:"updated_at,omitzero"`
-	History   []Transition      `json:"history,omitempty"`
+	// Digest is the payload's SHA-256 from the signed manifest, recorded
+	// before the first byte is written; the slot is hashed against it
+	// before the trial boot is armed.
+	Digest    string        `json:"digest,omitempty"`
+	Chunked   bool          `json:"chunked,omitempty"` // the payload had a signed chunk list
+	Entries   map[State]int `json:"entries,omitempty"`
+	Reason    string        `json:"reason,omitempty"` // why the update failed or rolled back
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	UpdatedAt time.Time     `json:"updated_at,omitzero"`
+	History   []Transition  `json:"history,omitempty"`
 	// Installed holds the provides of the committed software (kept across updates).
 	Installed map[string]string `json:"installed,omitempty"`
 }
@@ -54,59 +62,65 @@ type Transition struct {
 	Note  string    `json:"note,omitempty"`
 }
 
-// loadJournal reads the journal at path; a missing file is an idle journal.
-func loadJournal(path string) (*Journal, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return &Journal{Version: JournalVersion, State: StateIdle}, nil
+func idleJournal() *Journal { return &Journal{Version: JournalVersion, State: StateIdle} }
+
+// loadJournal reads and authenticates the journal at path. A missing file
+// is an idle journal. A journal that fails its check (not authentic, other
+// format version, not owned by this user only, unreadable) is never acted
+// on: it comes back idle with the reason in rejected, and the file is
+// renamed to path.rejected for diagnosis.
+func loadJournal(path string, key []byte) (j *Journal, rejected error) {
+	j, err := readJournal(path, key)
+	if err == nil {
+		return j, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: journal: %w", err)
+	if qerr := authfile.Quarantine(path); qerr != nil {
+		err = fmt.Errorf("%w (and keeping it aside failed: %v)", err, qerr)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxJournalSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("engine: journal: %w", err)
-	}
-	return parseJournal(b, path)
+	return idleJournal(), err
 }
 
-func parseJournal(b []byte, path string) (*Journal, error) {
-	if len(b) > maxJournalSize {
-		return nil, fmt.Errorf("engine: journal %s larger than %d bytes", path, maxJournalSize)
+// readJournal is loadJournal without side effects: an error for a journal
+// that fails its check.
+func readJournal(path string, key []byte) (*Journal, error) {
+	b, err := authfile.Read(path, maxJournalSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return idleJournal(), nil
 	}
-	var probe struct {
-		Version *int `json:"version"`
-	}
-	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, fmt.Errorf("engine: journal %s: %w", path, err)
-	}
-	if probe.Version == nil || *probe.Version != JournalVersion {
-		v := "none"
-		if probe.Version != nil {
-			v = fmt.Sprint(*probe.Version)
+	if err == nil {
+		var j *Journal
+		if j, err = parseJournal(b, path, key); err == nil {
+			return j, nil
 		}
-		return nil, fmt.Errorf("engine: journal %s has format version %s, this agent reads %d (move it away to start fresh): %w", path, v, JournalVersion, ErrJournalVersion)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
+	return nil, fmt.Errorf("engine: journal %s failed its check, treated as nothing in progress: %w", path, err)
+}
+
+func parseJournal(b []byte, path string, key []byte) (*Journal, error) {
 	var j Journal
-	if err := dec.Decode(&j); err != nil {
-		return nil, fmt.Errorf("engine: journal %s: %w", path, err)
+	if err := authfile.Unmarshal(key, journalFormat, JournalVersion, b, &j); err != nil {
+		var probe struct {
+			Version *int `json:"version"`
+		}
+		if json.Unmarshal(b, &probe) == nil && probe.Version != nil && *probe.Version != JournalVersion {
+			return nil, fmt.Errorf("%w %d (this agent writes %d): %w", ErrJournalVersion, *probe.Version, JournalVersion, err)
+		}
+		return nil, err
 	}
-	if j.State == "" {
-		return nil, fmt.Errorf("engine: journal %s: no state", path)
+	if j.Version != JournalVersion || j.State == "" {
+		return nil, fmt.Errorf("engine: journal %s: version %d, state %q: %w", path, j.Version, j.State, ErrJournalVersion)
 	}
 	return &j, nil
 }
 
-// saveJournal writes j durably: temp file, fsync, rename, fsync directory.
-func saveJournal(path string, j *Journal) error {
-	b, err := json.MarshalIndent(j, "", "  ")
+// saveJournal writes j authenticated and durably: temp file, fsync,
+// rename, fsync directory; mode 0600.
+func saveJournal(path string, key []byte, j *Journal) error {
+	b, err := authfile.Marshal(key, journalFormat, JournalVersion, j)
 	if err != nil {
 		return fmt.Errorf("engine: journal: %w", err)
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := authfile.Write(path, b); err != nil {
 		return fmt.Errorf("engine: journal: %w", err)
 	}
 	return nil

@@ -57,7 +57,7 @@ func menderArtifactFile(t *testing.T, w *world, key, compression string) string 
 func realOpener(t testing.TB, pub []byte, deviceType string) OpenFunc {
 	keys, err := artifact.ParsePublicKeys(pub)
 	must(t, err)
-	return Opener(keys, deviceType)
+	return Opener(Verification{Keys: keys, DeviceType: deviceType})
 }
 
 func TestMenderArtifactInstall(t *testing.T) {

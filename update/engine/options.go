@@ -34,7 +34,10 @@ type Payload struct {
 	Name   string
 	Size   int64
 	SHA256 []byte // signed checksum from the manifest, when known
-	R      io.Reader
+	// Chunked is true when R verifies every chunk against a signed list
+	// before handing out its bytes (nothing unverified reaches the slot).
+	Chunked bool
+	R       io.Reader
 }
 
 // Artifact is an opened artifact whose header (and signature) the opener
@@ -44,9 +47,18 @@ type Artifact interface {
 	Next() (Payload, error)
 }
 
-// OpenFunc opens and verifies an artifact. installed holds the provides of
-// the running software, for the artifact's depends checks.
-type OpenFunc func(r io.Reader, installed map[string]string) (Artifact, error)
+// OpenRequest is what the engine tells an opener about the install.
+type OpenRequest struct {
+	// Installed holds the provides of the running software, for the
+	// artifact's depends checks.
+	Installed map[string]string
+	// MaxPayloadSize is the inactive slot's size: no payload file (and no
+	// decompressed data member) may be larger.
+	MaxPayloadSize int64
+}
+
+// OpenFunc opens and verifies an artifact.
+type OpenFunc func(r io.Reader, req OpenRequest) (Artifact, error)
 
 // Check is one health check run on the new slot before commit.
 type Check struct {
@@ -110,14 +122,21 @@ const (
 
 // Options configure an Engine.
 type Options struct {
-	Journal string             // journal file path (required)
+	Journal string // journal file path (required), in a directory only this user may write
+	// JournalKey authenticates the journal (HMAC-SHA256, at least 32
+	// bytes; the agent derives it from its TPM-sealed device key).
+	// Required: a journal that fails its check is never acted on.
+	JournalKey []byte
 	Env     bootenv.ReadWriter // boot environment (required)
 	Slots   slot.Config        // the two slots (required)
-	// Keys and DeviceType verify artifacts with update/artifact when Open
-	// is nil. Without keys every install is refused (fail closed).
-	Keys       []crypto.PublicKey
-	DeviceType string
-	Open       OpenFunc // artifact opener that verifies; nil: Opener(Keys, DeviceType)
+	// Keys, DeviceType, MaxWindow and RequireChunks verify artifacts with
+	// update/artifact when Open is nil (see Verification). Without keys
+	// every install is refused (fail closed).
+	Keys          []crypto.PublicKey
+	DeviceType    string
+	MaxWindow     int64
+	RequireChunks bool
+	Open          OpenFunc // artifact opener that verifies; nil: Opener(Verification{...})
 	ScriptsDir string   // state scripts; "" means none
 	// DownloadDir holds the artifact downloaded by InstallURL (on the data
 	// partition); HTTPClient fetches it (the agent's mutual-TLS client; nil
@@ -153,6 +172,9 @@ func (o *Options) ensureDefaults() error {
 	if o.Journal == "" {
 		missing = append(missing, "Journal")
 	}
+	if len(o.JournalKey) == 0 {
+		missing = append(missing, "JournalKey")
+	}
 	if o.Env == nil {
 		missing = append(missing, "Env")
 	}
@@ -174,7 +196,7 @@ func (o *Options) ensureDefaults() error {
 		}
 	}
 	if o.Open == nil {
-		o.Open = Opener(o.Keys, o.DeviceType)
+		o.Open = Opener(Verification{Keys: o.Keys, DeviceType: o.DeviceType, MaxWindow: o.MaxWindow, RequireChunks: o.RequireChunks})
 	}
 	if o.Monitoring == nil {
 		o.Monitoring = func() bool { return false }

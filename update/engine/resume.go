@@ -29,7 +29,11 @@ func (e *Engine) Resume(ctx context.Context) error {
 			return e.run(ctx, e.fetchSource) // download again from its checkpoint
 		}
 		// The payload stream is gone; nothing was armed.
-		return e.fail(ctx, "interrupted (agent restart or power loss)")
+		_, to, err := e.slots()
+		if err != nil {
+			return err
+		}
+		return e.fail(ctx, e.invalidateIfWritten(to, "interrupted (agent restart or power loss)"))
 	}
 	from, to, err := e.slots()
 	if err != nil {

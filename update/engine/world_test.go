@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"medagent/trust/datakey"
 	"medagent/update/bootenv"
 	"medagent/update/engine/uboottest"
 	"medagent/update/slot"
@@ -47,8 +48,15 @@ func randBytes(n int, seed uint64) []byte {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
+	return newWorldSized(t, slotSize, payloadSize)
+}
+
+// newWorldSized is newWorld with slots of slotBytes and an update payload
+// of payloadBytes.
+func newWorldSized(t testing.TB, slotBytes, payloadBytes int) *world {
+	t.Helper()
 	dir := t.TempDir()
-	w := &world{t: t, dir: dir, oldImg: randBytes(slotSize, 1), newImg: randBytes(payloadSize, 2)}
+	w := &world{t: t, dir: dir, oldImg: randBytes(slotBytes, 1), newImg: randBytes(payloadBytes, 2)}
 	w.slots = slot.Config{
 		A:           slot.Slot{Device: filepath.Join(dir, "rootfsA.img"), Part: "2"},
 		B:           slot.Slot{Device: filepath.Join(dir, "rootfsB.img"), Part: "3"},
@@ -56,7 +64,7 @@ func newWorld(t testing.TB) *world {
 		RootPath:    dir,
 	}
 	must(t, os.WriteFile(w.slots.A.Device, w.oldImg, 0o644))
-	must(t, os.WriteFile(w.slots.B.Device, randBytes(slotSize, 3), 0o644))
+	must(t, os.WriteFile(w.slots.B.Device, randBytes(slotBytes, 3), 0o644))
 	cfg := worldEnvConfig(filepath.Join(dir, "uboot.env"), filepath.Join(dir, "env.lock"))
 	must(t, os.WriteFile(cfg.Copies[0].Path, make([]byte, 0x4000), 0o644))
 	var err error
@@ -101,9 +109,19 @@ func (w *world) boot() slot.Slot {
 	return s
 }
 
+// stateKey is the journal key made from state.key beside the journal,
+// as the command line and the agent make it.
+func stateKey(t testing.TB, dir string) []byte {
+	t.Helper()
+	k, err := datakey.Load(datakey.Options{TPM: "off", File: StateKeyFile(filepath.Join(dir, "update.journal")), Private: true})
+	must(t, err)
+	return JournalKey(k)
+}
+
 func (w *world) options() Options {
 	return Options{
-		Journal: filepath.Join(w.dir, "update.journal"),
+		Journal:    filepath.Join(w.dir, "update.journal"),
+		JournalKey: stateKey(w.t, w.dir),
 		Env:     &tearingEnv{w},
 		Slots:   w.slots,
 		Open:    fakeOpener("release-2", sha256.Sum256(w.newImg), int64(len(w.newImg)), nil),
@@ -169,7 +187,7 @@ func (f *fakeArtifact) Next() (Payload, error) {
 var errSignature = errors.New("fake artifact: bad signature")
 
 func fakeOpener(name string, sum [32]byte, size int64, headerErr error) OpenFunc {
-	return func(r io.Reader, installed map[string]string) (Artifact, error) {
+	return func(r io.Reader, _ OpenRequest) (Artifact, error) {
 		if headerErr != nil {
 			return nil, headerErr
 		}
