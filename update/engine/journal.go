@@ -32,15 +32,15 @@ type Journal struct {
 	Version int   `json:"version"`
 	State   State `json:"state"`
 	// Update in progress (or the last one).
-	Artifact  string            `json:"artifact,omitempty"`
-	URL       string            `json:"url,omitempty"`      // source of InstallURL
-	Provides  map[string]string `json:"provides,omitempty"` // of the artifact being installed
-	Clears    []string          `json:"clears,omitempty"`   // installed provides it replaces (nil: all)
-	FromSlot  string            `json:"from_slot,omitempty"`
-	FromPart  string            `json:"from_part,omitempty"`
-	ToSlot    string            `json:"to_slot,omitempty"`
-	ToPart    string            `json:"to_part,omitempty"`
-	Size      int64             `json:"size,omitempty"`
+	Artifact string            `json:"artifact,omitempty"`
+	URL      string            `json:"url,omitempty"`      // source of InstallURL
+	Provides map[string]string `json:"provides,omitempty"` // of the artifact being installed
+	Clears   []string          `json:"clears,omitempty"`   // installed provides it replaces (nil: all)
+	FromSlot string            `json:"from_slot,omitempty"`
+	FromPart string            `json:"from_part,omitempty"`
+	ToSlot   string            `json:"to_slot,omitempty"`
+	ToPart   string            `json:"to_part,omitempty"`
+	Size     int64             `json:"size,omitempty"`
 	// Digest is the payload's SHA-256 from the signed manifest, recorded
 	// before the first byte is written; the slot is hashed against it
 	// before the trial boot is armed.

@@ -127,8 +127,8 @@ type Options struct {
 	// bytes; the agent derives it from its TPM-sealed device key).
 	// Required: a journal that fails its check is never acted on.
 	JournalKey []byte
-	Env     bootenv.ReadWriter // boot environment (required)
-	Slots   slot.Config        // the two slots (required)
+	Env        bootenv.ReadWriter // boot environment (required)
+	Slots      slot.Config        // the two slots (required)
 	// Keys, DeviceType, MaxWindow and RequireChunks verify artifacts with
 	// update/artifact when Open is nil (see Verification). Without keys
 	// every install is refused (fail closed).
@@ -137,7 +137,7 @@ type Options struct {
 	MaxWindow     int64
 	RequireChunks bool
 	Open          OpenFunc // artifact opener that verifies; nil: Opener(Verification{...})
-	ScriptsDir string   // state scripts; "" means none
+	ScriptsDir    string   // state scripts; "" means none
 	// DownloadDir holds the artifact downloaded by InstallURL (on the data
 	// partition); HTTPClient fetches it (the agent's mutual-TLS client; nil
 	// means http.DefaultClient); CheckpointEvery is the download checkpoint

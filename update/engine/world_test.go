@@ -122,9 +122,9 @@ func (w *world) options() Options {
 	return Options{
 		Journal:    filepath.Join(w.dir, "update.journal"),
 		JournalKey: stateKey(w.t, w.dir),
-		Env:     &tearingEnv{w},
-		Slots:   w.slots,
-		Open:    fakeOpener("release-2", sha256.Sum256(w.newImg), int64(len(w.newImg)), nil),
+		Env:        &tearingEnv{w},
+		Slots:      w.slots,
+		Open:       fakeOpener("release-2", sha256.Sum256(w.newImg), int64(len(w.newImg)), nil),
 		Reboot: func(context.Context) error {
 			w.reboots++
 			return nil
