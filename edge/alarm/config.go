@@ -90,7 +90,7 @@ func Defaults() Config {
 	rate := Limits{
 		Enabled: true, Low: 50, High: 120, CriticalLow: 40, CriticalHigh: 150,
 		Priority: Medium, CriticalPriority: High,
-		OnsetDelay: 5 * time.Second, ClearDelay: 10 * time.Second, Hysteresis: 5,
+		OnsetDelay: 5 * time.Second, ClearDelay: 20 * time.Second, Hysteresis: 5,
 		StaleAfter: 10 * time.Second,
 	}
 	return Config{

@@ -203,7 +203,7 @@ func TestActiveOrder(t *testing.T) {
 }
 
 func TestLatching(t *testing.T) {
-	m := newM(t, func(c *Config) { c.HR.Latching = true })
+	m := newM(t, func(c *Config) { c.HR.Latching = true; c.HR.ClearDelay = 5 * time.Second })
 	got := feed(m, HR, 0, 5, 130)
 	id := got[0].ID
 	if got = feed(m, HR, 6, 30, 80); got != nil {
@@ -247,7 +247,7 @@ func TestLatchingAckWhilePresent(t *testing.T) {
 }
 
 func TestAck(t *testing.T) {
-	m := newM(t, nil)
+	m := newM(t, func(c *Config) { c.HR.ClearDelay = 5 * time.Second })
 	id := feed(m, HR, 0, 5, 130)[0].ID
 	got, err := m.Ack(at(6), id)
 	if err != nil {
@@ -264,7 +264,7 @@ func TestAck(t *testing.T) {
 		t.Errorf("second ack = %+v, %v; want nothing", got, err)
 	}
 	got = feed(m, HR, 8, 25, 80)
-	clear := 8 + Defaults().HR.ClearDelay.Seconds()
+	clear := 8 + 5.0
 	if d := cmp.Diff([]brief{{Cleared, AboveHigh, Medium, clear}}, briefs(got)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
@@ -381,7 +381,7 @@ func TestTechnical(t *testing.T) {
 	if d := cmp.Diff([]brief{{Cleared, ProbeOff, Medium, 21}}, briefs(cl)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
-	cl = feed(m, HR, 22, 40, 70)
+	cl = feed(m, HR, 22, 22+Defaults().HR.ClearDelay.Seconds()+1, 70)
 	for _, tr := range cl {
 		if tr.Kind != Physiological {
 			t.Errorf("clearing HR touched %+v", tr)
@@ -395,8 +395,8 @@ func TestTechnical(t *testing.T) {
 		t.Errorf("Active (-want +got):\n%s", d)
 	}
 	// Poor signal is low priority by default.
-	m.Technical(at(50), "ppg", PoorSignal, true)
-	if got := m.Tick(at(60)); len(got) != 1 || got[0].Priority != Low || got[0].Condition != PoorSignal {
+	m.Technical(at(60), "ppg", PoorSignal, true)
+	if got := m.Tick(at(70)); len(got) != 1 || got[0].Priority != Low || got[0].Condition != PoorSignal {
 		t.Errorf("poor signal = %+v", got)
 	}
 }

@@ -45,6 +45,7 @@ const (
 	replaceWindow  = 0.3   // a much larger complex this soon replaces a held one
 	replaceRatio   = 1.3   // "much larger" in integral height
 	tWaveLimit     = 0.360 // T-wave discrimination applies below this RR
+	tallTLimit     = 0.300 // and its tall-T rule below this one
 	confirmSeconds = 0.100 // MWI peak confirmed after at most this time
 	refineSeconds  = 0.050 // R-peak refinement half-window around steepest slope
 	gapHold        = 0.5   // gaps up to this long are bridged by holding the last value
@@ -82,6 +83,7 @@ type Detector struct {
 	ecg, slope            ring // conditioned signal, |derivative| of band-pass
 	mwi                   []float64
 	mwiSum                float64
+	mwiLast               float64 // integral at the last sample, for the Monitor
 	mwiPos                int
 	prevBP                float64
 
@@ -110,7 +112,9 @@ type Detector struct {
 	lastR     int64
 	haveLast  bool
 	lastSlope float64
-	lastBeatN int64 // sample of last accepted beat report, for stall recovery
+	lastH     float64 // integral height of the last beat
+	lastAmp   float64 // and its amplitude
+	lastBeatN int64   // sample of last accepted beat report, for stall recovery
 	sb        candidate
 	pend      candidate
 
@@ -125,7 +129,7 @@ type Detector struct {
 	qLen  int
 
 	// derived sample counts
-	nMWI, nRefr, nReplace, nTWave, nConfirm, nRefine, nGap, nLearn, nStall, nLatency int64
+	nMWI, nRefr, nReplace, nTWave, nTallT, nConfirm, nRefine, nGap, nLearn, nStall, nLatency int64
 }
 
 // NewDetector returns a detector for one lead sampled at o.Rate.
@@ -151,6 +155,7 @@ func NewDetector(o Options) (*Detector, error) {
 		nRefr:    sec(refractory),
 		nReplace: sec(replaceWindow),
 		nTWave:   sec(tWaveLimit),
+		nTallT:   sec(tallTLimit),
 		nConfirm: sec(confirmSeconds),
 		nRefine:  sec(refineSeconds),
 		nGap:     sec(gapHold),
@@ -182,7 +187,7 @@ func (d *Detector) Reset() {
 	d.learnMax = 0
 	d.spk, d.npk = 0, 0
 	d.haveLast = false
-	d.lastSlope = 0
+	d.lastSlope, d.lastH, d.lastAmp = 0, 0, 0
 	d.sb = candidate{}
 	d.pend = candidate{}
 	d.nrr, d.rrAt = 0, 0
@@ -260,6 +265,7 @@ func (d *Detector) process(i int64, x float64) {
 		d.mwiSum = s
 	}
 	m := d.mwiSum / float64(len(d.mwi))
+	d.mwiLast = m
 	d.trackPeak(i, m)
 
 	if d.learning && i-d.start >= d.nLearn {

@@ -10,64 +10,112 @@ import (
 	"medagent/telemetry"
 )
 
-// ecgProc derives the heart rate from lead II.
+// ecgProc derives the heart rate, the signal quality and the rhythm alarms
+// (asystole, pause) from lead II through an ecg.Monitor.
 type ecgProc struct {
-	name    string
-	rate    float64
-	det     *ecg.Detector
-	n       int64 // samples pushed
-	last    ecg.Beat
-	hasBeat bool
-	valid   int // valid samples this window
-	total   int
+	name  string
+	rate  float64
+	mon   *ecg.Monitor
+	pause time.Duration // 0: off
+	beats []beatAt      // beats of this window, for alarm.Manager.Instant
 }
 
-// hrMaxAge is how long after the last beat the heart rate is still shown.
-const hrMaxAge = 3 * time.Second
+// beatAt is a beat's time and beat-to-beat heart rate.
+type beatAt struct {
+	at time.Time
+	hr float64
+}
+
+// maxBeatsPerWindow bounds the beats kept for one window (300 /min for a
+// minute).
+const maxBeatsPerWindow = 300
 
 // leadOffBelow is the fraction of valid samples under which a window
 // counts as lead off: the front end marks samples invalid when an
 // electrode is off.
 const leadOffBelow = 0.5
 
-func newECGProc(s Sensor, mainsHz float64) (*ecgProc, error) {
-	d, err := ecg.NewDetector(ecg.Options{Rate: s.Rate, MainsHz: mainsHz})
+func newECGProc(s Sensor, mainsHz float64, al alarm.Config) (*ecgProc, error) {
+	m, err := ecg.NewMonitor(ecg.MonitorOptions{
+		Options:       ecg.Options{Rate: s.Rate, MainsHz: mainsHz},
+		AsystoleAfter: al.Asystole.Delay,
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &ecgProc{name: s.Name, rate: s.Rate, det: d}, nil
+	p := &ecgProc{name: s.Name, rate: s.Rate, mon: m}
+	if al.Pause.Enabled {
+		p.pause = al.Pause.Limit
+	}
+	return p, nil
 }
 
 func (p *ecgProc) push(blocks []sensors.Block) {
 	b := &blocks[0]
 	for i, v := range b.Samples {
 		ok := b.Valid[i] && !math.IsNaN(v) && !math.IsInf(v, 0)
-		if ok {
-			p.valid++
+		beat, found := p.mon.Push(v, ok)
+		if !found || beat.RR == 0 || len(p.beats) >= maxBeatsPerWindow {
+			continue
 		}
-		p.total++
-		if beat, found := p.det.Push(v, ok); found {
-			p.last, p.hasBeat = beat, true
-		}
-		p.n++
+		// The R peak's time: this sample's time minus the report delay.
+		back := float64(int64(i)-(beat.Reported-beat.Index)) / p.rate
+		p.beats = append(p.beats, beatAt{at: b.Wall.Add(time.Duration(back * float64(time.Second))), hr: beat.HR})
 	}
 }
 
 func (p *ecgProc) vitals(now time.Time, recs []telemetry.Record, a *alarmFeed) []telemetry.Record {
-	age := time.Duration(float64(p.n-p.last.Index) / p.rate * float64(time.Second))
-	hr := p.last.HRAvg
-	ok := p.hasBeat && hr > 0 && age <= hrMaxAge
+	st := p.mon.Status()
+	leadOff := st.Valid < leadOffBelow
+	hr, ok := st.HR, st.HRValid
+	asystole := st.Asystole && !leadOff
+	if asystole {
+		// Cardiac standstill: the rate is 0, not unknown.
+		hr, ok = 0, true
+	}
 	if ok {
 		recs = append(recs, telemetry.Record{Name: MDCHeartRate, Unit: unitPerMin, Value: telemetry.V(math.Round(hr))})
 	}
 	recs = append(recs,
 		telemetry.Record{Name: MDCHeartRate + "/valid", Bool: telemetry.B(ok)},
-		telemetry.Record{Name: MDCHeartRate + "/quality", Value: telemetry.V(math.Round(p.det.Quality()*100) / 100)},
+		telemetry.Record{Name: MDCHeartRate + "/quality", Value: telemetry.V(math.Round(st.Quality*100) / 100)},
 	)
-	a.vital(alarm.HR, hr, ok)
-	if p.total > 0 {
-		a.technical(p.name, alarm.LeadOff, float64(p.valid) < leadOffBelow*float64(p.total))
+
+	// Asystole is judged on the lead itself: never suspended by noise
+	// (a noisy lead is not flat) or by the heart-rate average.
+	asy := alarm.Absent
+	switch {
+	case leadOff:
+		asy = alarm.Unknown
+	case asystole:
+		asy = alarm.Present
 	}
-	p.valid, p.total = 0, 0
+	a.rhythm(alarm.Asystole, asy, st.SinceQRS)
+
+	pause := alarm.Absent
+	switch {
+	case leadOff || st.Noisy:
+		pause = alarm.Unknown
+	case p.pause > 0 && st.LongestGap >= p.pause.Seconds():
+		pause = alarm.Present
+	}
+	a.rhythm(alarm.Pause, pause, st.LongestGap)
+
+	switch {
+	case st.Noisy || asystole:
+		// Withheld for a reason with its own alarm: no limit alarm
+		// starts or clears, and no no_data on top.
+		a.hold(alarm.HR)
+	default:
+		if !st.Noisy {
+			for _, b := range p.beats {
+				a.instant(alarm.HR, b.at, b.hr)
+			}
+		}
+		a.vital(alarm.HR, hr, ok)
+	}
+	p.beats = p.beats[:0]
+	a.technical(p.name, alarm.LeadOff, leadOff)
+	a.technical(p.name, alarm.Noise, st.Noisy && !leadOff)
 	return recs
 }

@@ -116,7 +116,7 @@ func newProcessor(cfg Config, s Sensor) (processor, error) {
 	}
 	switch s.Kind {
 	case ECG:
-		return newECGProc(s, cfg.MainsHz)
+		return newECGProc(s, cfg.MainsHz, cfg.Alarms)
 	case PPG:
 		return newPPGProc(s, cfg.SpO2CalA, cfg.SpO2CalB)
 	case Oximeter:
@@ -198,3 +198,11 @@ func (f *alarmFeed) vital(v alarm.Vital, value float64, valid bool) {
 func (f *alarmFeed) technical(source string, c alarm.Condition, active bool) {
 	f.add(f.m.Technical(f.now, source, c, active))
 }
+
+func (f *alarmFeed) rhythm(c alarm.Condition, o alarm.Observation, seconds float64) {
+	f.add(f.m.Rhythm(f.now, c, o, seconds))
+}
+
+func (f *alarmFeed) hold(v alarm.Vital) { f.add(f.m.Hold(f.now, v)) }
+
+func (f *alarmFeed) instant(v alarm.Vital, at time.Time, value float64) { f.m.Instant(at, v, value) }

@@ -15,7 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	"medagent/edge/alarm"
 	"medagent/edge/ec57"
+	"medagent/edge/ecg/ecgtest"
 	"medagent/internal/cmdline"
 	"medagent/wfdb"
 )
@@ -190,4 +192,88 @@ func TestVitalsRaisesAlarms(t *testing.T) {
 
 func command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	return cmdline.Exec(ctx, Cmd(), args, cmdline.IO{Stdout: stdout, Stderr: stderr})
+}
+
+// A damaged record (cut short, or failing its checksum, which is only known
+// at its end) is an error, but the seconds read before it are printed.
+func TestVitalsFlushesDamagedRecord(t *testing.T) {
+	src := excerpt("101")
+	hea, err := os.ReadFile(src + ".hea")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dat, err := os.ReadFile(src + ".dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		hea   string
+		dat   []byte
+		lines int
+		err   error
+	}{
+		{"truncated", string(hea), dat[:60*360*3+100], 60, wfdb.ErrTruncated},
+		{"checksum", strings.Replace(string(hea), " 4747 ", " 4748 ", 1), dat, 300, wfdb.ErrChecksum},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "x_101.hea"), []byte(tc.hea), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "x_101.dat"), tc.dat, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			err := command(context.Background(), &out, &bytes.Buffer{}, []string{"--wfdb", filepath.Join(dir, "x_101"), "--vitals"})
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("error = %v, want %v", err, tc.err)
+			}
+			if n := strings.Count(out.String(), "\n"); n != tc.lines {
+				t.Errorf("%d lines printed before the damage, want %d", n, tc.lines)
+			}
+		})
+	}
+}
+
+// An invalid heart rate is printed as 0.0, never as a stale number: the
+// lead replaced by noise for a minute.
+func TestVitalsInvalidRate(t *testing.T) {
+	rec, err := wfdb.OpenRecord(excerpt("101"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := rec.Frames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	var x []float64
+	v, ok := make([]int, 2), make([]bool, 2)
+	for fr.ReadFrame(v, ok) == nil {
+		x = append(x, rec.Header.Signals[0].Physical(v[0]))
+	}
+	x = ecgtest.ReplaceWith(x, 360, 100, ecgtest.Noise(ecgtest.White, 360, 60, 0.6, 1))
+	i := 0
+	src := func() (float64, bool, error) {
+		if i == len(x) {
+			return 0, false, io.EOF
+		}
+		i++
+		return x[i-1], true, nil
+	}
+	var out bytes.Buffer
+	if err := VitalsLines(context.Background(), &out, src, 360, 0, alarm.Defaults()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	shown := 0
+	for _, l := range lines[103:160] {
+		if !strings.HasPrefix(strings.SplitN(l, "\t", 3)[1], "0.0") {
+			shown++
+		}
+	}
+	if shown > 0 || !strings.Contains(out.String(), "alarm=tech-ecg:raised:low:noise") {
+		t.Errorf("%d seconds of noise with a heart rate, or no noise alarm:\n%s", shown, strings.Join(lines[95:165], "\n"))
+	}
 }

@@ -1,0 +1,258 @@
+package ecg
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// MonitorOptions configures a Monitor.
+type MonitorOptions struct {
+	Options
+	// AsystoleAfter is how long without a QRS complex, on a flat and
+	// connected lead, is asystole (3..10 s).
+	AsystoleAfter time.Duration
+}
+
+// Flat-lead and credible-QRS limits.
+const (
+	// FlatRMS is the largest RMS of the conditioned signal over the last
+	// flatWindow seconds that counts as a flat line (an asystole with
+	// low-level noise). A lead with more is noise or a rhythm, not
+	// standstill.
+	FlatRMS    = 0.2 // mV
+	flatWindow = 2.0
+	// A detected complex smaller than credibleFrac of the patient's QRS
+	// amplitude, or with less than credibleEnergy of its integral height
+	// (the quality reference), does not end an asystole or a pause: on a
+	// flat line the detector's threshold sinks towards the noise. (On the
+	// MIT-BIH DS1 records 0.06 % of the true beats fall under these.)
+	credibleFrac   = 0.25
+	credibleEnergy = 0.1
+	// hrMaxAge is how long after the last beat the heart rate is shown.
+	hrMaxAge = 3.0
+)
+
+// Monitor derives what a bedside monitor shows and alarms on from one ECG
+// lead: the beats (Detector), the heart rate averaged as EC13 asks (see
+// hr.go), a signal quality index once a second (see quality.go), and the
+// time without a QRS complex with whether the lead is flat, for the
+// asystole and pause alarms. It reads no clock: time is the sample count.
+type Monitor struct {
+	det  *Detector
+	rate float64
+	asy  int64 // AsystoleAfter in samples
+	lat  int64 // MaxLatency in samples
+
+	n        int64 // samples pushed
+	perSec   int64 // samples per quality second
+	qual     quality
+	avg      rrAverage
+	y        ring // conditioned signal, for QRS amplitudes
+	sq       ring // its square, for the flat-line RMS
+	sqSum    float64
+	flatN    int64
+	lastR    int64 // last credible QRS
+	haveR    bool
+	validRun int64 // consecutive valid samples
+	since    int64 // samples since the detector last (re)started
+
+	// Since the previous Status.
+	longest  int64 // longest time without a credible QRS
+	asySeen  bool
+	validCnt int64
+	total    int64
+}
+
+// Status is the monitor's state at the last sample pushed.
+type Status struct {
+	// HR is the averaged heart rate in /min, valid once four clean R-R
+	// intervals are known, while the signal is not noise and a beat was
+	// seen within the last 3 s.
+	HR      float64
+	HRValid bool
+	// Quality is the signal quality index of the last whole second, 0..1;
+	// Noisy is the gate: below QualityGate, and until it has been good for
+	// a few seconds again.
+	Quality float64
+	Noisy   bool
+	// SinceQRS is the time since the last credible QRS complex (or since
+	// the lead has given a valid signal, if that is shorter), seconds.
+	SinceQRS float64
+	// LongestGap is the longest time without a QRS complex since the
+	// previous Status: a finished R-R interval or SinceQRS, seconds.
+	LongestGap float64
+	// Asystole is true when, at any sample since the previous Status, the
+	// lead had been connected and without a QRS complex for AsystoleAfter
+	// and was flat (RMS ≤ FlatRMS over the last 2 s). Flat tells the same
+	// of the last sample alone.
+	Asystole bool
+	Flat     bool
+	// Valid is the fraction of valid samples since the previous Status.
+	Valid float64
+}
+
+// NewMonitor returns a monitor for one lead.
+func NewMonitor(o MonitorOptions) (*Monitor, error) {
+	d, err := NewDetector(o.Options)
+	if err != nil {
+		return nil, err
+	}
+	if o.AsystoleAfter < 3*time.Second || o.AsystoleAfter > 10*time.Second {
+		return nil, fmt.Errorf("%w: asystole after %v (want 3s..10s)", ErrOptions, o.AsystoleAfter)
+	}
+	fs := d.rate
+	m := &Monitor{
+		det:    d,
+		rate:   fs,
+		asy:    int64(math.Round(o.AsystoleAfter.Seconds() * fs)),
+		lat:    int64(math.Round(MaxLatency * fs)),
+		perSec: int64(math.Round(fs)),
+		qual:   newQuality(fs),
+		y:      newRing(int(4*fs) + 1),
+		sq:     newRing(int(flatWindow*fs) + 1),
+		flatN:  int64(math.Round(flatWindow * fs)),
+	}
+	return m, nil
+}
+
+// Detector returns the monitor's beat detector.
+func (m *Monitor) Detector() *Detector { return m.det }
+
+// Push feeds one sample (see Detector.Push) and returns the beat the
+// detector reports, if any.
+func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
+	i := m.n
+	m.n++
+	ok := valid && math.Abs(x) <= MaxInput
+	wasLearning := m.det.learning
+	b, got := m.det.Push(x, valid)
+	if m.det.learning && !wasLearning {
+		// The detector restarted after a gap: so do the R-R average and
+		// the quality measures' time base.
+		m.avg.reset()
+		m.since = 0
+	}
+	m.total++
+	if ok {
+		m.validCnt++
+		m.validRun++
+		m.since++
+	} else {
+		m.validRun = 0
+	}
+	y := 0.0
+	if m.det.primed {
+		y = m.det.Filtered()
+	}
+	m.y.set(i, y)
+	s := 0.0
+	if ok {
+		s = y * y
+	}
+	m.sqSum += s - m.sq.at(i-m.flatN)
+	m.sq.set(i, s)
+	m.qual.push(i, y, m.det.mwiLast, ok)
+	if got {
+		m.onBeat(i, b)
+	}
+	if m.n%m.perSec == 0 {
+		m.qual.second(i, m.since)
+		if m.qual.gate {
+			m.avg.reset()
+		}
+	}
+	gap := m.gapAt(i)
+	m.longest = max(m.longest, gap)
+	if gap >= m.asy && m.flat() {
+		m.asySeen = true
+	}
+	return b, got
+}
+
+// onBeat takes a detected beat into the averages and timers.
+func (m *Monitor) onBeat(now int64, b Beat) {
+	lo, hi := b.Index-int64(0.06*m.rate), min(now, b.Index+int64(0.06*m.rate))
+	lo = max(lo, now-m.y.size()+1)
+	mn, mx := math.Inf(1), math.Inf(-1)
+	for k := lo; k <= hi; k++ {
+		v := m.y.at(k)
+		mn, mx = math.Min(mn, v), math.Max(mx, v)
+	}
+	amp := 0.0
+	if mx >= mn {
+		amp = mx - mn
+	}
+	refAmp, refM := m.qual.reference(now)
+	bi := m.qual.beat(b.Index, now, amp, &m.y)
+	if refAmp > 0 && (amp < credibleFrac*refAmp || bi.mpk < credibleEnergy*refM) {
+		return // not a QRS for the timers and the rate
+	}
+	if m.haveR && b.Index > m.lastR {
+		rr := b.Index - m.lastR
+		m.longest = max(m.longest, rr)
+		switch {
+		case m.qual.gate || b.RR == 0:
+			// During noise, or the first beat after a restart.
+		case float64(rr) > MaxRR*m.rate:
+			m.avg.reset()
+		default:
+			m.avg.add(rr)
+		}
+	}
+	if !m.haveR || b.Index > m.lastR {
+		m.lastR, m.haveR = b.Index, true
+	}
+}
+
+// gapAt is the time without a credible QRS as known at sample i: since the
+// last one, but no longer than the lead has been valid. It is taken
+// MaxLatency back, the longest a QRS can take to be reported, so that a
+// beat not yet reported does not stretch the gap.
+func (m *Monitor) gapAt(i int64) int64 {
+	i -= m.lat
+	g := m.validRun - m.lat
+	if m.haveR {
+		g = min(g, i-m.lastR)
+	}
+	return max(g, 0)
+}
+
+func (m *Monitor) flat() bool {
+	if m.validRun < m.flatN {
+		return false
+	}
+	return math.Sqrt(max(m.sqSum, 0)/float64(m.flatN)) <= FlatRMS
+}
+
+// Status returns the state at the last sample pushed and starts the next
+// interval of LongestGap, Asystole and Valid.
+func (m *Monitor) Status() Status {
+	i := m.n - 1
+	gap := m.gapAt(i)
+	st := Status{
+		Quality:    m.qual.q,
+		Noisy:      m.qual.gate,
+		SinceQRS:   float64(gap) / m.rate,
+		LongestGap: float64(max(m.longest, gap)) / m.rate,
+		Asystole:   m.asySeen,
+		Flat:       m.flat(),
+		Valid:      1,
+	}
+	if m.total > 0 {
+		st.Valid = float64(m.validCnt) / float64(m.total)
+	}
+	if hr, ok := m.avg.rate(m.rate); ok && !m.qual.gate && !m.det.learning && float64(gap) <= hrMaxAge*m.rate {
+		st.HR, st.HRValid = hr, true
+	}
+	m.longest, m.asySeen, m.validCnt, m.total = gap, false, 0, 0
+	return st
+}
+
+// Features returns the measures behind the last quality index: the
+// high-frequency noise ratio, the motion score, the integral ratio and the
+// R-R variation. For tests and tuning.
+func (m *Monitor) Features() (hf, motion, mwiRatio, cv, match float64) {
+	f := m.qual.feat
+	return f.HF, f.Motion, f.MWIRatio, f.CV, f.Match
+}
