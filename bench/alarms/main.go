@@ -7,19 +7,24 @@
 //   - asystole: 12 s of flat line (0.03 and 0.1 mV RMS noise) spliced into
 //     sinus records three times each; seconds from the splice (and from
 //     the last real beat) to the high-priority asystole alarm;
+//
 //   - noise: 60 s of 0.6 mV RMS noise (white, muscle-like, the Noise
 //     Stress Test's muscle artefact "ma" and electrode motion "em"), in
 //     place of the ECG and added to it; physiological alarms raised during
 //     the episode and 10 s after, seconds of implausible heart rate shown,
 //     and the time to the technical alarm "ECG noise / artefact";
+//
 //   - pause: a 3.5 s and a 5.9 s pause; time to the pause and asystole
 //     alarms;
+//
 //   - sinus: every record as it is; physiological raises (per 30 min);
+//
 //   - drift: every record with the low heart-rate limit set at its own
 //     median rate, the worst case for chatter; raises of that alarm;
+//
 //   - nstdb: the noise stress records 118e00/12/24 as they are.
 //
-//	go run ./bench/alarms [-mitdb ../shared/data/mitdb] [-nstdb ../shared/data/nstdb] [-cases asystole,noise,...]
+//     go run ./bench/alarms [-mitdb ../shared/data/mitdb] [-nstdb ../shared/data/nstdb] [-cases asystole,noise,...]
 //
 // The full records are not in the repository (see README "Data"); the test
 // of this command runs it on the carried excerpts.
