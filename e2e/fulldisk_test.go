@@ -124,12 +124,17 @@ func TestFullDiskNothingLostUnreported(t *testing.T) {
 		r := newRig(t, "tls://127.0.0.1:1")
 		r.spoolDir = filepath.Join(fs, "spool")
 		r.spoolYAML = "  segment_bytes: 65536\n  reserve_bytes: 262144\n"
-		// Heart rate above 150 (high priority) and back, every 15 s.
+		// Heart rate above 150 (high priority) and back, every 15 s; a
+		// 5 s clearing delay (the default is 20 s) so that the alarms
+		// clear within the 15 s back at 72.
 		r.extraYAML = `sim:
   changes:
     - {at: 5s, ramp: 2s, heart_rate: 165}
     - {at: 20s, ramp: 2s, heart_rate: 72}
     - {at: 35s, ramp: 2s, heart_rate: 165}
+alarms:
+  hr:
+    clear_delay: 5s
 `
 		b := mosquittotest.StartWithOptions(t, r.pki, mosquittotest.Options{Persistence: true})
 		r.writeConfig(t, b.URL)

@@ -128,10 +128,12 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 	wasLearning := m.det.learning
 	b, got := m.det.Push(x, valid)
 	if m.det.learning && !wasLearning {
-		// The detector restarted after a gap: so do the R-R average and
-		// the quality measures' time base.
+		// The detector restarted after a gap: so do the R-R average, the
+		// quality measures' time base and the R-R timer (the time the
+		// lead was off is not an R-R interval).
 		m.avg.reset()
 		m.since = 0
+		m.haveR = false
 	}
 	m.total++
 	if ok {
@@ -188,7 +190,7 @@ func (m *Monitor) onBeat(now int64, b Beat) {
 	if refAmp > 0 && (amp < credibleFrac*refAmp || bi.mpk < credibleEnergy*refM) {
 		return // not a QRS for the timers and the rate
 	}
-	if m.haveR && b.Index > m.lastR {
+	if m.haveR && b.Index > m.lastR && b.RR > 0 {
 		rr := b.Index - m.lastR
 		m.longest = max(m.longest, rr)
 		switch {

@@ -168,9 +168,9 @@ func (q *quality) second(now, since int64) {
 	}
 	q.validN, q.sampleN = 0, 0
 	if since < int64(q.win) {
-		// Not two seconds of signal yet: unknown, shown as 0.
+		// Not two seconds of signal yet: unknown, shown as 0, but not
+		// noise (the gate stays as it was: open at the start).
 		q.q, q.feat, q.clean = 0, qualityFeatures{}, false
-		q.gateStep(0)
 		return
 	}
 	medH := q.median(&q.absHF, now, q.win)

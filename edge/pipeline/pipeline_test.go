@@ -187,7 +187,7 @@ func testProbeOff(t *testing.T, stream string, ecgFaults, ppgFaults []sim.Fault)
 				}
 			}
 			if kind != "technical" {
-				t.Errorf("%s: %s alarm during lead-off, want only technical ones", p.Stream, kind)
+				t.Errorf("%s: %s alarm %s %s during lead-off, want only technical ones", p.Stream, kind, event, cond)
 			}
 			if cond == "lead_off" || cond == "probe_off" {
 				if p.Stream != stream {
