@@ -114,7 +114,7 @@ func Defaults() Config {
 			LeadOff:     TechnicalAlarm{Priority: Medium, OnsetDelay: 2 * time.Second, ClearDelay: time.Second},
 			ProbeOff:    TechnicalAlarm{Priority: Medium, OnsetDelay: 2 * time.Second, ClearDelay: time.Second},
 			SensorFault: TechnicalAlarm{Priority: Medium},
-			PoorSignal:  TechnicalAlarm{Priority: Low, OnsetDelay: 10 * time.Second, ClearDelay: 5 * time.Second},
+			PoorSignal:  TechnicalAlarm{Priority: Low, OnsetDelay: 5 * time.Second, ClearDelay: 5 * time.Second},
 			NoData:      TechnicalAlarm{Priority: Medium},
 			Noise:       TechnicalAlarm{Priority: Low, OnsetDelay: 5 * time.Second, ClearDelay: 5 * time.Second},
 		},

@@ -58,7 +58,12 @@
 // amplitude far from the others or the DC level jumped between pulses;
 // LowPerfusion when PI is below LowPerfusionPI. An irregular rhythm (atrial
 // fibrillation) also raises Motion: the flag means "pulses disagree", not a
-// diagnosis. Motion and LowPerfusion do not invalidate the values; the agent
-// turns them into the technical alarm poor_signal (edge/alarm), ProbeOff
-// into probe_off, and shows values flagged as such.
+// diagnosis; Artefact is the part of it that is not the rhythm (a DC jump,
+// an amplitude far from the others). The flags do not invalidate the
+// values here; the edge stage (edge/pipeline) is the quality gate: with
+// Artefact or LowPerfusion it shows no SpO2 and pulse rate, holds their
+// alarms and raises the technical alarm poor_signal (edge/alarm); ProbeOff
+// becomes probe_off. Each pulse also reports its own SpO2 and rate
+// (BeatSpO2, BeatRate), which start the alarm condition delay
+// (alarm.Manager.Instant).
 package ppg

@@ -14,6 +14,10 @@ type Result struct {
 	// peak was.
 	Beat      bool
 	BeatDelay float64
+	// BeatSpO2 and BeatRate are that pulse's own SpO2 (from its ratio of
+	// ratios, 0 when unusable) and rate (60 over its interval, 0 when
+	// unknown), before any averaging: for alarm timing (alarm.Instant).
+	BeatSpO2, BeatRate float64
 
 	PulseRate float64 // /min
 	RateValid bool
@@ -28,6 +32,10 @@ type Result struct {
 	Motion       bool
 	LowPerfusion bool
 	ProbeOff     bool
+	// Artefact is the part of Motion that is not the rhythm: a DC jump or
+	// a pulse amplitude far from the others among the averaged pulses
+	// (an irregular rhythm alone, as atrial fibrillation, is not one).
+	Artefact bool
 }
 
 // pulse is what one detected pulse contributes to the averages.
@@ -126,7 +134,7 @@ func (p *Processor) resetWindow() {
 func (p *Processor) Push(red, ir float64, valid bool) Result {
 	n := p.n
 	p.n++
-	p.res.Beat, p.res.BeatDelay = false, 0
+	p.res.Beat, p.res.BeatDelay, p.res.BeatSpO2, p.res.BeatRate = false, 0, 0, 0
 	if !valid || !finite(red) || !finite(ir) {
 		p.restart()
 		p.expire(n)
@@ -289,6 +297,12 @@ func (p *Processor) beat(n int64) {
 	p.resetWindow()
 	p.push(pl)
 	p.summarise()
+	if pl.interval > 0 {
+		p.res.BeatRate = 60 / pl.interval
+	}
+	if pl.ratio >= p.cfg.RMin && pl.ratio <= p.cfg.RMax && !pl.motion {
+		p.res.BeatSpO2 = math.Max(0, math.Min(100, p.cfg.CalA-p.cfg.CalB*pl.ratio))
+	}
 }
 
 func (p *Processor) push(pl pulse) {
@@ -361,7 +375,7 @@ func (p *Processor) summarise() {
 
 	// Motion: a pulse that disagrees with the others in interval or
 	// amplitude, or a DC jump.
-	motion := false
+	motion, artefact := false, false
 	meanI := p.typical
 	meanA := 0.0
 	if vN > 0 {
@@ -371,16 +385,16 @@ func (p *Processor) summarise() {
 	for i := 0; i < p.ringLen; i++ {
 		pl := &p.ring[i]
 		if pl.motion {
-			motion = true
+			motion, artefact = true, true
 		}
 		if k >= 2 && pl.interval > 0 && math.Abs(pl.interval-meanI) > p.cfg.MotionIrregularity*meanI {
 			motion = true
 		}
 		if vN >= 2 && pl.acIR > 0 && (pl.acIR > ampFactor*meanA || pl.acIR*ampFactor < meanA) {
-			motion = true
+			motion, artefact = true, true
 		}
 	}
-	r.Motion = motion
+	r.Motion, r.Artefact = motion, artefact
 }
 
 // expire drops all pulse values when no pulse was seen for 3 s: a value
