@@ -16,7 +16,7 @@ DURATION    ?= 0
 MITDB       ?= ../shared/data/mitdb
 NSTDB       ?= ../shared/data/nstdb
 
-.PHONY: help all build demo test test-long lint sbom bench bench-ecg setup clean qemu-image qemu-test man
+.PHONY: help all build demo test test-long lint sbom bench bench-ecg bench-alarms setup clean qemu-image qemu-test man
 
 help:
 	@echo "make demo       agent on simulated sensors -> local mutual-TLS broker, vitals shown (DURATION=20s to stop)"
@@ -26,6 +26,7 @@ help:
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
 	@echo "make bench      benchmarks with numbers, against the real peers"
 	@echo "make bench-ecg  QRS detector Se/+P on the MIT-BIH records in MITDB=$(MITDB)"
+	@echo "make bench-alarms asystole, pause and noise episodes spliced into MITDB records: alarm times, false alarms"
 	@echo "make man        write the manual page docs/medagent.1 from the command tree"
 	@echo "make qemu-image arm64 A/B bench disk image (Debian kernel, busybox, u-boot-qemu, the agent)"
 	@echo "make qemu-test  boot it under qemu-system-aarch64: telemetry, update, commit, rollback"
@@ -72,6 +73,9 @@ bench: setup build
 
 bench-ecg:
 	$(GO) run ./bench/ecg -mitdb $(MITDB) -nstdb $(NSTDB)
+
+bench-alarms:
+	$(GO) run ./bench/alarms -mitdb $(MITDB) -nstdb $(NSTDB)
 
 qemu-image: setup
 	bash qemu/build-image.sh
