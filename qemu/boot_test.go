@@ -163,13 +163,20 @@ func TestBootPublishUpdateRollback(t *testing.T) {
 	key := filepath.Join(dir, "artifact-key.pem")
 	run(t, "openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out", key)
 	run(t, "openssl", "ec", "-in", key, "-pubout", "-out", filepath.Join(data, "test", "artifact.pub"))
-	for i, rel := range []string{"B", "C", "D"} {
-		art := filepath.Join(data, "test", "queue", fmt.Sprintf("%d-%s.mender", i+1, rel))
+	// The queue, in name order: B installed in two steps (no reboot, a
+	// commit before the reboot, an engine restart that must reboot), the
+	// current environment copy corrupted before a reboot, then C and D.
+	for _, q := range []struct{ name, rel string }{{"1-B.split.mender", "B"}, {"2-corrupt-env", ""}, {"3-C.mender", "C"}, {"4-D.mender", "D"}} {
+		art := filepath.Join(data, "test", "queue", q.name)
 		if err := os.MkdirAll(filepath.Dir(art), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		run(t, "mender-artifact", "write", "rootfs-image", "-f", filepath.Join(out, "rootfs-"+rel+".ext4"),
-			"-n", "release-"+rel, "-t", deviceType, "-k", key, "-o", art)
+		if q.rel == "" {
+			write(t, art, "", 0o644)
+			continue
+		}
+		run(t, "mender-artifact", "write", "rootfs-image", "-f", filepath.Join(out, "rootfs-"+q.rel+".ext4"),
+			"-n", "release-"+q.rel, "-t", deviceType, "-k", key, "-o", art)
 	}
 
 	disk := filepath.Join(dir, "disk.img")
@@ -214,10 +221,20 @@ func TestBootPublishUpdateRollback(t *testing.T) {
 	mon.WaitFor(t, 3*time.Minute, "telemetry from the guest on A", ours(0))
 	t.Logf("%s: telemetry from A", elapsed())
 
-	// Update to B: install, reboot, trial boot, health, commit.
-	at = con.waitFor(t, at, "HOOK: installing 1-B.mender", 2*time.Minute)
-	at = con.waitFor(t, at, "HOOK: reboot requested", updateWait)
-	t.Logf("%s: B installed, rebooting", elapsed())
+	// Update to B: install without the reboot; a commit before the reboot
+	// is refused; an engine restart (resume in a new process) between
+	// arming and the reboot reboots into B instead of committing it.
+	at = con.waitFor(t, at, "HOOK: installing 1-B.split.mender (no reboot)", 2*time.Minute)
+	at = con.waitFor(t, at, "HOOK: installed without reboot", updateWait)
+	what, at := con.waitForAny(t, at, time.Minute, "HOOK: commit before the reboot refused", "HOOK: commit before the reboot ACCEPTED")
+	con.waitFor(t, at, "\n", time.Minute)
+	if line := con.line(at); what != "HOOK: commit before the reboot refused" || !strings.Contains(line, "has not booted yet") {
+		t.Fatalf("commit before the reboot: %s%s; want refused: has not booted yet", what, line)
+	}
+	t.Logf("%s: commit before the reboot refused%s", elapsed(), con.line(at))
+	at = con.waitFor(t, at, "HOOK: agent restart between arming and reboot: resume", time.Minute)
+	at = con.waitFor(t, at, "HOOK: reboot requested", 2*time.Minute)
+	t.Logf("%s: B installed, the restarted engine reboots", elapsed())
 	at = con.waitFor(t, at, "medagent: booting slot 3 (upgrade_available=1 bootcount=1", bootWait)
 	at = con.waitFor(t, at, "medagent-init: release B on partition 3", bootWait)
 	n := len(mon.Messages())
@@ -227,10 +244,22 @@ func TestBootPublishUpdateRollback(t *testing.T) {
 	mon.WaitFor(t, 3*time.Minute, "telemetry from the guest on B", ours(n))
 	t.Logf("%s: B committed and publishing", elapsed())
 
+	// The current copy of the boot environment is damaged; the board
+	// boots B, committed, from the other copy, and the agent reads it.
+	at = con.waitFor(t, at, "HOOK: corrupted /uboot/", 2*time.Minute)
+	con.waitFor(t, at, "\n", time.Minute)
+	t.Logf("%s: corrupted /uboot/%s", elapsed(), con.line(at))
+	at = con.waitFor(t, at, "## Error: bad CRC, import failed", bootWait)
+	at = con.waitFor(t, at, "medagent: booting slot 3 (upgrade_available=0", bootWait)
+	at = con.waitFor(t, at, "medagent-init: release B on partition 3", bootWait)
+	at = con.waitFor(t, at, "HOOK: partition 3 healthy=yes state=committed", 3*time.Minute)
+	at = con.waitFor(t, at, "HOOK: resume ok", time.Minute)
+	t.Logf("%s: B boots committed from the other copy", elapsed())
+
 	// Broken update C into partition 2: its agent does not start, the board
 	// resets without a commit, the boot script counts past bootlimit and
 	// falls back to B, and the engine records the rollback.
-	at = con.waitFor(t, at, "HOOK: installing 2-C.mender", 2*time.Minute)
+	at = con.waitFor(t, at, "HOOK: installing 3-C.mender", 2*time.Minute)
 	at = con.waitFor(t, at, "HOOK: reboot requested", updateWait)
 	at = con.waitFor(t, at, "medagent-init: release C on partition 2", bootWait)
 	at = con.waitFor(t, at, "HOOK: unhealthy on trial boot", 3*time.Minute)
@@ -241,7 +270,7 @@ func TestBootPublishUpdateRollback(t *testing.T) {
 	n = len(mon.Messages())
 	// The engine finds itself on the old slot and records the rollback; it
 	// reports that as an error of resume, which is what the hook prints.
-	what, at := con.waitForAny(t, at, 3*time.Minute, "HOOK: resume ok", "HOOK: resume failed")
+	what, at = con.waitForAny(t, at, 3*time.Minute, "HOOK: resume ok", "HOOK: resume failed")
 	if what != "HOOK: resume failed" {
 		t.Fatalf("after the fallback: %s %s; want resume to report the boot loader's fallback", what, con.line(at))
 	}
@@ -255,7 +284,7 @@ func TestBootPublishUpdateRollback(t *testing.T) {
 	t.Logf("%s: rolled back to B and publishing", elapsed())
 
 	// After a rollback the device still updates: D into partition 2, committed.
-	at = con.waitFor(t, at, "HOOK: installing 3-D.mender", 2*time.Minute)
+	at = con.waitFor(t, at, "HOOK: installing 4-D.mender", 2*time.Minute)
 	at = con.waitFor(t, at, "HOOK: reboot requested", updateWait)
 	at = con.waitFor(t, at, "medagent: booting slot 2 (upgrade_available=1 bootcount=1", bootWait)
 	at = con.waitFor(t, at, "medagent-init: release D on partition 2", bootWait)

@@ -68,6 +68,10 @@ var tornScenarios = []tornScenario{
 	{"arm", committedB, committedA, armedB, []outcome{{"2", "0", "0"}, {"3", "1", "1"}}},
 	{"commit", armedB, trialB, committedB, []outcome{{"3", "0", "1"}, {"2", "0", "0"}}},
 	{"rollback", armedB, trialB, rolledA, []outcome{{"2", "0", "0"}}},
+	// The engine writes every state twice; the second write puts the same
+	// state into the other copy.
+	{"arm-second-copy", committedA, armedB, armedB, []outcome{{"3", "1", "1"}}},
+	{"commit-second-copy", trialB, committedB, committedB, []outcome{{"3", "0", "1"}}},
 	// U-Boot's own writes: the trial count, and the fallback past bootlimit.
 	{"uboot-count", committedA, armedB, nil, []outcome{{"3", "1", "1"}, {"2", "0", "0"}}},
 	{"uboot-fallback", armedB, trialB, nil, []outcome{{"2", "0", "0"}}},

@@ -37,6 +37,42 @@ if [ -z "$next" ]; then
 fi
 mv "/data/test/queue/$next" "/data/test/$next"
 sync
+case $next in
+*corrupt-env*)
+	# Damage the current copy of the boot environment (the higher flag):
+	# the boot script and the agent must carry on with the other copy,
+	# which holds the same committed state.
+	f1=$(od -An -tu1 -j4 -N1 /uboot/uboot.env | tr -d ' ')
+	f2=$(od -An -tu1 -j4 -N1 /uboot/uboot-redund.env | tr -d ' ')
+	cur=/uboot/uboot.env
+	[ "$f2" -gt "$f1" ] && cur=/uboot/uboot-redund.env
+	printf 'garbage' | dd of=$cur bs=1 seek=100 conv=notrunc 2>/dev/null
+	sync
+	say "corrupted $cur (flags $f1 $f2), rebooting"
+	/data/test/reboot.sh
+	exit 0
+	;;
+*split*)
+	# Install without the reboot, try to commit before it (refused), then
+	# restart the engine (a new process, as after an agent restart while
+	# the clinical-use lock held the reboot): it must reboot, not commit.
+	say "installing $next (no reboot)"
+	if ! medagent update install $F --no-reboot "/data/test/$next" >/dev/console 2>&1; then
+		say "install failed"
+		exit 0
+	fi
+	say "installed without reboot"
+	if medagent update commit $F >/tmp/commit.log 2>&1; then
+		say "commit before the reboot ACCEPTED"
+	else
+		say "commit before the reboot refused: $(cat /tmp/commit.log)"
+	fi
+	medagent update status --journal $J >/dev/console 2>&1
+	say "agent restart between arming and reboot: resume"
+	medagent update resume $F >/dev/console 2>&1
+	exit 0
+	;;
+esac
 say "installing $next"
 start=$(date +%s)
 if ! medagent update install $F "/data/test/$next" >/dev/console 2>&1; then

@@ -111,9 +111,17 @@ func newBenchWorld(b *testing.B, dir string, size int64) *world {
 	}
 	w.slots.A.Device = filepath.Join(dir, "bench-slotA.img")
 	w.slots.B.Device = filepath.Join(dir, "bench-slotB.img")
+	// Slots exist before an install (a partition, not a sparse file):
+	// write them out once, so that the install overwrites, as on a device.
+	zeros := make([]byte, 1<<20)
 	for _, s := range []string{w.slots.A.Device, w.slots.B.Device} {
-		must(b, os.WriteFile(s, nil, 0o644))
-		must(b, os.Truncate(s, size))
+		f, err := os.Create(s)
+		must(b, err)
+		for off := int64(0); off < size; off += int64(len(zeros)) {
+			_, err := f.Write(zeros)
+			must(b, err)
+		}
+		must(b, f.Close())
 	}
 	must(b, os.WriteFile(w.slots.CmdlinePath, []byte("root="+w.slots.A.Device+" medagent.slot=a\n"), 0o644))
 	return w
