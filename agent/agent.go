@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"medagent/acquire"
 	"medagent/config"
 	"medagent/control"
+	"medagent/handoff"
+	"medagent/remote"
 	"medagent/technician"
 	"medagent/uplink"
 	"medagent/watchdog"
@@ -45,7 +48,8 @@ type Agent struct {
 
 	tech *technician.Service // the technician's control socket
 	upd  *updater            // nil unless update.enabled, and only with acquisition
-	cmd  *commander          // nil unless commands.enabled, and only with the uplink
+	rem  *remote.Service     // the hand-off's acquire side (commands, artifacts); nil without acquisition
+	hand *handoff.Producer   // the hand-off's uplink side; nil without the uplink
 	wd   *watchdog.Watchdog
 }
 
@@ -75,21 +79,19 @@ func (a *Agent) build() error {
 			return err
 		}
 	}
-	var cmds uplink.CommandFunc
-	// The keyring and nonce store are the acquire role's state, which the
-	// uplink user cannot read: only one process with both halves obeys
-	// commands until they cross through the hand-off (issue 14).
-	if a.cfg.Commands.Enabled && a.role == RoleUplink {
-		a.log.Warn("signed commands are not handled by a lone uplink role yet; the command topic is not subscribed")
-	}
-	if a.cfg.Commands.Enabled && a.role == RoleAll {
-		if a.cmd, err = newCommander(a.cfg, a.log, a.now); err != nil {
-			return err
+	// What crosses from the uplink to acquire goes through the hand-off,
+	// in role all too (one path): signed commands, downloaded artifacts.
+	if a.cfg.HandoffUsed() && a.role.uplinks() {
+		if a.hand, err = handoff.OpenProducer(handoffOptions(a.cfg, a.log, a.now)); err != nil {
+			return fmt.Errorf("hand-off: %w", err)
 		}
-		cmds = a.cmd.handle
+	}
+	var cmds uplink.CommandFunc
+	if a.cfg.Commands.Enabled && a.hand != nil {
+		cmds = remote.Forward(a.hand, a.cfg.Device.ID, a.log, a.now)
 	}
 	if a.role.uplinks() {
-		if a.up, err = newUplinkSide(a.cfg, a.log, cmds); err != nil {
+		if a.up, err = newUplinkSide(a.cfg, a.log, a.now, cmds, a.hand); err != nil {
 			return err
 		}
 	}
@@ -98,20 +100,21 @@ func (a *Agent) build() error {
 		if a.up != nil {
 			broker = a.up.up
 		}
-		var ring keySource
-		if a.cmd != nil {
-			ring = a.cmd.ring
+		// The keyring's update keys as they are at install time (the
+		// remote service, built below, holds the keyring).
+		ringKeys := func() []crypto.PublicKey {
+			if a.rem == nil {
+				return nil
+			}
+			return a.rem.UpdateKeys()
 		}
-		if a.upd, err = newUpdaterFor(a.cfg, a.log, a.acq.acq, broker, ring); err != nil {
+		if a.upd, err = newUpdaterFor(a.cfg, a.log, a.acq.acq, broker, ringKeys); err != nil {
 			return err
 		}
 	}
-	if a.cmd != nil {
-		if a.acq != nil {
-			a.cmd.patient = a.acq.acq
-		}
-		if a.upd != nil {
-			a.cmd.installer = a.upd.e
+	if a.cfg.HandoffUsed() && a.acq != nil {
+		if a.rem, err = newRemote(a.cfg, a.log, a.now, a.acq, a.upd); err != nil {
+			return err
 		}
 	}
 	wo := a.cfg.Watchdog
@@ -165,8 +168,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.upd != nil {
 		g.Go(func() error { return a.upd.Run(ctx) })
 	}
-	if a.cmd != nil {
-		g.Go(func() error { return a.cmd.Run(ctx) })
+	if a.rem != nil {
+		g.Go(func() error { return a.rem.Run(ctx) })
+	}
+	if a.hand != nil {
+		g.Go(func() error { return a.hand.Run(ctx) })
 	}
 	g.Go(func() error { return a.wd.Run(ctx) })
 	a.log.Info("agent running", "role", string(a.role), "device", a.cfg.Device.ID)

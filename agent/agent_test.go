@@ -15,6 +15,7 @@ import (
 
 	"medagent/acquire/simbench"
 	"medagent/config"
+	"medagent/handoff"
 	"medagent/spool"
 	"medagent/tlsconf/tlstest"
 )
@@ -39,7 +40,30 @@ func testConfig(t *testing.T) config.Config {
 	cfg.MQTT.CAFile = filepath.Join(pki, tlstest.CAFile)
 	cfg.MQTT.CertFile = filepath.Join(pki, tlstest.DeviceCertFile)
 	cfg.MQTT.KeyFile = filepath.Join(pki, tlstest.DeviceKeyFile)
+	cfg.Handoff.Dir = filepath.Join(dir, "handoff")
+	cfg.Handoff.StateDir = filepath.Join(dir, "shared", "handoff")
 	return cfg
+}
+
+// obey hands a command to the agent's acquire side through the hand-off,
+// as the uplink does, and waits for the item's final state.
+func obey(t *testing.T, hand *handoff.Producer, payload []byte) handoff.State {
+	t.Helper()
+	id, err := hand.Submit(context.Background(), handoff.Item{Kind: handoff.KindCommand, Envelope: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, err := hand.State(id)
+		if err == nil && (st.Phase.Final() || st.Phase == handoff.Fetch) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("command item %s: state %+v, %v after 20 s", id, st, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

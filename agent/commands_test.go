@@ -6,8 +6,11 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +21,19 @@ import (
 	"medagent/uplink/mosquittotest"
 )
 
-// Signed commands through a real mosquitto: a valid one is obeyed once;
-// a replay, one for another device, one signed by an unknown key and a
-// tampered one are refused and reported on cmd-result.
+// Signed commands through a real mosquitto, with the roles split into two
+// agents (the uplink forwards, acquire verifies with its own keyring and
+// spools the result) and in one process (the same path): a valid command
+// is obeyed once; a replay, one for another device, one signed by an
+// unknown key and a tampered one are refused, each reported on cmd-result.
 func TestSignedCommandsOverMQTT(t *testing.T) {
+	for _, split := range []bool{true, false} {
+		name := map[bool]string{true: "split roles", false: "role all"}[split]
+		t.Run(name, func(t *testing.T) { testSignedCommands(t, split) })
+	}
+}
+
+func testSignedCommands(t *testing.T, split bool) {
 	cfg := testConfig(t)
 	pki := filepath.Dir(cfg.MQTT.CAFile)
 	b := mosquittotest.Start(t, pki)
@@ -40,15 +52,31 @@ func TestSignedCommandsOverMQTT(t *testing.T) {
 		t.Fatal(err)
 	}
 	mon := mosquittotest.Subscribe(t, b, pki, "medagent/v1/+/cmd-result", mosquittotest.MonitorOptions{})
-	a, err := New(Options{Config: cfg, Role: RoleAll, Logger: quiet, Bench: simbench.New})
-	if err != nil {
-		t.Fatal(err)
+	roles := []Role{RoleAll}
+	if split {
+		roles = []Role{RoleAcquire, RoleUplink}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	for !a.up.up.Status().Connected {
+	var up *Agent
+	for _, r := range roles {
+		c := cfg
+		if r == RoleUplink {
+			// The uplink user cannot read the acquire role's keyring and
+			// nonces: it never needs them.
+			c.Commands.Keyring, c.Commands.NonceFile = "/nonexistent/keyring.json", "/nonexistent/nonces.json"
+		}
+		a, err := New(Options{Config: c, Role: r, Logger: quiet, Bench: simbench.New})
+		if err != nil {
+			t.Fatalf("role %s: %v", r, err)
+		}
+		if a.up != nil {
+			up = a
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+	}
+	for !up.up.up.Status().Connected {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond) // the subscription follows the connect
@@ -65,19 +93,31 @@ func TestSignedCommandsOverMQTT(t *testing.T) {
 	valid := sign("MA-T", ops, "ops")
 	tampered := []byte(strings.Replace(string(sign("MA-T", ops, "ops")), `"diagnostics"`, `"reboot"`, 1))
 	sent := [][]byte{valid, valid, sign("MA-OTHER", ops, "ops"), sign("MA-T", stranger, "ops"), tampered}
-	for _, p := range sent {
+	nonces := map[string]int{}
+	for i, p := range sent {
+		e, _ := command.Decode(p)
+		if _, ok := nonces[base64.StdEncoding.EncodeToString(e.Nonce)]; !ok {
+			nonces[base64.StdEncoding.EncodeToString(e.Nonce)] = i
+		}
 		mon.Publish(t, "medagent/v1/MA-T/cmd/x", p)
 	}
 	msgs := mon.WaitFor(t, 20*time.Second, "5 results", func(ms []mosquittotest.Message) bool { return len(ms) >= len(sent) })
+	// The uplink answers its own refusals at once, acquire's results come
+	// through the spool: compare per command, not in arrival order.
 	var got []string
 	for _, m := range msgs {
 		var r command.Result
 		if err := json.Unmarshal(m.Payload, &r); err != nil {
 			t.Fatalf("result %q: %v", m.Payload, err)
 		}
-		got = append(got, r.Status+"/"+r.Code)
+		i, ok := nonces[r.Nonce]
+		if !ok {
+			t.Fatalf("result %+v names no command sent", r)
+		}
+		got = append(got, fmt.Sprintf("%d:%s/%s", i, r.Status, r.Code))
 	}
-	want := []string{"done/", "refused/replay", "refused/wrong-device", "refused/bad-signature", "refused/bad-signature"}
+	sort.Strings(got)
+	want := []string{"0:done/", "0:refused/replay", "2:refused/wrong-device", "3:refused/bad-signature", "4:refused/bad-signature"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("results %v, want %v", got, want)
 	}

@@ -7,9 +7,12 @@
 //
 //	acquire ─▶ spool (disk) ─▶ uplink ─▶ broker
 //
-// Acquisition and uplink meet only at the spool directory, so that they
-// can run as separate processes (--role acquire and --role uplink) and a
-// stalled network never stalls acquisition. Every component exposes
+// Acquisition and uplink meet only at the spool directory and, the other
+// way, at the hand-off (package handoff: signed commands and downloaded
+// artifacts, which the acquire side of package remote verifies again), so
+// that they can run as separate processes (--role acquire and --role
+// uplink) and a stalled network never stalls acquisition. Role all takes
+// the same paths in one process. Every component exposes
 // Run(ctx) error and Agent.Run starts them in one errgroup; the technician
 // socket, the update engine, signed commands and the watchdog are handed
 // small interfaces of the others, never their fields.

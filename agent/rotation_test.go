@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"medagent/acquire/simbench"
+	"medagent/handoff"
 	"medagent/trust/command"
 	"medagent/trust/keyring"
 	"medagent/update/bootenv"
@@ -88,10 +88,8 @@ func TestKeyringRotationGovernsUpdates(t *testing.T) {
 	if err := command.Sign(e, "ops", ops); err != nil {
 		t.Fatal(err)
 	}
-	var res command.Result
-	json.Unmarshal(a.cmd.handle(ctx, e.Marshal()), &res)
-	if res.Status != command.StatusDone {
-		t.Fatalf("keyring change: %+v", res)
+	if st := obey(t, a.hand, e.Marshal()); st.Phase != handoff.Success {
+		t.Fatalf("keyring change: %+v", st)
 	}
 	if err := install(); err != nil {
 		t.Fatalf("after the signed rotation the artifact is still refused: %v", err)

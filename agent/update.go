@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os/exec"
 	"slices"
-	"strings"
 	"time"
 
 	"medagent/config"
@@ -58,7 +56,6 @@ func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monit
 	if err != nil {
 		return nil, fmt.Errorf("update: state key: %w", err)
 	}
-	argv := u.RebootCommand
 	e, err := engine.New(engine.Options{
 		Journal:    u.Journal,
 		JournalKey: engine.JournalKey(stateKey),
@@ -76,12 +73,7 @@ func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monit
 		Health:     health,
 		Monitoring: monitoring,
 		Logger:     log,
-		Reboot: func(ctx context.Context) error {
-			if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
-				return fmt.Errorf("reboot %q: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
-			}
-			return nil
-		},
+		Reboot:     runArgv(u.RebootCommand),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)
@@ -129,17 +121,12 @@ type brokerView interface {
 	Status() uplink.Status
 }
 
-// keySource gives the keyring's update keys as they are now.
-type keySource interface {
-	UpdateKeys() []crypto.PublicKey
-}
-
 // newUpdaterFor wires the engine to this agent: the clinical lock asks
 // acquisition whether a patient is monitored, and the health checks after
 // a trial boot wait for every sensor and, when this process has the
-// uplink (broker not nil), the broker to come up. ring, when not nil,
+// uplink (broker not nil), the broker to come up. ringKeys, when not nil,
 // adds the keyring's update keys to update.keys.
-func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, broker brokerView, ring keySource) (*updater, error) {
+func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, broker brokerView, ringKeys func() []crypto.PublicKey) (*updater, error) {
 	u := cfg.Update
 	var names []string
 	for _, s := range cfg.Sensors {
@@ -159,9 +146,5 @@ func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, br
 		}, u.HealthTimeout))
 	}
 	monitoring := func() bool { return patient.Monitoring(u.MonitoringGrace) }
-	var ringKeys func() []crypto.PublicKey
-	if ring != nil {
-		ringKeys = ring.UpdateKeys
-	}
 	return newUpdater(u, cfg.Device.Type, cfg.Trust.TPM, log, monitoring, health, ringKeys)
 }

@@ -5,10 +5,12 @@ import (
 	"crypto"
 	"log/slog"
 	"os"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"medagent/config"
+	"medagent/handoff"
 	"medagent/spool"
 	"medagent/tlsconf"
 	"medagent/trust/est"
@@ -23,9 +25,13 @@ type uplinkSide struct {
 	up    *uplink.Uplink
 	id    *identity.Identity // the TPM-held device key, if any
 	renew *est.Renewer       // nil unless est.url is set
+	hand  *handoff.Producer  // where the broker state goes for acquire; nil without a hand-off
+	now   func() time.Time
+	log   *slog.Logger
+	url   string // the broker
 }
 
-func newUplinkSide(cfg config.Config, log *slog.Logger, cmds uplink.CommandFunc) (*uplinkSide, error) {
+func newUplinkSide(cfg config.Config, log *slog.Logger, now func() time.Time, cmds uplink.CommandFunc, hand *handoff.Producer) (*uplinkSide, error) {
 	key, err := loadDataKey(cfg)
 	if err != nil {
 		return nil, err
@@ -65,7 +71,7 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, cmds uplink.CommandFunc)
 		}
 		return nil, err
 	}
-	side := &uplinkSide{spool: r, up: up, id: id}
+	side := &uplinkSide{spool: r, up: up, id: id, hand: hand, now: now, log: log, url: m.Broker}
 	var signer crypto.Signer
 	if id != nil {
 		signer = id
@@ -91,15 +97,57 @@ func tpmPath(cfg string) string {
 	return cfg
 }
 
-// Run publishes, and renews the certificate alongside when configured.
+// Run publishes, renews the certificate alongside when configured, and
+// keeps the broker state in the hand-off for acquire.
 func (u *uplinkSide) Run(ctx context.Context) error {
-	if u.renew == nil {
-		return u.up.Run(ctx)
-	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return u.up.Run(ctx) })
-	g.Go(func() error { return u.renew.Run(ctx) })
+	if u.renew != nil {
+		g.Go(func() error { return u.renew.Run(ctx) })
+	}
+	if u.hand != nil {
+		g.Go(func() error { return u.report(ctx) })
+	}
 	return g.Wait()
+}
+
+// Broker state in the hand-off: written at every change and at least
+// every statusRefresh, so that acquire can tell a stale file.
+const (
+	statusPoll    = time.Second
+	statusRefresh = 5 * time.Second
+)
+
+// report writes the uplink's broker state into the hand-off until ctx
+// ends; the reason it waits is its last session error.
+func (u *uplinkSide) report(ctx context.Context) error {
+	t := time.NewTicker(statusPoll)
+	defer t.Stop()
+	var last handoff.UplinkStatus
+	var wrote time.Time
+	for {
+		st := u.up.Status()
+		s := handoff.UplinkStatus{Connected: st.Connected, Broker: u.url, Since: last.Since}
+		if !st.Connected && st.LastError != nil {
+			s.Waiting = st.LastError.Error()
+		}
+		now := u.now()
+		if s.Connected != last.Connected || s.Since.IsZero() {
+			s.Since = now.UTC()
+		}
+		if s.Connected != last.Connected || s.Waiting != last.Waiting || now.Sub(wrote) >= statusRefresh || now.Before(wrote) {
+			s.Updated = now.UTC()
+			if err := u.hand.WriteUplinkStatus(s); err != nil {
+				u.log.Warn("uplink: broker state not written to the hand-off", "err", err)
+			}
+			last, wrote = s, now
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 func (u *uplinkSide) close() {

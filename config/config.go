@@ -27,6 +27,7 @@ type Config struct {
 	Update   Update           `yaml:"update"`
 	Trust    Trust            `yaml:"trust"`
 	Commands Commands         `yaml:"commands"`
+	Handoff  Handoff          `yaml:"handoff"`
 	Watchdog watchdog.Options `yaml:"watchdog"`
 	Control  Control          `yaml:"control"`
 	EST      EST              `yaml:"est"`
@@ -145,6 +146,7 @@ func Default() Config {
 		Alarms:   alarm.Defaults(),
 		Update:   defaultUpdate(),
 		Commands: defaultCommands(),
+		Handoff:  defaultHandoff(),
 		EST:      EST{Window: 30 * 24 * time.Hour},
 		Sim: Sim{
 			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,

@@ -72,6 +72,7 @@ func (cfg *Config) problems() []problem {
 	cfg.MQTT.check(c, cfg.Trust.TPM)
 	cfg.Update.check(c, cfg.Commands.Enabled)
 	cfg.Commands.check(c)
+	cfg.Handoff.check(c, cfg.HandoffUsed(), cfg.Spool.Dir)
 	cfg.EST.check(c)
 	if w := cfg.Watchdog.Interval; w != 0 {
 		c.rangeD("watchdog.interval", w, 100*time.Millisecond, 10*time.Minute)

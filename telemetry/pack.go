@@ -33,6 +33,21 @@ func (c Class) Topic() string {
 
 func (c Class) String() string { return c.Topic() }
 
+// StreamCommandResult is the event stream of command results (package
+// trust/command): each pack holds one record of that name whose String is
+// the result's JSON, which the uplink publishes as it is on the topic
+// {prefix}/{device}/cmd-result instead of as SenML.
+const StreamCommandResult = "cmd-result"
+
+// CommandResult returns the JSON of a command-result pack; ok is false for
+// any other pack.
+func (p *Pack) CommandResult() (b []byte, ok bool) {
+	if p.Class != ClassEvent || p.Stream != StreamCommandResult || len(p.Records) != 1 || p.Records[0].Name != StreamCommandResult {
+		return nil, false
+	}
+	return []byte(p.Records[0].String), true
+}
+
 // Record is one SenML record: a named value at an offset from the pack time.
 // Name is an IEEE 11073-10101 reference ID (MDC_...), optionally with a
 // "/min", "/max" or "/mean" suffix for window statistics. Exactly one of

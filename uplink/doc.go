@@ -9,9 +9,11 @@
 //
 //	{prefix}/{device}/{telemetry|alarms|events}/{stream}
 //
-// with prefix medagent/v1 by default. The topic is the same for both
-// formats (there is no "/cbor" suffix): a deployment uses one format, and a
-// subscriber can tell them apart by the first byte ('[' for JSON, 0x8X or
+// with prefix medagent/v1 by default. Events of stream "cmd-result"
+// (results of signed commands, spooled by the acquire role) are the
+// exception: their JSON goes as it is to {prefix}/{device}/cmd-result.
+// The topic is the same for both formats (there is no "/cbor" suffix): a
+// deployment uses one format, and a subscriber can tell them apart by the first byte ('[' for JSON, 0x8X or
 // 0x9X for a CBOR array).
 //
 // # Delivery

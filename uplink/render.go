@@ -1,6 +1,7 @@
 package uplink
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"medagent/senml"
@@ -22,6 +23,15 @@ func (u *Uplink) render(rec spool.Record) (string, []byte, error) {
 	}
 	if p.Stream != rec.Stream || p.Class != rec.Class {
 		return "", nil, fmt.Errorf("uplink: pack is for %s/%s, record for %s/%s", p.Class, p.Stream, rec.Class, rec.Stream)
+	}
+	if rec.Stream == telemetry.StreamCommandResult {
+		// Results of signed commands, which acquire spools, go out as
+		// the JSON the back end reads on cmd-result.
+		b, ok := p.CommandResult()
+		if !ok || !json.Valid(b) {
+			return "", nil, fmt.Errorf("uplink: command result record is not one JSON result")
+		}
+		return u.resultTopic(), b, nil
 	}
 	b, err := senml.Encode(make([]byte, 0, 64+64*len(p.Records)), p, rec.Seq, u.opts.BaseName, u.format)
 	if err != nil {

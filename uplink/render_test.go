@@ -62,3 +62,33 @@ func TestRender(t *testing.T) {
 		}
 	}
 }
+
+// Results of signed commands, spooled by acquire, go out as their JSON on
+// cmd-result; a result record that is not one JSON value is undecodable.
+func TestRenderCommandResult(t *testing.T) {
+	p := devPKI(t)
+	u, err := New(devOptions(p, "tls://127.0.0.1:8883"), uplinktest.NewSource(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := `{"device":"MA-0001","nonce":"AAAA","name":"diagnostics","status":"done","at":"2026-12-03T14:00:00Z"}`
+	mk := func(s string, class telemetry.Class) spool.Record {
+		pk := telemetry.Pack{Stream: telemetry.StreamCommandResult, Class: class, Time: time.Unix(1795928400, 0),
+			Records: []telemetry.Record{{Name: telemetry.StreamCommandResult, String: s}}}
+		b, _ := pk.Marshal()
+		return spool.Record{Class: class, Stream: telemetry.StreamCommandResult, Seq: 3, Payload: b}
+	}
+	topic, payload, err := u.render(mk(res, telemetry.ClassEvent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topic != "medagent/v1/MA-0001/cmd-result" || string(payload) != res {
+		t.Errorf("rendered %s %s", topic, payload)
+	}
+	if _, _, err := u.render(mk(`{"status":`, telemetry.ClassEvent)); err == nil {
+		t.Error("a broken result rendered")
+	}
+	if _, _, err := u.render(mk(res, telemetry.ClassAlarm)); err == nil {
+		t.Error("an alarm pack named cmd-result rendered as a result")
+	}
+}

@@ -1,8 +1,12 @@
 package command
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
+
+	"medagent/telemetry"
 )
 
 // Result statuses.
@@ -10,6 +14,9 @@ const (
 	StatusDone    = "done"    // the command ran
 	StatusFailed  = "failed"  // verified, but running it failed
 	StatusRefused = "refused" // not verified; not run
+	// StatusAccepted: verified, and the work goes on (an update): results
+	// with Phase follow, then a final done or failed.
+	StatusAccepted = "accepted"
 )
 
 // Result is published on the cmd-result topic for every command received.
@@ -19,7 +26,8 @@ type Result struct {
 	Nonce  string    `json:"nonce,omitempty"` // base64, from the envelope if it decoded
 	Name   string    `json:"name,omitempty"`
 	Status string    `json:"status"`
-	Code   string    `json:"code,omitempty"` // stable refusal code, see codes
+	Code   string    `json:"code,omitempty"`  // stable refusal code, see codes
+	Phase  string    `json:"phase,omitempty"` // with accepted: where the work is (package handoff's phases)
 	Error  string    `json:"error,omitempty"`
 	At     time.Time `json:"at"`
 }
@@ -69,4 +77,16 @@ func ResultFor(device string, at time.Time, payload []byte, c Command, verr, run
 	}
 	r.Status = StatusDone
 	return r
+}
+
+// Pack wraps r for the spool: an event pack of stream
+// telemetry.StreamCommandResult whose one record holds r as JSON, which
+// the uplink publishes as it is on cmd-result.
+func (r Result) Pack() (telemetry.Pack, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return telemetry.Pack{}, fmt.Errorf("command: encode result: %w", err)
+	}
+	return telemetry.Pack{Stream: telemetry.StreamCommandResult, Class: telemetry.ClassEvent, Time: r.At,
+		Records: []telemetry.Record{{Name: telemetry.StreamCommandResult, String: string(b)}}}, nil
 }

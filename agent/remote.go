@@ -1,0 +1,60 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"time"
+
+	"medagent/config"
+	"medagent/handoff"
+	"medagent/remote"
+)
+
+// handoffOptions locate the hand-off for either side.
+func handoffOptions(cfg config.Config, log *slog.Logger, now func() time.Time) handoff.Options {
+	h := cfg.Handoff
+	return handoff.Options{Dir: h.Dir, StateDir: h.StateDir, MaxArtifactBytes: h.MaxArtifactBytes, Logger: log, Now: now}
+}
+
+// newRemote builds the acquire side of the hand-off: signed commands are
+// verified with acquire's own keyring and nonce store (commands.*), and
+// artifacts installed by the update engine (nil without update.enabled).
+func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *acquireSide, upd *updater) (*remote.Service, error) {
+	o := remote.Options{
+		DeviceID: cfg.Device.ID,
+		Handoff:  handoffOptions(cfg, log, now),
+		Spool:    acq.spool,
+		Patient:  acq.acq,
+		Grace:    cfg.Update.MonitoringGrace,
+		Reboot:   runArgv(cfg.Update.RebootCommand),
+		Logger:   log,
+		Now:      now,
+	}
+	if cfg.Commands.Enabled {
+		o.Keyring, o.NonceFile = cfg.Commands.Keyring, cfg.Commands.NonceFile
+	}
+	if upd != nil {
+		o.Updates = upd.e
+	}
+	r, err := remote.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("hand-off: %w", err)
+	}
+	return r, nil
+}
+
+// runArgv returns a func that runs argv (the reboot request); nil for none.
+func runArgv(argv []string) func(ctx context.Context) error {
+	if len(argv) == 0 {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
+			return fmt.Errorf("%q: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
+}

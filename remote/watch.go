@@ -1,0 +1,57 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"medagent/handoff"
+	"medagent/trust/command"
+)
+
+// watchEvery is how often watch looks at the items under way.
+const watchEvery = 5 * time.Second
+
+// watch settles what a restart interrupted and then, until ctx ends,
+// fails update commands whose artifact never came.
+func (s *Service) watch(ctx context.Context) error {
+	s.settle(ctx)
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		s.expire(ctx)
+	}
+}
+
+// settle finishes items a restart interrupted: a command that was being
+// verified or run has an unknown outcome and fails (its nonce may be used,
+// so it cannot run again).
+func (s *Service) settle(ctx context.Context) {
+	for _, st := range s.c.States() {
+		if st.Kind != handoff.KindCommand {
+			continue
+		}
+		switch st.Phase {
+		case handoff.Received, handoff.Verifying:
+			st = s.fail(st, "interrupted by an agent restart before it completed; send it again with a new nonce")
+			s.publish(ctx, s.result(st, command.StatusFailed, st.Reason))
+		}
+	}
+}
+
+// expire fails update commands that waited longer than FetchTimeout.
+func (s *Service) expire(ctx context.Context) {
+	now := s.o.Now()
+	for _, st := range s.c.States() {
+		if st.Phase != handoff.Fetch || now.Sub(st.Updated) < s.o.FetchTimeout {
+			continue
+		}
+		st = s.fail(st, fmt.Sprintf("no artifact arrived within %s of the update command", s.o.FetchTimeout))
+		s.publish(ctx, s.result(st, command.StatusFailed, st.Reason))
+	}
+}
