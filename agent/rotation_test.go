@@ -85,6 +85,20 @@ func TestKeyringRotationGovernsUpdates(t *testing.T) {
 			"keyring.version": "2", "keyring.set": "update",
 			"keyring.add_id": "rel-new", "keyring.add_key": base64.StdEncoding.EncodeToString(fx.pubDER),
 		}}
+	// The ops (command) key alone cannot add an update key.
+	if err := command.Sign(e, "ops", ops); err != nil {
+		t.Fatal(err)
+	}
+	if st := obey(t, a.hand, e.Marshal()); st.Phase == handoff.Success || !strings.Contains(st.Reason, "update key") {
+		t.Fatalf("update key added by a command key alone: %+v", st)
+	}
+	// Signed by the current update key (rel-old) as well, it is applied.
+	sig, err := keyring.SignUpdateChange(e.Args, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Args[keyring.UpdateSigArg] = sig
+	e.Nonce = command.NewNonce()
 	if err := command.Sign(e, "ops", ops); err != nil {
 		t.Fatal(err)
 	}

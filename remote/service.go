@@ -128,6 +128,9 @@ func (s *Service) loadTrust() (*command.Verifier, *keyring.Ring, error) {
 		s.trustErr = err
 		return nil, nil, err
 	}
+	for _, why := range ring.Ignored() {
+		s.log.Warn("keyring key not trusted", "keyring", s.o.Keyring, "why", why)
+	}
 	if s.trustErr != nil {
 		s.log.Info("signed commands available again")
 	}

@@ -12,7 +12,8 @@
 //     addressee, validity window, durable replay protection) and the
 //     cmd-result message; command/cmdsign signs them ("medagent cmd-sign").
 //   - keyring: the persisted, versioned lists of command- and
-//     update-signing keys, changed only by a verified config command.
+//     update-signing keys, changed only by a verified config command (and,
+//     for update keys, a signature by a current update key).
 //   - datakey: the spool's AES-256 key, sealed by the TPM or kept in a 0600 file.
 //
 // The design goal: whoever owns the broker or the network cannot make the
@@ -34,9 +35,11 @@
 //     permitted DNS domain) -> device (CN = serialNumber = serial, one DNS
 //     SAN <serial>.<domain>, clientAuth). Checked the same way at the
 //     factory and at every renewal (provision.Check).
-//   - Command keys: ECDSA P-256 (SHA-256) or Ed25519. Update keys: also
-//     RSA >= 2048 (what mender-artifact signs with). Both are lists in the
-//     keyring, rotated only by a command signed with a current command key.
+//   - Command keys: ECDSA P-256 (SHA-256) or Ed25519. Update keys: ECDSA
+//     P-256 or RSA >= 2048 (what mender-artifact signs with; Ed25519 is
+//     refused for them). Both are lists in the keyring, changed only by a
+//     command signed with a current command key; an update-key change must
+//     also be signed by a current update key (separate authority).
 //   - Data at rest: the spool's AES-256-GCM key from datakey, sealed to the
 //     TPM when there is one.
 //   - Everything fails closed: a missing or loose key file, an unreadable

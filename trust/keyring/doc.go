@@ -9,6 +9,13 @@
 // broker cannot add a key. A tampered command fails its signature before
 // it gets here.
 //
+// Separate authority: the authority to sign firmware is not the authority
+// to send commands. A change of the update set must in addition carry
+// keyring.update_sig, a signature by a current update-signing key (RSA
+// PKCS #1 v1.5 or ECDSA P-256 over SHA-256 of UpdateStatement: the change
+// and the version it produces), so a command key alone cannot add or
+// retire an update key (devtools/cmdsign --update-key makes it).
+//
 // # Config command arguments (all strings)
 //
 //	keyring.version    the new store version: exactly current+1 (orders
@@ -17,9 +24,14 @@
 //	keyring.add_id     id of a key to add (optional)
 //	keyring.add_key    its public key, base64 of DER SubjectPublicKeyInfo
 //	keyring.retire_id  id of a key to remove (optional)
+//	keyring.update_sig for keyring.set "update": base64 signature of the
+//	                   change by a current update key (see above)
 //
-// Command keys must be ECDSA P-256 or Ed25519; update keys may also be RSA
-// of at least 2048 bits (mender-artifact signs with RSA or ECDSA P-256).
+// Command keys must be ECDSA P-256 or Ed25519. Update keys must be ECDSA
+// P-256 or RSA of at least 2048 bits, what mender-artifact signs with and
+// the artifact verifier checks: an Ed25519 update key is refused when it is
+// added (ErrEd25519Update); one an older agent stored is ignored on Load
+// and reported by Ignored.
 // Retiring the last key of a set is refused: it would lock the device.
 //
 // # File (JSON, written temp, fsync, rename, fsync dir)

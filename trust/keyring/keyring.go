@@ -30,6 +30,12 @@ const (
 // ErrRefused is wrapped by Apply's refusals.
 var ErrRefused = errors.New("keyring: change refused")
 
+// ErrEd25519Update refuses an Ed25519 update-signing key: Mender artifacts
+// are signed with RSA or ECDSA P-256 (mender-artifact 3.9 cannot sign with
+// Ed25519) and the artifact verifier checks only those, so such a key
+// could never verify an update.
+var ErrEd25519Update = errors.New("Ed25519 is not an update-signing algorithm here (artifacts are verified with RSA or ECDSA P-256)")
+
 // Key is a named public key.
 type Key struct {
 	ID        string `json:"id"`
@@ -50,6 +56,8 @@ type Ring struct {
 	f    file
 	cmd  map[string]crypto.PublicKey
 	upd  []crypto.PublicKey
+	// ignored: stored keys left out of the trusted sets (see Ignored).
+	ignored []string
 }
 
 // Create writes a new store (version 1) at path; it fails if path exists.
@@ -80,14 +88,21 @@ func Load(path string) (*Ring, error) {
 		return nil, fmt.Errorf("keyring: %s has format %d, want %d", path, f.Format, format)
 	}
 	r := &Ring{path: path}
-	if err := r.set(f); err != nil {
+	if err := r.setKeys(f, true); err != nil {
 		return nil, fmt.Errorf("keyring: %s: %w", path, err)
 	}
 	return r, nil
 }
 
-// set parses and checks f and makes it current.
-func (r *Ring) set(f file) error {
+// set parses and checks f and makes it current (strict: every key must be
+// usable).
+func (r *Ring) set(f file) error { return r.setKeys(f, false) }
+
+// setKeys is set; with tolerant (Load) an Ed25519 update key written by an
+// older agent is left out of the trusted set and reported by Ignored
+// instead of failing the whole store (it never verified anything).
+func (r *Ring) setKeys(f file, tolerant bool) error {
+	var ignored []string
 	cmd := map[string]crypto.PublicKey{}
 	var upd []crypto.PublicKey
 	for _, s := range []struct {
@@ -104,6 +119,10 @@ func (r *Ring) set(f file) error {
 			}
 			seen[k.ID] = true
 			pub, err := parseKey(s.name, k.PublicKey)
+			if tolerant && errors.Is(err, ErrEd25519Update) {
+				ignored = append(ignored, fmt.Sprintf("update key %q ignored: %v", k.ID, err))
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("keyring: %s key %q: %w", s.name, k.ID, err)
 			}
@@ -114,8 +133,18 @@ func (r *Ring) set(f file) error {
 			}
 		}
 	}
-	r.f, r.cmd, r.upd = f, cmd, upd
+	if len(upd) == 0 {
+		return fmt.Errorf("keyring: no usable update keys (%v)", ignored)
+	}
+	r.f, r.cmd, r.upd, r.ignored = f, cmd, upd, ignored
 	return nil
+}
+
+// Ignored lists the stored keys Load left out of the trusted sets, and why.
+func (r *Ring) Ignored() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]string(nil), r.ignored...)
 }
 
 func parseKey(set string, der []byte) (crypto.PublicKey, error) {
@@ -136,6 +165,7 @@ func parseKey(set string, der []byte) (crypto.PublicKey, error) {
 			return nil, fmt.Errorf("RSA key of %d bits, want at least 2048", k.N.BitLen())
 		}
 	case ed25519.PublicKey:
+		return nil, ErrEd25519Update
 	default:
 		return nil, fmt.Errorf("key type %T not allowed", pub)
 	}
@@ -205,6 +235,11 @@ func (r *Ring) Apply(c command.Command) (bool, error) {
 		next.CommandKeys = append([]Key(nil), r.f.CommandKeys...)
 		list = &next.CommandKeys
 	case UpdateSet:
+		// The authority to sign firmware is not the authority to send
+		// commands: the change must also be signed by a current update key.
+		if err := verifyUpdateChange(a, r.upd); err != nil {
+			return refuse("%v", err)
+		}
 		next.UpdateKeys = append([]Key(nil), r.f.UpdateKeys...)
 		list = &next.UpdateKeys
 	default:
@@ -218,6 +253,9 @@ func (r *Ring) Apply(c command.Command) (bool, error) {
 		der, err := decodeB64(a["keyring.add_key"])
 		if err != nil {
 			return refuse("keyring.add_key: %v", err)
+		}
+		if _, err := parseKey(a["keyring.set"], der); err != nil {
+			return refuse("keyring.add_key %q: %v", addID, err)
 		}
 		for _, k := range *list {
 			if k.ID == addID {
@@ -233,13 +271,17 @@ func (r *Ring) Apply(c command.Command) (bool, error) {
 		}
 		*list = append((*list)[:i], (*list)[i+1:]...)
 	}
-	old := r.f
-	if err := r.set(next); err != nil { // also refuses an empty set
-		r.set(old)
+	old, oldIgnored := r.f, r.ignored
+	restore := func() {
+		r.setKeys(old, true)
+		r.ignored = oldIgnored
+	}
+	if err := r.setKeys(next, true); err != nil { // also refuses an empty set
+		restore()
 		return refuse("%v", err)
 	}
 	if err := r.save(); err != nil {
-		r.set(old)
+		restore()
 		return true, err
 	}
 	return true, nil

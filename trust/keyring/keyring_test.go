@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,8 +162,14 @@ func TestApplyRefusals(t *testing.T) {
 	if after, _ := os.ReadFile(g.path); string(after) != string(before) || g.ring.Version() != 1 {
 		t.Fatal("refused changes altered the store")
 	}
-	// An RSA-2048 update key is fine.
-	if _, err := g.send(t, "ops-1", cmdKey, map[string]string{"keyring.version": "2", "keyring.set": UpdateSet, "keyring.add_id": "rel-2", "keyring.add_key": rsaEnc}, nil); err != nil {
+	// An RSA-2048 update key is fine (signed by the current update key).
+	add := map[string]string{"keyring.version": "2", "keyring.set": UpdateSet, "keyring.add_id": "rel-2", "keyring.add_key": rsaEnc}
+	sig, err := SignUpdateChange(add, upd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add[UpdateSigArg] = sig
+	if _, err := g.send(t, "ops-1", cmdKey, add, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(g.ring.UpdateKeys()); n != 2 {
@@ -199,4 +206,114 @@ func TestLoadFailsClosed(t *testing.T) {
 	if _, err := Create(p, []Key{key(t, "a", k.Public())}, []Key{key(t, "b", k.Public())}); err == nil {
 		t.Fatal("Create overwrote an existing store")
 	}
+}
+
+// TestCommandKeyCannotMintUpdateKeys: a valid command (signed by a command
+// key) that adds an update-signing key is refused unless a current update
+// key signed exactly that change; the signature covers the key, the id and
+// the resulting version.
+func TestCommandKeyCannotMintUpdateKeys(t *testing.T) {
+	cmdKey, upd := ecKey(t), ecKey(t)
+	g := newRig(t, cmdKey.Public(), upd.Public())
+	evil := ecKey(t)
+	evilEnc, _ := EncodeKey(evil.Public())
+	rel2 := ecKey(t)
+	rel2Enc, _ := EncodeKey(rel2.Public())
+	change := func(enc string) map[string]string {
+		return map[string]string{"keyring.version": "2", "keyring.set": UpdateSet, "keyring.add_id": "rel-2", "keyring.add_key": enc}
+	}
+	signed := func(args map[string]string, by crypto.Signer) map[string]string {
+		sig, err := SignUpdateChange(args, by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{UpdateSigArg: sig}
+		for k, v := range args {
+			out[k] = v
+		}
+		return out
+	}
+	swapped := signed(change(rel2Enc), upd)
+	swapped["keyring.add_key"] = evilEnc
+	for name, args := range map[string]map[string]string{
+		"command key alone":               change(evilEnc),
+		"signed by the command key":       signed(change(evilEnc), cmdKey),
+		"signed by the key being added":   signed(change(evilEnc), evil),
+		"update signature, key swapped":   swapped,
+		"update signature, other version": func() map[string]string { a := signed(change(rel2Enc), upd); a["keyring.version"] = "3"; return a }(),
+		"update signature, retire swapped": func() map[string]string {
+			a := signed(change(rel2Enc), upd)
+			a["keyring.retire_id"] = "rel-1"
+			return a
+		}(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			applied, err := g.send(t, "ops-1", cmdKey, args, nil)
+			if !applied || !errors.Is(err, ErrRefused) {
+				t.Fatalf("applied %v, err %v: want a refusal", applied, err)
+			}
+			if len(g.ring.UpdateKeys()) != 1 || g.ring.Version() != 1 {
+				t.Fatal("the refused change altered the update keys")
+			}
+		})
+	}
+	if _, err := g.send(t, "ops-1", cmdKey, signed(change(rel2Enc), upd), nil); err != nil {
+		t.Fatalf("change signed by the current update key: %v", err)
+	}
+	if len(g.ring.UpdateKeys()) != 2 {
+		t.Fatal("update key not added")
+	}
+	// The new key now speaks for the set: it may retire the old one.
+	retire := map[string]string{"keyring.version": "3", "keyring.set": UpdateSet, "keyring.retire_id": "rel-1"}
+	if _, err := g.send(t, "ops-1", cmdKey, signed(retire, rel2), nil); err != nil {
+		t.Fatalf("retire signed by the new update key: %v", err)
+	}
+	// Command keys still rotate with a command key alone.
+	next := ecKey(t)
+	nextEnc, _ := EncodeKey(next.Public())
+	if _, err := g.send(t, "ops-1", cmdKey, map[string]string{"keyring.version": "4", "keyring.set": CommandSet, "keyring.add_id": "ops-2", "keyring.add_key": nextEnc}, nil); err != nil {
+		t.Fatalf("command key rotation: %v", err)
+	}
+}
+
+// TestEd25519UpdateKeyRefused: an Ed25519 update key is refused when added
+// (by command or at creation), since artifacts are verified with RSA or
+// ECDSA P-256 only; one already stored by an older agent is ignored on
+// load (reported), not trusted and not fatal.
+func TestEd25519UpdateKeyRefused(t *testing.T) {
+	cmdKey, upd := ecKey(t), ecKey(t)
+	g := newRig(t, cmdKey.Public(), upd.Public())
+	edPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	edEnc, _ := EncodeKey(edPub)
+	args := map[string]string{"keyring.version": "2", "keyring.set": UpdateSet, "keyring.add_id": "rel-ed", "keyring.add_key": edEnc}
+	sig, _ := SignUpdateChange(args, upd)
+	args[UpdateSigArg] = sig
+	if applied, err := g.send(t, "ops-1", cmdKey, args, nil); !applied || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "Ed25519") {
+		t.Fatalf("adding an Ed25519 update key: applied %v, %v", applied, err)
+	}
+	dir := t.TempDir()
+	if _, err := Create(filepath.Join(dir, "k.json"), []Key{key(t, "ops", cmdKey.Public())}, []Key{key(t, "ed", edPub)}); !errors.Is(err, ErrEd25519Update) {
+		t.Fatalf("Create with an Ed25519 update key: %v", err)
+	}
+	// A store written by an older agent.
+	old := file{Format: format, Version: 4, CommandKeys: []Key{key(t, "ops", cmdKey.Public())},
+		UpdateKeys: []Key{key(t, "rel", upd.Public()), {ID: "ed", PublicKey: mustDER(t, edPub)}}}
+	b, _ := json.Marshal(old)
+	p := filepath.Join(dir, "old.json")
+	os.WriteFile(p, b, 0o600)
+	r, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.UpdateKeys()) != 1 || len(r.Ignored()) != 1 || !strings.Contains(r.Ignored()[0], "ed") {
+		t.Fatalf("update keys %d, ignored %q", len(r.UpdateKeys()), r.Ignored())
+	}
+}
+
+func mustDER(t *testing.T, pub crypto.PublicKey) []byte {
+	k, err := NewKey("x", pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.PublicKey
 }

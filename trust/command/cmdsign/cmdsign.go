@@ -16,7 +16,40 @@ import (
 	"time"
 
 	"medagent/trust/command"
+	"medagent/trust/keyring"
 )
+
+// readSigner reads a private key in the PEM forms openssl and
+// mender-artifact use: PKCS#8, PKCS#1 RSA or SEC1 EC.
+func readSigner(path string) (crypto.Signer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("%s: no PEM block", path)
+	}
+	var k any
+	switch blk.Type {
+	case "PRIVATE KEY":
+		k, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
+	case "RSA PRIVATE KEY":
+		k, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
+	case "EC PRIVATE KEY":
+		k, err = x509.ParseECPrivateKey(blk.Bytes)
+	default:
+		return nil, fmt.Errorf("%s: PEM %q is not a private key", path, blk.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%s: %T cannot sign", path, k)
+	}
+	return s, nil
+}
 
 type argList map[string]string
 
@@ -45,6 +78,7 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	device := fs.String("device", "", "device serial")
 	name := fs.String("name", "", "update, reboot, config or diagnostics")
 	ttl := fs.Duration("ttl", time.Hour, "validity from now")
+	updKey := fs.String("update-key", "", "for an update-key change (--arg keyring.set=update): a current update-signing private key (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC, as mender-artifact uses) that signs the change as keyring.update_sig")
 	a := argList{}
 	fs.Var(a, "arg", "argument key=value, repeatable")
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +102,19 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	signer, ok := k.(crypto.Signer)
 	if !ok {
 		return fmt.Errorf("cmd-sign: %T is not a signing key", k)
+	}
+	if *updKey != "" {
+		us, err := readSigner(*updKey)
+		if err != nil {
+			return fmt.Errorf("cmd-sign: --update-key: %w", err)
+		}
+		sig, err := keyring.SignUpdateChange(a, us)
+		if err != nil {
+			return fmt.Errorf("cmd-sign: %w", err)
+		}
+		a[keyring.UpdateSigArg] = sig
+	} else if a["keyring.set"] == keyring.UpdateSet {
+		return errors.New("cmd-sign: an update-key change needs --update-key (a current update-signing key): a command key alone cannot change update keys")
 	}
 	t := now()
 	e := &command.Envelope{V: command.Version, Device: *device, Name: *name, IssuedAt: t.Unix(), ExpiresAt: t.Add(*ttl).Unix(), Nonce: command.NewNonce()}

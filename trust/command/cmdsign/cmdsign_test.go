@@ -2,7 +2,9 @@ package cmdsign
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"medagent/trust/command"
+	"medagent/trust/keyring"
 )
 
 var t0 = time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)
@@ -47,5 +50,52 @@ func TestCommandSignsWhatVerifierAccepts(t *testing.T) {
 	}
 	if err := Command(t.Context(), &out, &errb, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
+	}
+}
+
+// TestUpdateKeyChange: cmd-sign with --update-key (an openssl-style SEC1
+// EC key, as mender-artifact uses) produces a change the device's keyring
+// applies; without --update-key it refuses to emit one.
+func TestUpdateKeyChange(t *testing.T) {
+	dir := t.TempDir()
+	_, ops, _ := ed25519.GenerateKey(rand.Reader)
+	opsDER, _ := x509.MarshalPKCS8PrivateKey(ops)
+	opsFile := filepath.Join(dir, "ops.pem")
+	os.WriteFile(opsFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: opsDER}), 0o600)
+	rel, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	relDER, _ := x509.MarshalECPrivateKey(rel)
+	relFile := filepath.Join(dir, "rel.pem")
+	os.WriteFile(relFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: relDER}), 0o600)
+	opsKey, _ := keyring.NewKey("ops", ops.Public())
+	relKey, _ := keyring.NewKey("rel-1", rel.Public())
+	ring, err := keyring.Create(filepath.Join(dir, "keyring.json"), []keyring.Key{opsKey}, []keyring.Key{relKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := command.NewVerifier(command.Options{DeviceID: "MA-0001", Keys: ring, NonceFile: filepath.Join(dir, "n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	nextEnc, _ := keyring.EncodeKey(next.Public())
+	args := []string{"--key", opsFile, "--key-id", "ops", "--device", "MA-0001", "--name", "config",
+		"--arg", "keyring.version=2", "--arg", "keyring.set=update", "--arg", "keyring.add_id=rel-2", "--arg", "keyring.add_key=" + nextEnc}
+	var out, errb bytes.Buffer
+	if err := Command(t.Context(), &out, &errb, args); err == nil {
+		t.Fatal("emitted an update-key change without --update-key")
+	}
+	out.Reset()
+	if err := Command(t.Context(), &out, &errb, append(args, "--update-key", relFile)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.Verify(time.Now(), bytes.TrimSpace(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied, err := ring.Apply(c); !applied || err != nil {
+		t.Fatalf("applied %v, %v", applied, err)
+	}
+	if len(ring.UpdateKeys()) != 2 {
+		t.Fatal("update key not added")
 	}
 }
