@@ -55,7 +55,12 @@ func newWorld(t testing.TB) *world {
 // of payloadBytes.
 func newWorldSized(t testing.TB, slotBytes, payloadBytes int) *world {
 	t.Helper()
-	dir := t.TempDir()
+	return newWorldIn(t, t.TempDir(), slotBytes, payloadBytes)
+}
+
+// newWorldIn is newWorldSized with its files in dir.
+func newWorldIn(t testing.TB, dir string, slotBytes, payloadBytes int) *world {
+	t.Helper()
 	w := &world{t: t, dir: dir, oldImg: randBytes(slotBytes, 1), newImg: randBytes(payloadBytes, 2)}
 	w.slots = slot.Config{
 		A:           slot.Slot{Device: filepath.Join(dir, "rootfsA.img"), Part: "2"},
