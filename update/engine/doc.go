@@ -11,6 +11,15 @@
 // provides stored) or rolls back (mender_boot_part back to the old slot,
 // upgrade_available=0, reboot).
 //
+// The running slot is known only from positive evidence (the boot loader's
+// medagent.slot= on the kernel command line, or a root device that names a
+// slot; see update/slot), never from mender_boot_part: without it the
+// engine neither installs nor commits, and a commit before the reboot into
+// the new slot is refused (ErrNotBooted). Every boot-state write (arm,
+// commit, rollback) goes to the environment twice, so that both copies of
+// a redundant environment hold it and damage to either later still boots
+// that state.
+//
 // Every state is entered through a versioned JSON journal written durably
 // (temp file, fsync, rename, fsync of the directory) before its side effects,
 // and every state's actions are idempotent, so after a power cut at any
