@@ -19,18 +19,14 @@ type acquireSide struct {
 }
 
 func newAcquireSide(cfg config.Config, log *slog.Logger, now func() time.Time, bench acquire.NewBench) (*acquireSide, error) {
-	key, err := loadDataKey(cfg)
+	o, err := spoolOptions(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	if key == nil {
+	if o.Key == nil {
 		log.Warn("spool encryption is off (spool.key_file is empty): for the bench only")
 	}
-	w, err := spool.OpenWriter(spool.Options{
-		Dir: cfg.Spool.Dir, ReaderDir: cfg.Spool.ReaderDir, MaxBytes: cfg.Spool.MaxBytes, SegmentBytes: cfg.Spool.SegmentBytes,
-		ReserveBytes: cfg.Spool.ReserveBytes,
-		Key:          key, Logger: log,
-	})
+	w, err := spool.OpenWriter(o)
 	if err != nil {
 		return nil, err
 	}
@@ -50,15 +46,20 @@ func (a *acquireSide) close() {
 	a.spool.Close()
 }
 
-// loadDataKey returns the spool's AES-256 key: sealed by the TPM when
-// there is one, else a file readable by the agent only; made at first start.
-func loadDataKey(cfg config.Config) ([]byte, error) {
+// spoolOptions are the spool's options as configured, with the logger and
+// the data key: sealed by the TPM when there is one, else a file readable
+// by the agent only; made at first start. The writer and the reader take
+// the same.
+func spoolOptions(cfg config.Config, log *slog.Logger) (spool.Options, error) {
+	o := cfg.Spool.Options
+	o.Logger = log
 	if cfg.Spool.KeyFile == "" {
-		return nil, nil
+		return o, nil
 	}
 	k, err := datakey.Load(datakey.Options{TPM: cfg.Trust.TPM, File: cfg.Spool.KeyFile})
 	if err != nil {
-		return nil, fmt.Errorf("spool key: %w", err)
+		return o, fmt.Errorf("spool key: %w", err)
 	}
-	return k, nil
+	o.Key = k
+	return o, nil
 }

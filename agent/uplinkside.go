@@ -32,14 +32,11 @@ type uplinkSide struct {
 }
 
 func newUplinkSide(cfg config.Config, log *slog.Logger, now func() time.Time, cmds uplink.CommandFunc, hand *handoff.Producer) (*uplinkSide, error) {
-	key, err := loadDataKey(cfg)
+	o, err := spoolOptions(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	r, err := spool.OpenReader(spool.Options{
-		Dir: cfg.Spool.Dir, ReaderDir: cfg.Spool.ReaderDir, MaxBytes: cfg.Spool.MaxBytes, SegmentBytes: cfg.Spool.SegmentBytes,
-		Key: key, Logger: log,
-	})
+	r, err := spool.OpenReader(o)
 	if err != nil {
 		return nil, err
 	}

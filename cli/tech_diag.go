@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"medagent/control"
 	"medagent/internal/cmdline"
+	"medagent/internal/durable"
 	"medagent/version"
 )
 
@@ -138,38 +138,9 @@ func kernel() string {
 	return strings.TrimSpace(string(b))
 }
 
-// writeFileDurable writes temp -> fsync -> rename -> fsync dir.
+// writeFileDurable writes the bundle durably (internal/durable).
 func writeFileDurable(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("diag: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("diag: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("diag: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("diag: %w", err)
-	}
-	if err := os.Chmod(tmp, 0o640); err != nil {
-		return fmt.Errorf("diag: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("diag: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("diag: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := durable.WriteFile(path, b, 0o640); err != nil {
 		return fmt.Errorf("diag: %w", err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"medagent/edge/alarm"
 	"medagent/sensors"
+	"medagent/spool"
 	"medagent/watchdog"
 )
 
@@ -40,17 +41,13 @@ type Device struct {
 	Type string `yaml:"type"` // device type, matched against update artifacts
 }
 
-// Spool configures the store between acquisition and uplink.
+// Spool configures the store between acquisition and uplink: the spool
+// package's own Options (dir, sizes, reader_dir, intervals: their
+// defaults and rules are the spool's) and where its data key is.
 type Spool struct {
-	Dir          string `yaml:"dir"`
-	MaxBytes     int64  `yaml:"max_bytes"`
-	SegmentBytes int64  `yaml:"segment_bytes"`
-	ReserveBytes int64  `yaml:"reserve_bytes"` // file-system space held for alarms and events
-	KeyFile      string `yaml:"key_file"`      // AES-256 data key; empty means plaintext (bench only)
-	// ReaderDir is where the uplink keeps its read cursor; empty means Dir.
-	// Split roles set it to a directory the uplink owns, so that it never
-	// writes the spool directory (see spool.Options.ReaderDir).
-	ReaderDir string `yaml:"reader_dir"`
+	spool.Options `yaml:",inline"`
+	// KeyFile is the AES-256 data key; empty means plaintext (bench only).
+	KeyFile string `yaml:"key_file"`
 }
 
 // MQTT configures the uplink.
@@ -121,16 +118,17 @@ type Log struct {
 	Format string `yaml:"format"` // text or json
 }
 
+func defaultSpool() Spool {
+	o := spool.DefaultOptions()
+	o.Dir = "/var/lib/medagent/spool"
+	return Spool{Options: o}
+}
+
 // Default returns the configuration used for every key the file leaves out.
 func Default() Config {
 	return Config{
 		Device: Device{ID: "", Type: "medagent-generic"},
-		Spool: Spool{
-			Dir:          "/var/lib/medagent/spool",
-			MaxBytes:     64 << 20,
-			SegmentBytes: 4 << 20,
-			ReserveBytes: 1 << 20,
-		},
+		Spool:  defaultSpool(),
 		MQTT: MQTT{
 			Format:      "json",
 			InFlight:    32,

@@ -39,6 +39,8 @@ var badCases = []struct {
 	{"duplicate key", minimal + "log:\n  level: info\n  level: debug\n", 10, "log.level", "duplicate key"},
 	{"out of range", minimal + "sim:\n  spo2: 120\n", 9, "sim.spo2", "must be 50..100"},
 	{"out of range int", minimal + "spool:\n  max_bytes: 10\n", 9, "spool.max_bytes", "must be"},
+	{"spool rule is the spool's", minimal + "spool:\n  segment_bytes: 1048576\n  reserve_bytes: 10\n", 10, "spool.reserve_bytes", "not in 65536.."},
+	{"watchdog rule is the watchdog's", minimal + "watchdog:\n  interval: 1ms\n", 9, "watchdog.interval", "must be 10ms"},
 	{"bad enum", minimal + "  format: xml\n", 8, "mqtt.format", "must be one of"},
 	{"plain mqtt refused", strings.Replace(minimal, "tls://", "tcp://", 1), 4, "mqtt.broker", "plain MQTT is not allowed"},
 	{"missing id", strings.Replace(minimal, "  id: MA-0001\n", "", 1), 1, "device.id", "is required"},
@@ -126,8 +128,8 @@ func TestExampleDocumentsEveryKeyWithDefault(t *testing.T) {
 // allKeys lists the leaf key names of t (the last path element, as written in YAML).
 func allKeys(t reflect.Type, prefix string) []string {
 	var out []string
-	for name, i := range structFields(t) {
-		f := t.Field(i).Type
+	for name, idx := range structFields(t) {
+		f := t.FieldByIndex(idx).Type
 		if f.Kind() == reflect.Slice && f.Elem().Kind() == reflect.Struct {
 			f = f.Elem()
 		}

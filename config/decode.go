@@ -89,11 +89,11 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 			return d.errf(k, key, "unknown key (known: %s)", knownKeys(fields))
 		}
 		d.lines[key] = k.Line
-		if v.Field(idx).Kind() == reflect.Interface {
+		if v.FieldByIndex(idx).Kind() == reflect.Interface {
 			later = append(later, i)
 			continue
 		}
-		if err := d.decode(val, v.Field(idx), key); err != nil {
+		if err := d.decode(val, v.FieldByIndex(idx), key); err != nil {
 			return err
 		}
 	}
@@ -110,7 +110,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 		if err := d.decode(val, reflect.ValueOf(target).Elem(), key); err != nil {
 			return err
 		}
-		v.Field(fields[k.Value]).Set(reflect.ValueOf(target))
+		v.FieldByIndex(fields[k.Value]).Set(reflect.ValueOf(target))
 	}
 	return nil
 }
@@ -187,20 +187,29 @@ func (d *decoder) errf(n *yaml.Node, key, format string, args ...any) error {
 	return &Error{File: d.file, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-func structFields(t reflect.Type) map[string]int {
-	m := map[string]int{}
+// structFields maps the YAML keys of a struct to the index paths of their
+// fields; the fields of an embedded struct tagged ",inline" (a
+// component's own Options inside a section) are keys of the section.
+func structFields(t reflect.Type) map[string][]int {
+	m := map[string][]int{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for k, idx := range structFields(f.Type) {
+				m[k] = append([]int{i}, idx...)
+			}
+			continue
+		}
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
-		m[name] = i
+		m[name] = []int{i}
 	}
 	return m
 }
 
-func knownKeys(fields map[string]int) string {
+func knownKeys(fields map[string][]int) string {
 	names := make([]string, 0, len(fields))
 	for k := range fields {
 		names = append(names, k)

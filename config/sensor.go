@@ -17,14 +17,8 @@ func checkSensor(c *checker, key string, s sensors.Config) {
 		c.add(key+".driver", "the %s generator is gone: every simulated sensor runs its real driver on bus sim, e.g. {driver: ads1292, bus: sim, drdy: sim:ads-drdy, spi_mode: 1}", s.Driver)
 		return
 	}
-	if _, err := registry.Resolve(s); err != nil {
-		var ke *sensors.KeyError
-		if errors.As(err, &ke) {
-			c.add(key+"."+ke.Key, "%s", ke.Msg)
-			return
-		}
-		c.add(key, "%v", err)
-	}
+	_, err := registry.Resolve(s)
+	c.component(key, err)
 }
 
 // sensorSettings returns a fresh options value for the sensor entry being

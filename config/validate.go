@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"medagent/edge/alarm"
+	"medagent/internal/field"
 )
 
 type problem struct{ key, msg string }
@@ -45,6 +46,19 @@ func (c *checker) oneOf(key, v string, allowed ...string) {
 	c.add(key, "must be one of %q, got %q", allowed, v)
 }
 
+// component adds the problem a component's own Check found, at the key
+// it names within section.
+func (c *checker) component(section string, err error) {
+	var fe *field.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &fe):
+		c.add(section+"."+fe.Key, "%s", fe.Msg)
+	default:
+		c.add(section, "%v", err)
+	}
+}
+
 func (c *checker) required(key, v string) bool {
 	if v == "" {
 		c.add(key, "is required")
@@ -64,19 +78,14 @@ func (cfg *Config) problems() []problem {
 	}
 	c.required("device.type", cfg.Device.Type)
 
-	c.required("spool.dir", cfg.Spool.Dir)
-	c.rangeI("spool.max_bytes", cfg.Spool.MaxBytes, 1<<20, 1<<40)
-	c.rangeI("spool.segment_bytes", cfg.Spool.SegmentBytes, 64<<10, max(64<<10, cfg.Spool.MaxBytes/4))
-	c.rangeI("spool.reserve_bytes", cfg.Spool.ReserveBytes, 64<<10, 1<<30)
+	c.component("spool", cfg.Spool.Check())
 
 	cfg.MQTT.check(c, cfg.Trust.TPM)
 	cfg.Update.check(c, cfg.Commands.Enabled)
 	cfg.Commands.check(c)
 	cfg.Handoff.check(c, cfg.HandoffUsed(), cfg.Spool.Dir)
 	cfg.EST.check(c)
-	if w := cfg.Watchdog.Interval; w != 0 {
-		c.rangeD("watchdog.interval", w, 100*time.Millisecond, 10*time.Minute)
-	}
+	c.component("watchdog", cfg.Watchdog.Check())
 
 	c.rangeD("edge.window", cfg.Edge.Window, 100*time.Millisecond, time.Minute)
 	if cfg.Edge.MainsHz != 0 {

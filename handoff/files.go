@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"medagent/internal/durable"
 	"os"
-	"path/filepath"
 	"syscall"
 )
 
@@ -15,37 +15,9 @@ const (
 	fileMode = 0o640
 )
 
-// writeFile replaces path with b durably: temp file, fsync, rename, fsync
-// of the directory. A crash leaves the old or the new content.
-func writeFile(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(fileMode); err != nil {
-		return err
-	}
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
+// writeFile replaces path with b durably (internal/durable).
+func writeFile(path string, b []byte) error {
+	return durable.WriteFile(path, b, fileMode)
 }
 
 // createFile writes a new file durably (no rename: it lives in a

@@ -8,6 +8,7 @@ import (
 
 	"medagent/hal"
 	"medagent/hal/buserr"
+	"medagent/internal/field"
 )
 
 // SimBus is the bus name of the simulators (a bench build's): "sim" for
@@ -45,20 +46,13 @@ type Config struct {
 	Settings Settings `yaml:"options"`
 }
 
-// KeyError is a problem with one key of a sensor entry.
-type KeyError struct {
-	Key string // "address", "options.averaging"
-	Msg string
-}
-
-func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
-
-// Unwrap makes a KeyError match buserr.ErrBadConfig.
-func (e *KeyError) Unwrap() error { return buserr.ErrBadConfig }
+// KeyError is a problem with one key of a sensor entry ("address",
+// "options.averaging"); it matches buserr.ErrBadConfig.
+type KeyError = field.Error
 
 // Bad returns a *KeyError for key.
 func Bad(key, format string, a ...any) error {
-	return &KeyError{Key: key, Msg: fmt.Sprintf(format, a...)}
+	return &KeyError{Key: key, Msg: fmt.Sprintf(format, a...), Err: buserr.ErrBadConfig}
 }
 
 // Bus kinds of a Link.
@@ -118,7 +112,7 @@ func (d *Descriptor) Resolve(c Config) (Source, error) {
 	if c.Settings != nil {
 		if err := c.Settings.Check(); err != nil {
 			if ke, ok := err.(*KeyError); ok {
-				return Source{}, &KeyError{Key: "options." + ke.Key, Msg: ke.Msg}
+				return Source{}, &KeyError{Key: "options." + ke.Key, Msg: ke.Msg, Err: buserr.ErrBadConfig}
 			}
 			return Source{}, Bad("options", "%v", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"medagent/internal/field"
 	"medagent/telemetry"
 )
 
@@ -60,6 +61,8 @@ const (
 	DefaultPollInterval   = 25 * time.Millisecond
 	DefaultCursorInterval = 100 * time.Millisecond
 	minSegmentBytes       = 4 << 10
+	maxMaxBytes           = 1 << 40
+	maxReserveBytes       = 1 << 30
 )
 
 // ErrClosed is returned by calls on a closed Writer or Reader.
@@ -96,17 +99,41 @@ func (o *Options) splitDirs() bool {
 }
 
 func (o *Options) validate() error {
+	if err := o.Check(); err != nil {
+		return fmt.Errorf("spool: options: %w", err)
+	}
+	return nil
+}
+
+// DefaultOptions returns the defaults of every setting a configuration
+// file may give (Dir has none).
+func DefaultOptions() Options {
+	return Options{MaxBytes: DefaultMaxBytes, SegmentBytes: DefaultSegmentBytes, ReserveBytes: DefaultReserveBytes,
+		PollInterval: DefaultPollInterval, CursorInterval: DefaultCursorInterval}
+}
+
+// Check validates the options after defaults (zero sizes and intervals
+// take them); a problem is a *field.Error naming the key. These are the
+// spool's only rules: the configuration checks spool.* with them.
+func (o Options) Check() error {
+	o.ensureDefaults()
 	switch {
 	case o.Dir == "":
-		return errors.New("spool: options: dir is empty")
+		return field.Errorf("dir", "dir is empty: name the spool directory")
 	case o.SegmentBytes < minSegmentBytes:
-		return fmt.Errorf("spool: options: segment_bytes %d below %d", o.SegmentBytes, minSegmentBytes)
+		return field.Errorf("segment_bytes", "%d below %d", o.SegmentBytes, minSegmentBytes)
 	case o.MaxBytes < 4*o.SegmentBytes:
-		return fmt.Errorf("spool: options: max_bytes %d must be at least 4 × segment_bytes (%d)", o.MaxBytes, 4*o.SegmentBytes)
-	case o.ReserveBytes < minReserveBytes:
-		return fmt.Errorf("spool: options: reserve_bytes %d below %d", o.ReserveBytes, minReserveBytes)
+		return field.Errorf("max_bytes", "%d must be at least 4 × segment_bytes (%d)", o.MaxBytes, 4*o.SegmentBytes)
+	case o.MaxBytes > maxMaxBytes:
+		return field.Errorf("max_bytes", "%d above %d (1 TiB)", o.MaxBytes, int64(maxMaxBytes))
+	case o.ReserveBytes < minReserveBytes || o.ReserveBytes > maxReserveBytes:
+		return field.Errorf("reserve_bytes", "%d not in %d..%d", o.ReserveBytes, minReserveBytes, maxReserveBytes)
+	case o.PollInterval > time.Minute:
+		return field.Errorf("poll_interval", "%v above 1m0s", o.PollInterval)
+	case o.CursorInterval > time.Minute:
+		return field.Errorf("cursor_interval", "%v above 1m0s", o.CursorInterval)
 	case len(o.Key) != 0 && len(o.Key) != 32:
-		return fmt.Errorf("spool: options: key is %d bytes, want 32 (AES-256)", len(o.Key))
+		return field.Errorf("key_file", "key is %d bytes, want 32 (AES-256)", len(o.Key))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package uplink
 
 import (
-	"context"
 	"time"
 )
 
@@ -82,16 +81,4 @@ func (r *retry) ended(connectedFor time.Duration) {
 		return
 	}
 	r.fails++
-}
-
-// sleepCtx sleeps for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

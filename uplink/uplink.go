@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"medagent/internal/ctxsleep"
 	"medagent/senml"
 	"medagent/spool"
 	"medagent/tlsconf"
@@ -88,7 +89,7 @@ func New(opts Options, src Source, log *slog.Logger) (*Uplink, error) {
 	return &Uplink{
 		opts: opts, src: src, log: log, tls: tc, format: f,
 		brokers: brokerOrder(opts.brokerList(), opts.DeviceID),
-		sleep:   sleepCtx, rand: rand.Float64, now: time.Now, probe: reachable,
+		sleep:   ctxsleep.Sleep, rand: rand.Float64, now: time.Now, probe: reachable,
 		down: map[string]bool{},
 	}, nil
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"medagent/internal/field"
 )
 
 // DefaultInterval is how often the device is pet when Options.Interval is
@@ -36,6 +38,15 @@ func (o *Options) ensureDefaults() {
 	}
 }
 
+// Check validates the options; a problem is a *field.Error naming the
+// key. Zero Interval takes DefaultInterval.
+func (o Options) Check() error {
+	if o.Interval != 0 && (o.Interval < 10*time.Millisecond || o.Interval > 10*time.Minute) {
+		return field.Errorf("interval", "must be 10ms..10m0s, got %v", o.Interval)
+	}
+	return nil
+}
+
 // Watchdog feeds the systemd and hardware watchdogs while the agent is
 // healthy.
 type Watchdog struct {
@@ -49,10 +60,10 @@ type Watchdog struct {
 // WATCHDOG_PID) and checks the options. It does not open the device:
 // Run does, so that the watchdog is armed only while Run runs.
 func New(opts Options, log *slog.Logger) (*Watchdog, error) {
-	opts.ensureDefaults()
-	if opts.Interval < 0 {
-		return nil, fmt.Errorf("watchdog: interval %v must be positive", opts.Interval)
+	if err := opts.Check(); err != nil {
+		return nil, fmt.Errorf("watchdog: %w", err)
 	}
+	opts.ensureDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -70,7 +70,7 @@ func TestSystemdReadyAndPets(t *testing.T) {
 	c := listen(t)
 	t.Setenv("WATCHDOG_USEC", "40000") // pets every 20 ms
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
-	w, err := New(Options{Interval: time.Hour}, nil)
+	w, err := New(Options{Interval: 10 * time.Minute}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestUnhealthyStopsPetting(t *testing.T) {
 	if err := os.WriteFile(dev, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Options{Device: dev, Interval: time.Hour, Healthy: func() error {
+	w, err := New(Options{Device: dev, Interval: 10 * time.Minute, Healthy: func() error {
 		if sick.Load() {
 			return errors.New("sampler stuck")
 		}

@@ -6,6 +6,7 @@ import (
 
 	"medagent/hal/buserr"
 
+	"medagent/sensors/internal/pinwait"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
@@ -159,7 +160,7 @@ func (d *Dev) Read(f *Frame) error {
 	if d.drdy == nil {
 		return fmt.Errorf("ads1292: read: no DRDY pin configured: %w", buserr.ErrBadConfig)
 	}
-	if !waitActive(d.drdy, gpio.Low, 4*d.period) {
+	if !pinwait.Active(d.drdy, gpio.Low, 4*d.period) {
 		return fmt.Errorf("ads1292: read: no DRDY within %s: %w", 4*d.period, buserr.ErrTimeout)
 	}
 	now := d.clock()
@@ -239,24 +240,4 @@ func (d *Dev) writeRegs(start int, src []uint8) error {
 	d.cmd[0], d.cmd[1] = OpWREG|uint8(start), uint8(len(src)-1)
 	copy(d.cmd[2:], src)
 	return d.c.Tx(d.cmd[:n], d.resp[:n])
-}
-
-// waitActive waits until pin reads active. It re-checks the level after
-// every edge, so an edge event still queued from data already read (the
-// line went inactive again) cannot cause a duplicate read, and a level that
-// became active before edge detection was armed is not missed.
-func waitActive(pin gpio.PinIn, active gpio.Level, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	left := timeout // the first wait always gets the whole timeout
-	for {
-		if pin.Read() == active {
-			return true
-		}
-		if !pin.WaitForEdge(left) {
-			return pin.Read() == active
-		}
-		if left = time.Until(deadline); left <= 0 {
-			return pin.Read() == active
-		}
-	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"medagent/hal/buserr"
 
+	"medagent/sensors/internal/pinwait"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/physic"
@@ -240,7 +241,7 @@ func (d *Dev) WaitInterrupt(timeout time.Duration, s *Interrupts) (bool, error) 
 	if d.pin == nil {
 		return false, fmt.Errorf("max3010x: no interrupt pin configured: %w", buserr.ErrBadConfig)
 	}
-	if !waitActive(d.pin, gpio.Low, timeout) {
+	if !pinwait.Active(d.pin, gpio.Low, timeout) {
 		return false, nil
 	}
 	return true, d.ReadInterrupts(s)
@@ -294,24 +295,4 @@ func (d *Dev) readReg(reg uint8) (uint8, error) {
 func (d *Dev) writeReg(reg, v uint8) error {
 	d.w[0], d.w[1] = reg, v
 	return d.d.Tx(d.w[:2], nil)
-}
-
-// waitActive waits until pin reads active. It re-checks the level after
-// every edge, so an edge event still queued from data already read (the
-// line went inactive again) cannot cause a duplicate read, and a level that
-// became active before edge detection was armed is not missed.
-func waitActive(pin gpio.PinIn, active gpio.Level, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	left := timeout // the first wait always gets the whole timeout
-	for {
-		if pin.Read() == active {
-			return true
-		}
-		if !pin.WaitForEdge(left) {
-			return pin.Read() == active
-		}
-		if left = time.Until(deadline); left <= 0 {
-			return pin.Read() == active
-		}
-	}
 }

@@ -85,3 +85,22 @@ func (p *Pin) PWM(gpio.Duty, physic.Frequency) error {
 }
 
 var _ gpio.PinIO = (*Pin)(nil)
+
+// Poll is a Source's WaitEdge on an external (real-time) clock: it calls
+// check until it reports the edge or timeout passes, sleeping in between
+// for as long as check says the next change is away (bounded by what is
+// left of timeout), so a real-time demo does not spin.
+func Poll(timeout time.Duration, check func() (edge bool, next time.Duration)) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, next := check()
+		if ok {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		time.Sleep(min(next, left))
+	}
+}

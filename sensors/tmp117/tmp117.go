@@ -7,6 +7,7 @@ import (
 
 	"medagent/hal/buserr"
 
+	"medagent/sensors/internal/pinwait"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/physic"
@@ -206,7 +207,7 @@ func (d *Dev) WaitDataReady(timeout time.Duration) (bool, error) {
 	if d.cfg&CfgPol != 0 {
 		active = gpio.High
 	}
-	return waitActive(d.alert, active, timeout), nil
+	return pinwait.Active(d.alert, active, timeout), nil
 }
 
 // Repeats is how many consecutive Sense calls returned exactly the same raw
@@ -316,24 +317,4 @@ func (d *Dev) readReg(reg uint8) (uint16, error) {
 func (d *Dev) writeReg(reg uint8, v uint16) error {
 	d.w[0], d.w[1], d.w[2] = reg, byte(v>>8), byte(v)
 	return d.d.Tx(d.w[:3], nil)
-}
-
-// waitActive waits until pin reads active. It re-checks the level after
-// every edge, so an edge event still queued from data already read (the
-// line went inactive again) cannot cause a duplicate read, and a level that
-// became active before edge detection was armed is not missed.
-func waitActive(pin gpio.PinIn, active gpio.Level, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	left := timeout // the first wait always gets the whole timeout
-	for {
-		if pin.Read() == active {
-			return true
-		}
-		if !pin.WaitForEdge(left) {
-			return pin.Read() == active
-		}
-		if left = time.Until(deadline); left <= 0 {
-			return pin.Read() == active
-		}
-	}
 }

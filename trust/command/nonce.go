@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"medagent/trust/internal/durable"
+	"medagent/internal/durable"
 )
 
 const nonceFormat = 1

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"os"
 
-	"medagent/trust/internal/durable"
+	"medagent/internal/durable"
 	"medagent/trust/internal/tpmio"
 )
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"medagent/internal/ctxsleep"
 	"medagent/trust/provision"
 )
 
@@ -78,18 +79,7 @@ func New(o Options) (*Renewer, error) {
 	if o.URL == "" || o.TLS == nil || o.Signer == nil || o.Root == nil || o.Serial == "" || o.CertFile == "" {
 		return nil, errors.New("est: URL, TLS, Signer, Root, Serial and CertFile are required")
 	}
-	return &Renewer{o: o, sleep: sleepCtx}, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return &Renewer{o: o, sleep: ctxsleep.Sleep}, nil
 }
 
 // Status returns a copy of the current status.

@@ -15,8 +15,8 @@ import (
 	"strconv"
 	"sync"
 
+	"medagent/internal/durable"
 	"medagent/trust/command"
-	"medagent/trust/internal/durable"
 )
 
 const format = 1

@@ -11,8 +11,8 @@ import (
 	"os"
 
 	"medagent/internal/cmdline"
+	"medagent/internal/durable"
 	"medagent/trust/identity"
-	"medagent/trust/internal/durable"
 )
 
 type multi []string

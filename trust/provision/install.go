@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"medagent/trust/internal/durable"
+	"medagent/internal/durable"
 )
 
 // Refusals.

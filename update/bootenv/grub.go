@@ -3,8 +3,8 @@ package bootenv
 import (
 	"bytes"
 	"fmt"
+	"medagent/internal/durable"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -169,35 +169,10 @@ func (g *Grub) WriteEnv(set map[string]string) error {
 	return writeFileAtomic(g.Path, b)
 }
 
-// writeFileAtomic replaces path with b: temp -> fsync -> rename -> fsync dir.
+// writeFileAtomic replaces path with b durably (internal/durable).
 func writeFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := durable.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("bootenv: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("bootenv: write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("bootenv: fsync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("bootenv: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("bootenv: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("bootenv: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("bootenv: fsync %s: %w", dir, err)
 	}
 	return nil
 }

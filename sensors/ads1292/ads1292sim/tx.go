@@ -7,6 +7,7 @@ import (
 	"medagent/hal/buserr"
 	"medagent/sensors/ads1292"
 
+	"medagent/sensors/simpin"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/spi"
 )
@@ -135,27 +136,17 @@ func (l *drdyLine) WaitEdge(edge gpio.Edge, timeout time.Duration) bool {
 		return false
 	}
 	if c.clock != nil {
-		// External clock: sleep until the next conversion is due, so a
-		// real-time demo does not spin.
-		deadline := time.Now().Add(timeout)
-		for {
+		// External clock: sleep until the next conversion is due.
+		return simpin.Poll(timeout, func() (bool, time.Duration) {
 			c.mu.Lock()
+			defer c.mu.Unlock()
 			c.catchUp()
-			low := l.low()
 			wait := 200 * time.Microsecond
 			if c.converting() {
 				wait = max(wait, c.t0+time.Duration(c.produced+1)*c.period()-c.now())
 			}
-			c.mu.Unlock()
-			if low {
-				return true
-			}
-			left := time.Until(deadline)
-			if left <= 0 {
-				return false
-			}
-			time.Sleep(min(wait, left))
-		}
+			return l.low(), wait
+		})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"medagent/hal/buserr"
 	mx "medagent/sensors/max3010x"
 
+	"medagent/sensors/simpin"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -136,25 +137,16 @@ func (l *intLine) WaitEdge(edge gpio.Edge, timeout time.Duration) bool {
 	}
 	if c.clock != nil {
 		// External clock: sleep until the next FIFO entry is due.
-		deadline := time.Now().Add(timeout)
-		for {
+		return simpin.Poll(timeout, func() (bool, time.Duration) {
 			c.mu.Lock()
+			defer c.mu.Unlock()
 			c.catchUp()
-			low := l.asserted()
 			wait := time.Millisecond
 			if on, period, _ := c.sampling(); on {
 				wait = max(wait, c.t0+time.Duration(c.done+1)*period-c.now())
 			}
-			c.mu.Unlock()
-			if low {
-				return true
-			}
-			left := time.Until(deadline)
-			if left <= 0 {
-				return false
-			}
-			time.Sleep(min(wait, left))
-		}
+			return l.asserted(), wait
+		})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

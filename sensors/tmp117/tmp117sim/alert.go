@@ -57,18 +57,12 @@ func (l *alertLine) WaitEdge(edge gpio.Edge, timeout time.Duration) bool {
 		return (edge == gpio.FallingEdge && lv == gpio.Low) || (edge == gpio.RisingEdge && lv == gpio.High) || edge == gpio.BothEdges
 	}
 	if c.clock != nil {
-		deadline := time.Now().Add(timeout)
-		for time.Now().Before(deadline) {
+		return simpin.Poll(timeout, func() (bool, time.Duration) {
 			c.mu.Lock()
+			defer c.mu.Unlock()
 			c.catchUp()
-			ok := want()
-			c.mu.Unlock()
-			if ok {
-				return true
-			}
-			time.Sleep(time.Millisecond)
-		}
-		return false
+			return want(), time.Millisecond
+		})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
