@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"medagent/internal/durable"
 )
 
 // MinKeySize is the shortest key accepted.
@@ -183,44 +185,12 @@ func CheckDir(dir string) error {
 
 // Write replaces path with data durably (temp file, fsync, rename, fsync
 // of the directory), mode 0600, after checking the directory.
-func Write(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := CheckDir(dir); err != nil {
+func Write(path string, data []byte) error {
+	if err := CheckDir(filepath.Dir(path)); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := durable.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("authfile: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("authfile: chmod %s: %w", tmp, err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("authfile: write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("authfile: fsync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("authfile: close %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("authfile: rename to %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("authfile: open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("authfile: fsync dir %s: %w", dir, err)
 	}
 	return nil
 }
