@@ -343,3 +343,48 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestMissingCopy: a copy whose file is gone (lost from the boot
+// partition) is an invalid copy, as for U-Boot's boot script: the other
+// one is read, and the next write recreates the file, which fw_printenv
+// then reads. Both gone: an error, nothing created.
+func TestMissingCopy(t *testing.T) {
+	requireTools(t, "fw_printenv", "mkenvimage")
+	cfg, u := setup(t, layouts[1], "mender_boot_part=2\nbootlimit=1\n")
+	locs := u.Config().Copies
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Remove(locs[1].Path))
+	got, err := u.ReadEnv("mender_boot_part")
+	if err != nil || got["mender_boot_part"] != "2" {
+		t.Fatalf("read with copy 2 gone: %v, %v", got, err)
+	}
+	must(u.WriteEnv(map[string]string{"mender_boot_part": "3"}))
+	if fi, err := os.Stat(locs[1].Path); err != nil || fi.Size() != envSize {
+		t.Fatalf("copy 2 not recreated at its size: %v, %v", fi, err)
+	}
+	if v := printenv(t, cfg); v["mender_boot_part"] != "3" || v["bootlimit"] != "1" {
+		t.Fatalf("fw_printenv after the recreating write: %v", v)
+	}
+	// The current copy gone: the older one (the state before) serves.
+	must(os.Remove(locs[1].Path))
+	if got, err := u.ReadEnv("mender_boot_part"); err != nil || got["mender_boot_part"] != "2" {
+		t.Fatalf("read with the current copy gone: %v, %v", got, err)
+	}
+	must(os.Remove(locs[0].Path))
+	if _, err := u.ReadEnv(); err == nil {
+		t.Fatal("read with both copies gone succeeded")
+	}
+	if err := u.WriteEnv(map[string]string{"a": "1"}); err == nil {
+		t.Fatal("write with both copies gone succeeded")
+	}
+	for _, l := range locs {
+		if _, err := os.Stat(l.Path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s created although no copy was readable", l.Path)
+		}
+	}
+}

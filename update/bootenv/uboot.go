@@ -141,7 +141,14 @@ func (u *UBoot) load() (Image, int, error) {
 	for i, loc := range u.cfg.Copies {
 		b, err := readCopy(loc)
 		if err != nil {
-			return Image{}, 0, err
+			if !red {
+				return Image{}, 0, err
+			}
+			// One unreadable copy (a missing file, a short one) is an
+			// invalid copy, as for U-Boot: the other one serves, and the
+			// next write goes to (and recreates) this one.
+			errs = append(errs, fmt.Errorf("copy %d (%s at %#x): %w", i, loc.Path, loc.Offset, err))
+			continue
 		}
 		imgs[i], err = ParseUBoot(b, red)
 		if err != nil {
@@ -192,6 +199,20 @@ func (u *UBoot) writeCopy(i int, vars map[string]string, flag byte) error {
 // writeAt writes b at loc.Offset+off and fsyncs before returning.
 func (u *UBoot) writeAt(loc Location, b []byte, off int64) error {
 	f, err := openDev(loc.Path, os.O_WRONLY)
+	if errors.Is(err, os.ErrNotExist) && u.cfg.Redundant() {
+		// The copy's file is gone (lost from the boot partition) while the
+		// other copy was read: recreate it, zero-filled to its size.
+		f, err = os.OpenFile(loc.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			err = f.Truncate(loc.Offset + loc.Size)
+			if err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("bootenv: recreate %s: %w", loc.Path, err)
+		}
+	}
 	if err != nil {
 		return err
 	}
