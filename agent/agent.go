@@ -144,6 +144,9 @@ func (a *Agent) technicianPorts() technician.Ports {
 	}
 	if a.up != nil {
 		p.Broker = a.up.up
+		if a.up.fleet != nil {
+			p.Fleet = a.up.fleet
+		}
 		if p.Spool == nil {
 			p.Spool = a.up.spool
 		}

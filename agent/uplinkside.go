@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"medagent/config"
 	"medagent/handoff"
+	"medagent/mender"
 	"medagent/spool"
 	"medagent/tlsconf"
 	"medagent/trust/est"
@@ -26,6 +28,7 @@ type uplinkSide struct {
 	id    *identity.Identity // the TPM-held device key, if any
 	renew *est.Renewer       // nil unless est.url is set
 	hand  *handoff.Producer  // where the broker state goes for acquire; nil without a hand-off
+	fleet *mender.Client     // nil unless mender.server_url is set
 	now   func() time.Time
 	log   *slog.Logger
 	url   string // the broker
@@ -77,6 +80,10 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, now func() time.Time, cm
 		side.close()
 		return nil, err
 	}
+	if side.fleet, err = newMender(cfg, log, signer, tlsOpts, hand); err != nil {
+		side.close()
+		return nil, err
+	}
 	return side, nil
 }
 
@@ -102,6 +109,9 @@ func (u *uplinkSide) Run(ctx context.Context) error {
 	if u.renew != nil {
 		g.Go(func() error { return u.renew.Run(ctx) })
 	}
+	if u.fleet != nil {
+		g.Go(func() error { return u.fleet.Run(ctx) })
+	}
 	if u.hand != nil {
 		g.Go(func() error { return u.report(ctx) })
 	}
@@ -124,7 +134,7 @@ func (u *uplinkSide) report(ctx context.Context) error {
 	var wrote time.Time
 	for {
 		st := u.up.Status()
-		s := handoff.UplinkStatus{Connected: st.Connected, Broker: u.url, Since: last.Since}
+		s := handoff.UplinkStatus{Connected: st.Connected, Broker: cmp.Or(st.Broker, u.url), Since: last.Since}
 		if !st.Connected && st.LastError != nil {
 			s.Waiting = st.LastError.Error()
 		}

@@ -65,6 +65,22 @@ func printStatus(w io.Writer, s control.Status, now time.Time) {
 		}
 		linef(w, "broker       %s %s", s.Broker.URL, msg)
 	}
+	if f := s.Fleet; f != nil {
+		msg := f.Auth
+		switch {
+		case f.Auth == "pending acceptance":
+			msg += fmt.Sprintf(" since %s (%d requests), an operator must accept the device", f.AuthSince.Format("15:04:05"), f.AuthTries)
+		case f.Deployment != "":
+			msg += fmt.Sprintf(", deployment %s of %s: %s", f.Deployment, f.Artifact, f.DeployState)
+		}
+		if f.LastError != "" && f.Auth != "pending acceptance" {
+			msg += ": " + rootCause(f.LastError)
+		}
+		if !f.NextTry.IsZero() && f.Auth != "accepted" {
+			msg += ", next try " + f.NextTry.Format("15:04:05")
+		}
+		linef(w, "fleet        %s %s", f.Server, msg)
+	}
 	oldest := "none pending"
 	if s.Spool.Pending > 0 {
 		oldest = "oldest " + dur(time.Duration(s.Spool.OldestAgeSeconds*float64(time.Second))) + " old"

@@ -29,6 +29,7 @@ type Config struct {
 	Trust    Trust            `yaml:"trust"`
 	Commands Commands         `yaml:"commands"`
 	Handoff  Handoff          `yaml:"handoff"`
+	Mender   Mender           `yaml:"mender"`
 	Watchdog watchdog.Options `yaml:"watchdog"`
 	Control  Control          `yaml:"control"`
 	EST      EST              `yaml:"est"`
@@ -145,6 +146,7 @@ func Default() Config {
 		Update:   defaultUpdate(),
 		Commands: defaultCommands(),
 		Handoff:  defaultHandoff(),
+		Mender:   defaultMender(),
 		EST:      EST{Window: 30 * 24 * time.Hour},
 		Sim: Sim{
 			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,

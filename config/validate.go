@@ -84,6 +84,7 @@ func (cfg *Config) problems() []problem {
 	cfg.Update.check(c, cfg.Commands.Enabled)
 	cfg.Commands.check(c)
 	cfg.Handoff.check(c, cfg.HandoffUsed(), cfg.Spool.Dir)
+	cfg.Mender.check(c, cfg.Update.Enabled)
 	cfg.EST.check(c)
 	c.component("watchdog", cfg.Watchdog.Check())
 

@@ -22,6 +22,7 @@ type Status struct {
 	UptimeSeconds float64   `json:"uptime_s"`
 	Boot          Boot      `json:"boot"`
 	Broker        Broker    `json:"broker"`
+	Fleet         *Fleet    `json:"fleet,omitempty"` // the Mender client, when configured in this process
 	Spool         SpoolSum  `json:"spool"`
 	Sensors       []Sensor  `json:"sensors"`
 	Alarms        []Alarm   `json:"alarms"`
@@ -36,6 +37,21 @@ type Boot struct {
 	// State is "committed", "trial" (upgrade_available=1) or "unknown".
 	State string `json:"state"`
 	Note  string `json:"note,omitempty"`
+}
+
+// Fleet is the Mender client's state.
+type Fleet struct {
+	Server string `json:"server"`
+	// Auth is "none", "pending acceptance", "accepted" or "error".
+	Auth        string    `json:"auth"`
+	AuthSince   time.Time `json:"auth_since,omitzero"`
+	AuthTries   int       `json:"auth_tries,omitempty"`
+	NextTry     time.Time `json:"next_try,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Deployment  string    `json:"deployment,omitempty"`
+	DeployState string    `json:"deploy_state,omitempty"`
+	Artifact    string    `json:"artifact,omitempty"`
+	Downloaded  int64     `json:"downloaded,omitempty"`
 }
 
 // Broker is the uplink's connection state.

@@ -86,7 +86,11 @@ type Status struct {
 }
 
 // New checks o and returns a client that authenticates with signer and
-// verifies artifacts with keys before handing them to inst.
+// hands artifacts to inst. With keys, it verifies each artifact with them
+// first and fails the deployment at once when it does not verify; acquire
+// verifies again in any case with all the device's update keys (a caller
+// whose keys may be incomplete, such as keys rotated into acquire's
+// keyring, passes none and leaves the verdict to acquire).
 func New(o Options, deviceID string, signer crypto.Signer, keys []crypto.PublicKey, inst Installer, dev Device, log *slog.Logger) (*Client, error) {
 	o.ensureDefaults()
 	if err := o.validate(); err != nil {
@@ -95,8 +99,6 @@ func New(o Options, deviceID string, signer crypto.Signer, keys []crypto.PublicK
 	switch {
 	case signer == nil:
 		return nil, errors.New("mender: no device key")
-	case len(keys) == 0:
-		return nil, errors.New("mender: no update keys (update.keys): every artifact would be refused")
 	case inst == nil || dev == nil || log == nil:
 		return nil, errors.New("mender: installer, device and logger are required")
 	}

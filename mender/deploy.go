@@ -226,6 +226,9 @@ func redact(u string) string {
 }
 
 func (c *Client) verify(ctx context.Context, file string, prov map[string]string) error {
+	if len(c.keys) == 0 {
+		return nil // acquire verifies, with all the keys
+	}
 	f, err := os.Open(file)
 	if err != nil {
 		return err

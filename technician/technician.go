@@ -15,6 +15,7 @@ import (
 	"medagent/config"
 	"medagent/control"
 	"medagent/edge/alarm"
+	"medagent/mender"
 	"medagent/spool"
 	"medagent/telemetry"
 	"medagent/update/bootenv"
@@ -46,6 +47,7 @@ type Ports struct {
 	Sensors   SensorDesk // acquisition
 	Spool     SpoolView  // the spool writer (acquire) or reader (uplink)
 	Broker    BrokerView // the uplink
+	Fleet     FleetView  // the Mender client; nil when not configured
 	Slots     SlotOps    // the update engine
 	Installer Installer  // the update engine
 }
@@ -60,6 +62,11 @@ type SensorDesk interface {
 // SpoolView reads the spool's statistics.
 type SpoolView interface {
 	Stats() spool.Stats
+}
+
+// FleetView is the Mender client's state.
+type FleetView interface {
+	Status() mender.Status
 }
 
 // BrokerView is the uplink's connection state.
@@ -124,6 +131,12 @@ func (c *Service) status(ctx context.Context) control.Status {
 		StartedAt: c.started.UTC(), UptimeSeconds: now.Sub(c.started).Seconds(),
 		Boot: readBoot(c.Config.Update.FWEnvConfig), Broker: control.Broker{URL: c.Config.MQTT.Broker},
 		Sensors: c.sensorList(ctx), Alarms: c.alarms(ctx),
+	}
+	if c.Fleet != nil {
+		f := c.Fleet.Status()
+		s.Fleet = &control.Fleet{Server: c.Config.Mender.ServerURL, Auth: f.Auth, AuthSince: f.AuthSince, AuthTries: f.AuthTries,
+			NextTry: f.NextTry, LastError: f.LastError, Deployment: f.Deployment, DeployState: f.DeployState,
+			Artifact: f.Artifact, Downloaded: f.Downloaded}
 	}
 	if c.Broker != nil {
 		u := c.Broker.Status()
