@@ -56,9 +56,14 @@ func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monit
 	if err != nil {
 		return nil, fmt.Errorf("update: state key: %w", err)
 	}
+	fl, err := engine.OpenFloor(tpm, u.Journal, stateKey)
+	if err != nil {
+		return nil, fmt.Errorf("update: version floor: %w", err)
+	}
 	e, err := engine.New(engine.Options{
 		Journal:    u.Journal,
 		JournalKey: engine.JournalKey(stateKey),
+		Floor:      fl,
 		Env:        env,
 		Slots:      slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}, CmdlinePath: u.Cmdline},
 		Open: func(r io.Reader, req engine.OpenRequest) (engine.Artifact, error) {

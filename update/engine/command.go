@@ -18,6 +18,7 @@ import (
 	"medagent/internal/authfile"
 	"medagent/internal/cmdline"
 	"medagent/trust/datakey"
+	"medagent/trust/floor"
 	medupdate "medagent/update"
 	"medagent/update/artifact"
 	"medagent/update/bootenv"
@@ -84,7 +85,23 @@ func StateKeyFile(journal string) string { return filepath.Join(filepath.Dir(jou
 // JournalKey derives the journal's key from the acquire role's state key.
 func JournalKey(stateKey []byte) []byte { return authfile.DeriveKey(stateKey, "update journal") }
 
+// OpenFloor opens the version floor for a journal: TPM NV when tpm names
+// (or finds) a TPM, else floor.state beside the journal, authenticated
+// with a key derived from the state key.
+func OpenFloor(tpm, journal string, stateKey []byte) (FloorStore, error) {
+	return floor.Open(floor.Options{TPM: tpm, File: filepath.Join(filepath.Dir(journal), "floor.state"),
+		Key: authfile.DeriveKey(stateKey, "version floor")})
+}
+
 func (f *commandFlags) journalKey() ([]byte, error) {
+	k, err := f.loadStateKey()
+	if err != nil {
+		return nil, err
+	}
+	return JournalKey(k), nil
+}
+
+func (f *commandFlags) loadStateKey() ([]byte, error) {
 	p := f.stateKey
 	if p == "" {
 		p = StateKeyFile(f.journal)
@@ -100,7 +117,7 @@ func (f *commandFlags) journalKey() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("update: state key: %w", err)
 	}
-	return JournalKey(k), nil
+	return k, nil
 }
 
 // Run runs op (one of OfflineOps) on the files named by the flags; args
@@ -180,13 +197,18 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 		}
 		env = u
 	}
-	key, err := f.journalKey()
+	sk, err := f.loadStateKey()
+	if err != nil {
+		return nil, err
+	}
+	fl, err := OpenFloor(f.tpm, f.journal, sk)
 	if err != nil {
 		return nil, err
 	}
 	o := Options{
 		Journal:     f.journal,
-		JournalKey:  key,
+		JournalKey:  JournalKey(sk),
+		Floor:       fl,
 		Env:         env,
 		Slots:       slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}, CmdlinePath: f.cmdline},
 		ScriptsDir:  f.scriptsDir,

@@ -35,7 +35,12 @@
 // chunk list (update/artifact) no byte reaches the slot before its chunk is
 // verified. Before the trial boot is armed the slot is hashed against the
 // signed digest (unless this same process verified it a moment before),
-// whatever the journal says. When an install fails after writing began,
+// whatever the journal says. Anti-rollback: an artifact whose version
+// (trust/floor) is below the device's version floor (TPM NV, else an
+// authenticated file) is refused before the slot is touched, and again
+// before arming; the floor is raised only after a commit and never
+// lowered; InstallWith(Downgrade) is how a signed command names the one
+// artifact that may go below it. When an install fails after writing began,
 // the slot's first MiB is wiped (slot.Invalidate) so that nothing bootable
 // is left behind, and the reason says so. The journal counts entries
 // into each state; re-entering one more than MaxStateEntries times (a boot or

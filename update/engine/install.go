@@ -23,12 +23,17 @@ const RootfsType = "rootfs-image"
 // arm the trial boot and reboot (after the clinical-use lock allows it).
 // It returns nil once the reboot was requested; Resume continues after it.
 func (e *Engine) Install(ctx context.Context, src io.Reader) error {
+	return e.InstallWith(ctx, src, InstallOptions{})
+}
+
+// InstallWith is Install with options (a signed downgrade permission).
+func (e *Engine) InstallWith(ctx context.Context, src io.Reader, o InstallOptions) error {
 	unlock, err := e.tryOp()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := e.begin(""); err != nil {
+	if err := e.begin("", o); err != nil {
 		return err
 	}
 	return e.run(ctx, func(context.Context) (io.Reader, func(), error) { return src, func() {}, nil })
@@ -42,6 +47,11 @@ func (e *Engine) Install(ctx context.Context, src io.Reader) error {
 // whole artifact; without that, stream it with Install(NewDownload(...)),
 // which resumes broken connections but not restarts.
 func (e *Engine) InstallURL(ctx context.Context, url string) error {
+	return e.InstallURLWith(ctx, url, InstallOptions{})
+}
+
+// InstallURLWith is InstallURL with options (a signed downgrade permission).
+func (e *Engine) InstallURLWith(ctx context.Context, url string, o InstallOptions) error {
 	if e.o.DownloadDir == "" {
 		return errors.New("engine: InstallURL needs Options.DownloadDir")
 	}
@@ -50,7 +60,7 @@ func (e *Engine) InstallURL(ctx context.Context, url string) error {
 		return err
 	}
 	defer unlock()
-	if err := e.begin(url); err != nil {
+	if err := e.begin(url, o); err != nil {
 		return err
 	}
 	return e.run(ctx, e.fetchSource)
@@ -58,7 +68,7 @@ func (e *Engine) InstallURL(ctx context.Context, url string) error {
 
 // begin starts a new update in the journal (in memory; the first enter
 // saves it).
-func (e *Engine) begin(url string) error {
+func (e *Engine) begin(url string, o InstallOptions) error {
 	if j := e.journal(); !j.State.Terminal() {
 		return fmt.Errorf("%w (state %s, artifact %q): finish it with Resume, Commit or Rollback", ErrInProgress, j.State, j.Artifact)
 	}
@@ -77,7 +87,7 @@ func (e *Engine) begin(url string) error {
 		*j = Journal{
 			Version: JournalVersion, Installed: installed, URL: url,
 			FromSlot: from.Name, FromPart: from.Part, ToSlot: to.Name, ToPart: to.Part,
-			StartedAt: e.o.Now().UTC(),
+			StartedAt: e.o.Now().UTC(), Downgrade: o.Downgrade,
 		}
 		e.written = 0
 	})
@@ -183,8 +193,13 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 	if err := refuseScripts(h); err != nil {
 		return err
 	}
+	version, err := e.checkFloor(h.Name, h.Provides, e.journal().Downgrade)
+	if err != nil {
+		return fmt.Errorf("artifact refused: %w", err)
+	}
 	e.update(func(j *Journal) {
 		j.Artifact, j.Provides, j.Clears = h.Name, maps.Clone(h.Provides), h.ClearsProvides
+		j.ArtifactVersion = version
 	})
 	if err := e.scripts(ctx, StateDownload, "Leave"); err != nil {
 		return err
@@ -202,6 +217,9 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 	}
 	if len(p.SHA256) != sha256.Size {
 		return fmt.Errorf("artifact payload %q has no signed digest", p.Name)
+	}
+	if dg := e.journal().Downgrade; dg != nil && dg.PayloadSHA256 != "" && dg.PayloadSHA256 != hex.EncodeToString(p.SHA256) {
+		return fmt.Errorf("artifact refused: the signed downgrade names payload sha256 %s, this payload is %x: %w", dg.PayloadSHA256, p.SHA256, ErrBelowFloor)
 	}
 	// The signed digest is journaled before the first byte is written:
 	// whatever happens later, the slot is hashed against it before arming.
@@ -276,6 +294,10 @@ func (e *Engine) armAndReboot(ctx context.Context) error {
 	from, to, err := e.slots()
 	if err != nil {
 		return err
+	}
+	j := e.journal()
+	if _, err := e.checkFloor(j.Artifact, j.Provides, j.Downgrade); err != nil {
+		return e.failRestoring(ctx, from, "arm: "+err.Error())
 	}
 	if err := e.checkSlot(ctx, to); err != nil {
 		reason := err.Error()

@@ -44,13 +44,19 @@ type Journal struct {
 	// Digest is the payload's SHA-256 from the signed manifest, recorded
 	// before the first byte is written; the slot is hashed against it
 	// before the trial boot is armed.
-	Digest    string        `json:"digest,omitempty"`
-	Chunked   bool          `json:"chunked,omitempty"` // the payload had a signed chunk list
-	Entries   map[State]int `json:"entries,omitempty"`
-	Reason    string        `json:"reason,omitempty"` // why the update failed or rolled back
-	StartedAt time.Time     `json:"started_at,omitzero"`
-	UpdatedAt time.Time     `json:"updated_at,omitzero"`
-	History   []Transition  `json:"history,omitempty"`
+	Digest  string `json:"digest,omitempty"`
+	Chunked bool   `json:"chunked,omitempty"` // the payload had a signed chunk list
+	// ArtifactVersion is the artifact's version (trust/floor), checked
+	// against the floor again before arming; the floor is raised to it
+	// after the commit. Downgrade is a signed command's permission to go
+	// below the floor with exactly this artifact.
+	ArtifactVersion string        `json:"artifact_version,omitempty"`
+	Downgrade       *Downgrade    `json:"downgrade,omitempty"`
+	Entries         map[State]int `json:"entries,omitempty"`
+	Reason          string        `json:"reason,omitempty"` // why the update failed or rolled back
+	StartedAt       time.Time     `json:"started_at,omitzero"`
+	UpdatedAt       time.Time     `json:"updated_at,omitzero"`
+	History         []Transition  `json:"history,omitempty"`
 	// Installed holds the provides of the committed software (kept across updates).
 	Installed map[string]string `json:"installed,omitempty"`
 }

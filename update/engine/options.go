@@ -129,6 +129,9 @@ type Options struct {
 	JournalKey []byte
 	Env        bootenv.ReadWriter // boot environment (required)
 	Slots      slot.Config        // the two slots (required)
+	// Floor is the anti-rollback version floor (required; trust/floor:
+	// TPM NV or an authenticated file). Artifacts below it are refused.
+	Floor FloorStore
 	// Keys, DeviceType, MaxWindow and RequireChunks verify artifacts with
 	// update/artifact when Open is nil (see Verification). Without keys
 	// every install is refused (fail closed).
@@ -177,6 +180,9 @@ func (o *Options) ensureDefaults() error {
 	}
 	if o.Env == nil {
 		missing = append(missing, "Env")
+	}
+	if o.Floor == nil {
+		missing = append(missing, "Floor")
 	}
 	if o.Open == nil && o.DeviceType == "" {
 		missing = append(missing, "DeviceType (or Open)")

@@ -176,6 +176,7 @@ func (e *Engine) commit(ctx context.Context) error {
 	if err := e.finish(ctx, StateCommitted); err != nil {
 		return err
 	}
+	e.raiseFloor(e.journal()) // only now, after the commit
 	e.runIgnoring(ctx, "ArtifactCommit", "Leave")
 	return nil
 }

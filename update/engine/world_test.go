@@ -123,10 +123,21 @@ func stateKey(t testing.TB, dir string) []byte {
 	return JournalKey(k)
 }
 
+// floor is the device's version floor: floor.state beside the journal.
+func (w *world) floor() FloorStore {
+	w.t.Helper()
+	k, err := datakey.Load(datakey.Options{TPM: "off", File: StateKeyFile(filepath.Join(w.dir, "update.journal")), Private: true})
+	must(w.t, err)
+	fl, err := OpenFloor("off", filepath.Join(w.dir, "update.journal"), k)
+	must(w.t, err)
+	return fl
+}
+
 func (w *world) options() Options {
 	return Options{
 		Journal:    filepath.Join(w.dir, "update.journal"),
 		JournalKey: stateKey(w.t, w.dir),
+		Floor:      w.floor(),
 		Env:        &tearingEnv{w},
 		Slots:      w.slots,
 		Open:       fakeOpener("release-2", sha256.Sum256(w.newImg), int64(len(w.newImg)), nil),
