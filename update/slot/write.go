@@ -26,9 +26,9 @@ var (
 	ErrUnsupported = errors.New("slot device is neither a block device nor a regular file")
 )
 
-// DefaultFlushEvery is the default write-back window: at most this much of
-// the payload is in the page cache and not yet on the media.
-const DefaultFlushEvery = 4 << 20
+// DefaultFlushEvery is the default write-back window: at most two windows
+// of the payload are in the page cache and not yet known to be on the media.
+const DefaultFlushEvery = 2 << 20
 
 // chunkSize is the size of one write (large and aligned: block devices
 // and the page cache take it in one go).
@@ -37,7 +37,7 @@ const chunkSize = 1 << 20
 // Writer streams payloads into slots.
 type Writer struct {
 	// FlushEvery is the write-back window in bytes; 0 means
-	// DefaultFlushEvery. Memory: about two windows plus 3 MiB.
+	// DefaultFlushEvery. Memory: two windows plus 3 MiB (7 MiB by default).
 	FlushEvery int64
 	// Progress, if set, is called after each chunk with the bytes written
 	// so far (from the writing goroutine).
