@@ -26,7 +26,7 @@ type Options struct {
 	Sim    config.Sim
 	Edge   config.Edge
 	Alarms alarm.Config
-	// Buses are the hardware's; zero means sensors.HostBuses().
+	// Buses are the hardware's; zero means the hardware's (package hal).
 	Buses sensors.Buses
 	// Bench builds the simulators behind bus "sim"; nil (the device
 	// build) refuses a sensor on bus sim.
@@ -67,7 +67,7 @@ func New(o Options) (*Acquisition, error) {
 	}
 	tb := newTimebase(o.Now)
 	if o.Buses.I2C == nil {
-		o.Buses = sensors.HostBuses()
+		o.Buses = hostBuses()
 	}
 	set, err := openSensors(o.Sensors, o.Sim, o.Buses, o.Bench, tb.mono)
 	if err != nil {

@@ -129,7 +129,7 @@ func newHarness(t *testing.T, entries []sensors.Config, tune func(*sampler)) *ha
 	cfg := config.Default()
 	cfg.Sensors = entries
 	h := &harness{t: t, spool: &fakeSpool{}, frames: map[string]*collected{}, cfg: cfg, origin: time.Now()}
-	set, err := openSensors(cfg.Sensors, cfg.Sim, sensors.HostBuses(), h.bench, h.mono)
+	set, err := openSensors(cfg.Sensors, cfg.Sim, hostBuses(), h.bench, h.mono)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,9 @@ package hal
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"medagent/hal/buserr"
+	"medagent/hal/spec"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
@@ -16,15 +15,8 @@ import (
 	"periph.io/x/conn/v3/spi/spireg"
 )
 
-// I2CPath returns the device node for a bus name: "1", "i2c-1" and
-// "/dev/i2c-1" all name /dev/i2c-1.
-func I2CPath(name string) (string, error) {
-	n := strings.TrimPrefix(strings.TrimPrefix(name, "/dev/"), "i2c-")
-	if _, err := strconv.ParseUint(n, 10, 16); err != nil {
-		return "", fmt.Errorf("hal: I2C bus name %q: want a number, i2c-N or /dev/i2c-N: %w", name, buserr.ErrBadConfig)
-	}
-	return "/dev/i2c-" + n, nil
-}
+// I2CPath returns the device node for a bus name (see spec.I2CPath).
+func I2CPath(name string) (string, error) { return spec.I2CPath(name) }
 
 // OpenI2C opens an I²C bus by name.
 func OpenI2C(name string) (i2c.BusCloser, error) {
@@ -35,18 +27,8 @@ func OpenI2C(name string) (i2c.BusCloser, error) {
 	return openI2CDev(path)
 }
 
-// SPIPath returns the device node for a port name: "0.1", "spidev0.1" and
-// "/dev/spidev0.1" all name /dev/spidev0.1.
-func SPIPath(name string) (string, error) {
-	n := strings.TrimPrefix(strings.TrimPrefix(name, "/dev/"), "spidev")
-	bus, cs, ok := strings.Cut(n, ".")
-	_, e1 := strconv.ParseUint(bus, 10, 16)
-	_, e2 := strconv.ParseUint(cs, 10, 16)
-	if !ok || e1 != nil || e2 != nil {
-		return "", fmt.Errorf("hal: SPI port name %q: want B.C, spidevB.C or /dev/spidevB.C: %w", name, buserr.ErrBadConfig)
-	}
-	return "/dev/spidev" + n, nil
-}
+// SPIPath returns the device node for a port name (see spec.SPIPath).
+func SPIPath(name string) (string, error) { return spec.SPIPath(name) }
 
 // OpenSPI opens an SPI port by name. The returned port refuses Connect
 // with a mode other than mode or a speed above maxSpeed (when non-zero),

@@ -6,55 +6,27 @@ import (
 	"time"
 
 	"medagent/hal/buserr"
+	"medagent/hal/spec"
 
 	"go.bug.st/serial"
 )
 
-// SerialFraming is a serial line's framing, as written in the sensor
-// configuration.
-type SerialFraming struct {
-	Baud     int    `yaml:"baud"`
-	DataBits int    `yaml:"data_bits"` // 5..8
-	Parity   string `yaml:"parity"`    // none, even, odd, mark, space
-	StopBits int    `yaml:"stop_bits"` // 1 or 2
-	// Flow is the flow control; only "none" is supported, because
-	// go.bug.st/serial v1.8.0 always disables RTS/CTS.
-	Flow string `yaml:"flow"`
-}
+// SerialFraming is a serial line's framing (package spec, which does
+// no I/O).
+type SerialFraming = spec.SerialFraming
 
-// Validate checks the framing; errors name the key.
-func (f SerialFraming) Validate() error {
-	switch {
-	case f.Baud <= 0 || f.Baud > 4000000:
-		return fmt.Errorf("serial.baud: %d out of range: %w", f.Baud, buserr.ErrBadConfig)
-	case f.DataBits < 5 || f.DataBits > 8:
-		return fmt.Errorf("serial.data_bits: %d not in 5..8: %w", f.DataBits, buserr.ErrBadConfig)
-	case f.StopBits != 1 && f.StopBits != 2:
-		return fmt.Errorf("serial.stop_bits: %d not 1 or 2: %w", f.StopBits, buserr.ErrBadConfig)
-	}
-	if _, err := f.parity(); err != nil {
-		return err
-	}
-	if f.Flow != "" && f.Flow != "none" {
-		return fmt.Errorf("serial.flow: %q unsupported (only none): %w", f.Flow, buserr.ErrBadConfig)
-	}
-	return nil
-}
-
-func (f SerialFraming) parity() (serial.Parity, error) {
+func parity(f SerialFraming) serial.Parity {
 	switch f.Parity {
-	case "", "none":
-		return serial.NoParity, nil
 	case "even":
-		return serial.EvenParity, nil
+		return serial.EvenParity
 	case "odd":
-		return serial.OddParity, nil
+		return serial.OddParity
 	case "mark":
-		return serial.MarkParity, nil
+		return serial.MarkParity
 	case "space":
-		return serial.SpaceParity, nil
+		return serial.SpaceParity
 	}
-	return 0, fmt.Errorf("serial.parity: %q not none, even, odd, mark or space: %w", f.Parity, buserr.ErrBadConfig)
+	return serial.NoParity
 }
 
 // Serial is an open serial port whose errors carry buserr sentinels:
@@ -70,7 +42,7 @@ func OpenSerial(path string, f SerialFraming, readTimeout time.Duration) (*Seria
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("hal: serial %s: %w", path, err)
 	}
-	par, _ := f.parity()
+	par := parity(f)
 	stop := serial.OneStopBit
 	if f.StopBits == 2 {
 		stop = serial.TwoStopBits

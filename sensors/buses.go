@@ -4,7 +4,7 @@ import (
 	"io"
 	"time"
 
-	"medagent/hal"
+	"medagent/hal/spec"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
@@ -13,7 +13,7 @@ import (
 )
 
 // Buses opens the links a part needs, by the names a sensor entry gives:
-// the hardware's (HostBuses) or, in a bench build, the simulators' behind
+// the hardware's (package hal, through acquire) or, in a bench build, the simulators' behind
 // bus "sim". A part's Open takes the bus; it never owns the Buses.
 type Buses struct {
 	// I2C opens an I²C bus ("1", "/dev/i2c-1").
@@ -25,20 +25,8 @@ type Buses struct {
 	Pin func(name string, pull gpio.Pull, edge gpio.Edge) (gpio.PinIn, error)
 	// Serial opens a serial port; a read returns (0, nil) after
 	// readTimeout without data.
-	Serial func(path string, f hal.SerialFraming, readTimeout time.Duration) (io.ReadWriteCloser, error)
+	Serial func(path string, f spec.SerialFraming, readTimeout time.Duration) (io.ReadWriteCloser, error)
 	// Clock is the parts' monotonic time, for drivers that estimate lost
 	// samples from it (the simulators' clock); nil: time since open.
 	Clock func() time.Duration
-}
-
-// HostBuses are the hardware's buses, through hal.
-func HostBuses() Buses {
-	return Buses{
-		I2C: hal.OpenI2C,
-		SPI: hal.OpenSPI,
-		Pin: hal.OpenPin,
-		Serial: func(path string, f hal.SerialFraming, readTimeout time.Duration) (io.ReadWriteCloser, error) {
-			return hal.OpenSerial(path, f, readTimeout)
-		},
-	}
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"medagent/hal"
 	"medagent/hal/buserr"
+	"medagent/hal/spec"
 	"medagent/internal/field"
 )
 
@@ -37,7 +37,7 @@ type Config struct {
 	SPIMode  int `yaml:"spi_mode"`
 	SPIMaxHz int `yaml:"spi_max_hz"`
 	// Serial is the framing of a serial part; zero takes the part's.
-	Serial hal.SerialFraming `yaml:"serial"`
+	Serial spec.SerialFraming `yaml:"serial"`
 	// StuckAfter is how long identical raw values may repeat before the
 	// part is taken as stuck; 0 takes the part's default.
 	StuckAfter time.Duration `yaml:"stuck_after"`
@@ -84,7 +84,7 @@ type Link struct {
 	DRDY     Line
 	// Framing is the only framing a serial part speaks; an entry without
 	// serial: takes it.
-	Framing hal.SerialFraming
+	Framing spec.SerialFraming
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
@@ -136,13 +136,13 @@ func (l Link) check(part string, c *Config) error {
 	if c.DRDY != "" && IsSim(c.DRDY) != sim {
 		return Bad("drdy", "%q: simulated lines (sim:NAME) go with bus sim and only with it", c.DRDY)
 	}
-	if l.Bus != Serial && c.Serial != (hal.SerialFraming{}) {
+	if l.Bus != Serial && c.Serial != (spec.SerialFraming{}) {
 		return Bad("serial", "only for serial drivers")
 	}
 	switch l.Bus {
 	case I2C:
 		if c.Bus != SimBus {
-			if _, err := hal.I2CPath(c.Bus); err != nil {
+			if _, err := spec.I2CPath(c.Bus); err != nil {
 				return Bad("bus", "%q is not an I2C bus (N, i2c-N or /dev/i2c-N) or sim", c.Bus)
 			}
 		}
@@ -157,7 +157,7 @@ func (l Link) check(part string, c *Config) error {
 			return Bad("address", "not used by an SPI device")
 		}
 		if !sim {
-			if _, err := hal.SPIPath(c.Bus); err != nil {
+			if _, err := spec.SPIPath(c.Bus); err != nil {
 				return Bad("bus", "%q is not an SPI port (B.C or /dev/spidevB.C) or sim", c.Bus)
 			}
 		}
@@ -172,13 +172,13 @@ func (l Link) check(part string, c *Config) error {
 			return Bad("address", "a serial device takes no address, drdy, spi_mode or spi_max_hz")
 		}
 		if c.Bus == SimBus {
-			if c.Serial != (hal.SerialFraming{}) {
+			if c.Serial != (spec.SerialFraming{}) {
 				return Bad("serial", "the simulated %s (bus sim) has its fixed framing; leave serial out", part)
 			}
 		} else if !strings.HasPrefix(c.Bus, "/") {
 			return Bad("bus", "%q: want an absolute serial device path or sim", c.Bus)
 		}
-		if c.Serial == (hal.SerialFraming{}) {
+		if c.Serial == (spec.SerialFraming{}) {
 			c.Serial = l.Framing
 		}
 		if err := c.Serial.Validate(); err != nil {

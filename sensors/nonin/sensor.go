@@ -3,7 +3,7 @@ package nonin
 import (
 	"time"
 
-	"medagent/hal"
+	"medagent/hal/spec"
 	"medagent/sensors"
 )
 
@@ -16,7 +16,7 @@ import (
 var Descriptor = sensors.Descriptor{
 	Name: "nonin",
 	Link: sensors.Link{Bus: sensors.Serial,
-		Framing: hal.SerialFraming{Baud: 9600, DataBits: 8, Parity: "none", StopBits: 1}},
+		Framing: spec.SerialFraming{Baud: 9600, DataBits: 8, Parity: "none", StopBits: 1}},
 	Source: source,
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"medagent/hal"
 	"medagent/hal/buserr"
+	"medagent/hal/spec"
 	"medagent/sensors"
 
 	"periph.io/x/conn/v3/gpio"
@@ -32,12 +33,13 @@ func newSimBus() *simBus {
 	return &simBus{i2c: map[uint16]i2c.Bus{}, spi: map[string]spi.PortCloser{}, pins: map[string]gpio.PinIO{}}
 }
 
-// Buses returns host's buses with the names "sim" and "sim:NAME" routed
-// to the rig: I²C transactions by address (an empty address NACKs), the
+// Buses returns host's buses (absent ones: no hardware) with the names
+// "sim" and "sim:NAME" routed to the rig: I²C transactions by address (an empty address NACKs), the
 // ADS1292R on SPI port "sim", the chips' lines as "sim:NAME", the
 // oximeter's pty as serial port "sim", all on the rig's clock.
 func (r *Rig) Buses(host sensors.Buses) sensors.Buses {
 	b := r.bus
+	host = withoutHardware(host)
 	return sensors.Buses{
 		I2C: func(name string) (i2c.BusCloser, error) {
 			if name != sensors.SimBus {
@@ -70,7 +72,7 @@ func (r *Rig) Buses(host sensors.Buses) sensors.Buses {
 			}
 			return hal.InputPin(p, name, pull, edge)
 		},
-		Serial: func(path string, f hal.SerialFraming, readTimeout time.Duration) (io.ReadWriteCloser, error) {
+		Serial: func(path string, f spec.SerialFraming, readTimeout time.Duration) (io.ReadWriteCloser, error) {
 			if path != sensors.SimBus {
 				return host.Serial(path, f, readTimeout)
 			}
@@ -93,6 +95,30 @@ func (b *simBus) lines() string {
 	}
 	slices.Sort(names)
 	return fmt.Sprint(names)
+}
+
+// withoutHardware fills the buses host lacks with ones that say so.
+func withoutHardware(host sensors.Buses) sensors.Buses {
+	none := func(what, name string) error {
+		return fmt.Errorf("simrig: %s %q: not a simulator's and no hardware buses here: %w", what, name, buserr.ErrNotFound)
+	}
+	if host.I2C == nil {
+		host.I2C = func(name string) (i2c.BusCloser, error) { return nil, none("I2C bus", name) }
+	}
+	if host.SPI == nil {
+		host.SPI = func(name string, _ spi.Mode, _ physic.Frequency) (spi.PortCloser, error) {
+			return nil, none("SPI port", name)
+		}
+	}
+	if host.Pin == nil {
+		host.Pin = func(name string, _ gpio.Pull, _ gpio.Edge) (gpio.PinIn, error) { return nil, none("GPIO", name) }
+	}
+	if host.Serial == nil {
+		host.Serial = func(name string, _ spec.SerialFraming, _ time.Duration) (io.ReadWriteCloser, error) {
+			return nil, none("serial port", name)
+		}
+	}
+	return host
 }
 
 // simI2C routes transactions by address; absent addresses NACK.

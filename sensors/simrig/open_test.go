@@ -36,7 +36,7 @@ func TestDescriptorsOpenOnRig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	buses := r.Buses(sensors.HostBuses())
+	buses := r.Buses(sensors.Buses{})
 	var devs []sensors.Device
 	for _, c := range entries {
 		src, err := registry.Resolve(c)
@@ -89,7 +89,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	buses := r.Buses(sensors.HostBuses())
+	buses := r.Buses(sensors.Buses{})
 	open := func(c sensors.Config) error {
 		src, err := registry.Resolve(c)
 		if err != nil {

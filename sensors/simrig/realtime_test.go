@@ -27,8 +27,8 @@ func TestRealTimeClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, _ := rig.Buses(sensors.HostBuses()).SPI("sim", spi.Mode1, 0)
-	pin, _ := rig.Buses(sensors.HostBuses()).Pin("sim:"+simrig.PinADSDRDY, gpio.PullUp, gpio.FallingEdge)
+	port, _ := rig.Buses(sensors.Buses{}).SPI("sim", spi.Mode1, 0)
+	pin, _ := rig.Buses(sensors.Buses{}).Pin("sim:"+simrig.PinADSDRDY, gpio.PullUp, gpio.FallingEdge)
 	d, err := ads1292.New(port, &ads1292.Opts{DRDY: pin, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -47,8 +47,8 @@ func TestRealTimeClock(t *testing.T) {
 		t.Fatalf("accounted for %d frames", received)
 	}
 
-	bus, _ := rig.Buses(sensors.HostBuses()).I2C("sim")
-	ipin, _ := rig.Buses(sensors.HostBuses()).Pin("sim:"+simrig.PinMAXInt, gpio.PullUp, gpio.FallingEdge)
+	bus, _ := rig.Buses(sensors.Buses{}).I2C("sim")
+	ipin, _ := rig.Buses(sensors.Buses{}).Pin("sim:"+simrig.PinMAXInt, gpio.PullUp, gpio.FallingEdge)
 	m, err := max3010x.New(bus, max3010x.Addr, &max3010x.Opts{IntPin: ipin, SampleRate: 400, PulseWidth: 69, AlmostFull: 17})
 	if err != nil {
 		t.Fatal(err)

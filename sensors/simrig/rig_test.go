@@ -42,7 +42,7 @@ func newRig(t *testing.T) (*simrig.Rig, *time.Duration) {
 // one simulated patient and checks the values are the patient's.
 func TestRigDrivers(t *testing.T) {
 	rig, now := newRig(t)
-	bus, err := rig.Buses(sensors.HostBuses()).I2C("sim")
+	bus, err := rig.Buses(sensors.Buses{}).I2C("sim")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestRigDrivers(t *testing.T) {
 		}
 	})
 	t.Run("max3010x", func(t *testing.T) {
-		pin, err := rig.Buses(sensors.HostBuses()).Pin("sim:"+simrig.PinMAXInt, gpio.PullUp, gpio.FallingEdge)
+		pin, err := rig.Buses(sensors.Buses{}).Pin("sim:"+simrig.PinMAXInt, gpio.PullUp, gpio.FallingEdge)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,11 +82,11 @@ func TestRigDrivers(t *testing.T) {
 		}
 	})
 	t.Run("ads1292", func(t *testing.T) {
-		port, err := rig.Buses(sensors.HostBuses()).SPI("sim", spi.Mode1, physic.MegaHertz)
+		port, err := rig.Buses(sensors.Buses{}).SPI("sim", spi.Mode1, physic.MegaHertz)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pin, err := rig.Buses(sensors.HostBuses()).Pin("sim:"+simrig.PinADSDRDY, gpio.PullUp, gpio.FallingEdge)
+		pin, err := rig.Buses(sensors.Buses{}).Pin("sim:"+simrig.PinADSDRDY, gpio.PullUp, gpio.FallingEdge)
 		if err != nil {
 			t.Fatal(err)
 		}
