@@ -16,7 +16,7 @@ DURATION    ?= 0
 MITDB       ?= ../shared/data/mitdb
 NSTDB       ?= ../shared/data/nstdb
 
-.PHONY: help all build demo test test-long lint sbom bench bench-ecg bench-alarms setup clean qemu-image qemu-test man
+.PHONY: help all build demo test test-long lint sbom bench bench-ecg bench-alarms setup clean qemu-image qemu-test man yocto-check
 
 help:
 	@echo "make demo       agent on simulated sensors -> local mutual-TLS broker, vitals shown (DURATION=20s to stop)"
@@ -30,6 +30,7 @@ help:
 	@echo "make man        write the manual page docs/medagent.1 from the command tree"
 	@echo "make qemu-image arm64 A/B bench disk image (Debian kernel, busybox, u-boot-qemu, the agent)"
 	@echo "make qemu-test  boot it under qemu-system-aarch64: telemetry, update, commit, rollback"
+	@echo "make yocto-check  parse and dry-run the Yocto layer with poky scarthgap, offline (needs ../shared)"
 
 all: lint build test
 
@@ -82,6 +83,9 @@ qemu-image: setup
 
 qemu-test: setup
 	bash qemu/test.sh
+
+yocto-check:
+	bash scripts/yocto-check.sh
 
 man:
 	$(GO) run ./cmd/medagent help --man > docs/medagent.1

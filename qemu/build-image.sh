@@ -123,7 +123,7 @@ EOF
 else
 	cp "$agent" "$root/usr/bin/medagent"
 fi
-cp "$layer/recipes-medagent/medagent/files/fw_env.config" "$root/etc/fw_env.config"
+cp "$repo/configs/fw_env.config" "$root/etc/fw_env.config"
 echo "$release" >"$root/etc/medagent-release"
 echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
 echo "root:x:0:" >"$root/etc/group"

@@ -1,8 +1,9 @@
 // Package yoctolayer holds no code: it is the home of the Yocto layer
-// meta-medagent (recipes, systemd units, the A/B wic layout and the U-Boot
-// boot script) and of the test that checks what can be checked without
-// BitBake: BitBake syntax of the recipes, LAYERSERIES_COMPAT, the files
-// every SRC_URI file:// names, the systemd units as INI with the keys the
-// product needs, the wic layout, the boot script (compiled with mkimage) and
-// the installed configuration (parsed by the agent's own config package).
+// meta-medagent (recipes, classes, the A/B wic layout, the U-Boot boot
+// script) and of the tests that check it without BitBake: syntax of the
+// recipes, the recipe's settings, that the recipe installs exactly what
+// configs/ holds (at its SRCREV too) and creates the users of the sysusers
+// file, that medagent-go-mods.inc matches go.mod/go.sum at SRCREV, and that
+// the wks layout, fstab, boot script and fw_env.config agree. make
+// yocto-check runs BitBake on the layer (README.md).
 package yoctolayer

@@ -1,67 +1,156 @@
 SUMMARY = "medagent: device agent for Linux-based bedside monitors"
 DESCRIPTION = "Samples the vital-sign sensors, processes and spools readings, \
 publishes them over MQTT with mutual TLS and installs signed A/B updates. \
-One static Go binary (CGO_ENABLED=0)."
+One static Go binary (CGO_ENABLED=0), its systemd units, users and groups, \
+udev rules for the sensor buses, and its configuration."
 HOMEPAGE = "https://example.invalid/medagent"
-LICENSE = "CLOSED"
 
-# The product repository; pin SRCREV to the release commit in a product distro.
-SRC_URI = "git://git.example.invalid/medagent.git;protocol=https;branch=main;destsuffix=${GO_SRCURI_DESTSUFFIX} \
-           file://medagent-acquire.service \
-           file://medagent-uplink.service \
-           file://medagent.service \
-           file://medagent.yaml \
-           file://fw_env.config \
-           file://medagent.conf.tmpfiles \
-"
-SRCREV = "${AUTOREV}"
+# The product repository, pinned to a release commit. The units, tmpfiles,
+# users, udev rules and configuration are installed from configs/ of that
+# same commit: the files the QEMU bench image installs (one source for both).
+# A release bumps SRCREV and regenerates medagent-go-mods.inc (README.md).
+MEDAGENT_GIT_URI ?= "git://git.example.invalid/medagent.git;protocol=https;branch=main"
+SRC_URI = "${MEDAGENT_GIT_URI}"
+SRCREV = "995e7b4e6ab1f2043c2943897f18d4deb9b88d17"
 PV = "0.1+git"
+
+# go.bbclass unpacks the git tree into ${S}/src/${GO_IMPORT}.
+S = "${WORKDIR}/git"
+MEDAGENT_SRC = "${S}/src/${GO_IMPORT}"
 
 # The module path is "medagent"; the main package is ./cmd/medagent.
 GO_IMPORT = "medagent"
 GO_INSTALL = "${GO_IMPORT}/cmd/medagent"
-GO_LINKSHARED = ""
-GOBUILDFLAGS:append = " -trimpath"
-GO_EXTRA_LDFLAGS = "-s -w"
-export CGO_ENABLED = "0"
 
 inherit go-mod systemd useradd
 
-# go-mod fetches modules at build time; a product build vendors them or
-# runs with a populated GOMODCACHE mirror.
-do_compile[network] = "1"
+# The Go modules, each fetched into a file:// module proxy (zip and go.mod,
+# as `go mod download` stores them; go checks them against go.sum), and
+# LICENSE/LIC_FILES_CHKSUM: medagent's own licence and every linked module's.
+# Generated from go.mod/go.sum at SRCREV (TestGoModules -update).
+require medagent-go-mods.inc
 
+# --- Toolchain -----------------------------------------------------------
+# go.mod asks for Go 1.26; scarthgap's go-cross is 1.22. medagent is pure Go
+# (CGO_ENABLED=0), so the official Go release (go-release-native) builds it
+# for the target with GOOS/GOARCH/GOARM from goarch.bbclass, with no C
+# cross-compiler and no go-runtime. Nothing else in the build changes.
+DEPENDS_GOLANG:class-target = "go-release-native"
+GOROOT = "${STAGING_LIBDIR_NATIVE}/go-release"
+GO = "${GOROOT}/bin/go"
+GOTOOLDIR = "${GOROOT}/pkg/tool/${BUILD_GOTUPLE}"
+export GOTOOLCHAIN = "local"
+export CGO_ENABLED = "0"
+
+# Modules only from the file:// proxy that do_unpack filled; nothing from
+# the network in do_compile.
+export GOPROXY = "file://${WORKDIR}/go-mod-proxy"
+export GOFLAGS = "-mod=readonly"
+
+# do_populate_lic reads the modules' licence files (LIC_FILES_CHKSUM in
+# medagent-go-mods.inc) before go unpacks the module zips in do_compile:
+# copy them out of the zips right after do_unpack.
+GO_MOD_LICENSES = "${WORKDIR}/go-mod-licenses"
+python medagent_go_mod_licenses() {
+    import glob, os, re, zipfile
+    licence = re.compile(r"^[^@]+@[^/]+/(LICEN[CS]E|COPYING|NOTICE|edl-v10|epl-v20)[^/]*$")
+    dest = d.getVar("GO_MOD_LICENSES")
+    bb.utils.remove(dest, recurse=True)
+    for z in sorted(glob.glob(d.expand("${WORKDIR}/go-mod-proxy/**/*.zip"), recursive=True)):
+        with zipfile.ZipFile(z) as zf:
+            for name in zf.namelist():
+                if not licence.match(name):
+                    continue
+                if ".." in name.split("/"):
+                    bb.fatal("%s: bad entry name %s" % (z, name))
+                out = os.path.join(dest, name)
+                bb.utils.mkdirhier(os.path.dirname(out))
+                with open(out, "wb") as f:
+                    f.write(zf.read(name))
+}
+do_unpack[postfuncs] += "medagent_go_mod_licenses"
+
+# One static, non-PIE executable, as the product ships it everywhere: no
+# dynamic loader, no libc. go.bbclass adds -buildmode=pie (which would make
+# it a dynamic executable) for the textrel QA check: a static binary has no
+# dynamic section, hence no text relocations. Version and commit as the
+# Makefile sets them. Symbols and DWARF stay in: OE splits them into
+# ${PN}-dbg and strips the binary in do_package.
+GOBUILDFLAGS:remove = "-buildmode=pie"
+GOBUILDFLAGS:append = " -buildvcs=false"
+GO_LINUXLOADER = ""
+GO_EXTRA_LDFLAGS = "-buildid= -X medagent/version.Version=${PV} -X medagent/version.Commit=${SRCREV}"
+
+# --- Man page ------------------------------------------------------------
+# docs/medagent.1 is "medagent help --man" of the same commit (make man; a
+# test in cli/ keeps it current), installed into ${PN}-doc.
+MEDAGENT_MAN_PAGES = "docs/medagent.1"
+
+# --- Users, groups, units -------------------------------------------------
+# The users and groups of configs/systemd/medagent.sysusers (installed too),
+# created here at build time because the root file system is read-only.
+# TestUsersMatchSysusers keeps the two in step.
 USERADD_PACKAGES = "${PN}"
-GROUPADD_PARAM:${PN} = "--system medagent; --system medtech"
-USERADD_PARAM:${PN} = " \
-    --system --no-create-home --home-dir /var/lib/medagent --shell /sbin/nologin --gid medagent medagent; \
-    --system --no-create-home --home-dir /var/lib/medagent --shell /sbin/nologin --gid medagent --groups dialout,gpio,i2c,spi medagent-acq; \
-    --system --no-create-home --home-dir /var/lib/medagent --shell /sbin/nologin --gid medagent medagent-up \
+GROUPADD_PARAM:${PN} = " \
+    --system medagent-acq; --system medagent-up; --system medagent; \
+    --system -f medtech; --system -f i2c; --system -f spi; --system -f gpio; --system -f tss; --system -f dialout \
 "
-# The device groups the acquire user joins must exist before it is added.
-GROUPADD_PARAM:${PN} += "; --system -f gpio; --system -f i2c; --system -f spi"
+USERADD_PARAM:${PN} = " \
+    --system --no-create-home --home-dir /var/lib/medagent --shell /usr/sbin/nologin --gid medagent --groups dialout,gpio,i2c,spi,tss medagent; \
+    --system --no-create-home --home-dir /var/lib/medagent/acquire --shell /usr/sbin/nologin --gid medagent-acq --groups dialout,gpio,i2c,medagent,spi,tss medagent-acq; \
+    --system --no-create-home --home-dir /var/lib/medagent/uplink --shell /usr/sbin/nologin --gid medagent-up --groups medagent,tss medagent-up \
+"
 
 SYSTEMD_PACKAGES = "${PN}"
-SYSTEMD_SERVICE:${PN} = "medagent-acquire.service medagent-uplink.service"
+SYSTEMD_SERVICE:${PN} = "medagent-acquire.service medagent-uplink.service medagent-reboot.path"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
 
-do_install:append() {
-    # go.bbclass installs ${B}/${GO_BUILD_BINDIR}/medagent as ${bindir}/medagent.
-    install -d ${D}${systemd_system_unitdir}
-    install -m 0644 ${WORKDIR}/medagent.service ${D}${systemd_system_unitdir}/
-    install -m 0644 ${WORKDIR}/medagent-acquire.service ${D}${systemd_system_unitdir}/
-    install -m 0644 ${WORKDIR}/medagent-uplink.service ${D}${systemd_system_unitdir}/
+# What do_install takes from configs/ (source:destination), besides
+# medagent.yaml. TestRecipeInstallsConfigs checks that this is exactly what
+# configs/ holds.
+MEDAGENT_CONFIGS = " \
+    systemd/medagent.service:${systemd_system_unitdir}/medagent.service \
+    systemd/medagent-acquire.service:${systemd_system_unitdir}/medagent-acquire.service \
+    systemd/medagent-uplink.service:${systemd_system_unitdir}/medagent-uplink.service \
+    systemd/medagent-reboot.path:${systemd_system_unitdir}/medagent-reboot.path \
+    systemd/medagent-reboot.service:${systemd_system_unitdir}/medagent-reboot.service \
+    systemd/medagent-datadir.service:${systemd_system_unitdir}/medagent-datadir.service \
+    systemd/medagent.conf.tmpfiles:${nonarch_libdir}/tmpfiles.d/medagent.conf \
+    systemd/medagent.sysusers:${nonarch_libdir}/sysusers.d/medagent.conf \
+    udev/60-medagent.rules:${nonarch_base_libdir}/udev/rules.d/60-medagent.rules \
+    fw_env.config:${sysconfdir}/fw_env.config \
+"
 
-    install -d -m 0750 ${D}${sysconfdir}/medagent
-    install -m 0640 ${WORKDIR}/medagent.yaml ${D}${sysconfdir}/medagent/medagent.yaml
-    chgrp medagent ${D}${sysconfdir}/medagent ${D}${sysconfdir}/medagent/medagent.yaml
-    install -m 0644 ${WORKDIR}/fw_env.config ${D}${sysconfdir}/fw_env.config
+do_install() {
+    install -d ${D}${bindir}
+    install -m 0755 ${B}/${GO_BUILD_BINDIR}/medagent ${D}${bindir}/medagent
 
-    install -d ${D}${nonarch_libdir}/tmpfiles.d
-    install -m 0644 ${WORKDIR}/medagent.conf.tmpfiles ${D}${nonarch_libdir}/tmpfiles.d/medagent.conf
+    for pair in ${MEDAGENT_CONFIGS}; do
+        install -D -m 0644 ${MEDAGENT_SRC}/configs/${pair%%:*} ${D}${pair#*:}
+    done
+
+    # The product configuration; what differs per device is provisioned
+    # into /var/lib/medagent/provision (--device-config).
+    install -d ${D}${sysconfdir}/medagent
+    install -m 0644 ${MEDAGENT_SRC}/configs/medagent.yaml ${D}${sysconfdir}/medagent/medagent.yaml
+
+    # Mount point of /data/medagent on the data partition (fstab of
+    # medagent-image.bbclass); the root file system is read-only.
+    install -d ${D}${localstatedir}/lib/medagent
+
+    for page in ${MEDAGENT_MAN_PAGES}; do
+        section=${page##*.}
+        install -D -m 0644 ${MEDAGENT_SRC}/$page ${D}${mandir}/man$section/$(basename $page)
+    done
 }
 
-FILES:${PN} += "${systemd_system_unitdir} ${nonarch_libdir}/tmpfiles.d"
+FILES:${PN} += " \
+    ${systemd_system_unitdir} \
+    ${nonarch_libdir}/tmpfiles.d \
+    ${nonarch_libdir}/sysusers.d \
+    ${nonarch_base_libdir}/udev/rules.d \
+    ${localstatedir}/lib/medagent \
+"
 CONFFILES:${PN} = "${sysconfdir}/medagent/medagent.yaml ${sysconfdir}/fw_env.config"
+# fw_printenv/fw_setenv for technicians; the agent reads the environment itself.
 RDEPENDS:${PN} = "libubootenv-bin"
-INSANE_SKIP:${PN} += "already-stripped"

@@ -139,8 +139,14 @@ fi
 echo "medagent: booting slot ${mender_boot_part} (upgrade_available=${upgrade_available} bootcount=${bootcount} bootlimit=${bootlimit})"
 setenv bootargs "root=${medagent_rootdev}${mender_boot_part} rootfstype=ext4 rootwait ro console=${medagent_console} panic=5 quiet medagent.slot=${medagent_slot}"
 echo "medagent: bootargs ${bootargs}"
-ext4load ${medagent_dev} ${medagent_devnum}:${mender_boot_part_hex} ${kernel_addr_r} /boot/Image
-ext4load ${medagent_dev} ${medagent_devnum}:${mender_boot_part_hex} ${ramdisk_addr_r} /boot/initrd
-booti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdtcontroladdr}
+# The kernel of the booted slot (/boot/Image with booti on arm64, zImage
+# with bootz on arm), and an initramfs only if the slot has one: the bench
+# image's Debian kernel needs one, meta-medagent's image has none.
+ext4load ${medagent_dev} ${medagent_devnum}:${mender_boot_part_hex} ${kernel_addr_r} /boot/@@KERNEL_IMAGETYPE@@
+setenv medagent_initrd -
+if ext4load ${medagent_dev} ${medagent_devnum}:${mender_boot_part_hex} ${ramdisk_addr_r} /boot/initrd; then
+	setenv medagent_initrd ${ramdisk_addr_r}:${filesize}
+fi
+@@MEDAGENT_KERNEL_BOOTCMD@@ ${kernel_addr_r} ${medagent_initrd} ${fdtcontroladdr}
 echo "medagent: boot failed"
 reset
