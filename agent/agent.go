@@ -96,9 +96,14 @@ func (a *Agent) build() error {
 		}
 	}
 	if a.cfg.Update.Enabled && a.acq != nil {
-		var broker brokerView
-		if a.up != nil {
-			broker = a.up.up
+		// After a trial boot the broker counts as reachable when the
+		// uplink says so in the hand-off (the remote service, built
+		// below, reads it).
+		brokerUp := func() error {
+			if a.rem == nil {
+				return errors.New("no hand-off to read the uplink's state from")
+			}
+			return a.rem.BrokerReachable()
 		}
 		// The keyring's update keys as they are at install time (the
 		// remote service, built below, holds the keyring).
@@ -108,7 +113,7 @@ func (a *Agent) build() error {
 			}
 			return a.rem.UpdateKeys()
 		}
-		if a.upd, err = newUpdaterFor(a.cfg, a.log, a.acq.acq, broker, ringKeys); err != nil {
+		if a.upd, err = newUpdaterFor(a.cfg, a.log, a.acq.acq, brokerUp, ringKeys); err != nil {
 			return err
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"medagent/update/bootenv"
 	"medagent/update/engine"
 	"medagent/update/slot"
-	"medagent/uplink"
 )
 
 // updater owns the update engine. At every start it resumes whatever the
@@ -121,17 +120,13 @@ type patientWatch interface {
 	SensorsUp(names []string) error
 }
 
-// brokerView is the uplink's connection state.
-type brokerView interface {
-	Status() uplink.Status
-}
-
 // newUpdaterFor wires the engine to this agent: the clinical lock asks
 // acquisition whether a patient is monitored, and the health checks after
-// a trial boot wait for every sensor and, when this process has the
-// uplink (broker not nil), the broker to come up. ringKeys, when not nil,
-// adds the keyring's update keys to update.keys.
-func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, broker brokerView, ringKeys func() []crypto.PublicKey) (*updater, error) {
+// a trial boot wait for every sensor and for the broker: brokerUp reads
+// the state the uplink keeps in the hand-off, the same in every role (no
+// hook script). ringKeys, when not nil, adds the keyring's update keys to
+// update.keys.
+func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, brokerUp func() error, ringKeys func() []crypto.PublicKey) (*updater, error) {
 	u := cfg.Update
 	var names []string
 	for _, s := range cfg.Sensors {
@@ -140,14 +135,9 @@ func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, br
 	health := []engine.Check{engine.SensorsUp(func(ctx context.Context) error {
 		return waitFor(ctx, "sensors", func() error { return patient.SensorsUp(names) })
 	}, u.HealthTimeout)}
-	if broker != nil {
+	if brokerUp != nil {
 		health = append(health, engine.BrokerReachable(func(ctx context.Context) error {
-			return waitFor(ctx, "broker", func() error {
-				if st := broker.Status(); !st.Connected {
-					return fmt.Errorf("not connected (last error: %v)", st.LastError)
-				}
-				return nil
-			})
+			return waitFor(ctx, "broker", brokerUp)
 		}, u.HealthTimeout))
 	}
 	monitoring := func() bool { return patient.Monitoring(u.MonitoringGrace) }

@@ -13,6 +13,8 @@ import (
 	"medagent/config"
 	"medagent/handoff"
 	"medagent/mender"
+	"medagent/remote"
+	"medagent/remote/download"
 	"medagent/spool"
 	"medagent/tlsconf"
 	"medagent/trust/est"
@@ -29,6 +31,7 @@ type uplinkSide struct {
 	renew *est.Renewer       // nil unless est.url is set
 	hand  *handoff.Producer  // where the broker state goes for acquire; nil without a hand-off
 	fleet *mender.Client     // nil unless mender.server_url is set
+	fetch *remote.Fetcher    // downloads for signed update commands; nil without update.enabled
 	now   func() time.Time
 	log   *slog.Logger
 	url   string // the broker
@@ -84,7 +87,32 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, now func() time.Time, cm
 		side.close()
 		return nil, err
 	}
+	if hand != nil && cfg.Update.Enabled {
+		if side.fetch, err = newFetcher(cfg, hand, log); err != nil {
+			side.close()
+			return nil, err
+		}
+	}
 	return side, nil
+}
+
+// newFetcher builds the uplink's artifact downloads: HTTPS verified with
+// handoff.download_ca_file (else mqtt.ca_file), bounded by
+// handoff.max_artifact_bytes, into the hand-off.
+func newFetcher(cfg config.Config, hand *handoff.Producer, log *slog.Logger) (*remote.Fetcher, error) {
+	ca := cfg.Handoff.DownloadCAFile
+	if ca == "" {
+		ca = cfg.MQTT.CAFile
+	}
+	roots, err := download.LoadRoots(ca)
+	if err != nil {
+		return nil, err
+	}
+	dl, err := download.New(download.Options{RootCAs: roots, MaxBytes: cfg.Handoff.MaxArtifactBytes})
+	if err != nil {
+		return nil, err
+	}
+	return remote.NewFetcher(hand, dl, log), nil
 }
 
 // tpmPath resolves trust.tpm: "off" is none, "" is /dev/tpmrm0 when present.
@@ -114,6 +142,9 @@ func (u *uplinkSide) Run(ctx context.Context) error {
 	}
 	if u.hand != nil {
 		g.Go(func() error { return u.report(ctx) })
+	}
+	if u.fetch != nil {
+		g.Go(func() error { return u.fetch.Run(ctx) })
 	}
 	return g.Wait()
 }

@@ -12,6 +12,9 @@ type Handoff struct {
 	StateDir string `yaml:"state_dir"`
 	// MaxArtifactBytes bounds an artifact downloaded for an update.
 	MaxArtifactBytes int64 `yaml:"max_artifact_bytes"`
+	// DownloadCAFile holds the PEM trust anchors of the servers the uplink
+	// downloads artifacts from; empty means mqtt.ca_file (the fleet's).
+	DownloadCAFile string `yaml:"download_ca_file"`
 }
 
 func defaultHandoff() Handoff {

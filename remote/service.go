@@ -67,7 +67,8 @@ type Service struct {
 	mu       sync.Mutex
 	ring     *keyring.Ring
 	v        *command.Verifier
-	trustErr error // why commands cannot be verified (nil when they can)
+	trustErr error           // why commands cannot be verified (nil when they can)
+	active   map[string]bool // artifact items the worker has taken
 
 	work chan func(ctx context.Context) // slow work (reboot, install), one at a time
 }
@@ -92,7 +93,7 @@ func New(o Options) (*Service, error) {
 	if o.FetchTimeout <= 0 {
 		o.FetchTimeout = 6 * time.Hour
 	}
-	s := &Service{o: o, log: o.Logger, work: make(chan func(context.Context), 1)}
+	s := &Service{o: o, log: o.Logger, work: make(chan func(context.Context), 1), active: map[string]bool{}}
 	ho := o.Handoff
 	ho.Handle, ho.Logger, ho.Now = s.handle, o.Logger, o.Now
 	c, err := handoff.OpenConsumer(ho)

@@ -13,9 +13,11 @@ import (
 const watchEvery = 5 * time.Second
 
 // watch settles what a restart interrupted and then, until ctx ends,
-// fails update commands whose artifact never came.
+// fails update commands whose artifact never came and settles updates
+// once the engine has decided after a trial boot.
 func (s *Service) watch(ctx context.Context) error {
 	s.settle(ctx)
+	s.settleUpdates(ctx)
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
 	for {
@@ -25,6 +27,7 @@ func (s *Service) watch(ctx context.Context) error {
 		case <-t.C:
 		}
 		s.expire(ctx)
+		s.settleUpdates(ctx)
 	}
 }
 
@@ -54,4 +57,25 @@ func (s *Service) expire(ctx context.Context) {
 		st = s.fail(st, fmt.Sprintf("no artifact arrived within %s of the update command", s.o.FetchTimeout))
 		s.publish(ctx, s.result(st, command.StatusFailed, st.Reason))
 	}
+}
+
+// uplinkFresh is how recent the uplink's broker state must be to count:
+// the uplink rewrites it every 5 s.
+const uplinkFresh = 20 * time.Second
+
+// BrokerReachable is the "broker reachable" health check after a trial
+// boot: nil when the uplink says (in the hand-off, within uplinkFresh) that
+// it is connected, else an error saying why not.
+func (s *Service) BrokerReachable() error {
+	u, err := s.c.UplinkStatus()
+	if err != nil {
+		return fmt.Errorf("no broker state from the uplink: %w", err)
+	}
+	if age := s.o.Now().Sub(u.Updated); age > uplinkFresh || age < -uplinkFresh {
+		return fmt.Errorf("the uplink's broker state is %s old (uplink not running?)", age.Round(time.Second))
+	}
+	if !u.Connected {
+		return fmt.Errorf("the uplink is not connected to %s: %s", u.Broker, u.Waiting)
+	}
+	return nil
 }

@@ -26,7 +26,8 @@
 //	  "v": 1,
 //	  "device": "MA-0001",
 //	  "name": "update" | "reboot" | "config" | "diagnostics",
-//	  "args": {"url": "https://..."},      // string to string, optional
+//	  "args": {"url": "https://...",       // string to string, optional;
+//	           "digest": "sha256:<hex>"},  // update: both required
 //	  "issued_at": 1767225600,             // Unix seconds
 //	  "expires_at": 1767229200,            // Unix seconds
 //	  "nonce": "base64 of 16 to 64 random bytes",

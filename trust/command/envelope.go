@@ -20,7 +20,7 @@ const MaxEnvelope = 64 << 10
 
 // Command names.
 const (
-	Update      = "update"      // args: url (required)
+	Update      = "update"      // args: url (https) and digest ("sha256:<hex>" of the artifact), both required
 	Reboot      = "reboot"      // no args
 	Config      = "config"      // args: see package trust/keyring and the agent's config
 	Diagnostics = "diagnostics" // args: free-form

@@ -1,0 +1,219 @@
+package remote
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"medagent/handoff"
+	"medagent/trust/command"
+	"medagent/update/engine"
+)
+
+// engineFake installs by reading everything; a test sets what Status says.
+type engineFake struct {
+	mu      sync.Mutex
+	st      engine.Status
+	got     []byte
+	pending chan struct{} // when set, Install reports reboot-pending until closed
+	err     error
+}
+
+func (e *engineFake) Install(ctx context.Context, r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.got, e.st.Artifact, e.st.JournalState = b, "release-2", engine.StateInstall
+	pending, ierr := e.pending, e.err
+	if pending != nil {
+		e.st.RebootPending, e.st.PendingReason = true, "patient monitored"
+	}
+	e.mu.Unlock()
+	if ierr != nil {
+		return ierr
+	}
+	if pending != nil {
+		<-pending
+	}
+	e.mu.Lock()
+	e.st.RebootPending, e.st.PendingReason, e.st.JournalState = false, "", engine.StateReboot
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *engineFake) Status() engine.Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.st
+}
+
+func (e *engineFake) set(s engine.State, reason string) {
+	e.mu.Lock()
+	e.st.JournalState, e.st.Reason = s, reason
+	e.mu.Unlock()
+}
+
+// waitPhase waits until item id reaches phase.
+func waitPhase(t *testing.T, r *rig, id string, phase handoff.Phase) handoff.State {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := r.p.State(id)
+		if err == nil && st.Phase == phase {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("item %s: %+v, %v; want phase %s", id, st, err, phase)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// updateRig verifies a signed update command for blob and hands over the
+// artifact as the fetcher would; it returns the command and artifact ids.
+func updateRig(t *testing.T, eng *engineFake, blob []byte, digestOf []byte) (*rig, string, string) {
+	t.Helper()
+	r := newRig(t, func(o *Options) { o.Updates = eng })
+	followEvery = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.s.worker(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	digest := fmt.Sprintf("sha256:%x", sha256.Sum256(digestOf))
+	cmd := r.submit(t, r.cmd(t, command.Update, map[string]string{"url": "https://fleet.example/r2.mender", "digest": digest}))
+	if cmd.Phase != handoff.Fetch {
+		t.Fatalf("update command: %+v", cmd)
+	}
+	f := filepath.Join(r.p.WorkDir(), "dl")
+	os.WriteFile(f, blob, 0o640)
+	// The producer's claim of the digest is not what counts.
+	art, err := r.p.Submit(context.Background(), handoff.Item{Kind: handoff.KindArtifact, File: f, Command: cmd.ID,
+		Digest: fmt.Sprintf("sha256:%x", sha256.Sum256(blob))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.s.c.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r, cmd.ID, art
+}
+
+// waitResult waits for a spooled result with status and returns it.
+func waitResult(t *testing.T, r *rig, status string) command.Result {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, res := range r.spool.results(t) {
+			if res.Status == status {
+				return res
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s result; spooled: %s", status, phases(r.spool.results(t)))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func phases(res []command.Result) string {
+	var out []string
+	for _, r := range res {
+		out = append(out, r.Status+"/"+r.Phase)
+	}
+	return strings.Join(out, " ")
+}
+
+// The acquire side of a fleet update: the digest the signed command named,
+// the install (reboot held while a patient is monitored), the trial boot
+// and, after the restart, the engine's decision on cmd-result.
+func TestUpdateFromCommand(t *testing.T) {
+	blob := []byte("a mender artifact")
+	eng := &engineFake{pending: make(chan struct{})}
+	r, cmd, art := updateRig(t, eng, blob, blob)
+	waitPhase(t, r, cmd, handoff.RebootPending)
+	close(eng.pending)
+	st := waitPhase(t, r, cmd, handoff.Rebooting)
+	if string(eng.got) != string(blob) || st.Artifact != "release-2" {
+		t.Errorf("engine got %q, state %+v", eng.got, st)
+	}
+	// The reboot: a new process finds the items under way and waits for
+	// the engine's Resume (health checks, commit) before it says done.
+	eng.set(engine.StateHealth, "")
+	r.open(t)
+	if !r.s.settleUpdates(context.Background()) {
+		t.Error("settled while the engine was still checking the new slot")
+	}
+	eng.set(engine.StateCommitted, "")
+	r.s.settleUpdates(context.Background())
+	waitPhase(t, r, cmd, handoff.Success)
+	waitPhase(t, r, art, handoff.Success)
+	waitResult(t, r, command.StatusDone)
+	want := "accepted/fetch accepted/verifying accepted/installing accepted/reboot-pending accepted/rebooting done/"
+	if got := phases(r.spool.results(t)); got != want {
+		t.Errorf("results %s\nwant    %s", got, want)
+	}
+}
+
+func TestUpdateFailures(t *testing.T) {
+	blob := []byte("a mender artifact")
+	t.Run("digest differs from the command's", func(t *testing.T) {
+		eng := &engineFake{}
+		r, cmd, _ := updateRig(t, eng, blob, []byte("another artifact"))
+		st := waitPhase(t, r, cmd, handoff.Failure)
+		if !strings.Contains(st.Reason, "digest") || eng.got != nil {
+			t.Errorf("state %+v, engine got %d bytes", st, len(eng.got))
+		}
+	})
+	t.Run("signature refused by the engine", func(t *testing.T) {
+		eng := &engineFake{err: errors.New("artifact refused: bad signature")}
+		r, cmd, _ := updateRig(t, eng, blob, blob)
+		if st := waitPhase(t, r, cmd, handoff.Failure); !strings.Contains(st.Reason, "signature") {
+			t.Errorf("state %+v", st)
+		}
+		// The state is saved before the result is spooled.
+		if last := waitResult(t, r, command.StatusFailed); !strings.Contains(last.Error, "signature") {
+			t.Errorf("last result %+v", last)
+		}
+	})
+	t.Run("rolled back after the trial boot", func(t *testing.T) {
+		eng := &engineFake{}
+		r, cmd, _ := updateRig(t, eng, blob, blob)
+		waitPhase(t, r, cmd, handoff.Rebooting)
+		eng.set(engine.StateRolledBack, `health check "broker reachable": not connected`)
+		r.open(t)
+		r.s.settleUpdates(context.Background())
+		if st := waitPhase(t, r, cmd, handoff.Failure); !strings.Contains(st.Reason, "rolled back") || !strings.Contains(st.Reason, "broker") {
+			t.Errorf("state %+v", st)
+		}
+	})
+	t.Run("download failed in the uplink", func(t *testing.T) {
+		r := newRig(t, func(o *Options) { o.Updates = &engineFake{} })
+		cmd := r.submit(t, r.cmd(t, command.Update, map[string]string{"url": "https://f/a", "digest": "sha256:" + strings.Repeat("1b", 32)}))
+		r.p.Submit(context.Background(), handoff.Item{Kind: handoff.KindArtifact, Command: cmd.ID, Error: "HTTP 404 Not Found"})
+		r.s.c.Scan(context.Background())
+		if st, _ := r.p.State(cmd.ID); st.Phase != handoff.Failure || !strings.Contains(st.Reason, "404") {
+			t.Errorf("state %+v", st)
+		}
+	})
+	t.Run("artifact for a command that asked for none", func(t *testing.T) {
+		r := newRig(t, func(o *Options) { o.Updates = &engineFake{} })
+		diag := r.submit(t, r.cmd(t, command.Diagnostics, nil))
+		f := filepath.Join(r.p.WorkDir(), "dl")
+		os.WriteFile(f, blob, 0o640)
+		id, _ := r.p.Submit(context.Background(), handoff.Item{Kind: handoff.KindArtifact, File: f, Command: diag.ID})
+		r.s.c.Scan(context.Background())
+		if st, _ := r.p.State(id); st.Phase != handoff.Failure || !strings.Contains(st.Reason, "not a verified update command") {
+			t.Errorf("state %+v", st)
+		}
+	})
+}
