@@ -34,6 +34,8 @@ type Options struct {
 	// Spool receives every pack; required.
 	Spool  Appender
 	Logger *slog.Logger
+	// Realtime is the real-time sampling path (realtime.go).
+	Realtime Realtime
 	// Now is the wall clock; nil means time.Now. It is read once to anchor
 	// the monotonic time axis, then only to detect steps (timebase.go).
 	Now func() time.Time
@@ -45,6 +47,9 @@ type Acquisition struct {
 	samplers []*sampler
 	sensors  *sensorSet
 	edge     *edge
+	events   *events
+	tb       *timebase
+	rt       Realtime
 	log      *slog.Logger
 }
 
@@ -88,20 +93,39 @@ func New(o Options) (*Acquisition, error) {
 	for _, s := range o.Sensors {
 		names = append(names, s.Name)
 	}
-	a := &Acquisition{sensors: set, edge: newEdge(o.Edge.Window, p, names, frames, o.Spool, o.Logger, tb), log: o.Logger}
+	a := &Acquisition{sensors: set, edge: newEdge(o.Edge.Window, p, names, frames, o.Spool, o.Logger, tb),
+		events: newEvents(o.Spool, o.Logger), tb: tb, rt: o.Realtime, log: o.Logger}
 	for i, s := range o.Sensors {
-		a.samplers = append(a.samplers, &sampler{
+		sm := &sampler{
 			name: s.Name, src: set.srcs[i], buses: set.buses, out: frames, events: o.Spool, tick: sampleTick,
 			log: o.Logger, now: tb.now, mono: tb.mono, wallAt: tb.at,
-		})
+			origin: tb.origin, evq: a.events, pool: make(chan []sensors.Block, blockPool),
+		}
+		if set.srcs[i].Rate >= RealtimeRate {
+			sm.rt = o.Realtime.Priority
+		}
+		a.samplers = append(a.samplers, sm)
 	}
 	return a, nil
 }
 
+// blockPool is how many reads' blocks a sampler keeps for reuse.
+const blockPool = 32
+
 // Run samples and processes until ctx ends or a part fails; a cancelled
 // ctx is a clean stop and returns nil.
 func (a *Acquisition) Run(ctx context.Context) error {
+	if a.rt.LockMemory {
+		err := lockMemory()
+		if err != nil {
+			a.log.Warn("memory not locked: page faults may delay samples", "err", err)
+		} else {
+			a.log.Info("memory locked")
+		}
+		a.events.put(memlockPack(a.tb.now(), err))
+	}
 	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.events.Run(ctx) })
 	for _, s := range a.samplers {
 		g.Go(func() error { return s.Run(ctx) })
 	}

@@ -89,6 +89,7 @@ func (e *edge) place(f frame) {
 		l.add(f.blocks)
 	}
 	e.mu.Unlock()
+	f.release() // the line copied the samples
 }
 
 // drain places the frames waiting in the queue.

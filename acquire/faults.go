@@ -169,6 +169,10 @@ func (f *faults) inBand(ctx context.Context, st sensors.Status) {
 
 func (f *faults) spool(ctx context.Context, recs []telemetry.Record) {
 	p := telemetry.Pack{Stream: f.s.name, Class: telemetry.ClassEvent, Time: f.s.now(), Records: recs}
+	if f.s.evq != nil {
+		f.s.evq.put(p)
+		return
+	}
 	b, err := p.Marshal()
 	if err == nil {
 		_, err = f.s.events.Append(ctx, p.Class, p.Stream, p.Time, b)

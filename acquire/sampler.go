@@ -11,12 +11,25 @@ import (
 	"medagent/sensors"
 )
 
-// frame carries one read of one sensor to the edge stage. The blocks are
-// allocated per frame and owned by the receiver (about 25 frames/s per
-// sensor); the devices' own buffers are reused.
+// frame carries one read of one sensor to the edge stage. The blocks come
+// from the sampler's pool when it has one: the receiver gives them back
+// there once it has placed the samples (release), so the sampling loop
+// allocates nothing. Without a pool they are the receiver's.
 type frame struct {
 	sensor string
 	blocks []sensors.Block
+	pool   chan []sensors.Block
+}
+
+// release gives the blocks back to their sampler's pool, if any.
+func (f frame) release() {
+	if f.pool == nil {
+		return
+	}
+	select {
+	case f.pool <- f.blocks:
+	default:
+	}
 }
 
 // Reopen backoff: doubled after every failed open or fault, capped; reset
@@ -50,6 +63,16 @@ type sampler struct {
 
 	backoffMin, backoffMax time.Duration
 
+	// rt is the SCHED_FIFO priority of this loop's thread (0: normal);
+	// origin is the monotonic clock's origin, for kernel sleeps. evq,
+	// when set, takes the loop's events (a real-time thread never waits
+	// for the spool). pool holds reusable blocks (nil: allocate).
+	rt       int
+	rtActive bool
+	origin   time.Time
+	evq      *events
+	pool     chan []sensors.Block
+
 	next     time.Duration // monotonic time of the next sample
 	started  bool
 	dev      sensors.Device
@@ -67,10 +90,30 @@ func (s *sampler) Run(ctx context.Context) error {
 			s.dev.Close()
 		}
 	}()
+	if s.rt > 0 {
+		err := enterRealtime(s.rt)
+		if err != nil {
+			s.log.Warn("sampling at normal priority", "sensor", s.name, "err", err)
+		} else {
+			s.log.Info("sampling on a real-time thread", "sensor", s.name, "priority", s.rt)
+		}
+		s.rtActive = err == nil
+		if s.evq != nil {
+			s.evq.put(realtimePack(s.now(), s.name, s.rt, err))
+		}
+	}
 	t := time.NewTicker(s.tick)
 	defer t.Stop()
 	var retryAt time.Duration
+	nextTick := s.mono() + s.tick
 	wait := func() bool {
+		if s.rtActive {
+			// The kernel wakes this thread at its priority; the Go
+			// timers would wait for threads of normal priority.
+			sleepUntil(s.origin, nextTick)
+			nextTick = max(nextTick+s.tick, s.mono())
+			return ctx.Err() == nil
+		}
 		select {
 		case <-ctx.Done():
 			return false
@@ -107,6 +150,7 @@ func (s *sampler) Run(ctx context.Context) error {
 		blocks := s.blocks()
 		now := s.mono()
 		st, err := s.dev.Read(blocks, now)
+
 		if len(blocks[0].Samples) > 0 {
 			s.lastData = now
 		} else if err == nil && now-s.lastData > s.noDataAfter() {
@@ -149,8 +193,17 @@ func (s *sampler) noDataAfter() time.Duration {
 	return max(500*time.Millisecond, time.Duration(3/s.src.Rate*float64(time.Second))+s.tick)
 }
 
-// blocks returns fresh blocks for one read.
+// blocks returns empty blocks for one read: from the pool when it has
+// some, else fresh ones.
 func (s *sampler) blocks() []sensors.Block {
+	select {
+	case b := <-s.pool: // a nil pool never yields
+		for i := range b {
+			b[i].Reset()
+		}
+		return b
+	default:
+	}
 	b := make([]sensors.Block, len(s.src.Streams))
 	want := int(s.src.Rate*s.tick.Seconds()) + 2
 	for i, st := range s.src.Streams {
@@ -226,10 +279,11 @@ func (s *sampler) emit(blocks []sensors.Block, n int) {
 	}
 	s.next += s.dur(n)
 	select {
-	case s.out <- frame{sensor: s.name, blocks: blocks}:
+	case s.out <- frame{sensor: s.name, blocks: blocks, pool: s.pool}:
 	default:
 		// The edge stage is behind: drop this frame and count it. The
 		// window that misses it is flagged invalid; nothing waits here.
+		frame{blocks: blocks, pool: s.pool}.release()
 		s.drops++
 		if s.drops == 1 || s.drops%100 == 0 {
 			s.log.Warn("edge stage behind, dropping samples", "sensor", s.name, "drops", s.drops)

@@ -33,6 +33,7 @@ func newAcquireSide(cfg config.Config, log *slog.Logger, now func() time.Time, b
 	acq, err := acquire.New(acquire.Options{
 		Sensors: cfg.Sensors, Sim: cfg.Sim, Edge: cfg.Edge, Alarms: cfg.Alarms,
 		Bench: bench, Spool: w, Logger: log, Now: now,
+		Realtime: acquire.Realtime{Priority: cfg.Realtime.Priority, LockMemory: cfg.Realtime.LockMemory},
 	})
 	if err != nil {
 		w.Close()

@@ -24,6 +24,7 @@ type Config struct {
 	Edge     Edge             `yaml:"edge"`
 	Sim      Sim              `yaml:"sim"`
 	Sensors  []sensors.Config `yaml:"sensors"`
+	Realtime Realtime         `yaml:"realtime"`
 	Alarms   alarm.Config     `yaml:"alarms"`
 	Update   Update           `yaml:"update"`
 	Trust    Trust            `yaml:"trust"`
@@ -159,7 +160,8 @@ func Default() Config {
 			{Name: "ppg", Driver: "max30102", Rate: 100, Bus: sensors.SimBus, Address: 0x57},
 			{Name: "temp", Driver: "tmp117", Rate: 1, Bus: sensors.SimBus, Address: 0x48},
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Realtime: Realtime{Priority: 50, LockMemory: true},
+		Log:      Log{Level: "info", Format: "text"},
 	}
 }
 

@@ -88,6 +88,8 @@ func (cfg *Config) problems() []problem {
 	cfg.EST.check(c)
 	c.component("watchdog", cfg.Watchdog.Check())
 
+	c.rangeI("realtime.priority", int64(cfg.Realtime.Priority), 0, 99)
+
 	c.rangeD("edge.window", cfg.Edge.Window, 100*time.Millisecond, time.Minute)
 	if cfg.Edge.MainsHz != 0 {
 		c.oneOf("edge.mains_hz", fmt.Sprint(cfg.Edge.MainsHz), "50", "60")

@@ -28,6 +28,8 @@ declare -A need=(
   [depmod]=kmod
   [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
   [xz]=xz-utils
+  # make bench-load, and the timing tests run under load (CPU and I/O hogs)
+  [stress-ng]=stress-ng
 )
 
 if ! command -v go >/dev/null; then

@@ -3,6 +3,8 @@ package simbench
 import (
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"medagent/acquire"
 	"medagent/config"
 	"medagent/sensors"
@@ -15,5 +17,16 @@ func New(entries []sensors.Config, s config.Sim, clock func() time.Duration) (ac
 	if err != nil {
 		return nil, err
 	}
+	// The simulated data-ready lines wake the sampling threads with a
+	// kernel timer, as a GPIO interrupt does on a board (a real-time
+	// thread would otherwise wait for the Go scheduler's timers).
+	r.ADS.SetSleep(kernelSleep)
+	r.MAX.SetSleep(kernelSleep)
 	return r, nil
+}
+
+func kernelSleep(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+	}
 }

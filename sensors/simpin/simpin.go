@@ -91,6 +91,13 @@ var _ gpio.PinIO = (*Pin)(nil)
 // for as long as check says the next change is away (bounded by what is
 // left of timeout), so a real-time demo does not spin.
 func Poll(timeout time.Duration, check func() (edge bool, next time.Duration)) bool {
+	return PollSleep(timeout, time.Sleep, check)
+}
+
+// PollSleep is Poll with its own sleep: a bench build passes a kernel
+// sleep, so that a real-time reading thread is woken by the kernel at its
+// priority, as a GPIO edge interrupt wakes it on a board.
+func PollSleep(timeout time.Duration, sleep func(time.Duration), check func() (edge bool, next time.Duration)) bool {
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, next := check()
@@ -101,6 +108,6 @@ func Poll(timeout time.Duration, check func() (edge bool, next time.Duration)) b
 		if left <= 0 {
 			return false
 		}
-		time.Sleep(min(next, left))
+		sleep(min(next, left))
 	}
 }

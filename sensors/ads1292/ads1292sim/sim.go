@@ -65,6 +65,7 @@ type Chip struct {
 	ch        [2][1]float64
 	txbuf     [64]byte
 	pin       *simpin.Pin
+	sleep     func(time.Duration) // real-time waits of the data-ready line; nil: time.Sleep
 }
 
 // New returns a chip in its power-on state.
@@ -227,4 +228,24 @@ func (s *simConn) Duplex() conn.Duplex { return conn.Full }
 // TxPackets is not used by the driver.
 func (s *simConn) TxPackets([]spi.Packet) error {
 	return fmt.Errorf("ads1292sim: TxPackets not supported")
+}
+
+// SetSleep sets how the data-ready line waits in real time (an external
+// Clock): nil is time.Sleep. A bench build passes a kernel sleep, so that
+// the reading thread is woken by the kernel at its own priority, as a GPIO
+// edge interrupt wakes it on a board.
+func (c *Chip) SetSleep(f func(time.Duration)) {
+	c.mu.Lock()
+	c.sleep = f
+	c.mu.Unlock()
+}
+
+func (c *Chip) sleepFor(d time.Duration) {
+	c.mu.Lock()
+	f := c.sleep
+	c.mu.Unlock()
+	if f == nil {
+		f = time.Sleep
+	}
+	f(d)
 }

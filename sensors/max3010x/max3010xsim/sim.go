@@ -66,6 +66,7 @@ type Chip struct {
 	red    [32]float64
 	ir     [32]float64
 	pin    *simpin.Pin
+	sleep  func(time.Duration) // real-time waits of the data-ready line; nil: time.Sleep
 }
 
 // New returns a chip in its power-on state.
@@ -246,4 +247,24 @@ func (c *Chip) finishTemp() {
 	c.regs[mx.RegDieTempInt] = uint8(int8(whole))
 	c.regs[mx.RegDieTempFrc] = uint8((c.die - whole) * 16)
 	c.regs[mx.RegIntStatus2] |= mx.Int2DieTemp
+}
+
+// SetSleep sets how the data-ready line waits in real time (an external
+// Clock): nil is time.Sleep. A bench build passes a kernel sleep, so that
+// the reading thread is woken by the kernel at its own priority, as a GPIO
+// edge interrupt wakes it on a board.
+func (c *Chip) SetSleep(f func(time.Duration)) {
+	c.mu.Lock()
+	c.sleep = f
+	c.mu.Unlock()
+}
+
+func (c *Chip) sleepFor(d time.Duration) {
+	c.mu.Lock()
+	f := c.sleep
+	c.mu.Unlock()
+	if f == nil {
+		f = time.Sleep
+	}
+	f(d)
 }

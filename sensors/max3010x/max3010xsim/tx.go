@@ -137,7 +137,7 @@ func (l *intLine) WaitEdge(edge gpio.Edge, timeout time.Duration) bool {
 	}
 	if c.clock != nil {
 		// External clock: sleep until the next FIFO entry is due.
-		return simpin.Poll(timeout, func() (bool, time.Duration) {
+		return simpin.PollSleep(timeout, c.sleepFor, func() (bool, time.Duration) {
 			c.mu.Lock()
 			defer c.mu.Unlock()
 			c.catchUp()
