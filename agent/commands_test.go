@@ -56,7 +56,6 @@ func testSignedCommands(t *testing.T, split bool) {
 	if split {
 		roles = []Role{RoleAcquire, RoleUplink}
 	}
-	var up *Agent
 	for _, r := range roles {
 		c := cfg
 		if r == RoleUplink {
@@ -68,19 +67,11 @@ func testSignedCommands(t *testing.T, split bool) {
 		if err != nil {
 			t.Fatalf("role %s: %v", r, err)
 		}
-		if a.up != nil {
-			up = a
-		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- a.Run(ctx) }()
 		defer func() { cancel(); <-done }()
 	}
-	for !up.up.up.Status().Connected {
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond) // the subscription follows the connect
-
 	sign := func(device string, key *ecdsa.PrivateKey, keyID string) []byte {
 		now := time.Now()
 		e := &command.Envelope{V: command.Version, Device: device, Name: command.Diagnostics,
@@ -89,6 +80,29 @@ func testSignedCommands(t *testing.T, split bool) {
 			t.Fatal(err)
 		}
 		return e.Marshal()
+	}
+	// A command published before the uplink has subscribed is lost: probe
+	// with commands signed by an unknown key (refused, no side effect)
+	// until one is answered; from then on the subscription holds.
+	probes := map[string]bool{}
+	answered := func(ms []mosquittotest.Message) bool {
+		for _, m := range ms {
+			var r command.Result
+			if json.Unmarshal(m.Payload, &r) == nil && probes[r.Nonce] {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(20 * time.Second); !answered(mon.Messages()); {
+		if time.Now().After(deadline) {
+			t.Fatal("no probe command answered in 20 s: the uplink never subscribed")
+		}
+		p := sign("MA-T", stranger, "ops")
+		e, _ := command.Decode(p)
+		probes[base64.StdEncoding.EncodeToString(e.Nonce)] = true
+		mon.Publish(t, "medagent/v1/MA-T/cmd/x", p)
+		mon.WaitUntil(500*time.Millisecond, answered)
 	}
 	valid := sign("MA-T", ops, "ops")
 	tampered := []byte(strings.Replace(string(sign("MA-T", ops, "ops")), `"diagnostics"`, `"reboot"`, 1))
@@ -101,15 +115,23 @@ func testSignedCommands(t *testing.T, split bool) {
 		}
 		mon.Publish(t, "medagent/v1/MA-T/cmd/x", p)
 	}
-	msgs := mon.WaitFor(t, 20*time.Second, "5 results", func(ms []mosquittotest.Message) bool { return len(ms) >= len(sent) })
+	ours := func(ms []mosquittotest.Message) (out []command.Result) {
+		for _, m := range ms {
+			var r command.Result
+			if err := json.Unmarshal(m.Payload, &r); err != nil {
+				t.Fatalf("result %q: %v", m.Payload, err)
+			}
+			if !probes[r.Nonce] {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	msgs := ours(mon.WaitFor(t, 20*time.Second, "5 results", func(ms []mosquittotest.Message) bool { return len(ours(ms)) >= len(sent) }))
 	// The uplink answers its own refusals at once, acquire's results come
 	// through the spool: compare per command, not in arrival order.
 	var got []string
-	for _, m := range msgs {
-		var r command.Result
-		if err := json.Unmarshal(m.Payload, &r); err != nil {
-			t.Fatalf("result %q: %v", m.Payload, err)
-		}
+	for _, r := range msgs {
 		i, ok := nonces[r.Nonce]
 		if !ok {
 			t.Fatalf("result %+v names no command sent", r)

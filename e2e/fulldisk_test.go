@@ -189,7 +189,7 @@ alarms:
 		t.Logf("backlog drained %v after the broker came back", time.Since(restarted).Round(10*time.Millisecond))
 		p.stop(t)
 		r.drain(t)
-		time.Sleep(time.Second) // the last PUBLISHes reach the monitor
+		mon.Sync(t, syncTopic) // the last PUBLISHes reach the monitor
 
 		topics := byTopic(t, mon.Messages())
 		prefix := "medagent/v1/" + deviceID + "/"

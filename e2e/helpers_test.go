@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -107,8 +108,36 @@ log:
 // proc is a running agent.
 type proc struct {
 	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	log  *logBuffer
 	done chan error
+}
+
+// logBuffer is the agent's output, safe to read while the agent writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitLog waits until the agent's output holds s.
+func (p *proc) waitLog(t *testing.T, s string, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !strings.Contains(p.log.String(), s); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the agent's output after %v:\n%s", s, timeout, p.log)
+		}
+	}
 }
 
 func (r *rig) start(t *testing.T, bin string, args ...string) *proc {
@@ -117,7 +146,7 @@ func (r *rig) start(t *testing.T, bin string, args ...string) *proc {
 	if strings.Contains(bin, "qemu") {
 		args = append([]string{r.dir + "/medagent-arm64"}, args...)
 	}
-	p := &proc{cmd: exec.Command(bin, args...), log: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &proc{cmd: exec.Command(bin, args...), log: &logBuffer{}, done: make(chan error, 1)}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -166,6 +195,10 @@ func (r *rig) pending(t *testing.T) (pending, evicted uint64) {
 	return pending, evicted
 }
 
+// syncTopic is where Monitor.Sync publishes its marker: a command topic
+// of no device (the monitor may write only command topics).
+const syncTopic = "medagent/v1/e2e-sync/cmd/sync"
+
 // drain runs the uplink role until the spool is empty, then stops it.
 func (r *rig) drain(t *testing.T) {
 	t.Helper()
@@ -173,7 +206,7 @@ func (r *rig) drain(t *testing.T) {
 		return
 	}
 	p := r.start(t, agentBin, "--role", "uplink")
-	time.Sleep(500 * time.Millisecond) // let it start before any SIGTERM
+	p.waitLog(t, "agent running", 30*time.Second) // its SIGTERM handler is set up
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if n, _ := r.pending(t); n == 0 {

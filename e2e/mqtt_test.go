@@ -95,7 +95,7 @@ func TestBrokerOutageLosesNothing(t *testing.T) {
 	if evicted != 0 {
 		t.Errorf("spool evicted %d records", evicted)
 	}
-	time.Sleep(time.Second) // let the last PUBLISHes reach the monitor
+	mon.Sync(t, syncTopic) // the last PUBLISHes reach the monitor
 	checkComplete(t, collect(t, mon.Messages()), 35, 32)
 }
 
@@ -117,7 +117,7 @@ func TestKill9LosesNothing(t *testing.T) {
 	})
 	p.stop(t)
 	r.drain(t)
-	time.Sleep(time.Second)
+	mon.Sync(t, syncTopic) // the last PUBLISHes reach the monitor
 	checkComplete(t, collect(t, mon.Messages()), 8, 32)
 }
 

@@ -39,6 +39,6 @@ func TestUplinkCrashNeverStopsAcquisition(t *testing.T) {
 	acq.stop(t)
 	up.stop(t)
 	r.drain(t)
-	time.Sleep(time.Second)
+	mon.Sync(t, syncTopic) // the last PUBLISHes reach the monitor
 	checkComplete(t, collect(t, mon.Messages()), 12, 32)
 }

@@ -21,14 +21,19 @@ import (
 
 const killChildEnv = "MEDAGENT_SPOOL_KILL_CHILD"
 
-// TestKillChild is the child half of TestKill9: it appends in a loop and
-// prints "class stream seq" after every Append that returned. It does
-// nothing unless started by TestKill9.
-func TestKillChild(t *testing.T) {
-	dir := os.Getenv(killChildEnv)
-	if dir == "" {
-		return
+// TestMain runs the child half of TestKill9 when that test starts this
+// binary with killChildEnv set (no test runs then), else the tests.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(killChildEnv); dir != "" {
+		killChild(dir)
+		os.Exit(5) // killChild appends until it is killed
 	}
+	os.Exit(m.Run())
+}
+
+// killChild appends in a loop to the spool in dir and prints "class
+// stream seq" after every Append that returned, until it is killed.
+func killChild(dir string) {
 	o := Options{Dir: dir, SegmentBytes: 8 << 10, MaxBytes: 64 << 20}
 	if os.Getenv(killChildEnv+"_KEY") != "" {
 		o.Key = testKey
@@ -74,7 +79,7 @@ func TestKill9(t *testing.T) {
 			o := testOpts(t, enc)
 			o.SegmentBytes = 8 << 10
 			o.MaxBytes = 64 << 20
-			cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), killChildEnv+"="+o.Dir)
 			if enc {
 				cmd.Env = append(cmd.Env, killChildEnv+"_KEY=1")

@@ -3,6 +3,7 @@ package mosquittotest
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,10 +25,11 @@ type Message struct {
 // Monitor is a subscriber with the monitor identity of the PKI (read
 // access to medagent/v1/#) that records every message it receives.
 type Monitor struct {
-	mu   sync.Mutex
-	msgs []Message
-	wake chan struct{}
-	c    mqtt.Client
+	mu    sync.Mutex
+	msgs  []Message
+	wake  chan struct{}
+	c     mqtt.Client
+	syncs int // markers sent by Sync
 }
 
 // MonitorOptions tune Subscribe.
@@ -81,10 +83,48 @@ func (m *Monitor) Messages() []Message {
 	return append([]Message(nil), m.msgs...)
 }
 
+// Sync returns once every message the broker accepted before the call
+// has reached the monitor: it publishes a marker on topic (which the
+// monitor's filter must match) and waits for it. mosquitto queues a
+// message to its subscribers when it accepts it, in one thread, so the
+// marker comes after whatever it acknowledged before. The marker stays
+// in Messages; it carries the payload "mosquittotest sync N".
+func (m *Monitor) Sync(t testing.TB, topic string) {
+	t.Helper()
+	m.mu.Lock()
+	m.syncs++
+	marker := fmt.Sprintf("mosquittotest sync %d", m.syncs)
+	m.mu.Unlock()
+	m.Publish(t, topic, []byte(marker))
+	m.WaitFor(t, 30*time.Second, "sync marker on "+topic, func(ms []Message) bool {
+		for _, msg := range ms {
+			if msg.Topic == topic && string(msg.Payload) == marker {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// WaitUntil waits up to timeout for done(messages so far) and reports
+// whether it came; unlike WaitFor, running out of time is no failure.
+func (m *Monitor) WaitUntil(timeout time.Duration, done func([]Message) bool) bool {
+	_, ok := m.wait(timeout, done)
+	return ok
+}
+
 // WaitFor waits until done(messages so far) is true, or fails the test
 // after timeout saying what it waited for.
 func (m *Monitor) WaitFor(t testing.TB, timeout time.Duration, what string, done func([]Message) bool) []Message {
 	t.Helper()
+	msgs, ok := m.wait(timeout, done)
+	if !ok {
+		t.Fatalf("mosquittotest: monitor: no %s after %v (%d messages received)", what, timeout, len(msgs))
+	}
+	return msgs
+}
+
+func (m *Monitor) wait(timeout time.Duration, done func([]Message) bool) ([]Message, bool) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
@@ -92,12 +132,12 @@ func (m *Monitor) WaitFor(t testing.TB, timeout time.Duration, what string, done
 		msgs, wake := append([]Message(nil), m.msgs...), m.wake
 		m.mu.Unlock()
 		if done(msgs) {
-			return msgs
+			return msgs, true
 		}
 		select {
 		case <-wake:
 		case <-deadline.C:
-			t.Fatalf("mosquittotest: monitor: no %s after %v (%d messages received)", what, timeout, len(msgs))
+			return msgs, false
 		}
 	}
 }
