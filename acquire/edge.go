@@ -38,8 +38,11 @@ type edge struct {
 	// lastFlush is when the last window was cut: the watchdog's sign of
 	// life. lastEnd is the base time that window ended.
 	lastFlush, lastEnd time.Time
-	late               uint64 // windows cut late
-	errs               int64
+	// lastAlarm is the alarm manager's time: the last window end or
+	// alarm tick (its clock must never go back).
+	lastAlarm time.Time
+	late      uint64 // windows cut late
+	errs      int64
 }
 
 // edgeGrace is how long after its end a window is cut: a few sampler
@@ -64,12 +67,16 @@ func (e *edge) Run(ctx context.Context) error {
 	end := (e.tb.mono()/w + 1) * w // end of the window we are in
 	t := time.NewTimer(end + edgeGrace - e.tb.mono())
 	defer t.Stop()
+	alarms := time.NewTicker(alarmTick)
+	defer alarms.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case f := <-e.in:
 			e.place(f)
+		case <-alarms.C:
+			e.tickAlarms(ctx, end)
 		case <-t.C:
 			for now := e.tb.mono(); now >= end+edgeGrace; now = e.tb.mono() {
 				// Frames that came while we were busy first: they hold
@@ -104,6 +111,29 @@ func (e *edge) drain() {
 	}
 }
 
+// alarmTick is how often the alarm delays run between window ends, so that
+// an alarm is raised when its condition delay ends, not up to a window
+// later.
+const alarmTick = 100 * time.Millisecond
+
+// tickAlarms runs the alarm delays at the current time (never past next,
+// the end of the window in progress, which the next cut uses) and spools
+// the transitions due.
+func (e *edge) tickAlarms(ctx context.Context, next time.Duration) {
+	e.mu.Lock()
+	at := e.tb.at(min(e.tb.mono(), next))
+	if at.Before(e.lastAlarm) {
+		e.mu.Unlock()
+		return
+	}
+	e.lastAlarm = at
+	packs := e.p.Tick(at)
+	e.mu.Unlock()
+	for _, p := range packs {
+		e.spool(ctx, &p)
+	}
+}
+
 // cut ends the window that ended at monotonic time end, delay after it.
 func (e *edge) cut(ctx context.Context, end, delay time.Duration) {
 	late := delay >= e.window+edgeGrace // a ticker would have dropped it
@@ -114,6 +144,7 @@ func (e *edge) cut(ctx context.Context, end, delay time.Duration) {
 		}
 	}
 	e.lastFlush, e.lastEnd = e.now(), e.tb.at(end)
+	e.lastAlarm = e.lastEnd
 	packs := e.p.Flush(e.lastEnd)
 	for i := range packs {
 		p := &packs[i]
@@ -187,9 +218,9 @@ func (e *edge) Alarms() []alarm.Alarm {
 // Ack acknowledges an alarm and spools the transition.
 func (e *edge) Ack(ctx context.Context, id alarm.ID) error {
 	e.mu.Lock()
-	// The alarm manager runs on window ends: acknowledge at the last one,
-	// so that its clock never goes back.
-	at := e.lastEnd
+	// The alarm manager runs on window ends and alarm ticks: acknowledge
+	// at the last of them, so that its clock never goes back.
+	at := e.lastAlarm
 	if at.IsZero() {
 		at = e.now()
 	}

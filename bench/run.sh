@@ -32,7 +32,7 @@ gobench ./uplink 'VsMosquittoPub|DrainBacklog' 3x
 section "senml encode"
 gobench ./senml . 1s
 section "ECG: two-channel 360 Hz record on one core (target >= 1000x real time, 0 allocs/sample)"
-gobench ./edge/ecg TwoChannelRecord 3x GOMAXPROCS=1
+gobench ./edge/ecg 'TwoChannelRecord|MonitorRecord' 3x GOMAXPROCS=1
 gobench ./wfdb ReadRecord 3x
 section "PPG, temperature, alarms (0 allocs per sample; alarm latency = onset delay)"
 gobench ./edge/ppg . 1s

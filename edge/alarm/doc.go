@@ -21,10 +21,25 @@
 //     than low; set temp.priority to low to change it).
 //   - Alarm condition delay (onset_delay): a limit must be crossed
 //     continuously for this long before the alarm is raised, so brief
-//     excursions and artefacts raise nothing.
+//     excursions and artefacts raise nothing. The values are averages
+//     (12 R-R intervals, 8 pulses) that cross a limit some beats after the
+//     patient did; beat-to-beat values given to Instant move the start of
+//     the delay back to the first beat of the run beyond the limit (at most
+//     MaxBackdate), so the averaging does not add to the delay. Defaults:
+//     HR and pulse rate 5 s, SpO2 and temperature 10 s.
 //   - Hysteresis and clear_delay: a raised alarm clears only when the value
 //     is back inside the limit by the hysteresis margin, continuously for
-//     clear_delay, so a value hovering at the limit does not chatter.
+//     clear_delay, so a value hovering at the limit does not chatter
+//     (defaults: HR and pulse rate 5 /min for 20 s, SpO2 1 % for 5 s,
+//     temperature 0.2 °C for 10 s).
+//   - Rhythm conditions of the ECG (Manager.Rhythm): asystole, always on
+//     and of high priority, and pause (medium). The ECG stage decides them
+//     (no QRS complex for asystole.delay on a flat connected lead; an R-R
+//     interval over pause.limit), so they are raised at once.
+//   - Suspension (Manager.Hold): while the ECG is noise (the technical
+//     alarm noise, "ECG noise / artefact") or in asystole, or the PPG has
+//     an artefact (poor_signal), the value is withheld: its limit alarms
+//     neither start nor clear and no no_data is raised on top.
 //   - Latching: a latching alarm stays active after its condition ends
 //     until it is acknowledged (Manager.Ack). Acknowledging a non-latched or
 //     still-present alarm marks it acknowledged (the agent silences it) and

@@ -40,6 +40,7 @@ func (m *Manager) Hold(now time.Time, v Vital) []Transition {
 		vs.seen, vs.lastValid = true, now
 		for _, s := range vs.slots {
 			s.unknown()
+			s.runFrom, s.runMiss = time.Time{}, 0 // the beats under the noise are not evidence
 		}
 	}
 	m.advance(now)
@@ -50,9 +51,11 @@ func (m *Manager) Hold(now time.Time, v Vital) []Transition {
 // of one R-R interval, the SpO2 of one pulse). Values are averaged before
 // Update, and the average crosses a limit some beats after the patient did;
 // when it does, the condition delay counts from the first beat of the
-// uninterrupted run of beat-to-beat values beyond that limit (at most
-// MaxBackdate earlier), so the averaging does not add to the alarm
-// condition delay. A value that is not finite ends every run. Instant
+// run of beat-to-beat values beyond that limit (at most MaxBackdate
+// earlier; one value inside the limit between two beyond it, as a missed
+// or a premature beat gives, does not end a run, two in a row do), so the
+// averaging does not add to the alarm condition delay. A value that is not
+// finite ends every run. Instant
 // raises nothing by itself.
 func (m *Manager) Instant(at time.Time, v Vital, value float64) {
 	vs := m.vital(v)
@@ -63,10 +66,17 @@ func (m *Manager) Instant(at time.Time, v Vital, value float64) {
 	for _, s := range vs.slots {
 		beyond := ok && ((s.below && value < s.limit) || (!s.below && value > s.limit))
 		switch {
-		case !beyond:
-			s.runFrom = time.Time{}
-		case s.runFrom.IsZero():
-			s.runFrom = at
+		case beyond:
+			s.runMiss = 0
+			if s.runFrom.IsZero() {
+				s.runFrom = at
+			}
+		case ok && s.runMiss == 0 && !s.runFrom.IsZero():
+			// One beat inside the limit (a missed or a premature beat)
+			// does not end the run; a second in a row does.
+			s.runMiss = 1
+		default:
+			s.runFrom, s.runMiss = time.Time{}, 0
 		}
 	}
 }

@@ -121,17 +121,28 @@ func TestInstantBackdates(t *testing.T) {
 	if d := cmp.Diff(want, briefs(got)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
-	// A run interrupted by one beat inside the limit starts again; a run
-	// older than MaxBackdate is not used.
+	// A run interrupted by two beats inside the limit starts again (one
+	// does not end it: below); a run older than MaxBackdate is not used.
 	m = newM(t, nil)
 	m.Instant(at(0), HR, 170)
 	m.Instant(at(1), HR, 100)
+	m.Instant(at(1.5), HR, 100)
 	m.Instant(at(2), HR, 170)
 	got = m.Update(at(4), HR, 160, true)
 	got = append(got, m.Tick(at(6.9))...)
 	got = append(got, m.Tick(at(7))...)
 	if d := cmp.Diff([]brief{{Raised, AboveCriticalHigh, High, 7}, {Raised, AboveHigh, Medium, 7}}, briefs(got)); d != "" {
 		t.Errorf("interrupted run (-want +got):\n%s", d)
+	}
+	m = newM(t, nil)
+	m.Instant(at(0), HR, 170)
+	m.Instant(at(0.5), HR, 100) // a missed beat
+	m.Instant(at(1), HR, 170)
+	got = m.Update(at(4), HR, 160, true)
+	got = append(got, m.Tick(at(4.9))...)
+	got = append(got, m.Tick(at(5))...)
+	if d := cmp.Diff([]brief{{Raised, AboveCriticalHigh, High, 5}, {Raised, AboveHigh, Medium, 5}}, briefs(got)); d != "" {
+		t.Errorf("run through one missed beat (-want +got):\n%s", d)
 	}
 	m = newM(t, nil)
 	m.Instant(at(0), HR, 170)
@@ -153,5 +164,24 @@ func TestConditionText(t *testing.T) {
 		if got := c.Text(); got != want {
 			t.Errorf("%s.Text() = %q, want %q", c, got, want)
 		}
+	}
+}
+
+// A value briefly invalid (pulses disagreeing during a fast desaturation)
+// does not restart the run of beat-to-beat values.
+func TestInstantRunSurvivesInvalidValue(t *testing.T) {
+	m := newM(t, nil)
+	feed(m, SpO2, 0, 10, 97)
+	for s := 10.5; s < 25; s++ {
+		m.Instant(at(s), SpO2, 80)
+	}
+	m.Update(at(11), SpO2, 95, true)
+	m.Update(at(12), SpO2, 0, false)
+	got := m.Update(at(13), SpO2, 83, true)
+	got = append(got, m.Tick(at(20.4))...)
+	got = append(got, m.Tick(at(20.6))...)
+	want := []brief{{Raised, BelowCriticalLow, High, 20.6}, {Raised, BelowLow, Medium, 20.6}}
+	if d := cmp.Diff(want, briefs(got)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
 	}
 }

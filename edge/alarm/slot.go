@@ -34,6 +34,7 @@ type slot struct {
 	// runFrom is the first beat of the current run of beat-to-beat values
 	// beyond the limit (Manager.Instant); zero when there is none.
 	runFrom time.Time
+	runMiss int // values inside the limit in a row since the run's last one beyond
 }
 
 // observe feeds one observation: breach is the condition holding, inside
@@ -67,9 +68,11 @@ func (s *slot) observe(now time.Time, breach, inside bool, value float64) {
 	}
 }
 
-// unknown is an invalid observation: nothing can start or clear on it.
+// unknown is an invalid observation: nothing can start or clear on it. A
+// run of beat-to-beat values beyond the limit is kept (a value that is
+// briefly invalid while pulses disagree, as in a fast desaturation, does
+// not restart the condition delay); Manager.Hold ends it.
 func (s *slot) unknown() {
-	s.runFrom = time.Time{}
 	switch s.phase {
 	case pending:
 		s.phase = idle

@@ -29,5 +29,17 @@
 // bridged by holding the last value; longer gaps reset the detector, and
 // the first beat after them has no RR interval.
 //
+// A Monitor wraps the detector with what a bedside monitor derives from
+// the beats: the heart rate averaged as ANSI/AAMI EC13 asks (hr.go), a
+// signal quality index once a second with its gate (quality.go,
+// template.go), and the time without a credible QRS complex with whether
+// the lead is flat, for the asystole and pause alarms (monitor.go).
+//
+// Tall T waves: within 300 ms of a beat, a candidate with under 3/4 of the
+// beat's steepest slope and under half its energy in the QRS band is a T
+// wave (T waves of 1.2 mV with a 100 ms QRS are not counted); from 300 to
+// 360 ms the slope test alone applies, except for a big complex of the
+// other polarity (an early premature ventricular beat).
+//
 // Everything is sized at construction: Push does not allocate.
 package ecg

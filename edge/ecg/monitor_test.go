@@ -214,3 +214,39 @@ func TestLongAsystole(t *testing.T) {
 		}
 	}
 }
+
+// The Monitor allocates nothing per sample, Status included.
+func TestMonitorDoesNotAllocate(t *testing.T) {
+	x := ecgtest.Render(ecgtest.Rhythm(20, ecgtest.Regular(75)), fs, 20)
+	m := newMonitor(t)
+	seconds(m, x) // warm up
+	i := 0
+	allocs := testing.AllocsPerRun(2000, func() {
+		m.Push(x[i%len(x)], true)
+		if i%int(fs) == 0 {
+			m.Status()
+		}
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("%.2f allocations per sample", allocs)
+	}
+}
+
+// BenchmarkMonitorRecord runs the Monitor (detector, heart rate, quality,
+// asystole timing) over the carried 5-minute excerpt of record 101 and
+// reports throughput as multiples of real time on one core.
+func BenchmarkMonitorRecord(b *testing.B) {
+	h, x, ok := loadRecord(b, mitdb+"/x_101")
+	ch := h.FindSignal("MLII")
+	for b.Loop() {
+		m, _ := ecg.NewMonitor(ecg.MonitorOptions{Options: ecg.Options{Rate: h.Freq}, AsystoleAfter: 4 * time.Second})
+		for i := range x[ch] {
+			m.Push(x[ch][i], ok[ch][i])
+			if (i+1)%int(h.Freq) == 0 {
+				m.Status()
+			}
+		}
+	}
+	b.ReportMetric(float64(len(x[ch]))*float64(b.N)/b.Elapsed().Seconds()/h.Freq, "x_realtime")
+}

@@ -35,11 +35,11 @@ const (
 	// QualityGate is the index below which the signal counts as noise.
 	QualityGate = 0.5
 	hfBad       = 0.04 // hf at which the index reaches 0 (0.02 at the gate)
-	// hfBadSteady replaces hfBad while the beats are regular and all of
-	// one shape: the noise is not making the detector count wrong.
+	// hfBadSteady replaces hfBad while the beats keep coming and have the
+	// shapes the patient has shown (the rate may change): the noise is not
+	// making the detector count wrong.
 	hfBadSteady = 0.07
 	steadyMatch = 0.8
-	steadyCV    = 0.15
 	steadyGap   = 1.5 // s: and the last beat is this recent
 	motionBad   = 0.4 // integral ratio at which the motion part reaches 1
 	motionCVLo  = 0.2 // R-R variation below which motion does not count
@@ -53,6 +53,7 @@ const (
 	refMaxAge   = 120.0 // s: an older reference is not used
 	cvWindow    = 4.0   // s of beats for the R-R variation
 	matchWindow = 3.0   // s of beats for the share matching a template
+	qrsHalf     = 0.06  // s either side of a beat left out of the noise median
 	// gateOpenSeconds of quality at or above the gate open it again.
 	gateOpenSeconds = 3
 	refBeats        = 8
@@ -150,6 +151,35 @@ func (q *quality) recent(k int) beatInfo {
 	return q.beats[(q.bAt-1-k+2*beatHistory)%beatHistory]
 }
 
+// medianOutsideQRS is the median of src over the last n samples, leaving
+// out qrsHalf around each detected beat: a QRS complex has energy in every
+// band, and at fast rates it fills much of the window.
+func (q *quality) medianOutsideQRS(src *ring, now int64, n int) float64 {
+	s := q.scratch[:0]
+	from := now - int64(n) + 1
+	half := int64(qrsHalf * q.rate)
+	k := 0 // beats newest first; walk them oldest first against the samples
+	for k < q.nb && q.recent(k).r+half >= from {
+		k++
+	}
+	for i := from; i <= now; i++ {
+		for k > 0 && q.recent(k-1).r+half < i {
+			k--
+		}
+		if k > 0 {
+			if r := q.recent(k - 1).r; i >= r-half && i <= r+half {
+				continue
+			}
+		}
+		s = append(s, src.at(i))
+	}
+	if len(s) < n/4 {
+		return q.median(src, now, n) // beats everywhere: use them all
+	}
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
 func (q *quality) median(src *ring, now int64, n int) float64 {
 	s := q.scratch[:0]
 	for k := now - int64(n) + 1; k <= now; k++ {
@@ -173,7 +203,7 @@ func (q *quality) second(now, since int64) {
 		q.q, q.feat, q.clean = 0, qualityFeatures{}, false
 		return
 	}
-	medH := q.median(&q.absHF, now, q.win)
+	medH := q.medianOutsideQRS(&q.absHF, now, q.win)
 	medM := q.median(&q.mwi, now, q.win)
 
 	// Local references: beats of the last 5 s.
@@ -204,7 +234,7 @@ func (q *quality) second(now, since int64) {
 	f.Motion = math.Max(f.Motion, clamp01((unlikeHi-f.Match)/(unlikeHi-unlikeLo))*clamp01(f.HF/motionHF))
 	q.feat = f
 	bad := hfBad
-	if f.Match >= steadyMatch && f.CV <= steadyCV && q.nb > 0 && float64(now-q.recent(0).r) < steadyGap*q.rate {
+	if f.Match >= steadyMatch && q.nb > 0 && float64(now-q.recent(0).r) < steadyGap*q.rate {
 		bad = hfBadSteady
 	}
 	q.q = clamp01(1-math.Max(f.HF/bad, f.Motion)) * clamp01(validFrac)

@@ -20,7 +20,7 @@ type ecgProc struct {
 	beats []beatAt      // beats of this window, for alarm.Manager.Instant
 }
 
-// beatAt is a beat's time and beat-to-beat heart rate.
+// beatAt is the start of an R-R interval and its heart rate.
 type beatAt struct {
 	at time.Time
 	hr float64
@@ -58,8 +58,10 @@ func (p *ecgProc) push(blocks []sensors.Block) {
 		if !found || beat.RR == 0 || len(p.beats) >= maxBeatsPerWindow {
 			continue
 		}
-		// The R peak's time: this sample's time minus the report delay.
-		back := float64(int64(i)-(beat.Reported-beat.Index)) / p.rate
+		// The beat-to-beat rate is that of the R-R interval that this
+		// beat ends: it holds from the previous R peak on (this sample's
+		// time, minus the report delay and the interval).
+		back := float64(int64(i)-(beat.Reported-beat.Index)-beat.RR) / p.rate
 		p.beats = append(p.beats, beatAt{at: b.Wall.Add(time.Duration(back * float64(time.Second))), hr: beat.HR})
 	}
 }

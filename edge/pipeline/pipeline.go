@@ -170,6 +170,15 @@ func (p *Pipeline) Flush(now time.Time) []telemetry.Pack {
 	return append(out, alarmPacks(feed.transitions)...)
 }
 
+// Tick runs the alarm delays at now without new values and returns the
+// packs of the alarm transitions due: an edge stage that calls it between
+// windows raises an alarm when its condition delay ends rather than at the
+// next window's end. now must not be before the last Flush or Tick, nor
+// after the next Flush.
+func (p *Pipeline) Tick(now time.Time) []telemetry.Pack {
+	return alarmPacks(p.alarms.Tick(now))
+}
+
 // Active lists the active alarms.
 func (p *Pipeline) Active() []alarm.Alarm { return p.alarms.Active() }
 

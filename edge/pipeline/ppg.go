@@ -21,7 +21,8 @@ type ppgProc struct {
 	pulses []pulseAt // pulses of this window, for alarm.Manager.Instant
 }
 
-// pulseAt is a pulse's time with its own SpO2 and rate (0: unknown).
+// pulseAt is the start of a pulse interval with its pulse's own SpO2 and
+// rate (0: unknown).
 type pulseAt struct {
 	at       time.Time
 	spo2, pr float64
@@ -47,7 +48,12 @@ func (p *ppgProc) push(blocks []sensors.Block) {
 		ok := red.Valid[i] && ir.Valid[i]
 		p.last = p.proc.Push(red.Samples[i], ir.Samples[i], ok)
 		if r := &p.last; r.Beat && len(p.pulses) < maxBeatsPerWindow {
+			// A pulse's values describe the interval it ends: from the
+			// previous pulse on.
 			back := float64(i)/p.rate - r.BeatDelay
+			if r.BeatRate > 0 {
+				back -= 60 / r.BeatRate
+			}
 			p.pulses = append(p.pulses, pulseAt{at: red.Wall.Add(time.Duration(back * float64(time.Second))), spo2: r.BeatSpO2, pr: r.BeatRate})
 		}
 		p.total++

@@ -160,3 +160,46 @@ func TestNoiseAlarm(t *testing.T) {
 		t.Errorf("no heart rate 30 s after the noise")
 	}
 }
+
+// With Tick between windows, a heart-rate step raises its alarm when the
+// condition delay, counted from the first beat at the new rate, ends: the
+// 12-interval average and the window add nothing to the 5 s delay. The
+// patient's rate steps from 72 to 170 /min at 30 s (the first beat at the
+// new rate comes with the next beat, up to 0.83 s later).
+func TestTickRaisesAtTheConditionDelay(t *testing.T) {
+	const rate = 500
+	x := ecgtest.Render(ecgtest.Rhythm(50, ecgtest.Step(72, 170, 30)), rate, 50)
+	p, err := New(Config{Window: time.Second, Alarms: alarm.Defaults()},
+		[]Sensor{{Name: "ecg", Kind: ECG, Rate: rate, Streams: []Stream{{"mV", MDCECGLeadII}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Unix(1_800_000_000, 0)
+	const tick = rate / 10 // 100 ms
+	var raised time.Time
+	for k := 0; (k+1)*tick <= len(x) && raised.IsZero(); k++ {
+		at := t0.Add(time.Duration(k) * 100 * time.Millisecond)
+		b := sensors.Block{Wall: at, Rate: rate}
+		for _, v := range x[k*tick : (k+1)*tick] {
+			b.Append(v, true)
+		}
+		p.Push("ecg", []sensors.Block{b})
+		end := at.Add(100 * time.Millisecond)
+		var packs []telemetry.Pack
+		if (k+1)%10 == 0 {
+			packs = p.Flush(end)
+		} else {
+			packs = p.Tick(end)
+		}
+		for _, e := range alarmEvents([][]telemetry.Pack{packs}) {
+			if e.event == "raised" && e.cond == "critical_high" && e.prio == "high" {
+				raised = end
+			}
+		}
+	}
+	lat := raised.Sub(t0.Add(30 * time.Second))
+	t.Logf("step to high alarm: %v (onset delay 5 s)", lat)
+	if raised.IsZero() || lat > 6500*time.Millisecond || lat < 5*time.Second {
+		t.Errorf("alarm %v after the step, want 5 s plus at most 1.5 s", lat)
+	}
+}
