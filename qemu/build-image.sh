@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-# Partition sizes in MiB; the layout matches meta-medagent's wic/medagent-ab.wks.
+# Partition sizes in MiB; the layout matches meta-medagent's wic/medagent-ab.wks.in.
 BOOT_MB=16 ROOT_MB=96 DATA_MB=160
 
 need() { # need TOOL PACKAGE

@@ -20,7 +20,7 @@ rc=${PIPESTATUS[0]}
 set -e
 echo "yocto-check: check-layer.sh took $(( $(date +%s) - start )) s"
 recipes=$(find yocto-layer/meta-medagent -name '*.bb' | sed 's#.*/##; s#_[^_]*\.bb$##; s#\.bb$##' | sort -u | paste -sd'|')
-if grep -E '^WARNING' "$log" | grep -E "meta-medagent|/layer/|(^|[^A-Za-z0-9-])($recipes)([^A-Za-z0-9-]|$)"; then
+if grep -E '^WARNING' "$log" | grep -E "meta-medagent|/layer/|(^|[^A-Za-z0-9-])($recipes)(-[0-9]|[^A-Za-z0-9-]|$)"; then
   echo "yocto-check: the layer causes the warnings above" >&2
   exit 1
 fi
