@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"slices"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"medagent/update/bootenv"
 	"medagent/update/engine"
 	"medagent/update/slot"
+	"medagent/update/source"
 )
 
 // updater owns the update engine. At every start it resumes whatever the
@@ -59,12 +61,20 @@ func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monit
 	if err != nil {
 		return nil, fmt.Errorf("update: version floor: %w", err)
 	}
+	var client *http.Client // nil: https installs refused (no trust anchors)
+	if u.CAFile != "" {
+		if client, err = source.HTTPClient(source.HTTPOptions{CAFile: u.CAFile, RedirectHosts: u.RedirectHosts}); err != nil {
+			return nil, fmt.Errorf("update: %w", err)
+		}
+	}
 	e, err := engine.New(engine.Options{
-		Journal:    u.Journal,
-		JournalKey: engine.JournalKey(stateKey),
-		Floor:      fl,
-		Env:        env,
-		Slots:      slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}, CmdlinePath: u.Cmdline},
+		Journal:     u.Journal,
+		JournalKey:  engine.JournalKey(stateKey),
+		Floor:       fl,
+		HTTPClient:  client,
+		DownloadDir: u.DownloadDir,
+		Env:         env,
+		Slots:       slot.Config{A: slot.Slot{Device: u.SlotA, Part: u.PartA}, B: slot.Slot{Device: u.SlotB, Part: u.PartB}, CmdlinePath: u.Cmdline},
 		Open: func(r io.Reader, req engine.OpenRequest) (engine.Artifact, error) {
 			keys := pub
 			if ringKeys != nil {

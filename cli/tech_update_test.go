@@ -180,6 +180,7 @@ func TestTechUpdateInstall(t *testing.T) {
 	rand.Read(img)
 	os.WriteFile(filepath.Join(dir, "rootfs.ext4"), img, 0o600)
 	art := filepath.Join(dir, "release-2.mender")
+	cfg.Update.InstallDir = dir
 	runTool("mender-artifact", "write", "rootfs-image", "-f", filepath.Join(dir, "rootfs.ext4"), "-n", "release-2",
 		"-t", cfg.Device.Type, "-o", art, "-k", filepath.Join(dir, "sign.pem"))
 

@@ -50,6 +50,17 @@ type Update struct {
 	// RequireChunks refuses artifacts without a signed chunk list, so
 	// that no unverified byte is ever written to a slot.
 	RequireChunks bool `yaml:"require_chunks"`
+	// InstallDir is the only directory a technician's "update install
+	// FILE" may name (regular files only). Empty: installs from files are
+	// refused.
+	InstallDir string `yaml:"install_dir"`
+	// CAFile holds the PEM trust anchors of the update server for https
+	// installs (never the system's); RedirectHosts are other hosts a
+	// redirect may lead to; DownloadDir keeps a download across restarts
+	// (empty: stream it).
+	CAFile        string   `yaml:"ca_file"`
+	RedirectHosts []string `yaml:"redirect_hosts"`
+	DownloadDir   string   `yaml:"download_dir"`
 }
 
 func defaultUpdate() Update {
@@ -63,6 +74,7 @@ func defaultUpdate() Update {
 		HealthTimeout:   2 * time.Minute,
 		MonitoringGrace: 30 * time.Second,
 		MaxWindow:       8 << 20,
+		InstallDir:      "/var/lib/medagent/updates",
 	}
 }
 

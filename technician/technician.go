@@ -20,6 +20,7 @@ import (
 	"medagent/telemetry"
 	"medagent/update/bootenv"
 	"medagent/update/engine"
+	"medagent/update/source"
 	"medagent/uplink"
 	"medagent/version"
 )
@@ -84,6 +85,7 @@ type SlotOps interface {
 // Installer installs an artifact and reports the engine's state.
 type Installer interface {
 	Install(ctx context.Context, src io.Reader) error
+	InstallURL(ctx context.Context, url string) error
 	Status() engine.Status
 }
 
@@ -393,22 +395,25 @@ func (c *Service) update(ctx context.Context, op, arg string) (any, error) {
 // install starts an install in the background (owned by controlSide.Run)
 // and answers when it ended or after installAnswerWait.
 func (c *Service) install(ctx context.Context, arg string) (any, error) {
-	var src io.ReadCloser
-	if strings.HasPrefix(arg, "https://") {
-		src = engine.NewDownload(ctx, nil, arg)
-	} else {
-		f, err := os.Open(arg)
+	// The agent opens the artifact with its own rights on the caller's
+	// word: a regular file inside update.install_dir only, opened without
+	// blocking (update/source); https with the update server's anchors.
+	run := func() error { return c.Installer.InstallURL(ctx, arg) }
+	if !strings.HasPrefix(arg, "https://") {
+		f, err := source.OpenFile(c.Config.Update.InstallDir, arg)
 		if err != nil {
 			return nil, fmt.Errorf("technician: update install: %w", err)
 		}
-		src = f
+		run = func() error {
+			defer f.Close()
+			return c.Installer.Install(ctx, f)
+		}
 	}
 	done := make(chan error, 1)
 	c.installs.Add(1)
 	go func() {
 		defer c.installs.Done()
-		defer src.Close()
-		err := c.Installer.Install(ctx, src)
+		err := run()
 		if err != nil && !errors.Is(err, engine.ErrBusy) && ctx.Err() == nil {
 			c.Logger.Error("update install failed", "artifact", arg, "err", err)
 		}

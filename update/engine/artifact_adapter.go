@@ -72,6 +72,9 @@ func (m *menderArtifact) Header() Header {
 		out.Type = p.Type
 		maps.Copy(out.Provides, p.Provides)
 		out.ClearsProvides = p.ClearsProvides
+		if p.Chunks != nil {
+			out.PayloadSize = p.Chunks.Size
+		}
 	default:
 		out.Type = fmt.Sprintf("%d payloads", len(h.Payloads))
 	}

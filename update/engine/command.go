@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"medagent/update/artifact"
 	"medagent/update/bootenv"
 	"medagent/update/slot"
+	"medagent/update/source"
 )
 
 // Offline holds the flags of "medagent update OP" when it works on the
@@ -41,7 +43,8 @@ type commandFlags struct {
 	slotA, slotB, partA, partB        string
 	keys                              stringList
 	deviceType, scriptsDir, rebootCmd string
-	stateKey, tpm, cmdline            string
+	stateKey, tpm, cmdline, caFile    string
+	redirectHosts                     stringList
 	maxWindowMiB                      int64
 	noReboot, requireChunks           bool
 }
@@ -76,6 +79,8 @@ func DefineOffline(fs *flag.FlagSet) *Offline {
 	fs.StringVar(&f.tpm, "tpm", "", "TPM `DEVICE` that seals the state key (empty: /dev/tpmrm0 when present; off: none)")
 	fs.Int64Var(&f.maxWindowMiB, "max-window-mib", artifact.DefaultMaxWindow>>20, "largest decompression window an install may allocate, in `MiB`")
 	fs.BoolVar(&f.requireChunks, "require-chunks", false, "refuse artifacts without a signed chunk list (verify before write)")
+	fs.StringVar(&f.caFile, "ca-file", "", "install URL: PEM trust anchors `FILE` of the update server (required for https)")
+	fs.Var(&f.redirectHosts, "redirect-host", "install URL: a `HOST` a redirect may lead to besides the URL's own (repeatable)")
 	return f
 }
 
@@ -162,10 +167,10 @@ func (f *Offline) Run(ctx context.Context, stdout, stderr io.Writer, op string, 
 	case "resume":
 		return e.Resume(ctx)
 	}
-	if strings.HasPrefix(args[0], "https://") && f.downloadDir != "" {
+	if strings.HasPrefix(args[0], "https://") {
 		err = e.InstallURL(ctx, args[0])
 	} else {
-		src, closeSrc, oerr := openSource(ctx, args[0])
+		src, closeSrc, oerr := openSource(args[0])
 		if oerr != nil {
 			return oerr
 		}
@@ -205,7 +210,14 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	var client *http.Client
+	if f.caFile != "" {
+		if client, err = source.HTTPClient(source.HTTPOptions{CAFile: f.caFile, RedirectHosts: f.redirectHosts}); err != nil {
+			return nil, err
+		}
+	}
 	o := Options{
+		HTTPClient:  client,
 		Journal:     f.journal,
 		JournalKey:  JournalKey(sk),
 		Floor:       fl,
@@ -259,18 +271,20 @@ func (f *commandFlags) opener() OpenFunc {
 	}
 }
 
-// openSource opens FILE, - (stdin) or an https URL.
-func openSource(ctx context.Context, arg string) (io.Reader, func(), error) {
+// openSource opens FILE or - (stdin). A file must be a regular file (no
+// FIFO, device or symbolic link: update/source), opened without blocking.
+func openSource(arg string) (io.Reader, func(), error) {
 	switch {
 	case arg == "-":
 		return os.Stdin, func() {}, nil
-	case strings.HasPrefix(arg, "https://"):
-		r := NewDownload(ctx, nil, arg)
-		return r, func() { r.Close() }, nil
 	case strings.Contains(arg, "://"):
 		return nil, nil, fmt.Errorf("update install: %q: only https URLs are accepted", arg)
 	}
-	f, err := os.Open(arg)
+	abs, err := filepath.Abs(arg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("update install: %w", err)
+	}
+	f, err := source.OpenFile(filepath.Dir(abs), abs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("update install: %w", err)
 	}

@@ -42,11 +42,21 @@ type Download struct {
 	body       io.ReadCloser
 	MaxRetries int           // consecutive failed attempts allowed; 0 means 5, negative none
 	Backoff    time.Duration // first retry delay, doubled each time; default 1 s
-	retries    int
+	// MaxBytes bounds the resource (0: none): a larger announced length is
+	// refused before the body is read, a longer body when it gets there.
+	MaxBytes int64
+	retries  int
 }
 
-// NewDownload starts nothing yet; the first Read connects. A nil client
-// means http.DefaultClient (the agent passes its mutual-TLS client).
+// ErrTooLarge: the resource is larger than the download's bound.
+var ErrTooLarge = errors.New("download: larger than its bound")
+
+// ErrNoClient: no HTTPS client with the update server's trust anchors.
+var ErrNoClient = errors.New("download: no HTTPS client configured (update.ca_file): refusing to use the system's trust anchors")
+
+// NewDownload starts nothing yet; the first Read connects. client is the
+// update client with the configured trust anchors (update/source); nil
+// refuses to connect (ErrNoClient).
 func NewDownload(ctx context.Context, client *http.Client, url string) *Download {
 	return &Download{ctx: ctx, client: client, st: DownloadState{URL: url, Total: -1}, h: sha256.New()}
 }
@@ -93,14 +103,21 @@ func (d *Download) Read(p []byte) (int, error) {
 	for {
 		if d.body == nil {
 			if err := d.connect(); err != nil {
-				if errors.Is(err, ErrChanged) || errors.Is(err, errFinal) || !d.retry(err) {
+				if errors.Is(err, ErrChanged) || errors.Is(err, errFinal) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrNoClient) || !d.retry(err) {
 					return 0, err
 				}
 				continue
 			}
 		}
+		if d.MaxBytes > 0 && int64(len(p)) > d.MaxBytes-d.st.Offset+1 {
+			p = p[:max(1, d.MaxBytes-d.st.Offset+1)]
+		}
 		n, err := d.body.Read(p)
 		if n > 0 {
+			if d.MaxBytes > 0 && d.st.Offset+int64(n) > d.MaxBytes {
+				d.Close()
+				return 0, fmt.Errorf("download: %s: more than %d bytes: %w", d.st.URL, d.MaxBytes, ErrTooLarge)
+			}
 			d.h.Write(p[:n])
 			d.st.Offset += int64(n)
 			d.retries = 0
@@ -166,7 +183,7 @@ func (d *Download) connect() error {
 	}
 	c := d.client
 	if c == nil {
-		c = http.DefaultClient
+		return ErrNoClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -174,6 +191,10 @@ func (d *Download) connect() error {
 	}
 	switch {
 	case d.st.Offset == 0 && resp.StatusCode == http.StatusOK:
+		if d.MaxBytes > 0 && resp.ContentLength > d.MaxBytes {
+			resp.Body.Close()
+			return fmt.Errorf("download: %s announces %d bytes, the bound is %d: %w", d.st.URL, resp.ContentLength, d.MaxBytes, ErrTooLarge)
+		}
 		d.st.Total = resp.ContentLength
 		if v := resp.Header.Get("ETag"); v != "" && !strings.HasPrefix(v, "W/") {
 			d.st.Validator = v

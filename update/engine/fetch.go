@@ -12,10 +12,21 @@ import (
 
 // FetchOptions configure Fetch.
 type FetchOptions struct {
-	Client          *http.Client // nil: http.DefaultClient
+	Client          *http.Client // with the update server's trust anchors; nil refuses
 	CheckpointEvery int64        // bytes between durable checkpoints; 0 means 4 MiB
 	MaxRetries      int          // per Download; 0 means 5, negative means none
+	// MaxBytes bounds the download (0: none).
+	MaxBytes int64
+	// Bound, when set, is given the downloaded prefix (from byte 0) as it
+	// grows, until it decides: a positive result tightens MaxBytes (the
+	// size the artifact's signed header declares), -1 means "decided, no
+	// tighter bound", 0 "need more bytes"; an error stops the download.
+	// Undecided after MaxHeaderBytes, the download is refused.
+	Bound func(prefix io.Reader) (int64, error)
 }
+
+// MaxHeaderBytes is how far into an artifact its signed header must end.
+const MaxHeaderBytes = 4 << 20
 
 const fetchStateVersion = 1
 
@@ -55,6 +66,7 @@ func Fetch(ctx context.Context, url, dst, statePath string, o FetchOptions) ([]b
 		}
 	}
 	d.MaxRetries = o.MaxRetries
+	d.MaxBytes = o.MaxBytes
 	defer d.Close()
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
@@ -70,6 +82,10 @@ func Fetch(ctx context.Context, url, dst, statePath string, o FetchOptions) ([]b
 	}
 	buf := make([]byte, 256<<10)
 	since := int64(0)
+	bd := bounder{f: o.Bound, path: dst, next: 64 << 10}
+	if err := bd.offer(d, false); err != nil {
+		return nil, err
+	}
 	for {
 		n, rerr := d.Read(buf)
 		if n > 0 {
@@ -77,6 +93,9 @@ func Fetch(ctx context.Context, url, dst, statePath string, o FetchOptions) ([]b
 				return nil, fmt.Errorf("fetch: write %s: %w", dst, err)
 			}
 			since += int64(n)
+		}
+		if err := bd.offer(d, rerr == io.EOF); err != nil {
+			return nil, err
 		}
 		if since >= every || (rerr != nil && rerr != io.EOF) {
 			if err := checkpoint(f, d, statePath); err != nil {
@@ -114,4 +133,43 @@ func checkpoint(f *os.File, d *Download, statePath string) error {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	return writeFileAtomic(statePath, b)
+}
+
+// bounder offers the downloaded prefix to FetchOptions.Bound.
+type bounder struct {
+	f    func(io.Reader) (int64, error)
+	path string
+	next int64 // offer again when this many bytes are in
+	done bool
+}
+
+func (b *bounder) offer(d *Download, atEOF bool) error {
+	if b.f == nil || b.done || (d.Offset() < b.next && !atEOF) || d.Offset() == 0 {
+		return nil
+	}
+	r, err := os.Open(b.path)
+	if err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	n, err := b.f(io.LimitReader(r, d.Offset()))
+	r.Close()
+	switch {
+	case err != nil:
+		return err
+	case n > 0:
+		b.done = true
+		if d.MaxBytes == 0 || n < d.MaxBytes {
+			d.MaxBytes = n
+		}
+		if d.Offset() > d.MaxBytes {
+			return fmt.Errorf("fetch: %s: %d bytes already, the signed header allows %d: %w", d.st.URL, d.Offset(), n, ErrTooLarge)
+		}
+	case n < 0:
+		b.done = true
+	case atEOF || d.Offset() >= MaxHeaderBytes:
+		return fmt.Errorf("fetch: %s: no complete artifact header in the first %d bytes", d.st.URL, d.Offset())
+	default:
+		b.next = d.Offset() * 2
+	}
+	return nil
 }

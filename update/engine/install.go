@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"medagent/update/artifact"
 	"medagent/update/slot"
 )
 
@@ -39,31 +40,80 @@ func (e *Engine) InstallWith(ctx context.Context, src io.Reader, o InstallOption
 	return e.run(ctx, func(context.Context) (io.Reader, func(), error) { return src, func() {}, nil })
 }
 
-// InstallURL is Install from an https URL, downloaded first into
-// Options.DownloadDir so that the download survives restarts: an
-// interrupted InstallURL (context canceled, agent stopped, power cut) leaves
-// the journal in the download state and Resume continues the download
-// with a Range request from its last checkpoint. It needs room for the
-// whole artifact; without that, stream it with Install(NewDownload(...)),
-// which resumes broken connections but not restarts.
+// InstallURL is Install from an https URL with Options.HTTPClient (the
+// update server's trust anchors, see update/source). With
+// Options.DownloadDir it is downloaded there first so that the download
+// survives restarts: an interrupted InstallURL (context canceled, agent
+// stopped, power cut) leaves the journal in the download state and Resume
+// continues the download with a Range request from its last checkpoint.
+// Without DownloadDir the artifact is streamed (broken connections resume,
+// restarts do not). Either way the download is bounded: by the slot size
+// until the artifact's signed header is in, then by the size that header
+// declares (its chunk list), and a header that fails verification stops
+// the download at once.
 func (e *Engine) InstallURL(ctx context.Context, url string) error {
 	return e.InstallURLWith(ctx, url, InstallOptions{})
 }
 
 // InstallURLWith is InstallURL with options (a signed downgrade permission).
 func (e *Engine) InstallURLWith(ctx context.Context, url string, o InstallOptions) error {
-	if e.o.DownloadDir == "" {
-		return errors.New("engine: InstallURL needs Options.DownloadDir")
+	if !strings.HasPrefix(url, "https://") {
+		return fmt.Errorf("engine: %q: only https URLs are installed", url)
 	}
 	unlock, err := e.tryOp()
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if e.o.DownloadDir == "" {
+		if err := e.begin("", o); err != nil {
+			return err
+		}
+		return e.run(ctx, e.streamSource(url))
+	}
 	if err := e.begin(url, o); err != nil {
 		return err
 	}
 	return e.run(ctx, e.fetchSource)
+}
+
+// downloadBound is the most an artifact for a slot of capa bytes may be:
+// the payload with compression's worst-case growth, plus the header.
+func downloadBound(payload int64) int64 { return payload + payload/64 + MaxHeaderBytes }
+
+// streamSource streams url (no restart resume), bounded by the slot.
+func (e *Engine) streamSource(url string) sourceFunc {
+	return func(ctx context.Context) (io.Reader, func(), error) {
+		_, to, err := e.slots()
+		if err != nil {
+			return nil, nil, err
+		}
+		capa, err := slot.Capacity(to.Device)
+		if err != nil {
+			return nil, nil, fmt.Errorf("slot %s: %w", to.Name, err)
+		}
+		d := NewDownload(ctx, e.o.HTTPClient, url)
+		d.MaxBytes = downloadBound(capa)
+		return d, func() { d.Close() }, nil
+	}
+}
+
+// headerBound is FetchOptions.Bound: it verifies the artifact's header as
+// soon as it is downloaded and bounds the rest by what it declares.
+func (e *Engine) headerBound(capa int64) func(io.Reader) (int64, error) {
+	return func(prefix io.Reader) (int64, error) {
+		art, err := e.o.Open(prefix, OpenRequest{Installed: maps.Clone(e.journal().Installed), MaxPayloadSize: capa})
+		switch {
+		case errors.Is(err, artifact.ErrTruncated):
+			return 0, nil // not all in yet
+		case err != nil:
+			return 0, fmt.Errorf("artifact refused while downloading: %w", err)
+		}
+		if n := art.Header().PayloadSize; n > 0 {
+			return downloadBound(n), nil
+		}
+		return -1, nil
+	}
 }
 
 // begin starts a new update in the journal (in memory; the first enter
@@ -147,7 +197,17 @@ func (e *Engine) fetchSource(ctx context.Context) (io.Reader, func(), error) {
 	url := e.journal().URL
 	dst := filepath.Join(e.o.DownloadDir, "update.mender")
 	state := filepath.Join(e.o.DownloadDir, "update.fetch")
-	if _, err := Fetch(ctx, url, dst, state, FetchOptions{Client: e.o.HTTPClient, CheckpointEvery: e.o.CheckpointEvery}); err != nil {
+	_, to, err := e.slots()
+	if err != nil {
+		return nil, nil, err
+	}
+	capa, err := slot.Capacity(to.Device)
+	if err != nil {
+		return nil, nil, fmt.Errorf("slot %s: %w", to.Name, err)
+	}
+	fo := FetchOptions{Client: e.o.HTTPClient, CheckpointEvery: e.o.CheckpointEvery,
+		MaxBytes: downloadBound(capa), Bound: e.headerBound(capa)}
+	if _, err := Fetch(ctx, url, dst, state, fo); err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("%w: %w", errSuspended, err)
 		}

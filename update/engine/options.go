@@ -22,6 +22,9 @@ type Header struct {
 	// ClearsProvides are patterns ("rootfs-image.*") of installed provides
 	// this artifact replaces; nil means all of them.
 	ClearsProvides []string
+	// PayloadSize is the payload's size as the signed header declares it
+	// (its chunk list); 0 when it declares none.
+	PayloadSize int64
 	// Scripts are the names of the state scripts the artifact carries
 	// (scripts/ in its header). The engine refuses such artifacts: see
 	// ErrArtifactScripts.
@@ -142,8 +145,9 @@ type Options struct {
 	Open          OpenFunc // artifact opener that verifies; nil: Opener(Verification{...})
 	ScriptsDir    string   // state scripts; "" means none
 	// DownloadDir holds the artifact downloaded by InstallURL (on the data
-	// partition); HTTPClient fetches it (the agent's mutual-TLS client; nil
-	// means http.DefaultClient); CheckpointEvery is the download checkpoint
+	// partition; "" streams it instead); HTTPClient fetches it (with the
+	// update server's trust anchors, update/source; nil refuses https);
+	// CheckpointEvery is the download checkpoint
 	// interval (0: 4 MiB).
 	DownloadDir     string
 	HTTPClient      *http.Client
