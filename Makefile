@@ -16,7 +16,7 @@ DURATION    ?= 0
 MITDB       ?= ../shared/data/mitdb
 NSTDB       ?= ../shared/data/nstdb
 
-.PHONY: help all build demo test test-long lint sbom bench bench-ecg bench-alarms setup clean qemu-image qemu-test man yocto-check
+.PHONY: help all build demo test test-long lint sbom bench bench-ecg bench-alarms bench-fleet setup clean qemu-image qemu-test man yocto-check
 
 help:
 	@echo "make demo       agent on simulated sensors -> local mutual-TLS broker, vitals shown (DURATION=20s to stop)"
@@ -27,6 +27,7 @@ help:
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
 	@echo "make bench      benchmarks with numbers, against the real peers"
 	@echo "make bench-ecg  QRS detector Se/+P on the MIT-BIH records in MITDB=$(MITDB)"
+	@echo "make bench-fleet  N=100 and N=1000 devices against a 3-node NATS cluster and the Mender test server"
 	@echo "make bench-alarms asystole, pause and noise episodes spliced into MITDB records: alarm times, false alarms"
 	@echo "make man        write the manual page docs/medagent.1 from the command tree"
 	@echo "make qemu-image arm64 A/B bench disk image (Debian kernel, busybox, u-boot-qemu, the agent)"
@@ -75,6 +76,13 @@ sbom:
 
 bench: setup build
 	@bash bench/run.sh
+
+# N uplinks with their own identities and spools against a 3-node NATS
+# cluster (built from the Go module proxy) and the spec-built Mender
+# server; about 4 min for N=100 and 10 min for N=1000 on 2 cores.
+bench-fleet: setup
+	set -o pipefail; $(GO) test -tags fleetbench -count=1 -timeout 60m -run TestFleet -v ./bench/fleet -args -n 100 | grep -E 'RESULT|FAIL|^ok'
+	set -o pipefail; $(GO) test -tags fleetbench -count=1 -timeout 60m -run TestFleet -v ./bench/fleet -args -n 1000 | grep -E 'RESULT|FAIL|^ok'
 
 bench-ecg:
 	$(GO) run ./bench/ecg -mitdb $(MITDB) -nstdb $(NSTDB)

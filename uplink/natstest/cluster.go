@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -72,12 +73,12 @@ type Node struct {
 	MQTTURL string // tls://127.0.0.1:port
 	Addr    string // 127.0.0.1:port of the MQTT listener
 
-	bin, conf, health string
-	t                 testing.TB
-	mu                sync.Mutex
-	cmd               *exec.Cmd
-	done              chan struct{}
-	log               lockedBuffer
+	bin, conf, health, varz string
+	t                       testing.TB
+	mu                      sync.Mutex
+	cmd                     *exec.Cmd
+	done                    chan struct{}
+	log                     lockedBuffer
 }
 
 // Start builds (once) and starts a cluster with the PKI in pkiDir (the
@@ -115,6 +116,7 @@ func Start(t testing.TB, pkiDir string, o Options) *Cluster {
 		n.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i][2]))
 		n.MQTTURL = "tls://" + n.Addr
 		n.health = fmt.Sprintf("http://127.0.0.1:%d/healthz", ports[i][3])
+		n.varz = fmt.Sprintf("http://127.0.0.1:%d/varz", ports[i][3])
 		ndir := filepath.Join(dir, n.Name)
 		if err := os.MkdirAll(ndir, 0o700); err != nil {
 			t.Fatal(err)
@@ -225,6 +227,32 @@ func (n *Node) Healthy() bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// Varz is the part of the node's /varz monitoring the benches read.
+type Varz struct {
+	InMsgs      int64   `json:"in_msgs"`
+	OutMsgs     int64   `json:"out_msgs"`
+	Connections int     `json:"connections"`
+	Mem         int64   `json:"mem"`
+	CPU         float64 `json:"cpu"`
+}
+
+// Varz reads the node's /varz.
+func (n *Node) Varz() (Varz, error) {
+	var v Varz
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, n.varz, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return v, fmt.Errorf("natstest: varz of %s: %w", n.Name, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return v, fmt.Errorf("natstest: varz of %s: %w", n.Name, err)
+	}
+	return v, nil
 }
 
 func (n *Node) start() {

@@ -1,0 +1,377 @@
+//go:build fleetbench
+
+package fleet
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"medagent/handoff"
+	"medagent/mender"
+	"medagent/mender/mendertest"
+	"medagent/spool"
+	"medagent/telemetry"
+	"medagent/tlsconf"
+	"medagent/tlsconf/tlstest"
+	"medagent/update/artifact"
+	"medagent/uplink"
+	"medagent/uplink/natstest"
+)
+
+var (
+	nDevices = flag.Int("n", 100, "devices")
+	outage   = flag.Duration("outage", 30*time.Second, "how long the whole cluster is down")
+	steady   = flag.Duration("steady", 30*time.Second, "the steady-state measurement")
+)
+
+type device struct {
+	id string
+	w  *spool.Writer
+	r  *spool.Reader
+	up *uplink.Uplink
+	n  int // packs appended
+}
+
+func TestFleet(t *testing.T) {
+	N := *nDevices
+	dir := t.TempDir()
+	quiet := slog.New(slog.DiscardHandler)
+	p, err := tlstest.WritePKI(filepath.Join(dir, "pki"), "MA-BENCH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs := make([]*device, N)
+	users := []natstest.User{natstest.MonitorUser()}
+	for i := range devs {
+		id := fmt.Sprintf("MA-%05d", i)
+		if _, err := p.CA.Issue("dev-"+id, tlstest.Options{CommonName: id}); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, natstest.DeviceUser(id))
+		devs[i] = &device{id: id}
+	}
+	c := natstest.Start(t, p.Dir, natstest.Options{Users: users})
+	// The back end's session creates the MQTT streams on all three nodes.
+	natstest.Subscribe(t, p.Dir, c.URLs(), "backend", "medagent/v1/+/status")
+
+	cpu0, rss0 := cpuTime(), rssKiB()
+	for _, d := range devs {
+		o := spool.Options{Dir: filepath.Join(dir, "spool", d.id), ReserveBytes: 64 << 10, Logger: quiet}
+		if d.w, err = spool.OpenWriter(o); err != nil {
+			t.Fatal(err)
+		}
+		if d.r, err = spool.OpenReader(o); err != nil {
+			t.Fatal(err)
+		}
+		d.up, err = uplink.New(uplink.Options{Brokers: c.URLs(), DeviceID: d.id,
+			TLS: tlsconf.Options{CAFile: p.CA.CertFile, CertFile: filepath.Join(p.Dir, "dev-"+d.id+".pem"), KeyFile: filepath.Join(p.Dir, "dev-"+d.id+".key")},
+		}, d.r, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		for _, d := range devs {
+			d.r.Close()
+			d.w.Close()
+		}
+	}()
+	start := time.Now()
+	for _, d := range devs {
+		wg.Go(func() { d.up.Run(ctx) })
+	}
+	// Acquisition: one vitals pack a second per device.
+	var pmu sync.Mutex
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			pmu.Lock()
+			for _, d := range devs {
+				pk := telemetry.Pack{Stream: "vitals", Class: telemetry.ClassTelemetry, Time: time.Now(), Records: []telemetry.Record{
+					{Name: "MDC_ECG_HEART_RATE", Unit: "1/min", Value: telemetry.V(72)},
+					{Name: "MDC_PULS_OXIM_SAT_O2", Unit: "%", Value: telemetry.V(97)}}}
+				b, _ := pk.Marshal()
+				if _, err := d.w.Append(ctx, pk.Class, pk.Stream, pk.Time, b); err == nil {
+					d.n++
+				}
+			}
+			pmu.Unlock()
+		}
+	})
+	connected := func() int {
+		k := 0
+		for _, d := range devs {
+			if d.up.Status().Connected {
+				k++
+			}
+		}
+		return k
+	}
+	waitAll(t, "first connect", 10*time.Minute, func() bool { return connected() == N })
+	firstConnect := time.Since(start)
+
+	// Steady state.
+	time.Sleep(5 * time.Second)
+	acked := func() uint64 {
+		var a uint64
+		for _, d := range devs {
+			a += d.up.Status().Acked
+		}
+		return a
+	}
+	in0, a0 := inMsgs(t, c), acked()
+	c0, t0 := cpuTime(), time.Now()
+	time.Sleep(*steady)
+	in1, a1 := inMsgs(t, c), acked()
+	c1, t1 := cpuTime(), time.Now()
+	msgsPerSec := float64(in1-in0) / t1.Sub(t0).Seconds()
+	ackedPerSec := float64(a1-a0) / t1.Sub(t0).Seconds()
+	cpuPerDev := (c1 - c0).Seconds() / t1.Sub(t0).Seconds() / float64(N) * 100
+	rssPerDev := float64(rssKiB()-rss0) / float64(N)
+	_ = cpu0
+
+	// Full cluster restart.
+	for _, n := range c.Nodes {
+		n.Kill()
+	}
+	time.Sleep(*outage)
+	before := totalConnects(devs)
+	restart := time.Now()
+	for _, n := range c.Nodes {
+		n.Restart()
+	}
+	perSec := map[int]int{}
+	last := before
+	for connected() < N {
+		time.Sleep(100 * time.Millisecond)
+		now := totalConnects(devs)
+		perSec[int(time.Since(restart).Seconds())] += int(now - last)
+		last = now
+		if time.Since(restart) > 10*time.Minute {
+			t.Fatalf("%d of %d reconnected 10 min after the restart", connected(), N)
+		}
+	}
+	allBack := time.Since(restart)
+	peak, peakAt := 0, 0
+	for s, k := range perSec {
+		if k > peak {
+			peak, peakAt = k, s
+		}
+	}
+	var produced int
+	pmu.Lock()
+	for _, d := range devs {
+		produced += d.n
+	}
+	pmu.Unlock()
+	waitAll(t, "backlog acked", 10*time.Minute, func() bool {
+		var a uint64
+		for _, d := range devs {
+			a += d.up.Status().Acked
+		}
+		return a >= uint64(produced)
+	})
+	drained := time.Since(restart)
+
+	deployTime, deployed := deployAll(t, dir, N, quiet)
+
+	t.Logf("RESULT N=%d", N)
+	t.Logf("RESULT first connect of all:            %v", firstConnect.Round(time.Millisecond))
+	t.Logf("RESULT records published and PUBACKed:  %.0f/s (%d devices at 1 pack/s)", ackedPerSec, N)
+	t.Logf("RESULT broker-side messages in:          %.0f/s (in_msgs summed over the 3 nodes: MQTT publishes plus JetStream's own replication and API traffic)", msgsPerSec)
+	t.Logf("RESULT uplink CPU per device:            %.3f %% of a core", cpuPerDev)
+	t.Logf("RESULT uplink RSS per device:            %.0f KiB (process %d KiB)", rssPerDev, rssKiB())
+	t.Logf("RESULT full restart after %v outage:    all %d back in %v, peak %d connects in second %d, %d s with connects; backlog drained %v after the restart",
+		*outage, N, allBack.Round(time.Millisecond), peak, peakAt, len(perSec), drained.Round(time.Millisecond))
+	t.Logf("RESULT connects per second after restart: %v", histogram(perSec))
+	t.Logf("RESULT deployment of one artifact:       %d of %d success in the server's view after %v", deployed, N, deployTime.Round(time.Millisecond))
+}
+
+func histogram(m map[int]int) string {
+	var b strings.Builder
+	for s := 0; s <= 600; s++ {
+		if k, ok := m[s]; ok && k > 0 {
+			fmt.Fprintf(&b, "%ds:%d ", s, k)
+		}
+	}
+	return b.String()
+}
+
+func totalConnects(devs []*device) uint64 {
+	var k uint64
+	for _, d := range devs {
+		k += d.up.Status().Connects
+	}
+	return k
+}
+
+func inMsgs(t *testing.T, c *natstest.Cluster) int64 {
+	var sum int64
+	for _, n := range c.Nodes {
+		v, err := n.Varz()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += v.InMsgs
+	}
+	return sum
+}
+
+func waitAll(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %v", what, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func rssKiB() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			k, _ := strconv.ParseInt(f[1], 10, 64)
+			return k
+		}
+	}
+	return 0
+}
+
+// benchInstaller stands for acquire: it takes the artifact and reports
+// success at the second look.
+type benchInstaller struct {
+	dir  string
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (b *benchInstaller) WorkDir() string { return b.dir }
+
+func (b *benchInstaller) Submit(_ context.Context, it handoff.Item) (string, error) {
+	os.Remove(it.File)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := fmt.Sprintf("item-%d", len(b.seen)+1)
+	b.seen[id] = 0
+	return id, nil
+}
+
+func (b *benchInstaller) State(id string) (handoff.State, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seen[id]++
+	if b.seen[id] > 1 {
+		return handoff.State{ID: id, Phase: handoff.Success}, nil
+	}
+	return handoff.State{ID: id, Phase: handoff.Installing}, nil
+}
+
+type benchDevice struct{ name string }
+
+func (d *benchDevice) Provides() (map[string]string, error) {
+	return map[string]string{"device_type": "bedside", "artifact_name": d.name}, nil
+}
+
+func (d *benchDevice) Inventory() ([]mender.Attribute, error) {
+	return []mender.Attribute{{Name: "device_type", Value: "bedside"}, {Name: "artifact_name", Value: d.name}}, nil
+}
+
+// deployAll runs N Mender clients against the spec-built server, deploys
+// one artifact and waits until the server shows success for all.
+func deployAll(t *testing.T, dir string, N int, log *slog.Logger) (time.Duration, int) {
+	srv := mendertest.Start(t, mendertest.Options{AcceptAll: true, PostNext: true})
+	ca := filepath.Join(dir, "mender-ca.pem")
+	if err := srv.WriteCA(ca); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, "update.key")
+	if out, err := exec.Command("openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out", key).CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v %s", err, out)
+	}
+	pub := filepath.Join(dir, "update.pub")
+	if out, err := exec.Command("openssl", "ec", "-in", key, "-pubout", "-out", pub).CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v %s", err, out)
+	}
+	keys, err := artifact.LoadPublicKeys(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "rootfs.ext4")
+	b := make([]byte, 256<<10)
+	rand.Read(b)
+	os.WriteFile(img, b, 0o600)
+	art := filepath.Join(dir, "release-2.mender")
+	if out, err := exec.Command("mender-artifact", "write", "rootfs-image", "-f", img, "-n", "release-2", "-t", "bedside", "-o", art, "-k", key).CombinedOutput(); err != nil {
+		t.Fatalf("mender-artifact: %v %s", err, out)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	for i := range N {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		wd := filepath.Join(dir, "mender", strconv.Itoa(i))
+		os.MkdirAll(wd, 0o750)
+		c, err := mender.New(mender.Options{ServerURL: srv.URL, CAFile: ca, StateDir: filepath.Join(wd, "state"),
+			PollInterval: 5 * time.Second, RetryMin: time.Second, RetryMax: 30 * time.Second},
+			fmt.Sprintf("MA-%05d", i), k, keys, &benchInstaller{dir: wd, seen: map[string]int{}}, &benchDevice{name: "release-1"}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { c.Run(ctx) })
+	}
+	// Everyone is accepted and has polled once before the deployment.
+	waitAll(t, "mender devices known", 5*time.Minute, func() bool { return len(srv.Devices()) == N })
+	time.Sleep(6 * time.Second)
+	start := time.Now()
+	srv.Deploy(mendertest.Deployment{ID: "dep-fleet", ArtifactName: "release-2", DeviceTypes: []string{"bedside"}, File: art})
+	done := 0
+	for time.Since(start) < 10*time.Minute {
+		done = 0
+		for _, d := range srv.Devices() {
+			if s := d.Statuses["dep-fleet"]; len(s) > 0 && s[len(s)-1] == "success" {
+				done++
+			}
+		}
+		if done == N {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if v := srv.Violations(); len(v) > 0 {
+		t.Errorf("%d spec violations, first: %s", len(v), v[0])
+	}
+	return time.Since(start), done
+}
