@@ -1,6 +1,7 @@
 package uplink_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -189,4 +190,70 @@ func TestClusterFullOutage(t *testing.T) {
 	if busiest > 10 {
 		t.Errorf("%d connect attempts within one minute, want at most 10", busiest)
 	}
+}
+
+// TestClusterCommandAcrossFailover: the session is persistent, so a QoS 1
+// command the back end sends while the device's node is dead and the
+// device not yet back is kept by the cluster and delivered when the
+// device reconnects, to another node.
+func TestClusterCommandAcrossFailover(t *testing.T) {
+	p := writePKI(t)
+	c := natstest.Start(t, p.Dir, natstest.Options{})
+	order := uplink.BrokerOrder(c.URLs(), p.DeviceID)
+	backNode := c.Node(order[len(order)-1])
+	back := natstest.Subscribe(t, p.Dir, []string{backNode.MQTTURL}, "backend", "medagent/v1/+/cmd-result")
+	_, r := openSpool(t)
+	o := clusterOptions(p, c)
+	got := make(chan string, 4)
+	o.Commands = func(_ context.Context, payload []byte) []byte {
+		got <- string(payload)
+		return []byte(`{"ok":true}`)
+	}
+	u, err := uplink.New(o, r, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, u)
+	waitFor(t, "connect", 30*time.Second, func() bool { return u.Status().Connected })
+	first := c.Node(u.Status().Broker)
+	if first == backNode {
+		t.Fatalf("device on the back end's node %s", first.Name)
+	}
+	// A first command, sent until it arrives (the subscription follows
+	// the connect), makes sure the subscription is in place.
+	deadline := time.Now().Add(30 * time.Second)
+hello:
+	for {
+		if err := back.Publish("medagent/v1/"+p.DeviceID+"/cmd/diagnostics", []byte(`{"cmd":"hello"}`)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+			break hello
+		case <-time.After(time.Second):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first command did not arrive")
+		}
+	}
+	for len(got) > 0 {
+		<-got
+	}
+	first.Kill()
+	waitFor(t, "device sees the loss", 30*time.Second, func() bool { return !u.Status().Connected })
+	if err := back.Publish("medagent/v1/"+p.DeviceID+"/cmd/diagnostics", []byte(`{"cmd":"sent while away"}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case cmd := <-got:
+		if cmd != `{"cmd":"sent while away"}` {
+			t.Errorf("command %q", cmd)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the command sent while the device was away never arrived (device on %s, connected %v)", u.Status().Broker, u.Status().Connected)
+	}
+	if st := u.Status(); st.Broker == first.MQTTURL {
+		t.Errorf("command arrived through the killed node %s", first.Name)
+	}
+	waitFor(t, "both results at the back end", 30*time.Second, func() bool { return len(back.Messages()) >= 2 })
 }

@@ -31,8 +31,16 @@ func (u *Uplink) subscribeCommands(ctx, wait context.Context, c mqtt.Client) err
 	if u.opts.Commands == nil {
 		return nil
 	}
-	if err := waitToken(wait, c.Subscribe(u.commandTopic(), 1, u.commandHandler(ctx)), u.opts.AckTimeout); err != nil {
+	tok := c.Subscribe(u.commandTopic(), 1, u.commandHandler(ctx))
+	if err := waitToken(wait, tok, u.opts.AckTimeout); err != nil {
 		return fmt.Errorf("uplink: subscribe %s: %w", u.commandTopic(), err)
+	}
+	// The broker answers a refused subscription with return code 0x80 in
+	// the SUBACK, which the client does not report as an error.
+	if st, ok := tok.(*mqtt.SubscribeToken); ok {
+		if code, found := st.Result()[u.commandTopic()]; found && code > 2 {
+			return fmt.Errorf("uplink: subscribe %s: refused by the broker (SUBACK 0x%02x): check the device's subscribe permissions", u.commandTopic(), code)
+		}
 	}
 	return nil
 }

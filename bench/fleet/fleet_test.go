@@ -36,6 +36,7 @@ var (
 	nDevices = flag.Int("n", 100, "devices")
 	outage   = flag.Duration("outage", 30*time.Second, "how long the whole cluster is down")
 	steady   = flag.Duration("steady", 30*time.Second, "the steady-state measurement")
+	spoolIn  = flag.String("spool", "/dev/shm", "where the N spools go: on tmpfs an fsync costs nothing, so that the bench measures the uplinks and the cluster, not N devices' worth of fsyncs on one disk")
 )
 
 type device struct {
@@ -68,9 +69,14 @@ func TestFleet(t *testing.T) {
 	// The back end's session creates the MQTT streams on all three nodes.
 	natstest.Subscribe(t, p.Dir, c.URLs(), "backend", "medagent/v1/+/status")
 
-	cpu0, rss0 := cpuTime(), rssKiB()
+	spoolDir, err := os.MkdirTemp(*spoolIn, "medagent-bench-fleet-")
+	if err != nil {
+		t.Fatalf("spool directory: %v (set -spool)", err)
+	}
+	defer os.RemoveAll(spoolDir)
+	rss0 := rssKiB()
 	for _, d := range devs {
-		o := spool.Options{Dir: filepath.Join(dir, "spool", d.id), ReserveBytes: 64 << 10, Logger: quiet}
+		o := spool.Options{Dir: filepath.Join(spoolDir, d.id), ReserveBytes: 64 << 10, Logger: quiet}
 		if d.w, err = spool.OpenWriter(o); err != nil {
 			t.Fatal(err)
 		}
@@ -143,16 +149,25 @@ func TestFleet(t *testing.T) {
 		}
 		return a
 	}
-	in0, a0 := inMsgs(t, c), acked()
+	produced := func() int {
+		pmu.Lock()
+		defer pmu.Unlock()
+		k := 0
+		for _, d := range devs {
+			k += d.n
+		}
+		return k
+	}
+	in0, a0, p0 := inMsgs(t, c), acked(), produced()
 	c0, t0 := cpuTime(), time.Now()
 	time.Sleep(*steady)
-	in1, a1 := inMsgs(t, c), acked()
+	in1, a1, p1 := inMsgs(t, c), acked(), produced()
 	c1, t1 := cpuTime(), time.Now()
+	producedPerSec := float64(p1-p0) / t1.Sub(t0).Seconds()
 	msgsPerSec := float64(in1-in0) / t1.Sub(t0).Seconds()
 	ackedPerSec := float64(a1-a0) / t1.Sub(t0).Seconds()
 	cpuPerDev := (c1 - c0).Seconds() / t1.Sub(t0).Seconds() / float64(N) * 100
 	rssPerDev := float64(rssKiB()-rss0) / float64(N)
-	_ = cpu0
 
 	// Full cluster restart.
 	for _, n := range c.Nodes {
@@ -164,13 +179,15 @@ func TestFleet(t *testing.T) {
 	for _, n := range c.Nodes {
 		n.Restart()
 	}
-	perSec := map[int]int{}
-	last := before
+	perSec, triesPerSec := map[int]int{}, map[int]int{}
+	last, lastTries := before, totalAttempts(devs)
 	for connected() < N {
 		time.Sleep(100 * time.Millisecond)
-		now := totalConnects(devs)
-		perSec[int(time.Since(restart).Seconds())] += int(now - last)
-		last = now
+		now, tries := totalConnects(devs), totalAttempts(devs)
+		sec := int(time.Since(restart).Seconds())
+		perSec[sec] += int(now - last)
+		triesPerSec[sec] += int(tries - lastTries)
+		last, lastTries = now, tries
 		if time.Since(restart) > 10*time.Minute {
 			t.Fatalf("%d of %d reconnected 10 min after the restart", connected(), N)
 		}
@@ -182,32 +199,23 @@ func TestFleet(t *testing.T) {
 			peak, peakAt = k, s
 		}
 	}
-	var produced int
-	pmu.Lock()
-	for _, d := range devs {
-		produced += d.n
-	}
-	pmu.Unlock()
-	waitAll(t, "backlog acked", 10*time.Minute, func() bool {
-		var a uint64
-		for _, d := range devs {
-			a += d.up.Status().Acked
-		}
-		return a >= uint64(produced)
-	})
+	total := produced()
+	waitAll(t, "backlog acked", 10*time.Minute, func() bool { return acked() >= uint64(total) })
 	drained := time.Since(restart)
 
 	deployTime, deployed := deployAll(t, dir, N, quiet)
 
-	t.Logf("RESULT N=%d", N)
+	load, _ := os.ReadFile("/proc/loadavg")
+	t.Logf("RESULT N=%d (load average at the end: %s)", N, strings.TrimSpace(string(load)))
 	t.Logf("RESULT first connect of all:            %v", firstConnect.Round(time.Millisecond))
-	t.Logf("RESULT records published and PUBACKed:  %.0f/s (%d devices at 1 pack/s)", ackedPerSec, N)
+	t.Logf("RESULT records published and PUBACKed:  %.0f/s (%.0f/s appended by %d devices at 1 pack/s)", ackedPerSec, producedPerSec, N)
 	t.Logf("RESULT broker-side messages in:          %.0f/s (in_msgs summed over the 3 nodes: MQTT publishes plus JetStream's own replication and API traffic)", msgsPerSec)
 	t.Logf("RESULT uplink CPU per device:            %.3f %% of a core", cpuPerDev)
 	t.Logf("RESULT uplink RSS per device:            %.0f KiB (process %d KiB)", rssPerDev, rssKiB())
 	t.Logf("RESULT full restart after %v outage:    all %d back in %v, peak %d connects in second %d, %d s with connects; backlog drained %v after the restart",
 		*outage, N, allBack.Round(time.Millisecond), peak, peakAt, len(perSec), drained.Round(time.Millisecond))
 	t.Logf("RESULT connects per second after restart: %v", histogram(perSec))
+	t.Logf("RESULT attempts per second after restart: %v", histogram(triesPerSec))
 	t.Logf("RESULT deployment of one artifact:       %d of %d success in the server's view after %v", deployed, N, deployTime.Round(time.Millisecond))
 }
 
@@ -225,6 +233,14 @@ func totalConnects(devs []*device) uint64 {
 	var k uint64
 	for _, d := range devs {
 		k += d.up.Status().Connects
+	}
+	return k
+}
+
+func totalAttempts(devs []*device) uint64 {
+	var k uint64
+	for _, d := range devs {
+		k += d.up.Status().Attempts
 	}
 	return k
 }

@@ -3,6 +3,7 @@ package natstest
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -106,4 +107,13 @@ func ClientTLS(t testing.TB, pkiDir, certFile, keyFile string) *tls.Config {
 		t.Fatal(err)
 	}
 	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+}
+
+// Publish sends payload to topic at QoS 1 and waits for the PUBACK.
+func (m *Monitor) Publish(topic string, payload []byte) error {
+	tok := m.c.Publish(topic, 1, false, payload)
+	if !tok.WaitTimeout(30 * time.Second) {
+		return fmt.Errorf("natstest: publish %s: no PUBACK in 30 s", topic)
+	}
+	return tok.Error()
 }
