@@ -245,3 +245,58 @@ func TestProductConfigSlots(t *testing.T) {
 		t.Error("medagent-storage.bbclass: the default disk is no longer mmcblk0; update this test and configs/medagent.yaml")
 	}
 }
+
+// The fstab lines of medagent-image.bbclass, rendered for a virtio disk and
+// read by systemd's own fstab generator: /uboot and /data are mounted from
+// the wks partitions, and the bind mount of the agent's state waits for
+// medagent-datadir.service.
+func TestFstabSystemd(t *testing.T) {
+	gen := "/lib/systemd/system-generators/systemd-fstab-generator"
+	if _, err := os.Stat(gen); err != nil {
+		t.Fatalf("%s not found: install Debian package systemd (scripts/setup.sh)", gen)
+	}
+	text := readText(t, imageClass)
+	start, end := strings.Index(text, "<<FSTAB\n"), strings.Index(text, "\nFSTAB\n")
+	if start < 0 || end < start {
+		t.Fatal("medagent-image.bbclass: no <<FSTAB here-document")
+	}
+	storage := mustParse(t, storageClass)
+	vars := map[string]string{"MEDAGENT_KERNEL_ROOT_PREFIX": "/dev/vda", "localstatedir": "/var"}
+	for k, v := range storage.vars {
+		if !strings.Contains(v, "${") {
+			vars[k] = v
+		}
+	}
+	fstab := regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`).ReplaceAllStringFunc(text[start+len("<<FSTAB\n"):end+1], func(m string) string {
+		v, ok := vars[m[2:len(m)-1]]
+		if !ok {
+			t.Fatalf("fstab uses %s, which this test does not know", m)
+		}
+		return v
+	})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "fstab"), []byte(fstab), 0o644)
+	out := filepath.Join(dir, "units")
+	os.Mkdir(out, 0o755)
+	cmd := exec.Command(gen, out, out, out)
+	cmd.Env = append(os.Environ(), "SYSTEMD_FSTAB="+filepath.Join(dir, "fstab"), "SYSTEMD_PROC_CMDLINE=")
+	if o, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("systemd-fstab-generator: %v\n%s", err, o)
+	}
+	for unit, want := range map[string][]string{
+		"uboot.mount":            {"What=/dev/vda1", "Where=/uboot", "Type=vfat"},
+		"data.mount":             {"What=/dev/vda4", "Where=/data", "Type=ext4"},
+		"var-lib-medagent.mount": {"What=/data/medagent", "Where=/var/lib/medagent", "Requires=medagent-datadir.service", "After=medagent-datadir.service"},
+	} {
+		b, err := os.ReadFile(filepath.Join(out, unit))
+		if err != nil {
+			t.Errorf("the generator made no %s from the fstab:\n%s", unit, fstab)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(string(b), w+"\n") {
+				t.Errorf("%s lacks %s:\n%s", unit, w, b)
+			}
+		}
+	}
+}
