@@ -167,3 +167,26 @@ func TestAgentRecipe(t *testing.T) {
 		t.Errorf("LICENSE = %q: the linked modules' licences must be declared", lic)
 	}
 }
+
+// yocto-check-layer's test_readme: a README at the top of the layer that
+// names its maintainer, says where patches go and gives an e-mail address.
+// (It skips those checks when the text mentions another README, so this one
+// must not.)
+func TestLayerReadme(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(layer, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if regexp.MustCompile(`(?i)readme`).MatchString(s) {
+		t.Error("the layer README mentions a README: yocto-check-layer would skip its checks")
+	}
+	for _, w := range []string{"maintainer", "patch", "scarthgap", "dependencies", "go-release-native"} {
+		if !strings.Contains(strings.ToLower(s), w) {
+			t.Errorf("the layer README does not mention %q", w)
+		}
+	}
+	if !regexp.MustCompile(`^[^@]+@[^@]+`).MatchString(s) {
+		t.Error("the layer README has no e-mail address")
+	}
+}
