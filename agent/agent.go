@@ -159,7 +159,24 @@ func (a *Agent) technicianPorts() technician.Ports {
 	if a.upd != nil {
 		p.Slots, p.Installer = a.upd.e, a.upd.e
 	}
+	p.Security = a.security
 	return p
+}
+
+// security lists what waits for the security state in this process: the
+// uplink's certificate (its own, or as the uplink reports it in the
+// hand-off) and the keyring and nonce store of signed commands.
+func (a *Agent) security() []string {
+	var out []string
+	if a.rem != nil {
+		out = a.rem.Security()
+	}
+	if a.up != nil && a.rem == nil {
+		if w := a.up.up.Status().Waiting; w != "" {
+			out = append(out, "uplink waiting: "+w)
+		}
+	}
+	return out
 }
 
 // Run runs the agent's components until ctx ends or one fails.

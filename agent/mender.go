@@ -14,6 +14,7 @@ import (
 	"medagent/handoff"
 	"medagent/mender"
 	"medagent/tlsconf"
+	"medagent/trust/identity"
 	"medagent/update/artifact"
 	"medagent/version"
 )
@@ -31,15 +32,13 @@ func newMender(cfg config.Config, log *slog.Logger, id crypto.Signer, tlsOpts tl
 	}
 	signer := id
 	if signer == nil {
-		tc, err := tlsconf.Client(tlsOpts)
+		// The key alone: a certificate not valid at the clock's time must
+		// not stop the agent (the uplink waits for it instead).
+		k, err := identity.LoadKeyFile(tlsOpts.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("mender: device key: %w", err)
 		}
-		s, ok := tc.Certificates[0].PrivateKey.(crypto.Signer)
-		if !ok {
-			return nil, errors.New("mender: device key cannot sign")
-		}
-		signer = s
+		signer = k
 	}
 	// The uplink checks artifacts early with update.keys only when they
 	// are all the keys there are: with signed commands the keyring (which

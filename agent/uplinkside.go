@@ -66,6 +66,7 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, now func() time.Time, cm
 		BackoffMin: m.BackoffMin, BackoffMax: m.BackoffMax, BackoffResetAfter: m.BackoffResetAfter,
 		MaxConnectsPerMinute: m.MaxConnectsPerMinute, ProbeInterval: m.ProbeInterval, MaxPacketBytes: m.MaxPacketBytes,
 		Commands: cmds,
+		Now:      now, // judges the device certificate: a wrong clock makes the uplink wait, never stop
 	}, r, log)
 	if err != nil {
 		r.Close()
@@ -165,7 +166,7 @@ func (u *uplinkSide) report(ctx context.Context) error {
 	var wrote time.Time
 	for {
 		st := u.up.Status()
-		s := handoff.UplinkStatus{Connected: st.Connected, Broker: cmp.Or(st.Broker, u.url), Since: last.Since}
+		s := handoff.UplinkStatus{Connected: st.Connected, Broker: cmp.Or(st.Broker, u.url), Since: last.Since, Security: st.Waiting}
 		if !st.Connected && st.LastError != nil {
 			s.Waiting = st.LastError.Error()
 		}
@@ -173,7 +174,7 @@ func (u *uplinkSide) report(ctx context.Context) error {
 		if s.Connected != last.Connected || s.Since.IsZero() {
 			s.Since = now.UTC()
 		}
-		if s.Connected != last.Connected || s.Waiting != last.Waiting || now.Sub(wrote) >= statusRefresh || now.Before(wrote) {
+		if s.Connected != last.Connected || s.Waiting != last.Waiting || s.Security != last.Security || now.Sub(wrote) >= statusRefresh || now.Before(wrote) {
 			s.Updated = now.UTC()
 			if err := u.hand.WriteUplinkStatus(s); err != nil {
 				u.log.Warn("uplink: broker state not written to the hand-off", "err", err)

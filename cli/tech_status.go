@@ -81,6 +81,9 @@ func printStatus(w io.Writer, s control.Status, now time.Time) {
 		}
 		linef(w, "fleet        %s %s", f.Server, msg)
 	}
+	for _, x := range s.Security {
+		linef(w, "security     %s", x) // monitoring goes on
+	}
 	oldest := "none pending"
 	if s.Spool.Pending > 0 {
 		oldest = "oldest " + dur(time.Duration(s.Spool.OldestAgeSeconds*float64(time.Second))) + " old"

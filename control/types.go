@@ -23,11 +23,15 @@ type Status struct {
 	Boot          Boot      `json:"boot"`
 	Broker        Broker    `json:"broker"`
 	Fleet         *Fleet    `json:"fleet,omitempty"` // the Mender client, when configured in this process
-	Spool         SpoolSum  `json:"spool"`
-	Sensors       []Sensor  `json:"sensors"`
-	Alarms        []Alarm   `json:"alarms"`
-	Certificate   *Cert     `json:"certificate"` // nil when it cannot be read
-	CertError     string    `json:"cert_error,omitempty"`
+	// Security lists what waits for the device's security state (a
+	// certificate not valid at the clock, an unusable keyring or nonce
+	// store); monitoring goes on meanwhile.
+	Security    []string `json:"security,omitempty"`
+	Spool       SpoolSum `json:"spool"`
+	Sensors     []Sensor `json:"sensors"`
+	Alarms      []Alarm  `json:"alarms"`
+	Certificate *Cert    `json:"certificate"` // nil when it cannot be read
+	CertError   string   `json:"cert_error,omitempty"`
 }
 
 // Boot is the A/B state from the boot environment.

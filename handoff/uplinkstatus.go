@@ -22,7 +22,11 @@ type UplinkStatus struct {
 	Broker    string    `json:"broker,omitempty"`
 	Since     time.Time `json:"since,omitzero"`    // when Connected last changed
 	Waiting   string    `json:"waiting,omitempty"` // why it is not connected
-	Updated   time.Time `json:"updated"`           // written again every few seconds
+	// Security is the security state that keeps the uplink from even
+	// trying (its certificate is not valid at the clock's time); acquire
+	// reports it as a technical event.
+	Security string    `json:"security,omitempty"`
+	Updated  time.Time `json:"updated"` // written again every few seconds
 }
 
 const maxUplinkStatus = 4 << 10
@@ -32,6 +36,9 @@ func (p *Producer) WriteUplinkStatus(s UplinkStatus) error {
 	s.Format = Format
 	if len(s.Waiting) > maxText {
 		s.Waiting = s.Waiting[:maxText]
+	}
+	if len(s.Security) > maxText {
+		s.Security = s.Security[:maxText]
 	}
 	if len(s.Broker) > maxURL {
 		s.Broker = ""
@@ -73,7 +80,7 @@ func DecodeUplinkStatus(b []byte) (UplinkStatus, error) {
 	if s.Format != Format {
 		return UplinkStatus{}, fmt.Errorf("handoff: uplink status has format %d, want %d", s.Format, Format)
 	}
-	if !printable(s.Waiting, maxText) || !printable(s.Broker, maxURL) {
+	if !printable(s.Waiting, maxText) || !printable(s.Security, maxText) || !printable(s.Broker, maxURL) {
 		return UplinkStatus{}, fmt.Errorf("handoff: uplink status: text fields too long or not printable")
 	}
 	return s, nil

@@ -12,10 +12,13 @@ import (
 // watchEvery is how often watch looks at the items under way.
 const watchEvery = 5 * time.Second
 
-// watch settles what a restart interrupted and then, until ctx ends,
+// watch reports the security state (technical events), settles what a
+// restart interrupted and then, until ctx ends,
 // fails update commands whose artifact never came and settles updates
 // once the engine has decided after a trial boot.
 func (s *Service) watch(ctx context.Context) error {
+	var sec securityState
+	s.reportSecurity(ctx, &sec)
 	s.settle(ctx)
 	s.settleUpdates(ctx)
 	t := time.NewTicker(watchEvery)
@@ -26,6 +29,7 @@ func (s *Service) watch(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+		s.reportSecurity(ctx, &sec)
 		s.expire(ctx)
 		s.settleUpdates(ctx)
 	}

@@ -45,12 +45,15 @@ type Ports struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 
-	Sensors   SensorDesk // acquisition
-	Spool     SpoolView  // the spool writer (acquire) or reader (uplink)
-	Broker    BrokerView // the uplink
-	Fleet     FleetView  // the Mender client; nil when not configured
-	Slots     SlotOps    // the update engine
-	Installer Installer  // the update engine
+	Sensors SensorDesk // acquisition
+	Spool   SpoolView  // the spool writer (acquire) or reader (uplink)
+	Broker  BrokerView // the uplink
+	Fleet   FleetView  // the Mender client; nil when not configured
+	// Security lists the security states that keep part of the agent
+	// waiting; nil when this process has none to report.
+	Security  func() []string
+	Slots     SlotOps   // the update engine
+	Installer Installer // the update engine
 }
 
 // SensorDesk is acquisition as the technician sees it.
@@ -133,6 +136,9 @@ func (c *Service) status(ctx context.Context) control.Status {
 		StartedAt: c.started.UTC(), UptimeSeconds: now.Sub(c.started).Seconds(),
 		Boot: readBoot(c.Config.Update.FWEnvConfig), Broker: control.Broker{URL: c.Config.MQTT.Broker},
 		Sensors: c.sensorList(ctx), Alarms: c.alarms(ctx),
+	}
+	if c.Security != nil {
+		s.Security = c.Security()
 	}
 	if c.Fleet != nil {
 		f := c.Fleet.Status()

@@ -20,11 +20,19 @@ type Options struct {
 	ServerName string        `yaml:"server_name"` // default: the host dialled
 	// MinVersion is tls.VersionTLS12 (the default) or tls.VersionTLS13.
 	MinVersion uint16 `yaml:"-"`
+	// Now is the clock that judges certificates, the device's own and the
+	// server's (tls.Config.Time); nil means time.Now.
+	Now func() time.Time `yaml:"-"`
 }
 
 // ErrKeyPermissions is wrapped by Client's error when the key file can be
 // read by group or others.
 var ErrKeyPermissions = errors.New("key file readable by group or others")
+
+// ErrCertTime is wrapped by Client's error when the device certificate is
+// not valid at the clock's time (not yet, or no longer): a state that a
+// correct clock or a renewal ends, which callers may wait out.
+var ErrCertTime = errors.New("certificate outside its validity period")
 
 // now is the clock used to check certificate validity (a test seam).
 var now = time.Now
@@ -58,7 +66,11 @@ func Client(o Options) (*tls.Config, error) {
 		return nil, err
 	}
 	leaf := chain[0]
-	if err := checkLeaf(o.CertFile, leaf, now()); err != nil {
+	clock := now
+	if o.Now != nil {
+		clock = o.Now
+	}
+	if err := checkLeaf(o.CertFile, leaf, clock()); err != nil {
 		return nil, err
 	}
 	signer := o.Signer
@@ -84,6 +96,7 @@ func Client(o Options) (*tls.Config, error) {
 		Certificates: []tls.Certificate{cert},
 		ServerName:   o.ServerName,
 		MinVersion:   minV,
+		Time:         o.Now,
 		// TLS 1.3 suites are not configurable (all are AEAD); for 1.2 keep
 		// forward-secret AEAD suites only.
 		CipherSuites: []uint16{
@@ -99,11 +112,11 @@ func Client(o Options) (*tls.Config, error) {
 
 func checkLeaf(file string, c *x509.Certificate, t time.Time) error {
 	if t.Before(c.NotBefore) {
-		return fmt.Errorf("tlsconf: certificate %s is not valid before %s (clock now %s)",
-			file, c.NotBefore.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
+		return fmt.Errorf("tlsconf: certificate %s is not valid before %s (clock now %s): %w",
+			file, c.NotBefore.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339), ErrCertTime)
 	}
 	if t.After(c.NotAfter) {
-		return fmt.Errorf("tlsconf: certificate %s expired on %s", file, c.NotAfter.UTC().Format(time.RFC3339))
+		return fmt.Errorf("tlsconf: certificate %s expired on %s (clock now %s): %w", file, c.NotAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339), ErrCertTime)
 	}
 	if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
 		return fmt.Errorf("tlsconf: certificate %s does not allow digital signatures (keyUsage), so it cannot authenticate a TLS client", file)

@@ -60,6 +60,9 @@ type Options struct {
 	// topic {prefix}/{device}/cmd/... and its results go to
 	// {prefix}/{device}/cmd-result.
 	Commands CommandFunc `yaml:"-"`
+	// Now is the clock that judges certificates (the device's and the
+	// broker's); nil means time.Now.
+	Now func() time.Time `yaml:"-"`
 }
 
 // topicSegment keeps device ids and stream names safe as one topic level

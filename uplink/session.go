@@ -68,14 +68,24 @@ func (u *Uplink) clientOptions(ctx context.Context, broker string, lost context.
 // reloadTLS re-reads the certificate files before each session, so that a
 // certificate renewed on disk (trust/est) is used from the next connection.
 // If they no longer load, the uplink keeps the configuration it has and
-// says so: a half-written renewal never takes the device offline.
-func (u *Uplink) reloadTLS() {
+// says so: a half-written renewal never takes the device offline. A
+// certificate not valid at the clock's time is returned (with no valid
+// configuration to fall back on, any error is): the session then waits.
+func (u *Uplink) reloadTLS() error {
 	tc, err := tlsconf.Client(u.opts.TLS)
-	if err != nil {
-		u.log.Warn("uplink: reloading TLS files failed, keeping the previous ones", "err", err)
-		return
+	switch {
+	case err == nil:
+		u.tls = tc
+		u.update(func(s *Status) { s.Waiting = "" })
+		return nil
+	case errors.Is(err, tlsconf.ErrCertTime):
+		u.update(func(s *Status) { s.Waiting = err.Error() })
+		return err
+	case u.tls == nil:
+		return err
 	}
-	u.tls = tc
+	u.log.Warn("uplink: reloading TLS files failed, keeping the previous ones", "err", err)
+	return nil
 }
 
 // waitToken waits for tok, a timeout, or the end of ctx (whose cause is
@@ -118,7 +128,9 @@ func (u *Uplink) session(ctx context.Context, broker string) (connectedFor time.
 		return err
 	}
 
-	u.reloadTLS()
+	if err := u.reloadTLS(); err != nil {
+		return 0, fmt.Errorf("uplink: waiting, not connecting: %w", err)
+	}
 	c := mqtt.NewClient(u.clientOptions(ctx, broker, failWith))
 	if err := waitToken(fail, c.Connect(), u.opts.ConnectTimeout+time.Second); err != nil {
 		c.Disconnect(0)

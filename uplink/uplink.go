@@ -63,10 +63,18 @@ type Status struct {
 	Acked       uint64 // records acked to the spool after their PUBACK
 	Undecodable uint64 // records dropped (and acked) because they did not render
 	InFlight    int    // published, PUBACK not yet seen
+	// Waiting says why the uplink does not try to connect: its device
+	// certificate is not valid at the clock's time (a board without RTC
+	// in 1970, or an expired certificate). It retries with backoff and
+	// connects once the clock or the certificate is right; "" otherwise.
+	Waiting string
 }
 
 // New checks opts, loads the TLS material (failing closed on any problem
-// with it) and returns an uplink reading from src.
+// with it) and returns an uplink reading from src. A device certificate
+// that is not valid at the clock's time is not such a problem: the uplink
+// then waits (Status.Waiting) and checks again before each attempt, so
+// that security state never stops the agent.
 func New(opts Options, src Source, log *slog.Logger) (*Uplink, error) {
 	if src == nil {
 		return nil, errors.New("uplink: no source")
@@ -82,12 +90,19 @@ func New(opts Options, src Source, log *slog.Logger) (*Uplink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("uplink: %w", err)
 	}
+	if opts.Now != nil {
+		opts.TLS.Now = opts.Now
+	}
+	var st Status
 	tc, err := tlsconf.Client(opts.TLS)
-	if err != nil {
+	if errors.Is(err, tlsconf.ErrCertTime) {
+		log.Warn("uplink: the device certificate is not valid now; waiting for the clock or a renewal (monitoring and spooling go on)", "err", err)
+		st.Waiting = err.Error()
+	} else if err != nil {
 		return nil, fmt.Errorf("uplink: %w", err)
 	}
 	return &Uplink{
-		opts: opts, src: src, log: log, tls: tc, format: f,
+		opts: opts, src: src, log: log, tls: tc, format: f, st: st,
 		brokers: brokerOrder(opts.brokerList(), opts.DeviceID),
 		sleep:   ctxsleep.Sleep, rand: rand.Float64, now: time.Now, probe: reachable,
 		down: map[string]bool{},
