@@ -23,7 +23,7 @@ help:
 	@echo "make test       every test (installs missing Debian tools via scripts/setup.sh)"
 	@echo "make test-long  the tests behind the long tag (.ci/run runs them after make test)"
 	@echo "make build      static device binaries for $(PLATFORMS) into bin/, and the amd64 bench build (simulators)"
-	@echo "make lint       gofmt, go vet, staticcheck"
+	@echo "make lint       gofmt, go vet, staticcheck, govulncheck (database from the module proxy)"
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
 	@echo "make bench      benchmarks with numbers, against the real peers"
 	@echo "make bench-ecg  QRS detector Se/+P on the MIT-BIH records in MITDB=$(MITDB)"
@@ -68,6 +68,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	@bash scripts/govulncheck.sh
 
 sbom:
 	@mkdir -p bin

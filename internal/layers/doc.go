@@ -14,5 +14,6 @@
 //   - the edge stage (every edge package but the offline tools replay and
 //     ec57, which read recorded files) imports no I/O package (os, net,
 //     syscall, files, logging), and every medagent package it links obeys
-//     the same.
+//     the same;
+//   - go.mod and go.sum are tidy (`go mod tidy -diff` changes nothing).
 package layers
