@@ -361,13 +361,20 @@ func (b *bench) pause() error {
 			continue
 		}
 		x := r.x
-		var at []float64
+		at := map[float64]float64{} // pause length: its last beat, s
 		for _, p := range []struct {
 			frac, dur float64
-		}{{0.3, 5.9}, {0.6, 3.5}} { // later first: indices stay valid
+		}{{0.6, 3.5}, {0.3, 5.9}} { // the later one first: the earlier one shifts what follows it
 			k := int(p.frac * float64(len(r.ref)))
 			x = ecgtest.Pause(x, r.rate, int(r.ref[k]), int(r.ref[k+1]), p.dur)
-			at = append(at, float64(r.ref[k])/r.rate)
+			at[p.dur] = float64(r.ref[k]) / r.rate
+			if p.dur == 5.9 {
+				// It shifted the later pause by what it added.
+				at[3.5] += p.dur - float64(r.ref[k+1]-r.ref[k])/r.rate
+			}
+		}
+		if err := b.save(name+"_pause", r, x); err != nil {
+			return err
 		}
 		secs, err := vitals(x, r.ok, r.rate, alarm.Defaults())
 		if err != nil {
@@ -380,8 +387,7 @@ func (b *bench) pause() error {
 			}
 			return fmt.Sprintf("%.1f", t-from)
 		}
-		// at[0] is the 5.9 s pause, at[1] the 3.5 s one.
-		fmt.Fprintf(b.out, "%-8s %-14s %-14s %-14s %-14s\n", name, cell(at[1], "pause", 8), cell(at[1], "asystole", 8), cell(at[0], "pause", 10), cell(at[0], "asystole", 10))
+		fmt.Fprintf(b.out, "%-8s %-14s %-14s %-14s %-14s\n", name, cell(at[3.5], "pause", 8), cell(at[3.5], "asystole", 8), cell(at[5.9], "pause", 10), cell(at[5.9], "asystole", 10))
 	}
 	return nil
 }

@@ -116,7 +116,7 @@ func Defaults() Config {
 			SensorFault: TechnicalAlarm{Priority: Medium},
 			PoorSignal:  TechnicalAlarm{Priority: Low, OnsetDelay: 5 * time.Second, ClearDelay: 5 * time.Second},
 			NoData:      TechnicalAlarm{Priority: Medium},
-			Noise:       TechnicalAlarm{Priority: Low, OnsetDelay: 5 * time.Second, ClearDelay: 5 * time.Second},
+			Noise:       TechnicalAlarm{Priority: Low, OnsetDelay: 4 * time.Second, ClearDelay: 5 * time.Second},
 		},
 	}
 }
