@@ -165,6 +165,9 @@ func TestFleet(t *testing.T) {
 	c1, t1 := cpuTime(), time.Now()
 	producedPerSec := float64(p1-p0) / t1.Sub(t0).Seconds()
 	msgsPerSec := float64(in1-in0) / t1.Sub(t0).Seconds()
+	if in0 < 0 || in1 < 0 {
+		msgsPerSec = -1
+	}
 	ackedPerSec := float64(a1-a0) / t1.Sub(t0).Seconds()
 	cpuPerDev := (c1 - c0).Seconds() / t1.Sub(t0).Seconds() / float64(N) * 100
 	rssPerDev := float64(rssKiB()-rss0) / float64(N)
@@ -248,9 +251,17 @@ func totalAttempts(devs []*device) uint64 {
 func inMsgs(t *testing.T, c *natstest.Cluster) int64 {
 	var sum int64
 	for _, n := range c.Nodes {
-		v, err := n.Varz()
+		var v natstest.Varz
+		var err error
+		for try := 0; try < 5; try++ {
+			if v, err = n.Varz(); err == nil {
+				break
+			}
+			time.Sleep(time.Second) // a node busy with 1000 connections may drop the request
+		}
 		if err != nil {
-			t.Fatal(err)
+			t.Logf("RESULT (varz of %s unavailable: %v)", n.Name, err)
+			return -1
 		}
 		sum += v.InMsgs
 	}

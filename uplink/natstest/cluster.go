@@ -241,7 +241,7 @@ type Varz struct {
 // Varz reads the node's /varz.
 func (n *Node) Varz() (Varz, error) {
 	var v Varz
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, n.varz, nil)
 	resp, err := http.DefaultClient.Do(req)
