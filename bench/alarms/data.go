@@ -158,8 +158,6 @@ func (r *record) lastRefBefore(t float64) float64 {
 	return last
 }
 
-func recordPath(dir, name string) string { return filepath.Join(dir, name) }
-
 // save writes x as the one-signal WFDB record name into b.write (format
 // 16, 1000 units per mV), with the reference beats of r, when -write is
 // set.
