@@ -34,11 +34,14 @@
 // client reports downloading and fetches the artifact into the hand-off's
 // work directory, resuming with a Range request after a dropped connection
 // and asking for the deployment again when the link expired (403, or past
-// its expire time); it verifies the artifact with medagent's own verifier
-// and the device's update keys (a bad signature is a failure with the
-// reason in the deployment log), reports installing and hands the file to
-// acquire through the hand-off (Installer), which verifies it again and
-// installs it. Acquire's phases become the deployment's statuses:
+// its expire time). The server is never trusted for integrity: the
+// artifact is verified by medagent's own verifier with the device's update
+// keys — in the uplink when the keys it was given are all there are (a
+// bad signature then fails the deployment at once, with the reason in the
+// deployment log, and nothing is handed over), and in any case again by
+// acquire, with update.keys and the keyring's keys, before it installs.
+// The client reports installing and hands the file to acquire through the
+// hand-off (Installer). Acquire's phases become the deployment's statuses:
 // reboot-pending (the clinical-use lock holds) → pause_before_rebooting,
 // rebooting → rebooting, success → success, failure → failure with the
 // deployment log uploaded. The deployment in progress is kept in
