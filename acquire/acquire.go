@@ -95,11 +95,14 @@ func New(o Options) (*Acquisition, error) {
 	}
 	a := &Acquisition{sensors: set, edge: newEdge(o.Edge.Window, p, names, frames, o.Spool, o.Logger, tb),
 		events: newEvents(o.Spool, o.Logger), tb: tb, rt: o.Realtime, log: o.Logger}
+	sim := newSimulated(o.Sensors, set)
+	a.edge.sim = sim
 	for i, s := range o.Sensors {
 		sm := &sampler{
 			name: s.Name, src: set.srcs[i], buses: set.buses, out: frames, events: o.Spool, tick: sampleTick,
 			log: o.Logger, now: tb.now, mono: tb.mono, wallAt: tb.at,
 			origin: tb.origin, evq: a.events, pool: make(chan []sensors.Block, blockPool),
+			sim: sim.sensors[s.Name],
 		}
 		if set.srcs[i].Rate >= RealtimeRate {
 			sm.rt = o.Realtime.Priority

@@ -27,7 +27,8 @@ type edge struct {
 	out    Appender
 	log    *slog.Logger
 	tb     *timebase
-	order  []string // sensors, in configuration order
+	order  []string  // sensors, in configuration order
+	sim    simulated // which packs come from the simulators
 
 	mu     sync.Mutex // guards p, lines, latest, lastEnd and errs
 	p      *pipeline.Pipeline
@@ -236,6 +237,7 @@ func (e *edge) Ack(ctx context.Context, id alarm.ID) error {
 }
 
 func (e *edge) spool(ctx context.Context, p *telemetry.Pack) {
+	e.sim.mark(p)
 	b, err := p.Marshal()
 	if err == nil {
 		_, err = e.out.Append(ctx, p.Class, p.Stream, p.Time, b)

@@ -168,7 +168,7 @@ func (f *faults) inBand(ctx context.Context, st sensors.Status) {
 }
 
 func (f *faults) spool(ctx context.Context, recs []telemetry.Record) {
-	p := telemetry.Pack{Stream: f.s.name, Class: telemetry.ClassEvent, Time: f.s.now(), Records: recs}
+	p := telemetry.Pack{Stream: f.s.name, Class: telemetry.ClassEvent, Time: f.s.now(), Records: recs, Simulated: f.s.sim}
 	if f.s.evq != nil {
 		f.s.evq.put(p)
 		return

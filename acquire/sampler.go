@@ -52,6 +52,7 @@ type sampler struct {
 	buses  sensors.Buses
 	out    chan<- frame
 	events Appender
+	sim    bool // on bus sim: its events are marked simulated
 	tick   time.Duration
 	log    *slog.Logger
 	now    func() time.Time     // base time (events)

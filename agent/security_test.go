@@ -99,6 +99,14 @@ func TestNotYetValidCertificateKeepsMonitoring(t *testing.T) {
 			t.Fatalf("%s: %v", m.Topic, err)
 		}
 		seqs[m.Topic] = append(seqs[m.Topic], r.Seq)
+		// Every sensor here is a simulator: every record of theirs says so.
+		if strings.Contains(m.Topic, "/telemetry/") || strings.Contains(m.Topic, "/alarms/") {
+			for _, e := range r.Records {
+				if !e.Simulated {
+					t.Fatalf("%s: record %s not marked simulated", m.Topic, e.Name)
+				}
+			}
+		}
 	}
 	for _, topic := range []string{"/telemetry/ecg", "/telemetry/ppg", "/telemetry/temp"} {
 		if len(seqs["medagent/v1/MA-T"+topic]) == 0 {

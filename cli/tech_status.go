@@ -109,7 +109,11 @@ func printStatus(w io.Writer, s control.Status, now time.Time) {
 }
 
 func printSensor(w io.Writer, x control.Sensor) {
-	linef(w, "  %-8s %-9s %5s Hz  %-8s %s", x.Name, x.Driver, fmt.Sprintf("%g", x.Rate), x.State, valuesLine(x.Values))
+	state := x.State
+	if x.Simulated {
+		state += " SIMULATED" // never a patient's data
+	}
+	linef(w, "  %-8s %-9s %5s Hz  %-8s %s", x.Name, x.Driver, fmt.Sprintf("%g", x.Rate), state, valuesLine(x.Values))
 }
 
 // rootCause is the last part of a wrapped error message ("a: b: c" -> "c").

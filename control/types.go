@@ -89,6 +89,9 @@ type Sensor struct {
 	State   string    `json:"state"`
 	Updated time.Time `json:"updated,omitzero"`
 	Values  []Value   `json:"values"`
+	// Simulated: the sensor is a simulator on bus "sim" (bench builds
+	// only); its data is marked "sim" in SenML too.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // Value is one derived value of a sensor's latest window.

@@ -38,7 +38,8 @@ const (
 
 // appendCBOR writes the pack as deterministic CBOR (RFC 8949 §4.2.1: keys in
 // bytewise order of their encoding, shortest forms). Keys of a record sort as
-// n(0x00) u(0x01) v(0x02) vs(0x03) vb(0x04) t(0x06) bn(0x21) bt(0x22) "seq".
+// n(0x00) u(0x01) v(0x02) vs(0x03) vb(0x04) t(0x06) bn(0x21) bt(0x22) "seq"
+// "sim".
 func appendCBOR(dst []byte, p telemetry.Pack, seq uint64, bn string, bt float64) []byte {
 	dst = appendHead(dst, majorArray, uint64(len(p.Records)))
 	for i := range p.Records {
@@ -52,6 +53,9 @@ func appendCBOR(dst []byte, p telemetry.Pack, seq uint64, bn string, bt float64)
 		}
 		if i == 0 {
 			n += 3
+		}
+		if p.Simulated {
+			n++
 		}
 		dst = appendHead(dst, majorMap, n)
 		dst = appendInt(dst, labelN)
@@ -86,6 +90,10 @@ func appendCBOR(dst []byte, p telemetry.Pack, seq uint64, bn string, bt float64)
 			dst = appendNumber(dst, bt)
 			dst = appendText(dst, "seq")
 			dst = appendHead(dst, majorUint, seq)
+		}
+		if p.Simulated {
+			dst = appendText(dst, "sim")
+			dst = append(dst, 0xf5)
 		}
 	}
 	return dst

@@ -83,6 +83,8 @@ func setField(r *raw, name string, dec func(any) error) error {
 		bit, err = hasUt, dec(&r.ut)
 	case "seq":
 		bit, err = hasSeq, dec(&r.seq)
+	case "sim":
+		bit, err = hasSim, dec(&r.sim)
 	default:
 		if strings.HasSuffix(name, "_") {
 			return fmt.Errorf("senml: must-understand field %q is not supported", name)

@@ -25,6 +25,14 @@
 // has no trailing underscore (it is not must-understand). In CBOR it is the
 // text key "seq" (only registered labels have integer keys).
 //
+// # The "sim" extension
+//
+// Every record of a pack made from a simulator (telemetry.Pack.Simulated:
+// a sensor on bus "sim", in bench builds only) carries "sim": true, so that
+// simulated data can never be taken for a patient's, even one record on
+// its own. It is absent otherwise. Like "seq" it is not must-understand
+// (a receiver may ignore it); in CBOR it is the text key "sim".
+//
 // # CBOR
 //
 // CBOR packs use the integer labels of RFC 8428 §6 (bver -1, bn -2, bt -3,

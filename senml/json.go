@@ -45,6 +45,9 @@ func appendJSON(dst []byte, p telemetry.Pack, seq uint64, bn string, bt float64)
 			dst = append(dst, `,"t":`...)
 			dst = appendJSONFloat(dst, r.Offset)
 		}
+		if p.Simulated {
+			dst = append(dst, `,"sim":true`...)
+		}
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')

@@ -30,6 +30,8 @@ type Entry struct {
 	// to "now" at the receiver (RFC 8428 §4.5.3); Decode does not apply that.
 	Time       float64
 	UpdateTime float64 `json:",omitempty"`
+	// Simulated is the "sim" extension: the record comes from a simulator.
+	Simulated bool `json:",omitempty"`
 }
 
 // At returns Time as a time.Time (to the nearest microsecond or so: a float64
@@ -57,6 +59,7 @@ const (
 	hasT
 	hasUt
 	hasSeq
+	hasSim
 )
 
 // raw is one record as found on the wire, before resolution.
@@ -68,6 +71,7 @@ type raw struct {
 	vb                   bool
 	bver                 uint64
 	seq                  uint64
+	sim                  bool
 }
 
 // supportedVersion is the SenML version this package implements (RFC 8428).
@@ -107,7 +111,7 @@ func resolve(recs []raw) (Resolved, error) {
 		if err := checkName(bn, r.n); err != nil {
 			return Resolved{}, fmt.Errorf("senml: record %d: %w", i, err)
 		}
-		e := Entry{Name: bn + r.n, Unit: bu, Time: bt + r.t, UpdateTime: r.ut}
+		e := Entry{Name: bn + r.n, Unit: bu, Time: bt + r.t, UpdateTime: r.ut, Simulated: r.sim}
 		if r.has&hasU != 0 {
 			e.Unit = r.u
 		}

@@ -52,6 +52,10 @@ var encodeCases = []encodeCase{
 		{Name: "MDC_ECG_ELEC_POTL_II", Unit: "mV", Value: telemetry.V(1.25e22), Offset: 0.004},
 		{Name: "MDC_ECG_ELEC_POTL_II", Unit: "mV", Value: telemetry.V(math.Copysign(0, -1)), Offset: 0.006},
 	}}, 300},
+	{"simulated", telemetry.Pack{Stream: "ecg", Class: telemetry.ClassTelemetry, Time: t0, Simulated: true, Records: []telemetry.Record{
+		{Name: "MDC_ECG_HEART_RATE", Unit: "1/min", Value: telemetry.V(72)},
+		{Name: "MDC_ECG_HEART_RATE/valid", Bool: telemetry.B(true), Offset: 0.5},
+	}}, 9},
 }
 
 // want is what Decode must give for an encoded case.
@@ -59,7 +63,7 @@ func want(c encodeCase) Resolved {
 	r := Resolved{Seq: c.seq, HasSeq: true}
 	bt := float64(c.pack.Time.Unix()) + float64(c.pack.Time.Nanosecond())/1e9
 	for _, rec := range c.pack.Records {
-		e := Entry{Name: urn + rec.Name, Unit: rec.Unit, Value: rec.Value, Bool: rec.Bool, Time: bt + rec.Offset}
+		e := Entry{Name: urn + rec.Name, Unit: rec.Unit, Value: rec.Value, Bool: rec.Bool, Time: bt + rec.Offset, Simulated: c.pack.Simulated}
 		if rec.String != "" {
 			s := rec.String
 			e.String = &s

@@ -16,6 +16,7 @@ import (
 	"medagent/control"
 	"medagent/edge/alarm"
 	"medagent/mender"
+	"medagent/sensors"
 	"medagent/spool"
 	"medagent/telemetry"
 	"medagent/update/bootenv"
@@ -206,7 +207,8 @@ func (c *Service) sensorList(ctx context.Context) []control.Sensor {
 	}
 	out := make([]control.Sensor, 0, len(c.Config.Sensors))
 	for _, sc := range c.Config.Sensors {
-		s := control.Sensor{Name: sc.Name, Driver: sc.Driver, Rate: sc.Rate, State: "remote", Values: []control.Value{}}
+		s := control.Sensor{Name: sc.Name, Driver: sc.Driver, Rate: sc.Rate, State: "remote", Values: []control.Value{},
+			Simulated: sensors.IsSim(sc.Bus)}
 		if c.Sensors == nil {
 			out = append(out, s)
 			continue

@@ -68,6 +68,10 @@ type Pack struct {
 	Class   Class     `cbor:"2,keyasint"`
 	Time    time.Time `cbor:"3,keyasint"`
 	Records []Record  `cbor:"4,keyasint"`
+	// Simulated marks a pack made from a simulator (a sensor on bus
+	// "sim", bench builds only), never from a patient: SenML carries it
+	// as "sim": true on every record, status shows it.
+	Simulated bool `cbor:"5,keyasint,omitempty"`
 }
 
 // V returns a pointer to v, for Record.Value.
