@@ -145,3 +145,35 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+var instructionCases = []struct {
+	in string
+	ok bool
+}{
+	{`{"id":"d1","artifact":{"artifact_name":"r2","source":{"uri":"https://s/x","expire":"2026-12-03T12:00:00Z"},"device_types_compatible":["bedside"]}}`, true},
+	{`{"id":"d1","artifact":{"artifact_name":"r2","source":{"uri":"http://s/x"},"device_types_compatible":["bedside"]}}`, false},
+	{`{"id":"","artifact":{"artifact_name":"r2","source":{"uri":"https://s/x"}}}`, false},
+	{`{"id":"d1","artifact":{"artifact_name":"r2","source":{"uri":"https://s/x","expire":"not a time"}}}`, false},
+	{`null`, false},
+	{`[]`, false},
+}
+
+func TestDecodeInstructions(t *testing.T) {
+	for _, c := range instructionCases {
+		if _, err := decodeInstructions([]byte(c.in)); (err == nil) != c.ok {
+			t.Errorf("decodeInstructions(%s) = %v, want ok=%v", c.in, err, c.ok)
+		}
+	}
+}
+
+func FuzzDecodeInstructions(f *testing.F) {
+	for _, c := range instructionCases {
+		f.Add([]byte(c.in))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := decodeInstructions(b)
+		if err == nil && (d.ID == "" || d.Artifact.Name == "" || !strings.HasPrefix(d.Artifact.Source.URI, "https:")) {
+			t.Fatalf("accepted %+v", d)
+		}
+	})
+}

@@ -63,16 +63,30 @@ func (c *Client) next(ctx context.Context) (*instructions, error) {
 		c.log.Info("mender: next deployment: 409, nothing for now")
 		return nil, nil
 	case http.StatusOK:
-		var d instructions
-		if err := json.Unmarshal(body, &d); err != nil {
-			return nil, fmt.Errorf("mender: next deployment: %w", err)
-		}
-		if d.ID == "" || d.Artifact.Name == "" || d.Artifact.Source.URI == "" {
-			return nil, errors.New("mender: next deployment: id, artifact name or source missing")
-		}
-		return &d, nil
+		return decodeInstructions(body)
 	}
 	return nil, c.statusError("next deployment", resp, body)
+}
+
+// decodeInstructions reads the server's DeploymentInstructions. The link
+// must be https (the artifact is verified anyway, but a plain link would
+// show what the device installs to the network).
+func decodeInstructions(body []byte) (*instructions, error) {
+	var d instructions
+	if err := json.Unmarshal(body, &d); err != nil {
+		return nil, fmt.Errorf("mender: next deployment: %w", err)
+	}
+	if d.ID == "" || d.Artifact.Name == "" || d.Artifact.Source.URI == "" {
+		return nil, errors.New("mender: next deployment: id, artifact name or source missing")
+	}
+	if len(d.ID) > 128 || len(d.Artifact.Name) > 256 {
+		return nil, errors.New("mender: next deployment: id or artifact name too long")
+	}
+	u, err := url.Parse(d.Artifact.Source.URI)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("mender: next deployment: source %q is not an https URL", clean(d.Artifact.Source.URI, 100))
+	}
+	return &d, nil
 }
 
 // report sets the deployment's status on the server.

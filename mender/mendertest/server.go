@@ -423,14 +423,13 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request, d *Device) {
 		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many requests"})
 		return
 	}
+	// The newest deployment, until the device finished it.
 	var dep *Deployment
-	for i := len(s.deployments) - 1; i >= 0; i-- {
-		st := d.Statuses[s.deployments[i].ID]
-		if len(st) > 0 && final(st[len(st)-1]) {
-			break
+	if n := len(s.deployments); n > 0 {
+		st := d.Statuses[s.deployments[n-1].ID]
+		if len(st) == 0 || !final(st[len(st)-1]) {
+			dep = &s.deployments[n-1]
 		}
-		dep = &s.deployments[i]
-		break
 	}
 	s.mu.Unlock()
 	if dep == nil {
