@@ -15,7 +15,7 @@ import (
 const Oximeter Kind = "oximeter"
 
 // MDCPleth is the reference ID of a device-scaled plethysmogram.
-const MDCPleth = "MDC_PULS_OXIM_PLETH"
+const MDCPleth = sensors.MDCPleth
 
 type oximeterProc struct {
 	name      string
