@@ -154,7 +154,7 @@ func (u *uplinkSide) Run(ctx context.Context) error {
 // every statusRefresh, so that acquire can tell a stale file.
 const (
 	statusPoll    = time.Second
-	statusRefresh = 5 * time.Second
+	statusRefresh = 30 * time.Second // few writes: the data partition is flash
 )
 
 // report writes the uplink's broker state into the hand-off until ctx

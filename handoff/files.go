@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"medagent/internal/durable"
 	"os"
+	"path/filepath"
 	"syscall"
+
+	"medagent/internal/durable"
 )
 
 // Modes: the other role reads through the directory's group, never writes.
@@ -18,6 +20,32 @@ const (
 // writeFile replaces path with b durably (internal/durable).
 func writeFile(path string, b []byte) error {
 	return durable.WriteFile(path, b, fileMode)
+}
+
+// replaceFile replaces path with b atomically (temp file, rename) but
+// without fsync: for uplink.status, rewritten every half minute, which is
+// worth nothing after a power cut (a torn or missing file reads as "no
+// broker state") and should not wear the flash.
+func replaceFile(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(fileMode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // createFile writes a new file durably (no rename: it lives in a

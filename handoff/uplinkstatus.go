@@ -31,7 +31,8 @@ type UplinkStatus struct {
 
 const maxUplinkStatus = 4 << 10
 
-// WriteUplinkStatus replaces uplink.status durably.
+// WriteUplinkStatus replaces uplink.status atomically (not fsynced: it is
+// rewritten often and worth nothing after a power cut).
 func (p *Producer) WriteUplinkStatus(s UplinkStatus) error {
 	s.Format = Format
 	if len(s.Waiting) > maxText {
@@ -47,7 +48,7 @@ func (p *Producer) WriteUplinkStatus(s UplinkStatus) error {
 	if err != nil {
 		return fmt.Errorf("handoff: encode uplink status: %w", err)
 	}
-	if err := writeFile(filepath.Join(p.o.Dir, uplinkStatusName), b); err != nil {
+	if err := replaceFile(filepath.Join(p.o.Dir, uplinkStatusName), b); err != nil {
 		return fmt.Errorf("handoff: write uplink status: %w", err)
 	}
 	return nil

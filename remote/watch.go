@@ -64,8 +64,8 @@ func (s *Service) expire(ctx context.Context) {
 }
 
 // uplinkFresh is how recent the uplink's broker state must be to count:
-// the uplink rewrites it every 5 s.
-const uplinkFresh = 20 * time.Second
+// the uplink rewrites it at every change and every 30 s.
+const uplinkFresh = 90 * time.Second
 
 // BrokerReachable is the "broker reachable" health check after a trial
 // boot: nil when the uplink says (in the hand-off, within uplinkFresh) that
