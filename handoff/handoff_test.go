@@ -401,3 +401,25 @@ func TestUplinkStatus(t *testing.T) {
 		t.Error("an oversized status was read")
 	}
 }
+
+// An artifact on another file system is copied into the item (bounded by
+// the size Submit saw) and the original removed; one that changes size
+// while copied is refused.
+func TestCopyFile(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a")
+	os.WriteFile(src, []byte("0123456789"), 0o600)
+	if err := copyFile(src, filepath.Join(dir, "b"), 10); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "b")); string(b) != "0123456789" {
+		t.Errorf("copied %q", b)
+	}
+	if _, err := os.Stat(src); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the original was kept")
+	}
+	os.WriteFile(src, []byte("0123456789abc"), 0o600)
+	if err := copyFile(src, filepath.Join(dir, "c"), 10); err == nil || !strings.Contains(err.Error(), "changed size") {
+		t.Errorf("a file that grew: %v", err)
+	}
+}

@@ -88,3 +88,21 @@ func FuzzDecodeUplinkStatus(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeState: a state file (acquire's, read by producers such as the
+// fleet client) never crashes its reader, and what decodes keeps the rules.
+func FuzzDecodeState(f *testing.F) {
+	f.Add([]byte(`{"format":1,"id":"1-a","kind":"command","phase":"fetch","name":"update","nonce":"AAAA","fetch":{"url":"https://h/a","digest":"` + hexDigest + `"},"updated":"2026-12-03T14:00:00Z"}`))
+	f.Add([]byte(`{"format":1,"id":"2-b","kind":"artifact","phase":"failure","reason":"bad signature","command":"1-a","updated":"2026-12-03T14:00:00Z"}`))
+	f.Add([]byte(`{"format":1,"id":"2-b","phase":"fetch","updated":"2026-12-03T14:00:00Z"}`))
+	f.Add([]byte(`{"format":2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := decodeState(b)
+		if err != nil {
+			return
+		}
+		if !ValidID(s.ID) || !s.Phase.valid() || (s.Phase == Fetch && s.Fetch == nil) {
+			t.Fatalf("accepted %+v", s)
+		}
+	})
+}

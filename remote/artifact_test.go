@@ -217,3 +217,41 @@ func TestUpdateFailures(t *testing.T) {
 		}
 	})
 }
+
+// An artifact of a fleet deployment (the Mender client, no signed command)
+// is installed on its own signature, with the digest the item names
+// checked; the phases are what the client reports to its server.
+func TestUpdateFromDeployment(t *testing.T) {
+	blob := []byte("deployment artifact")
+	eng := &engineFake{}
+	r := newRig(t, func(o *Options) { o.Updates = eng })
+	followEvery = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.s.worker(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	submit := func(digestOf []byte) string {
+		f := filepath.Join(r.p.WorkDir(), "dl")
+		os.WriteFile(f, blob, 0o640)
+		id, err := r.p.Submit(context.Background(), handoff.Item{Kind: handoff.KindArtifact, File: f, Deployment: "dep-1",
+			Digest: fmt.Sprintf("sha256:%x", sha256.Sum256(digestOf))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.s.c.Scan(context.Background())
+		return id
+	}
+	bad := submit([]byte("other"))
+	if st := waitPhase(t, r, bad, handoff.Failure); !strings.Contains(st.Reason, "digest") {
+		t.Errorf("wrong digest: %+v", st)
+	}
+	id := submit(blob)
+	waitPhase(t, r, id, handoff.Rebooting)
+	eng.set(engine.StateCommitted, "")
+	r.open(t)
+	r.s.settleUpdates(context.Background())
+	waitPhase(t, r, id, handoff.Success)
+	if len(r.spool.results(t)) != 0 {
+		t.Error("a deployment without a command spooled command results")
+	}
+}
