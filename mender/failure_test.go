@@ -136,3 +136,25 @@ func TestLinkExpiry(t *testing.T) {
 	}
 	checkSpec(t, r)
 }
+
+// TestInventoryOnChange: a changed attribute is sent at the next poll,
+// without waiting for the inventory interval (an hour here).
+func TestInventoryOnChange(t *testing.T) {
+	r := newRig(t, mendertest.Options{AcceptAll: true, PostNext: true})
+	c := r.client(t)
+	run(t, c)
+	value := func() any {
+		inv := r.device().Inventory
+		if len(inv) < 2 {
+			return nil
+		}
+		return inv[1]["value"]
+	}
+	waitFor(t, "inventory", 10*time.Second, func() bool { return value() == "release-1" })
+	r.dev.set("artifact_name", "release-9")
+	waitFor(t, "changed inventory", 10*time.Second, func() bool { return value() == "release-9" })
+	if n := r.srv.Calls()["PATCH /api/devices/v1/inventory/device/attributes"]; n != 2 {
+		t.Errorf("%d inventory calls, want 2 (start, change): an unchanged inventory is not sent again before its interval", n)
+	}
+	checkSpec(t, r)
+}
