@@ -201,7 +201,7 @@ SRC_URI += " \
 	b.WriteString("\"\n\n")
 
 	var exprs []string
-	b.WriteString("# Licences: medagent's own (CLOSED while the repository has no LICENSE file),\n# then each module's, from the licence files at its root:\n")
+	b.WriteString("# Licences: medagent's own (its LICENSE file; CLOSED if it had none),\n# then each module's, from the licence files at its root:\n")
 	for _, m := range mods {
 		fmt.Fprintf(&b, "#   %s %s: %s\n", m.Path, m.Version, moduleLicences[m.Path])
 		// "A & B" adds A and B; a choice "A | B" stays one group.

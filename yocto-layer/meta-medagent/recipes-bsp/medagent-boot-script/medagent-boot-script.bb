@@ -3,7 +3,8 @@ DESCRIPTION = "boot.cmd with the machine's device names filled in \
 (classes/medagent-storage.bbclass), compiled to boot.scr, and the two \
 initial U-Boot environment copies, deployed for the FAT boot partition of \
 wic/medagent-ab.wks.in."
-# Part of medagent, whose repository has no licence file yet.
+# Part of medagent, proprietary (LICENSE of the product repository, which
+# the agent recipe checks); the layer carries no copy of it.
 LICENSE = "CLOSED"
 
 SRC_URI = "file://boot.cmd"

@@ -11,7 +11,7 @@ HOMEPAGE = "https://example.invalid/medagent"
 # A release bumps SRCREV and regenerates medagent-go-mods.inc (README.md).
 MEDAGENT_GIT_URI ?= "git://git.example.invalid/medagent.git;protocol=https;branch=main"
 SRC_URI = "${MEDAGENT_GIT_URI}"
-SRCREV = "995e7b4e6ab1f2043c2943897f18d4deb9b88d17"
+SRCREV = "e94adca8f0c35d21f89b8e93235c8807f090ccda"
 PV = "0.1+git"
 
 # go.bbclass unpacks the git tree into ${S}/src/${GO_IMPORT}.
