@@ -12,11 +12,12 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 CYCLONEDX   := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 PLATFORMS   := linux/amd64 linux/arm64 linux/arm
 DURATION    ?= 0
+LOAD_DURATION ?= 2m
 # The full PhysioNet databases for the accuracy benchmarks (not in the repository; see README "Data").
 MITDB       ?= ../shared/data/mitdb
 NSTDB       ?= ../shared/data/nstdb
 
-.PHONY: help all build demo test test-long lint sbom bench bench-ecg bench-alarms bench-fleet setup clean qemu-image qemu-test man yocto-check
+.PHONY: help all build demo test test-long lint sbom bench bench-load bench-ecg bench-alarms bench-fleet setup clean qemu-image qemu-test man yocto-check
 
 help:
 	@echo "make demo       agent on simulated sensors -> local mutual-TLS broker, vitals shown (DURATION=20s to stop)"
@@ -26,6 +27,7 @@ help:
 	@echo "make lint       gofmt, go vet, staticcheck, govulncheck (database from the module proxy)"
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
 	@echo "make bench      benchmarks with numbers, against the real peers"
+	@echo "make bench-load ECG samples lost, false alarms and base-time drift under stress-ng (LOAD_DURATION=$(LOAD_DURATION); the goal is for 10m)"
 	@echo "make bench-ecg  QRS detector Se/+P on the MIT-BIH records in MITDB=$(MITDB)"
 	@echo "make bench-fleet  N=100 and N=1000 devices against a 3-node NATS cluster and the Mender test server"
 	@echo "make bench-alarms asystole, pause and noise episodes spliced into MITDB records: alarm times, false alarms"
@@ -84,6 +86,9 @@ bench: setup build
 bench-fleet: setup
 	set -o pipefail; $(GO) test -tags fleetbench -count=1 -timeout 60m -run TestFleet -v ./bench/fleet -args -n 100 | grep -E 'RESULT|FAIL|^ok'
 	set -o pipefail; $(GO) test -tags fleetbench -count=1 -timeout 60m -run TestFleet -v ./bench/fleet -args -n 1000 | grep -E 'RESULT|FAIL|^ok'
+
+bench-load: setup build
+	$(GO) run ./bench/load --agent bin/medagent-sim-linux-amd64 --duration $(LOAD_DURATION)
 
 bench-ecg:
 	$(GO) run ./bench/ecg -mitdb $(MITDB) -nstdb $(NSTDB)

@@ -53,6 +53,9 @@ gobench ./update/slot Write256MiB 1x
 section "update: whole install of a 256 MiB image (targets: uncompressed <= 1.3 x openssl dgst -sha256, gzip <= 0.6 x mender-artifact cp; slot in /dev/shm), and into a disk file vs dd conv=fsync"
 gobench ./update/engine InstallVsTools 1x
 
+section "drain of a 10-minute backlog after the broker was away 60 s (goal <= 10 s including reconnect)"
+go run ./bench/drain --agent bin/medagent-sim-linux-amd64
+
 section "end-to-end alarm latency: patient change -> alarm at an MQTT subscriber (real agent, mosquitto, mTLS)"
 go run ./bench/alarmlatency --agent bin/medagent-sim-linux-amd64
 

@@ -224,14 +224,16 @@ func TestTailingWithEvictionAndAckDeletion(t *testing.T) {
 	if reportedN != s.Classes[cT].Evicted || last[streamKey{cA, "apnea"}] != n/50 {
 		t.Fatalf("reported %d evictions, counted %d; alarms up to %d of %d", reportedN, s.Classes[cT].Evicted, last[streamKey{cA, "apnea"}], n/50)
 	}
-	// Counted evictions may include records delivered but not yet
-	// acknowledged when their segment went: at most the in-flight span.
-	overlap := delivered[cT] + s.Classes[cT].Evicted - 2*n
-	if int64(overlap) < 0 || int64(overlap) > 2*o.SegmentBytes/80 {
-		t.Fatalf("telemetry: %d delivered + %d evicted - %d appended = %d", delivered[cT], s.Classes[cT].Evicted, 2*n, int64(overlap))
+	// Counted evictions may include records delivered before the reader's
+	// cursor reached the disk (a reader still reading a segment the writer
+	// deleted, a cursor not yet persisted): how many depends on how far the
+	// reader lags, so only the lower bound is certain.
+	overlap := int64(delivered[cT]+s.Classes[cT].Evicted) - 2*n
+	if overlap < 0 {
+		t.Fatalf("telemetry: %d delivered + %d evicted < %d appended: silent loss", delivered[cT], s.Classes[cT].Evicted, 2*n)
 	}
 	if s.Classes[cA].Evicted != 0 {
 		t.Fatalf("alarms evicted: %d", s.Classes[cA].Evicted)
 	}
-	t.Logf("delivered %v, evicted telemetry %d, of which %d delivered before", delivered, s.Classes[cT].Evicted, overlap)
+	t.Logf("delivered %v, evicted telemetry %d, of which %d had been delivered", delivered, s.Classes[cT].Evicted, overlap)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"medagent/tlsconf/tlstest"
 )
@@ -19,10 +20,12 @@ type Rig struct {
 	Dir, PKI, Config string
 	Port             int
 	broker           *exec.Cmd
+	conf             string
 }
 
 // New writes the PKI for deviceID, starts mosquitto on a free loopback
-// port and writes an agent configuration with extra YAML appended.
+// port and writes an agent configuration with extra YAML appended (log
+// level warn unless extra has a log: section).
 func New(deviceID, extra string) (*Rig, error) {
 	dir, err := os.MkdirTemp("", "medagent-bench-")
 	if err != nil {
@@ -54,9 +57,9 @@ persistence false
 `, user, r.Port, r.PKI)), 0o600); err != nil {
 		return nil, err
 	}
-	r.broker = exec.Command("/usr/sbin/mosquitto", "-c", conf)
-	if err := r.broker.Start(); err != nil {
-		return nil, fmt.Errorf("start mosquitto (install Debian package mosquitto): %w", err)
+	r.conf = conf
+	if err := r.StartBroker(); err != nil {
+		return nil, err
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -73,16 +76,33 @@ mqtt:
   ca_file: %[4]s/ca.pem
   cert_file: %[4]s/device.pem
   key_file: %[4]s/device.key
-log: {level: warn}
 %[5]s`, deviceID, dir, r.Port, r.PKI, extra)
+	if !strings.Contains(extra, "\nlog:") && !strings.HasPrefix(extra, "log:") {
+		cfg += "log: {level: warn}\n"
+	}
 	return r, os.WriteFile(r.Config, []byte(cfg), 0o600)
+}
+
+// StartBroker starts mosquitto (again) on the rig's port.
+func (r *Rig) StartBroker() error {
+	r.broker = exec.Command("/usr/sbin/mosquitto", "-c", r.conf)
+	if err := r.broker.Start(); err != nil {
+		return fmt.Errorf("start mosquitto (install Debian package mosquitto): %w", err)
+	}
+	return nil
+}
+
+// StopBroker stops mosquitto: the agent sees the broker go away.
+func (r *Rig) StopBroker() {
+	if r.broker != nil && r.broker.Process != nil {
+		r.broker.Process.Kill()
+		r.broker.Wait()
+		r.broker = nil
+	}
 }
 
 // Close stops the broker and removes the directory.
 func (r *Rig) Close() {
-	if r.broker != nil && r.broker.Process != nil {
-		r.broker.Process.Kill()
-		r.broker.Wait()
-	}
+	r.StopBroker()
 	os.RemoveAll(r.Dir)
 }
