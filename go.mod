@@ -2,6 +2,8 @@ module medagent
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require (
 	github.com/creack/pty v1.1.24
 	github.com/eclipse/paho.mqtt.golang v1.5.1

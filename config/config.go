@@ -221,8 +221,10 @@ func ParseLayers(layers ...Layer) (Config, error) {
 		}
 		ds = append(ds, d)
 	}
-	for _, p := range cfg.problems() {
-		// The last layer that names the key (or its nearest parent) set it.
+	if ps := cfg.problems(); len(ps) > 0 {
+		// The first problem is reported where the last layer that names
+		// the key (or its nearest parent) set it.
+		p := ps[0]
 		at := ds[0]
 		for i := len(ds) - 1; i >= 0; i-- {
 			if ds[i].line(p.key) > 0 {
