@@ -82,7 +82,7 @@ func TestFstab(t *testing.T) {
 		"${MEDAGENT_KERNEL_ROOT_PREFIX}${MEDAGENT_BOOT_PART}\t${MEDAGENT_BOOT_MOUNT}\tvfat\t",
 		"${MEDAGENT_KERNEL_ROOT_PREFIX}${MEDAGENT_DATA_PART}\t${MEDAGENT_DATA_MOUNT}\text4\t",
 		"${MEDAGENT_DATA_MOUNT}/medagent\t${localstatedir}/lib/medagent\tnone\tbind,x-systemd.requires=medagent-datadir.service\t",
-		`ROOTFS_POSTPROCESS_COMMAND += "medagent_fstab;"`,
+		`ROOTFS_POSTPROCESS_COMMAND += "medagent_fstab"`,
 		`WKS_FILE = "medagent-ab.wks.in"`,
 		// The boot partition: the script and both environment copies.
 		`IMAGE_BOOT_FILES = "boot.scr ${MEDAGENT_ENV_FILE1} ${MEDAGENT_ENV_FILE2}"`,

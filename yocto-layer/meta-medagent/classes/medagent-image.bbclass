@@ -41,4 +41,4 @@ ${MEDAGENT_KERNEL_ROOT_PREFIX}${MEDAGENT_DATA_PART}	${MEDAGENT_DATA_MOUNT}	ext4	
 ${MEDAGENT_DATA_MOUNT}/medagent	${localstatedir}/lib/medagent	none	bind,x-systemd.requires=medagent-datadir.service	0	0
 FSTAB
 }
-ROOTFS_POSTPROCESS_COMMAND += "medagent_fstab;"
+ROOTFS_POSTPROCESS_COMMAND += "medagent_fstab"
