@@ -17,6 +17,7 @@ import (
 	"medagent/handoff"
 	"medagent/remote"
 	"medagent/technician"
+	"medagent/trust/audit"
 	"medagent/uplink"
 	"medagent/watchdog"
 )
@@ -49,6 +50,7 @@ type Agent struct {
 	tech *technician.Service // the technician's control socket
 	upd  *updater            // nil unless update.enabled, and only with acquisition
 	rem  *remote.Service     // the hand-off's acquire side (commands, artifacts); nil without acquisition
+	aud  *audit.Log          // the security audit trail; nil without acquisition or when it cannot open
 	hand *handoff.Producer   // the hand-off's uplink side; nil without the uplink
 	wd   *watchdog.Watchdog
 }
@@ -95,6 +97,9 @@ func (a *Agent) build() error {
 			return err
 		}
 	}
+	if a.acq != nil {
+		a.aud = newAudit(a.cfg, a.log, a.acq)
+	}
 	if a.cfg.Update.Enabled && a.acq != nil {
 		// After a trial boot the broker counts as reachable when the
 		// uplink says so in the hand-off (the remote service, built
@@ -113,12 +118,12 @@ func (a *Agent) build() error {
 			}
 			return a.rem.UpdateKeys()
 		}
-		if a.upd, err = newUpdaterFor(a.cfg, a.log, a.acq.acq, brokerUp, ringKeys); err != nil {
+		if a.upd, err = newUpdaterFor(a.cfg, a.log, a.acq.acq, brokerUp, ringKeys, auditFunc(a.aud)); err != nil {
 			return err
 		}
 	}
 	if a.cfg.HandoffUsed() && a.acq != nil {
-		if a.rem, err = newRemote(a.cfg, a.log, a.now, a.acq, a.upd); err != nil {
+		if a.rem, err = newRemote(a.cfg, a.log, a.now, a.acq, a.upd, auditFunc(a.aud)); err != nil {
 			return err
 		}
 	}
@@ -160,6 +165,10 @@ func (a *Agent) technicianPorts() technician.Ports {
 		p.Slots, p.Installer = a.upd.e, a.upd.e
 	}
 	p.Security = a.security
+	p.Audit = auditFunc(a.aud)
+	if a.aud != nil {
+		p.AuditTrail = a.aud
+	}
 	return p
 }
 
@@ -212,6 +221,9 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 func (a *Agent) close() {
+	if a.aud != nil {
+		a.aud.Close()
+	}
 	if a.acq != nil {
 		a.acq.close()
 	}

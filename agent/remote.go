@@ -22,8 +22,9 @@ func handoffOptions(cfg config.Config, log *slog.Logger, now func() time.Time) h
 // newRemote builds the acquire side of the hand-off: signed commands are
 // verified with acquire's own keyring and nonce store (commands.*), and
 // artifacts installed by the update engine (nil without update.enabled).
-func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *acquireSide, upd *updater) (*remote.Service, error) {
+func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *acquireSide, upd *updater, audit func(string, map[string]string)) (*remote.Service, error) {
 	o := remote.Options{
+		Audit:    audit,
 		DeviceID: cfg.Device.ID,
 		Handoff:  handoffOptions(cfg, log, now),
 		Spool:    acq.spool,

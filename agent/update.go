@@ -34,7 +34,7 @@ const healthPoll = 500 * time.Millisecond
 // update.keys or, when ringKeys is not nil, by one of the keyring's update
 // keys as they are at the time of the install (so a signed key rotation
 // takes effect without a restart).
-func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monitoring func() bool, health []engine.Check, ringKeys func() []crypto.PublicKey) (*updater, error) {
+func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monitoring func() bool, health []engine.Check, ringKeys func() []crypto.PublicKey, audit func(string, map[string]string)) (*updater, error) {
 	cfg, err := bootenv.ReadConfigFile(u.FWEnvConfig)
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)
@@ -136,7 +136,7 @@ type patientWatch interface {
 // the state the uplink keeps in the hand-off, the same in every role (no
 // hook script). ringKeys, when not nil, adds the keyring's update keys to
 // update.keys.
-func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, brokerUp func() error, ringKeys func() []crypto.PublicKey) (*updater, error) {
+func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, brokerUp func() error, ringKeys func() []crypto.PublicKey, audit func(string, map[string]string)) (*updater, error) {
 	u := cfg.Update
 	var names []string
 	for _, s := range cfg.Sensors {
@@ -151,5 +151,5 @@ func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, br
 		}, u.HealthTimeout))
 	}
 	monitoring := func() bool { return patient.Monitoring(u.MonitoringGrace) }
-	return newUpdater(u, cfg.Device.Type, cfg.Trust.TPM, log, monitoring, health, ringKeys)
+	return newUpdater(u, cfg.Device.Type, cfg.Trust.TPM, log, monitoring, health, ringKeys, audit)
 }

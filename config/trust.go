@@ -8,4 +8,7 @@ type Trust struct {
 	// spool's data key is sealed by it; without one both are files that
 	// only the agent (and, for the spool key, its group) may read.
 	TPM string `yaml:"tpm"`
+	// AuditDir holds the security audit trail (trust/audit), writable only
+	// by the acquire role. Empty: the update journal's directory.
+	AuditDir string `yaml:"audit_dir"`
 }

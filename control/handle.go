@@ -83,6 +83,15 @@ func (s *Server) handle(ctx context.Context, req Request) Response {
 			return unavailable(req.Cmd)
 		}
 		return ok(p.Certs(ctx))
+	case CmdAudit:
+		if p.Audit == nil {
+			return unavailable(req.Cmd)
+		}
+		a, err := p.Audit(ctx)
+		if err != nil {
+			return fail(CodeFailed, err.Error())
+		}
+		return ok(a)
 	case CmdLogs:
 		if s.o.Ring == nil {
 			return errNoRing

@@ -65,6 +65,7 @@ const (
 	CmdDiag     = "diag"
 	CmdSelftest = "selftest"
 	CmdUpdate   = "update"
+	CmdAudit    = "audit"
 )
 
 // UpdateOps are the operations of CmdUpdate.
@@ -83,6 +84,7 @@ var ErrBadRequest = errors.New("bad request")
 var known = map[string]bool{
 	CmdStatus: true, CmdSensors: true, CmdSensor: true, CmdWatch: true, CmdAlarms: true, CmdAck: true,
 	CmdSpool: true, CmdCerts: true, CmdLogs: true, CmdDiag: true, CmdSelftest: true, CmdUpdate: true,
+	CmdAudit: true,
 }
 
 // DecodeRequest parses and checks one request line (outside bytes: the

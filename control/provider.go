@@ -18,4 +18,6 @@ type Provider struct {
 	// Update runs an update operation (see UpdateOps) and returns the
 	// update engine's status (engine.Status) after it.
 	Update func(ctx context.Context, op, arg string) (any, error)
+	// Audit checks the security audit trail and returns its newest entries.
+	Audit func(ctx context.Context) (Audit, error)
 }

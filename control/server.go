@@ -26,6 +26,15 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxConns bounds concurrent connections (default 8).
 	MaxConns int
+	// Audit, if set, is told of every technician action that changes
+	// something (ack, update other than status) and of every refused
+	// connection, with the caller's credentials and the outcome.
+	Audit func(p Peer, req Request, resp Response)
+}
+
+// changes reports a request that changes the device's state.
+func changes(req Request) bool {
+	return req.Cmd == CmdAck || req.Cmd == CmdUpdate && req.Op != "status"
 }
 
 // Server serves the control API on a Unix socket.
@@ -182,7 +191,11 @@ func (s *Server) serve(ctx context.Context, c *net.UnixConn) {
 	}
 	if err != nil {
 		s.log.Warn("control: connection refused", "pid", p.PID, "uid", p.UID, "err", err)
-		writeResp(c, fail(CodeRefused, "refused: "+err.Error()))
+		resp := fail(CodeRefused, "refused: "+err.Error())
+		if s.o.Audit != nil {
+			s.o.Audit(p, Request{}, resp)
+		}
+		writeResp(c, resp)
 		return
 	}
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -204,7 +217,11 @@ func (s *Server) serve(ctx context.Context, c *net.UnixConn) {
 	case req.Cmd == CmdLogs && req.Follow:
 		s.follow(ctx, c, req)
 	default:
-		writeResp(c, s.handle(ctx, req))
+		resp := s.handle(ctx, req)
+		if s.o.Audit != nil && changes(req) {
+			s.o.Audit(p, req, resp)
+		}
+		writeResp(c, resp)
 	}
 }
 

@@ -164,6 +164,24 @@ type LogRecord struct {
 	Attrs map[string]string `json:"attrs,omitempty"`
 }
 
+// Audit is the answer to "audit": the check of the whole security audit
+// trail (trust/audit) and its newest entries.
+type Audit struct {
+	Intact   bool         `json:"intact"`
+	First    uint64       `json:"first"` // first entry kept
+	Last     uint64       `json:"last"`
+	Problems []string     `json:"problems,omitempty"` // what was edited, deleted or cut off
+	Entries  []AuditEntry `json:"entries"`            // the newest, oldest first
+}
+
+// AuditEntry is one audit trail entry.
+type AuditEntry struct {
+	Seq    uint64            `json:"seq"`
+	Time   time.Time         `json:"time"`
+	Kind   string            `json:"kind"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
 // Check is one line of the selftest.
 type Check struct {
 	Name   string `json:"name"` // "sensor ecg", "spool", "broker"

@@ -8,6 +8,7 @@ import (
 
 	"medagent/handoff"
 	"medagent/trust/command"
+	"medagent/trust/keyring"
 )
 
 // errTrust marks a refusal because the keyring or nonce store is unusable.
@@ -24,6 +25,7 @@ func (s *Service) command(ctx context.Context, in *handoff.Incoming) {
 	payload, err := in.Envelope()
 	if err != nil {
 		s.fail(st, err.Error())
+		s.audit("command.refused", map[string]string{"item": st.ID, "code": "malformed", "reason": err.Error()})
 		s.publish(ctx, command.ResultFor(s.o.DeviceID, s.o.Now(), nil, command.Command{}, fmt.Errorf("%w: %v", command.ErrMalformed, err), nil))
 		return
 	}
@@ -32,6 +34,7 @@ func (s *Service) command(ctx context.Context, in *handoff.Incoming) {
 		st = s.fail(st, fmt.Sprintf("%v: %v", errTrust, err))
 		r := command.ResultFor(s.o.DeviceID, s.o.Now(), payload, command.Command{}, err, nil)
 		r.Code, r.Error = trustCode, st.Reason
+		s.audit("command.refused", map[string]string{"item": st.ID, "code": trustCode, "reason": st.Reason})
 		s.publish(ctx, r)
 		return
 	}
@@ -39,16 +42,20 @@ func (s *Service) command(ctx context.Context, in *handoff.Incoming) {
 	cmd, err := v.Verify(now, payload)
 	if err != nil {
 		s.fail(st, err.Error())
-		s.publish(ctx, command.ResultFor(s.o.DeviceID, now, payload, cmd, err, nil))
+		res := command.ResultFor(s.o.DeviceID, now, payload, cmd, err, nil)
+		s.audit("command.refused", map[string]string{"item": st.ID, "name": res.Name, "key_id": cmd.KeyID, "code": res.Code, "reason": err.Error()})
+		s.publish(ctx, res)
 		return
 	}
 	st.Name, st.Nonce = cmd.Name, cmd.Nonce
 	s.log.Info("command verified", "item", st.ID, "name", cmd.Name, "key", cmd.KeyID)
 	if err := s.dispatch(ctx, &st, cmd); err != nil {
 		s.fail(st, err.Error())
+		s.audit("command.failed", map[string]string{"item": st.ID, "name": cmd.Name, "key_id": cmd.KeyID, "nonce": cmd.Nonce, "reason": err.Error()})
 		s.publish(ctx, s.result(st, command.StatusFailed, err.Error()))
 		return
 	}
+	s.audit("command.accepted", map[string]string{"item": st.ID, "name": cmd.Name, "key_id": cmd.KeyID, "nonce": cmd.Nonce})
 	if st.Phase == handoff.Fetch {
 		s.set(st)
 		s.publish(ctx, s.result(st, command.StatusAccepted, ""))
@@ -71,6 +78,19 @@ func (s *Service) dispatch(ctx context.Context, st *handoff.State, cmd command.C
 			return err
 		}
 		applied, err := ring.Apply(cmd)
+		if applied {
+			f := map[string]string{"signer": cmd.KeyID, "version": cmd.Args["keyring.version"], "set": cmd.Args["keyring.set"],
+				"add_id": cmd.Args["keyring.add_id"], "retire_id": cmd.Args["keyring.retire_id"]}
+			if _, ok := cmd.Args[keyring.UpdateSigArg]; ok {
+				f["update_signed"] = "yes"
+			}
+			if err != nil {
+				f["reason"] = err.Error()
+				s.audit("keyring.refused", f)
+			} else {
+				s.audit("keyring.changed", f)
+			}
+		}
 		if err != nil {
 			return err
 		}

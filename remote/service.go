@@ -56,6 +56,15 @@ type Options struct {
 	FetchTimeout time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Audit, if set, records commands accepted or refused and keyring
+	// changes in the audit trail (trust/audit).
+	Audit func(kind string, fields map[string]string)
+}
+
+func (s *Service) audit(kind string, fields map[string]string) {
+	if s.o.Audit != nil {
+		s.o.Audit(kind, fields)
+	}
 }
 
 // Service obeys what arrives through the hand-off, in the acquire role.

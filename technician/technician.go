@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"medagent/sensors"
 	"medagent/spool"
 	"medagent/telemetry"
+	"medagent/trust/audit"
 	"medagent/update/bootenv"
 	"medagent/update/engine"
 	"medagent/update/source"
@@ -55,6 +57,31 @@ type Ports struct {
 	Security  func() []string
 	Slots     SlotOps   // the update engine
 	Installer Installer // the update engine
+	// Audit, if set, records the technician's actions (with the caller's
+	// uid) and refused callers in the audit trail (trust/audit);
+	// AuditTrail serves "medagent logs --audit".
+	Audit      func(kind string, fields map[string]string)
+	AuditTrail AuditTrail
+}
+
+// AuditTrail checks the audit trail and returns it.
+type AuditTrail interface {
+	Verify() audit.Report
+}
+
+// auditEntries is how many of the newest entries "logs --audit" shows.
+const auditEntries = 500
+
+func (c *Service) audit(ctx context.Context) (control.Audit, error) {
+	r := c.AuditTrail.Verify()
+	out := control.Audit{Intact: r.OK(), First: r.First, Last: r.Last, Entries: []control.AuditEntry{}}
+	for _, p := range r.Problems {
+		out.Problems = append(out.Problems, p.String())
+	}
+	for _, e := range r.Entries[max(0, len(r.Entries)-auditEntries):] {
+		out.Entries = append(out.Entries, control.AuditEntry{Seq: e.Seq, Time: e.Time, Kind: e.Kind, Fields: e.Fields})
+	}
+	return out, nil
 }
 
 // SensorDesk is acquisition as the technician sees it.
@@ -110,7 +137,31 @@ func New(p Ports) (*Service, error) {
 	if p.Installer != nil {
 		pr.Update = c.update
 	}
-	srv, err := control.NewServer(control.Options{Path: p.Socket, Ring: ring, Logger: p.Logger, Provider: pr})
+	if p.AuditTrail != nil {
+		pr.Audit = c.audit
+	}
+	co := control.Options{Path: p.Socket, Ring: ring, Logger: p.Logger, Provider: pr}
+	if p.Audit != nil {
+		co.Audit = func(peer control.Peer, req control.Request, resp control.Response) {
+			f := map[string]string{"uid": strconv.Itoa(peer.UID), "pid": strconv.Itoa(peer.PID), "cmd": req.Cmd}
+			if req.Op != "" {
+				f["op"] = req.Op
+			}
+			if req.Arg != "" {
+				f["arg"] = req.Arg
+			}
+			if req.ID != 0 {
+				f["id"] = strconv.FormatUint(req.ID, 10)
+			}
+			kind := "technician.action"
+			if !resp.OK {
+				kind = "technician.refused"
+				f["reason"] = resp.Error
+			}
+			p.Audit(kind, f)
+		}
+	}
+	srv, err := control.NewServer(co)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ type Header struct {
 	// Signed is true when the artifact has a manifest.sig; Verified is true
 	// when a configured key verified it.
 	Signed, Verified bool
+	KeyID            string            // the key that verified it (see KeyID), "" when not verified
 	DeviceTypes      []string          // artifact_depends.device_type
 	Provides         map[string]string // header-info artifact_provides (artifact_name, artifact_group)
 	DependsNames     []string          // artifact_depends.artifact_name: one of them must be installed

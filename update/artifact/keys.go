@@ -87,13 +87,31 @@ func checkKey(k crypto.PublicKey) error {
 	}
 }
 
+// KeyID names a public key in logs and the audit trail: "sha256:" and the
+// first 16 hex digits of the SHA-256 of its PKIX (SubjectPublicKeyInfo)
+// encoding, as "openssl pkey -pubin -outform DER | sha256sum" shows it.
+func KeyID(k crypto.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		return "unknown"
+	}
+	s := sha256.Sum256(der)
+	return fmt.Sprintf("sha256:%x", s[:8])
+}
+
 // verifySignature checks the base64 signature sig over msg against every
 // key; it succeeds if any key verifies it (key rotation).
 func verifySignature(msg, sig []byte, keys []crypto.PublicKey) error {
+	_, err := verifyingKey(msg, sig, keys)
+	return err
+}
+
+// verifyingKey is verifySignature that returns the key that verified.
+func verifyingKey(msg, sig []byte, keys []crypto.PublicKey) (crypto.PublicKey, error) {
 	raw := make([]byte, base64.StdEncoding.DecodedLen(len(sig)))
 	n, err := base64.StdEncoding.Decode(raw, trimSpace(sig))
 	if err != nil {
-		return fmt.Errorf("artifact: manifest.sig is not base64: %w", ErrSignature)
+		return nil, fmt.Errorf("artifact: manifest.sig is not base64: %w", ErrSignature)
 	}
 	raw = raw[:n]
 	digest := sha256.Sum256(msg)
@@ -101,7 +119,7 @@ func verifySignature(msg, sig []byte, keys []crypto.PublicKey) error {
 		switch k := k.(type) {
 		case *rsa.PublicKey:
 			if rsa.VerifyPKCS1v15(k, crypto.SHA256, digest[:], raw) == nil {
-				return nil
+				return k, nil
 			}
 		case *ecdsa.PublicKey:
 			// mender-artifact writes raw r||s; other signers write DER.
@@ -109,15 +127,15 @@ func verifySignature(msg, sig []byte, keys []crypto.PublicKey) error {
 				r := new(big.Int).SetBytes(raw[:32])
 				s := new(big.Int).SetBytes(raw[32:])
 				if ecdsa.Verify(k, digest[:], r, s) {
-					return nil
+					return k, nil
 				}
 			}
 			if ecdsa.VerifyASN1(k, digest[:], raw) {
-				return nil
+				return k, nil
 			}
 		}
 	}
-	return fmt.Errorf("artifact: no trusted key (%d configured) verifies manifest.sig: %w", len(keys), ErrSignature)
+	return nil, fmt.Errorf("artifact: no trusted key (%d configured) verifies manifest.sig: %w", len(keys), ErrSignature)
 }
 
 func trimSpace(b []byte) []byte {

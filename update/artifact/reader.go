@@ -194,10 +194,11 @@ func (r *Reader) open(opt Options) error {
 	case len(opt.Keys) > 0 && sig == nil:
 		return fmt.Errorf("artifact: no manifest.sig and %d trusted keys configured: %w", len(opt.Keys), ErrUnsigned)
 	case len(opt.Keys) > 0:
-		if err := verifySignature(manBytes, sig, opt.Keys); err != nil {
+		k, err := verifyingKey(manBytes, sig, opt.Keys)
+		if err != nil {
 			return err
 		}
-		r.hdr.Verified = true
+		r.hdr.Verified, r.hdr.KeyID = true, KeyID(k)
 	case !opt.AllowUnsigned:
 		return fmt.Errorf("artifact: %w", ErrNoKeys)
 	}

@@ -58,7 +58,7 @@ type menderArtifact struct{ r *artifact.Reader }
 
 func (m *menderArtifact) Header() Header {
 	h := m.r.Header()
-	out := Header{Name: h.Name, Provides: maps.Clone(h.Provides)}
+	out := Header{Name: h.Name, Provides: maps.Clone(h.Provides), KeyID: h.KeyID}
 	if out.Provides == nil {
 		out.Provides = map[string]string{}
 	}
@@ -86,5 +86,6 @@ func (m *menderArtifact) Next() (Payload, error) {
 	if err != nil {
 		return Payload{}, err
 	}
-	return Payload{Name: f.Name, Size: f.Size, SHA256: f.SHA256[:], Chunked: f.Chunks != nil, R: f}, nil
+	return Payload{Name: f.Name, Size: f.Size, SHA256: f.SHA256[:], Chunked: f.Chunks != nil,
+		Compression: m.r.Header().Payloads[f.Payload].Compression, R: f}, nil
 }

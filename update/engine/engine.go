@@ -75,6 +75,7 @@ func New(o Options) (*Engine, error) {
 	if rejected != nil {
 		e.rejected = rejected.Error()
 		e.log.Error("update journal rejected", "err", rejected)
+		e.audit("update.journal_rejected", map[string]string{"reason": e.rejected})
 	}
 	return e, nil
 }

@@ -64,9 +64,15 @@ func (e *Engine) raiseFloor(j Journal) {
 	}
 	v, err := floor.Parse(j.ArtifactVersion)
 	if err == nil {
+		if cur, ok, ferr := e.o.Floor.Floor(); ferr == nil && ok && v.Compare(cur) <= 0 {
+			return // not higher: nothing to raise
+		}
 		err = e.o.Floor.Raise(v)
 	}
 	if err != nil {
 		e.log.Error("raising the version floor after a commit failed", "artifact", j.Artifact, "version", j.ArtifactVersion, "err", err)
+		e.audit("update.floor_raise_failed", map[string]string{"version": j.ArtifactVersion, "reason": err.Error()})
+		return
 	}
+	e.audit("update.floor_raised", map[string]string{"version": v.String(), "artifact": j.Artifact})
 }

@@ -261,6 +261,15 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 		j.Artifact, j.Provides, j.Clears = h.Name, maps.Clone(h.Provides), h.ClearsProvides
 		j.ArtifactVersion = version
 	})
+	source := "stream"
+	if u := e.journal().URL; u != "" {
+		source = u
+	}
+	f := map[string]string{"artifact": h.Name, "version": version, "key_id": h.KeyID, "source": source}
+	if dg := e.journal().Downgrade; dg != nil {
+		f["downgrade_allowed"] = dg.Artifact
+	}
+	e.audit("update.started", f)
 	if err := e.scripts(ctx, StateDownload, "Leave"); err != nil {
 		return err
 	}
@@ -292,7 +301,14 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 	// chunk list, else at its EOF: the Payload contract), so the writer does
 	// not hash it again; it compares every byte on the media with what it
 	// wrote. Together that is the slot hashed against the signed digest.
-	w := &slot.Writer{FlushEvery: e.o.FlushEvery, Verified: true, Progress: func(n int64) {
+	// A decoder with a large window (xz, zstd: up to update.max_window)
+	// leaves less room for the writer's buffers in flight (two windows):
+	// a 1 MiB window keeps the install within its memory bound.
+	flush := e.o.FlushEvery
+	if flush == 0 && (p.Compression == artifact.CompressionXZ || p.Compression == artifact.CompressionZstd) {
+		flush = largeWindowFlush
+	}
+	w := &slot.Writer{FlushEvery: flush, Verified: true, Progress: func(n int64) {
 		e.mu.Lock()
 		e.written = n
 		e.mu.Unlock()
@@ -300,7 +316,10 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 			e.o.Progress(n, p.Size)
 		}
 	}}
-	if _, err := w.Write(ctx, to.Device, &crashReader{r: p.R, crash: e.crash}, p.Size); err != nil {
+	restore := limitMemory(e.o.InstallGCPercent)
+	_, err = w.Write(ctx, to.Device, &crashReader{r: p.R, crash: e.crash}, p.Size)
+	restore()
+	if err != nil {
 		return fmt.Errorf("install into slot %s: %w", to.Name, err)
 	}
 	if _, err := art.Next(); err == nil {
@@ -318,6 +337,10 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 	e.mu.Unlock()
 	return nil
 }
+
+// largeWindowFlush is the slot writer's window for payloads whose decoder
+// holds a large window of its own.
+const largeWindowFlush = 1 << 20
 
 // ErrSlotDigest: the slot does not hold what the signed manifest says.
 var ErrSlotDigest = errors.New("slot content differs from the signed digest")
@@ -412,10 +435,26 @@ func (e *Engine) finish(ctx context.Context, s State) error {
 	if err := e.enter(s, ""); err != nil {
 		return fmt.Errorf("engine: journal %s: %w", s, err)
 	}
+	j := e.journal()
+	switch s {
+	case StateCommitted:
+		e.audit("update.committed", map[string]string{"artifact": j.Artifact, "version": j.ArtifactVersion, "digest": j.Digest, "slot": j.ToSlot})
+	case StateRolledBack:
+		e.audit("update.rolled_back", map[string]string{"artifact": j.Artifact, "digest": j.Digest, "reason": j.Reason})
+	case StateFailed:
+		e.audit("update.refused", map[string]string{"artifact": j.Artifact, "digest": j.Digest, "reason": j.Reason})
+	}
 	if s != StateCommitted {
 		e.runIgnoring(ctx, "ArtifactFailure", "Leave")
 	}
 	return nil
+}
+
+// audit records a security event (Options.Audit).
+func (e *Engine) audit(kind string, fields map[string]string) {
+	if e.o.Audit != nil {
+		e.o.Audit(kind, fields)
+	}
 }
 
 // end finishes in the terminal state s and returns the operation's result:

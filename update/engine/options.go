@@ -22,6 +22,8 @@ type Header struct {
 	// ClearsProvides are patterns ("rootfs-image.*") of installed provides
 	// this artifact replaces; nil means all of them.
 	ClearsProvides []string
+	// KeyID names the key that verified the artifact (audit trail).
+	KeyID string
 	// PayloadSize is the payload's size as the signed header declares it
 	// (its chunk list); 0 when it declares none.
 	PayloadSize int64
@@ -40,7 +42,11 @@ type Payload struct {
 	// Chunked is true when R verifies every chunk against a signed list
 	// before handing out its bytes (nothing unverified reaches the slot).
 	Chunked bool
-	R       io.Reader
+	// Compression of the payload ("none", "gzip", "xz", "zstd"): xz and
+	// zstd decoders hold a window of up to update.max_window, so the slot
+	// writer keeps fewer buffers in flight for them (see preArm).
+	Compression string
+	R           io.Reader
 }
 
 // Artifact is an opened artifact whose header (and signature) the opener
@@ -162,8 +168,17 @@ type Options struct {
 	// Window, if set, allows reboots only inside it (ForceReboot overrides).
 	Window *Window
 	Logger *slog.Logger
+	// Audit, if set, records security events in the audit trail
+	// (trust/audit): update.started, update.refused, update.committed,
+	// update.rolled_back, update.floor_raised, update.journal_rejected.
+	Audit func(kind string, fields map[string]string)
 	// Progress, if set, is called while the payload is written.
 	Progress func(written, total int64)
+
+	// InstallGCPercent is the garbage collector's target (GOGC) while a
+	// payload is written, see limitMemory: 0 means
+	// DefaultInstallGCPercent, negative leaves it alone.
+	InstallGCPercent int
 
 	MaxStateEntries     int           // loop breaker; 0 means DefaultMaxStateEntries
 	FlushEvery          int64         // slot fsync interval; 0 means slot.DefaultFlushEvery
@@ -213,6 +228,9 @@ func (o *Options) ensureDefaults() error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.InstallGCPercent == 0 {
+		o.InstallGCPercent = DefaultInstallGCPercent
 	}
 	if o.MaxStateEntries <= 0 {
 		o.MaxStateEntries = DefaultMaxStateEntries

@@ -21,6 +21,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv("MEDAGENT_ENGINE_CHILD"); spec != "" {
 		os.Exit(childInstall(spec))
 	}
+	if spec := os.Getenv("MEDAGENT_ENGINE_RSS"); spec != "" {
+		os.Exit(childRSS(spec))
+	}
 	os.Exit(m.Run())
 }
 
