@@ -53,9 +53,11 @@ type Acquisition struct {
 	log      *slog.Logger
 }
 
-// frameQueue bounds the frames waiting for the edge stage: about two
-// seconds of every sensor's ticks. Beyond it, samplers drop and count.
-const frameQueue = 128
+// frameQueue bounds the frames waiting for the edge stage: about three
+// seconds of three sensors' ticks, so an edge stage held up that long by
+// a loaded machine still gets every sample. Beyond it, samplers drop and
+// count (the slots go out invalid).
+const frameQueue = 256
 
 // sampleTick is how often samplers read what is due.
 const sampleTick = 40 * time.Millisecond
@@ -104,9 +106,7 @@ func New(o Options) (*Acquisition, error) {
 			origin: tb.origin, evq: a.events, pool: make(chan []sensors.Block, blockPool),
 			sim: sim.sensors[s.Name],
 		}
-		if set.srcs[i].Rate >= RealtimeRate {
-			sm.rt = o.Realtime.Priority
-		}
+		sm.rt = o.Realtime.Priority
 		a.samplers = append(a.samplers, sm)
 	}
 	return a, nil

@@ -17,21 +17,22 @@ import (
 
 // Realtime configures the real-time sampling path.
 type Realtime struct {
-	// Priority is the SCHED_FIFO priority (1..99) of the sampling thread
-	// of every sensor at RealtimeRate samples/s or more; 0 samples at
-	// normal priority.
+	// Priority is the SCHED_FIFO priority (1..99) of every sensor's
+	// sampling thread; 0 samples at normal priority.
 	Priority int
 	// LockMemory locks the process's memory (mlockall), so that no page
 	// fault delays a sample.
 	LockMemory bool
 }
 
-// RealtimeRate is the rate from which a sensor's sampling loop runs on its
-// own real-time thread: a 500/s ECG front end without a FIFO has 2 ms to
-// be read before its next conversion overwrites the frame; a MAX3010x at
-// 100/s has a 32-sample FIFO (320 ms). Slower parts (a thermometer, an
-// oximeter on a tty the kernel buffers) do well at normal priority.
-const RealtimeRate = 100
+// Every sensor's sampling loop runs on its own real-time thread: a 500/s
+// ECG front end without a FIFO has 2 ms to be read before its next
+// conversion overwrites the frame, a MAX3010x at 100/s a 32-sample FIFO
+// (320 ms); even a thermometer read once a second misses its window when
+// a loaded machine keeps a thread of normal priority off the CPU for
+// longer than the edge stage waits (measured: a false "no data" alarm of
+// the TMP117 under stress-ng at load average 25). The threads sleep in
+// the kernel between reads and cost no CPU.
 
 // realtimeStream is the event stream that says how sampling runs.
 const realtimeStream = "realtime"

@@ -1,7 +1,7 @@
 package config
 
 // Realtime configures the acquire role's real-time sampling path: the
-// sampling loop of every sensor at 100 samples/s or more runs on its own
+// sampling loop of every sensor runs on its own
 // OS thread at a SCHED_FIFO priority, and the process's memory is locked.
 // Without the rights (root, or LimitRTPRIO= and LimitMEMLOCK=infinity in
 // the unit), the agent says so in its log and in an event on
