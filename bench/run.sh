@@ -52,6 +52,10 @@ gobench ./update/artifact 'ReadVsTools|PeakRSS' 1x
 gobench ./update/slot Write256MiB 1x
 section "update: whole install of a 256 MiB image (targets: uncompressed <= 1.3 x openssl dgst -sha256, gzip <= 0.6 x mender-artifact cp; slot in /dev/shm), and into a disk file vs dd conv=fsync"
 gobench ./update/engine InstallVsTools 1x
+section "update: install with and without verify-before-write chunk list vs openssl dgst -sha256 (target <= 1.3 x); peak RSS of each install in a child"
+gobench ./update/engine InstallChunks 3x
+section "update: hostile artifacts (multi-stream xz bomb, gzip members, zstd window) refused within 32 MiB; install peak RSS of a child (target <= 32 MiB)"
+go test -count=1 -run 'TestHostileArtifactsBoundedMemory|TestInstallPeakRSS' -v ./update/artifact ./update/engine 2>&1 | grep -E 'peak RSS|^(--- |ok|FAIL)' || true
 
 section "drain of a 10-minute backlog after the broker was away 60 s (goal <= 10 s including reconnect)"
 go run ./bench/drain --agent bin/medagent-sim-linux-amd64

@@ -199,7 +199,7 @@ func (f *PayloadFile) readChunked(p []byte) (int, error) {
 		}
 		cs.next++
 		if f.h != nil {
-			f.h.Write(dst)
+			f.h.Write(dst) // the whole-file hash too, unless TrustChunks
 		}
 		f.n += need
 		if inPlace {

@@ -222,3 +222,26 @@ func TestChunksCommandMerges(t *testing.T) {
 		t.Error("chunk size 10 accepted")
 	}
 }
+
+// TestTrustChunks: with TrustChunks a chunked file is checked once,
+// against its chunk list (a tampered chunk still fails before it is
+// handed out); a file without a list is still checked at its end.
+func TestTrustChunks(t *testing.T) {
+	k := newGoKeys(t)
+	img := testImage(3<<20, 14)
+	opt := Options{Keys: k.public(), DeviceType: "bedside-a", TrustChunks: true}
+	art := chunkedArt(t, CompressionNone, img, DefaultChunkSize, k.signRSA).build(t)
+	if n, err := readCounting(art, opt); err != nil || n != int64(len(img)) {
+		t.Fatalf("genuine: %d, %v", n, err)
+	}
+	bad := bytes.Clone(img)
+	bad[len(bad)-1] ^= 1
+	var ce *ChunkError
+	if n, err := readCounting(swapData(t, art, CompressionNone, []member{{name: "rootfs.img", data: bad}}), opt); !errors.As(err, &ce) || ce.Index != 2 || n != 2<<20 {
+		t.Errorf("tampered last chunk: %d bytes, %v", n, err)
+	}
+	plain := simpleArt(CompressionNone, img, k.signRSA).build(t)
+	if _, err := readCounting(swapData(t, plain, CompressionNone, []member{{name: "rootfs.img", data: bad}}), opt); !errors.Is(err, ErrChecksum) {
+		t.Errorf("tampered file without a list: %v", err)
+	}
+}

@@ -40,6 +40,12 @@ type Options struct {
 	// their payload's meta-data (ErrNoChunks), so that nothing unverified
 	// is ever handed out.
 	RequireChunks bool
+	// TrustChunks skips the whole-file hash of a payload file that has a
+	// signed chunk list covering it: every byte is then checked once,
+	// against the chunk list (signed like the manifest), and the file's
+	// manifest digest is left to the caller (an installer re-hashes the
+	// written slot against it whenever it cannot vouch for the slot).
+	TrustChunks bool
 }
 
 // maxTarOverhead is what a data member may decompress to beyond its
