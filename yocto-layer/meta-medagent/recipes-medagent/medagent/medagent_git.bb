@@ -11,7 +11,7 @@ HOMEPAGE = "https://example.invalid/medagent"
 # A release bumps SRCREV and regenerates medagent-go-mods.inc (README.md).
 MEDAGENT_GIT_URI ?= "git://git.example.invalid/medagent.git;protocol=https;branch=main"
 SRC_URI = "${MEDAGENT_GIT_URI}"
-SRCREV = "e94adca8f0c35d21f89b8e93235c8807f090ccda"
+SRCREV = "a26cf3e29b328c98b1bce7b4321b3d483a2c1beb"
 PV = "0.1+git"
 
 # go.bbclass unpacks the git tree into ${S}/src/${GO_IMPORT}.
