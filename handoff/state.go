@@ -69,6 +69,10 @@ type State struct {
 type FetchRequest struct {
 	URL    string `json:"url"`
 	Digest string `json:"digest"` // sha256:<hex>
+	// AllowDowngrade is the artifact_name the signed command allows below
+	// the device's version floor (anti-rollback); with Digest it names
+	// the exact artifact. Empty: no downgrade.
+	AllowDowngrade string `json:"allow_downgrade,omitempty"`
 }
 
 const maxStateBytes = 8 << 10

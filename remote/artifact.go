@@ -50,16 +50,16 @@ func (s *Service) artifact(ctx context.Context, in *handoff.Incoming) {
 	}
 	// The digest that binds the artifact to the request: the signed
 	// command's, from acquire's own state, never the item's claim.
-	digest := m.Digest
+	digest, downgrade := m.Digest, ""
 	if cmd != nil {
-		digest = cmd.Fetch.Digest
+		digest, downgrade = cmd.Fetch.Digest, cmd.Fetch.AllowDowngrade
 	}
 	s.mu.Lock()
 	s.active[m.ID] = true
 	s.mu.Unlock()
 	err := s.queue(func(ctx context.Context) {
 		defer in.Close()
-		s.install(ctx, in, st, cmd, digest)
+		s.install(ctx, in, st, cmd, digest, downgrade)
 		s.mu.Lock()
 		delete(s.active, m.ID)
 		s.mu.Unlock()
@@ -116,7 +116,7 @@ func (p *progress) end(err error) {
 // which verifies its signature with acquire's update keys, writes the
 // inactive slot, arms the trial boot and reboots when the clinical-use
 // lock allows. The outcome after the reboot is settled by watch.
-func (s *Service) install(ctx context.Context, in *handoff.Incoming, st handoff.State, cmd *handoff.State, digest string) {
+func (s *Service) install(ctx context.Context, in *handoff.Incoming, st handoff.State, cmd *handoff.State, digest, downgrade string) {
 	p := &progress{s: s, ctx: ctx, st: st, cmd: cmd}
 	p.to(handoff.Verifying, "")
 	f, err := in.OpenArtifact()
@@ -135,7 +135,13 @@ func (s *Service) install(ctx context.Context, in *handoff.Incoming, st handoff.
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	wg.Go(func() { s.follow(p, done) })
-	err = s.o.Updates.Install(ctx, f)
+	var o engine.InstallOptions
+	if downgrade != "" {
+		// The signed command names the artifact (its digest, checked
+		// above, and its artifact_name, checked by the engine).
+		o.Downgrade = &engine.Downgrade{Artifact: downgrade}
+	}
+	err = s.o.Updates.InstallWith(ctx, f, o)
 	close(done)
 	wg.Wait()
 	if err != nil {

@@ -23,16 +23,18 @@ type engineFake struct {
 	mu      sync.Mutex
 	st      engine.Status
 	got     []byte
+	opts    engine.InstallOptions
 	pending chan struct{} // when set, Install reports reboot-pending until closed
 	err     error
 }
 
-func (e *engineFake) Install(ctx context.Context, r io.Reader) error {
+func (e *engineFake) InstallWith(ctx context.Context, r io.Reader, o engine.InstallOptions) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
+	e.opts = o
 	e.got, e.st.Artifact, e.st.JournalState = b, "release-2", engine.StateInstall
 	pending, ierr := e.pending, e.err
 	if pending != nil {
@@ -253,5 +255,59 @@ func TestUpdateFromDeployment(t *testing.T) {
 	waitPhase(t, r, id, handoff.Success)
 	if len(r.spool.results(t)) != 0 {
 		t.Error("a deployment without a command spooled command results")
+	}
+}
+
+// TestSignedDowngradePermission: a signed update command's
+// allow_downgrade (the artifact_name, with the command's digest naming the
+// exact artifact) reaches the engine as its downgrade permission; without
+// it the engine gets none, and a malformed one is refused.
+func TestSignedDowngradePermission(t *testing.T) {
+	for _, tc := range []struct {
+		name, arg string
+		want      *engine.Downgrade
+		refused   bool
+	}{
+		{"no permission", "", nil, false},
+		{"permission", "release-1.0", &engine.Downgrade{Artifact: "release-1.0"}, false},
+		{"control character", "rel\x1b", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eng := &engineFake{}
+			r := newRig(t, func(o *Options) { o.Updates = eng })
+			followEvery = 10 * time.Millisecond
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { r.s.worker(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			blob := []byte("artifact bytes")
+			args := map[string]string{"url": "https://fleet.example/r1.mender", "digest": fmt.Sprintf("sha256:%x", sha256.Sum256(blob))}
+			if tc.arg != "" {
+				args["allow_downgrade"] = tc.arg
+			}
+			cmd := r.submit(t, r.cmd(t, command.Update, args))
+			if tc.refused {
+				if cmd.Phase != handoff.Failure || !strings.Contains(cmd.Reason, "allow_downgrade") {
+					t.Fatalf("command %+v", cmd)
+				}
+				return
+			}
+			f := filepath.Join(r.p.WorkDir(), "dl")
+			os.WriteFile(f, blob, 0o640)
+			art, err := r.p.Submit(context.Background(), handoff.Item{Kind: handoff.KindArtifact, File: f, Command: cmd.ID, Digest: args["digest"]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.s.c.Scan(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			waitPhase(t, r, art, handoff.Rebooting)
+			eng.mu.Lock()
+			got := eng.opts.Downgrade
+			eng.mu.Unlock()
+			if (got == nil) != (tc.want == nil) || got != nil && *got != *tc.want {
+				t.Errorf("downgrade %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"medagent/handoff"
 	"medagent/trust/command"
@@ -135,5 +136,12 @@ func fetchRequest(cmd command.Command) (*handoff.FetchRequest, error) {
 	if !handoff.ValidDigest(digest) {
 		return nil, fmt.Errorf("update needs arg digest (sha256:<64 lowercase hex digits> of the artifact), got %q", digest)
 	}
-	return &handoff.FetchRequest{URL: u.String(), Digest: digest}, nil
+	fr := &handoff.FetchRequest{URL: u.String(), Digest: digest}
+	if dg, ok := cmd.Args["allow_downgrade"]; ok {
+		if dg == "" || len(dg) > 256 || strings.ContainsFunc(dg, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return nil, fmt.Errorf("update arg allow_downgrade must be the artifact_name the downgrade is for, got %q", dg)
+		}
+		fr.AllowDowngrade = dg
+	}
+	return fr, nil
 }

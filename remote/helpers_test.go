@@ -139,5 +139,7 @@ func (r *rig) submit(t *testing.T, payload []byte) handoff.State {
 // fakeUpdater is an update engine that is never asked to install here.
 type fakeUpdater struct{}
 
-func (fakeUpdater) Install(context.Context, io.Reader) error { return errors.New("fake") }
-func (fakeUpdater) Status() engine.Status                    { return engine.Status{State: engine.StateIdle} }
+func (fakeUpdater) InstallWith(context.Context, io.Reader, engine.InstallOptions) error {
+	return errors.New("fake")
+}
+func (fakeUpdater) Status() engine.Status { return engine.Status{State: engine.StateIdle} }

@@ -31,7 +31,9 @@ type Monitor interface {
 
 // Updater is the update engine as remote updates use it.
 type Updater interface {
-	Install(ctx context.Context, src io.Reader) error
+	// InstallWith installs src; o carries a signed command's permission
+	// to go below the version floor with exactly that artifact.
+	InstallWith(ctx context.Context, src io.Reader, o engine.InstallOptions) error
 	Status() engine.Status
 }
 
