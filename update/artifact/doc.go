@@ -49,6 +49,9 @@
 // fails with a *ChunkError before any of its bytes reaches the caller.
 // Artifacts without a list still read (stock Mender artifacts), checked at
 // the end of each file; Options.RequireChunks refuses them (ErrNoChunks).
+// Options.TrustChunks hashes a chunked file once (against its list) for
+// an installer that re-hashes the written copy against the manifest
+// digest whenever it cannot vouch for it.
 //
 // The engine uses NewReader with the device's keys, device type and
 // stored provides, streams each PayloadFile into the inactive slot, and

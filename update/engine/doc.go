@@ -42,10 +42,17 @@
 // lowered; InstallWith(Downgrade) is how a signed command names the one
 // artifact that may go below it. When an install fails after writing began,
 // the slot's first MiB is wiped (slot.Invalidate) so that nothing bootable
-// is left behind, and the reason says so. The journal counts entries
-// into each state; re-entering one more than MaxStateEntries times (a boot or
-// crash loop) ends the update with that reason. The journal says why an
-// update failed.
+// is left behind, and the reason says so.
+//
+// Memory: while a payload is written the garbage collector runs at
+// GOGC 10 (Options.InstallGCPercent) and, for xz and zstd payloads whose
+// decoder holds a window of up to update.max_window, the slot writer keeps
+// a 1 MiB window: an install stays within 32 MiB of RSS for any artifact
+// (TestInstallPeakRSS).
+//
+// The journal counts entries into each state; re-entering one more than
+// MaxStateEntries times (a boot or crash loop) ends the update with that
+// reason. The journal says why an update failed.
 //
 // The device's own state scripts (Options.ScriptsDir, shipped in its root
 // filesystem; Mender names, e.g. ArtifactInstall_Enter_05_x, run in NN
