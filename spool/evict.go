@@ -168,23 +168,37 @@ func (w *Writer) evictSegment(cl *classLog, reason lossReason, useReserve bool) 
 		}
 	}
 	c := cl.class
+	victim := cl.segs[0]
+	p := cl.path(victim.num)
+	// The cursor first, then the unlink: a reader stops delivering from
+	// a segment once it is unlinked (Reader.nextIn), so what it delivers
+	// from the victim after this cursor (counted as lost too) is only what
+	// it delivers in the instant before the unlink, plus what it had
+	// delivered without its acknowledgement reaching the disk.
 	cur, err := loadCursor(w.opts.ReaderDir)
 	if err != nil {
 		// Count as if nothing were acknowledged; eviction must go on.
 		w.log.Warn("spool: cannot read the ack cursor for eviction counts", "err", err)
 		cur = cursorState{}
 	}
-	victim := cl.segs[0]
-	p := cl.path(victim.num)
-	losses, n, err := w.lossesIn(p, c, victim.num, cur.Cursor[classIndex(c)])
-	if err != nil {
-		w.log.Warn("spool: cannot count records of evicted segment", "class", c.String(), "segment", victim.num, "err", err)
+	f, oerr := os.Open(p)
+	if f != nil {
+		defer f.Close()
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return false, fmt.Errorf("spool: evict %s: %w", p, err)
 	}
 	if err := syncDir(cl.dir); err != nil {
 		return false, fmt.Errorf("spool: evict %s: %w", p, err)
+	}
+	var losses []loss
+	var n uint64
+	err = oerr
+	if err == nil {
+		losses, n, err = w.lossesIn(f, c, victim.num, cur.Cursor[classIndex(c)])
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) { // not there: the reader deleted it as acknowledged
+		w.log.Warn("spool: cannot count records of evicted segment", "class", c.String(), "segment", victim.num, "err", err)
 	}
 	cl.segs = cl.segs[1:]
 	w.total -= victim.size
@@ -204,15 +218,10 @@ func (w *Writer) evictSegment(cl *classLog, reason lossReason, useReserve bool) 
 	return true, nil
 }
 
-// lossesIn reads the records of segment file p at or after cursor: their
+// lossesIn reads the records of segment file f at or after cursor: their
 // number and, per stream, the seq range and time span (records that do
 // not decode count in a run without a stream).
-func (w *Writer) lossesIn(p string, c telemetry.Class, num uint64, cursor pos) ([]loss, uint64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer f.Close()
+func (w *Writer) lossesIn(f *os.File, c telemetry.Class, num uint64, cursor pos) ([]loss, uint64, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, 0, err

@@ -3,6 +3,8 @@ package spool
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -185,6 +187,13 @@ func TestTailingWithEvictionAndAckDeletion(t *testing.T) {
 		checkRecord(t, rec)
 		if rec.Class == cT {
 			got[rec.Stream][rec.Seq] = true
+			// A segment is unlinked before its loss is reported, and a
+			// reader delivers nothing more from an unlinked segment.
+			for _, sp := range reported[rec.Stream] {
+				if sp.first <= rec.Seq && rec.Seq <= sp.last {
+					t.Fatalf("%s seq %d delivered after a report counted it evicted (%d-%d)", rec.Stream, rec.Seq, sp.first, sp.last)
+				}
+			}
 		}
 		k := streamKey{rec.Class, rec.Stream}
 		if rec.Seq <= last[k] {
@@ -224,10 +233,11 @@ func TestTailingWithEvictionAndAckDeletion(t *testing.T) {
 	if reportedN != s.Classes[cT].Evicted || last[streamKey{cA, "apnea"}] != n/50 {
 		t.Fatalf("reported %d evictions, counted %d; alarms up to %d of %d", reportedN, s.Classes[cT].Evicted, last[streamKey{cA, "apnea"}], n/50)
 	}
-	// Counted evictions may include records delivered before the reader's
-	// cursor reached the disk (a reader still reading a segment the writer
-	// deleted, a cursor not yet persisted): how many depends on how far the
-	// reader lags, so only the lower bound is certain.
+	// Counted evictions may include records delivered before their
+	// segment was unlinked whose acknowledgement had not reached the disk
+	// (the cursor is persisted every CursorInterval): how many depends on
+	// how the reader is scheduled, so only the lower bound is certain
+	// here; the check above and TestEvictedUnderReader pin the rest.
 	overlap := int64(delivered[cT]+s.Classes[cT].Evicted) - 2*n
 	if overlap < 0 {
 		t.Fatalf("telemetry: %d delivered + %d evicted < %d appended: silent loss", delivered[cT], s.Classes[cT].Evicted, 2*n)
@@ -236,4 +246,82 @@ func TestTailingWithEvictionAndAckDeletion(t *testing.T) {
 		t.Fatalf("alarms evicted: %d", s.Classes[cA].Evicted)
 	}
 	t.Logf("delivered %v, evicted telemetry %d, of which %d had been delivered", delivered, s.Classes[cT].Evicted, overlap)
+}
+
+// TestEvictedUnderReader evicts the segment a reader is in the middle of:
+// the reader delivers nothing more from it (the writer counted the rest as
+// lost), so delivered plus evicted is exactly what was appended, and the
+// loss report covers exactly the records not delivered.
+func TestEvictedUnderReader(t *testing.T) {
+	for _, apart := range []bool{false, true} {
+		t.Run(map[bool]string{false: "same-dir", true: "reader-dir-apart"}[apart], func(t *testing.T) {
+			o := testOpts(t, true)
+			o.MaxBytes = 4 * o.SegmentBytes
+			if apart {
+				o.ReaderDir = filepath.Join(t.TempDir(), "reader")
+			}
+			w := mustWriter(t, o)
+			defer w.Close()
+			r := mustReader(t, o)
+			defer r.Close()
+			appended := uint64(0)
+			for range 10 { // within the first segment
+				appended = mustAppend(t, w, cT, "ecg", 100)
+			}
+			w.mu.Lock()
+			first := w.logs[classIndex(cT)].segs[0].num
+			w.mu.Unlock()
+			var delivered []uint64
+			for range 4 {
+				rec := nextOne(t, r)
+				delivered = append(delivered, rec.Seq)
+				if err := r.Ack(rec.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.mu.Lock()
+			err := r.persist(true)
+			r.mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for w.Stats().Classes[cT].Evicted == 0 {
+				appended = mustAppend(t, w, cT, "ecg", 100)
+			}
+			w.mu.Lock()
+			if w.logs[classIndex(cT)].segs[0].num == first {
+				t.Fatalf("segment %d not evicted", first)
+			}
+			err = w.flushReports()
+			w.mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+			evicted := w.Stats().Classes[cT].Evicted
+			var reports []report
+			for len(delivered) == 0 || delivered[len(delivered)-1] != appended {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				rec, err := r.Next(ctx) // events (the report) come before telemetry
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if isReport(rec) {
+					reports = append(reports, reportOf(t, rec))
+					continue
+				}
+				checkRecord(t, rec)
+				delivered = append(delivered, rec.Seq)
+			}
+			if uint64(len(delivered))+evicted != appended {
+				t.Fatalf("%d delivered + %d evicted != %d appended (delivered %v)", len(delivered), evicted, appended, delivered)
+			}
+			if len(reports) != 1 || reports[0].first != 5 || reports[0].last != evicted+4 || reports[0].records != evicted {
+				t.Fatalf("reports %+v, want one of seqs 5-%d (%d records)", reports, evicted+4, evicted)
+			}
+			if want := append(seqRange(1, 4), seqRange(evicted+5, appended)...); !slices.Equal(delivered, want) {
+				t.Fatalf("delivered %v, want %v", delivered, want)
+			}
+		})
+	}
 }

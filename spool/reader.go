@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"medagent/telemetry"
@@ -179,6 +180,14 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 		if cr.cursor(); len(cr.order) >= maxInFlight { // cursor pops acked records
 			return Record{}, false, fmt.Errorf("spool: %d %s records delivered and not acknowledged: ack them or Rewind", len(cr.order), cr.class)
 		}
+		if unlinked(cr.f) {
+			// Evicted under us: the writer counted what we had not
+			// acknowledged as lost, so none of it may be delivered now.
+			cr.f.Close()
+			cr.f = nil
+			cr.read = pos{cr.seg + 1, 0}
+			continue
+		}
 		p := cr.read
 		if p.Off >= cr.limit {
 			// Only records known durable are delivered: refresh the
@@ -259,6 +268,17 @@ func (r *Reader) nextIn(cr *classReader) (Record, bool, error) {
 		cr.f = nil
 		cr.read = pos{cr.seg + 1, 0}
 	}
+}
+
+// unlinked reports whether f's file was deleted (fstat's link count is
+// 0): the writer evicted the segment while it was being read.
+func unlinked(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
 }
 
 func (r *Reader) skipped(cr *classReader, p pos, err error) {
