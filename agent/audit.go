@@ -17,12 +17,17 @@ import (
 )
 
 // loadStateKey loads (making it at first start) the acquire role's state
-// key: update.state_key, else state.key beside the update journal; sealed
-// by the TPM when there is one.
+// key: update.state_key, else state.key beside the update journal (beside
+// the audit trail when updates are off); sealed by the TPM when there is
+// one.
 func loadStateKey(cfg config.Config) ([]byte, error) {
 	f := cfg.Update.StateKey
-	if f == "" {
+	switch {
+	case f != "":
+	case cfg.Update.Enabled:
 		f = engine.StateKeyFile(cfg.Update.Journal)
+	default:
+		f = filepath.Join(auditDir(cfg), "state.key")
 	}
 	k, err := datakey.Load(datakey.Options{TPM: cfg.Trust.TPM, File: f, Private: true})
 	if err != nil {
@@ -31,12 +36,19 @@ func loadStateKey(cfg config.Config) ([]byte, error) {
 	return k, nil
 }
 
-// auditDir is trust.audit_dir, else the update journal's directory.
+// auditDir is trust.audit_dir, else the directory of the acquire role's
+// other state: the update journal's, or the keyring's; "" when this
+// process keeps none (no trail then).
 func auditDir(cfg config.Config) string {
-	if cfg.Trust.AuditDir != "" {
+	switch {
+	case cfg.Trust.AuditDir != "":
 		return cfg.Trust.AuditDir
+	case cfg.Update.Enabled:
+		return filepath.Dir(cfg.Update.Journal)
+	case cfg.Commands.Enabled:
+		return filepath.Dir(cfg.Commands.Keyring)
 	}
-	return filepath.Dir(cfg.Update.Journal)
+	return ""
 }
 
 // newAudit opens the acquire role's audit trail (trust/audit); every entry
@@ -44,6 +56,10 @@ func auditDir(cfg config.Config) string {
 // that cannot be opened is logged and left out: monitoring never stops
 // for it.
 func newAudit(cfg config.Config, log *slog.Logger, sp *acquireSide) *audit.Log {
+	if auditDir(cfg) == "" {
+		log.Info("no audit trail: updates and commands are off and trust.audit_dir is not set")
+		return nil
+	}
 	key, err := loadStateKey(cfg)
 	if err == nil {
 		var l *audit.Log

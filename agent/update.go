@@ -71,6 +71,7 @@ func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monit
 		Journal:     u.Journal,
 		JournalKey:  engine.JournalKey(stateKey),
 		Floor:       fl,
+		Audit:       audit,
 		HTTPClient:  client,
 		DownloadDir: u.DownloadDir,
 		Env:         env,

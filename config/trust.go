@@ -9,6 +9,7 @@ type Trust struct {
 	// only the agent (and, for the spool key, its group) may read.
 	TPM string `yaml:"tpm"`
 	// AuditDir holds the security audit trail (trust/audit), writable only
-	// by the acquire role. Empty: the update journal's directory.
+	// by the acquire role. Empty: the update journal's directory (the
+	// keyring's with updates off and commands on; no trail with both off).
 	AuditDir string `yaml:"audit_dir"`
 }
