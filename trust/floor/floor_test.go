@@ -126,3 +126,24 @@ func TestNVStore(t *testing.T) {
 		t.Fatalf("after TPM restart: %v %v %v", v, ok, err)
 	}
 }
+
+// FuzzParse: any text parses to a version whose canonical text parses to
+// itself, or to ErrNoVersion; Compare is antisymmetric.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"3.2.0", "release-3.2.0", "rel-1.0.0-rc1+build.7", "bench", "v1", "1.0.0-alpha.beta", "x.y.z", ""} {
+		f.Add(s, "1.0")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		va, err := Parse(a)
+		if err != nil {
+			return
+		}
+		again, err := Parse(va.String())
+		if err != nil || again.Compare(va) != 0 || again.String() != va.String() {
+			t.Fatalf("%q -> %q -> %q, %v", a, va, again, err)
+		}
+		if vb, err := Parse(b); err == nil && va.Compare(vb) != -vb.Compare(va) {
+			t.Fatalf("Compare(%q, %q) not antisymmetric", va, vb)
+		}
+	})
+}

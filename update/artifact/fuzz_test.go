@@ -123,7 +123,7 @@ func FuzzXZ(f *testing.F) {
 	two := append(append(xzBytes(f, data[:1000], 1<<20, 0, xz.CRC64), 0, 0, 0, 0), xzBytes(f, data[1000:], 1<<20, 0, xz.CRC32)...)
 	f.Add(two)
 	f.Add(xzBytes(f, nil, 1<<20, 0, xz.CRC64))
-	f.Add(xzBytes(f, data, 64<<20, 0, xz.CRC64))
+	f.Add(withDictByte(f, xzBytes(f, data, 1<<20, 0, xz.CRC64), 28)) // declares 64 MiB
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, strict := range []bool{true, false} {
 			r, err := decompress(CompressionXZ, bytes.NewReader(in), MinMaxWindow, strict)
