@@ -153,6 +153,8 @@ func TestTechUpdateInstall(t *testing.T) {
 	cfg.Spool.Dir = filepath.Join(dir, "spool")
 	cfg.Update.Enabled = true
 	cfg.Update.Journal = filepath.Join(dir, "update.journal")
+	cfg.Handoff.Dir = filepath.Join(dir, "handoff")
+	cfg.Handoff.StateDir = filepath.Join(dir, "shared", "handoff")
 	cfg.Update.FWEnvConfig = bootEnv(t, dir, "mender_boot_part=2\nmender_boot_part_hex=2\nupgrade_available=0\nbootcount=0\n")
 	cfg.Update.SlotA, cfg.Update.SlotB = filepath.Join(dir, "slotA"), filepath.Join(dir, "slotB")
 	// The boot loader booted slot A and says so on the kernel command line.
