@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -129,19 +130,24 @@ func parseJSON(b []byte) ([]raw, error) {
 	return recs, nil
 }
 
-var cborDec, _ = cbor.DecOptions{
-	DupMapKey:        cbor.DupMapKeyEnforcedAPF,
-	MaxArrayElements: MaxRecords,
-	MaxMapPairs:      64,
-	MaxNestedLevels:  4,
-	IndefLength:      cbor.IndefLengthForbidden,
-	TagsMd:           cbor.TagsForbidden,
-	IntDec:           cbor.IntDecConvertSignedOrFail,
-}.DecMode()
+// cborDec is made at first use: the device binary encodes SenML only, and
+// a decoder made at init would link the whole CBOR library into it.
+var cborDec = sync.OnceValue(func() cbor.DecMode {
+	m, _ := cbor.DecOptions{
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		MaxArrayElements: MaxRecords,
+		MaxMapPairs:      64,
+		MaxNestedLevels:  4,
+		IndefLength:      cbor.IndefLengthForbidden,
+		TagsMd:           cbor.TagsForbidden,
+		IntDec:           cbor.IntDecConvertSignedOrFail,
+	}.DecMode()
+	return m
+})
 
 func parseCBOR(b []byte) ([]raw, error) {
 	var maps []map[any]cbor.RawMessage
-	if err := cborDec.Unmarshal(b, &maps); err != nil {
+	if err := cborDec().Unmarshal(b, &maps); err != nil {
 		return nil, fmt.Errorf("senml: decode cbor: %w", err)
 	}
 	recs := make([]raw, len(maps))
@@ -174,7 +180,7 @@ func parseCBOR(b []byte) ([]raw, error) {
 				if f, ok := dst.(*float64); ok {
 					return decodeCBORNumber(v, f)
 				}
-				return cborDec.Unmarshal(v, dst)
+				return cborDec().Unmarshal(v, dst)
 			})
 			if err != nil {
 				return nil, fmt.Errorf("senml: record %d: %w", i, err)
@@ -196,7 +202,7 @@ var jsonOnly = func() map[string]struct{} {
 // decodeCBORNumber accepts a CBOR integer or float.
 func decodeCBORNumber(b []byte, dst *float64) error {
 	var v any
-	if err := cborDec.Unmarshal(b, &v); err != nil {
+	if err := cborDec().Unmarshal(b, &v); err != nil {
 		return err
 	}
 	switch v := v.(type) {

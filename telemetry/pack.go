@@ -3,8 +3,6 @@ package telemetry
 import (
 	"fmt"
 	"time"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // Class says how a pack is kept in the spool and which topic it goes to.
@@ -80,35 +78,25 @@ func V(v float64) *float64 { return &v }
 // B returns a pointer to b, for Record.Bool.
 func B(b bool) *bool { return &b }
 
-// encMode writes deterministic CBOR with times as RFC 3339 text with
-// nanoseconds: exact, where the default (whole Unix seconds) put waveform
-// samples up to a second early. Unmarshal still reads packs spooled as
-// whole seconds by earlier versions.
-var encMode, _ = func() cbor.EncOptions {
-	o := cbor.CoreDetEncOptions()
-	o.Time = cbor.TimeRFC3339Nano
-	return o
-}().EncMode()
-
-var decMode, _ = cbor.DecOptions{
-	MaxArrayElements: 65536,
-	MaxMapPairs:      64,
-	MaxNestedLevels:  8,
-}.DecMode()
-
 // Marshal encodes p for the spool.
 func (p *Pack) Marshal() ([]byte, error) {
-	b, err := encMode.Marshal(p)
+	n := 32
+	for i := range p.Records {
+		r := &p.Records[i]
+		n += 32 + len(r.Name) + len(r.Unit) + len(r.String)
+	}
+	b, err := p.appendCBOR(make([]byte, 0, n+len(p.Stream)))
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: encode pack %q: %w", p.Stream, err)
 	}
 	return b, nil
 }
 
-// Unmarshal decodes a pack written by Marshal.
+// Unmarshal decodes a pack written by Marshal (or by earlier versions:
+// times in whole Unix seconds; fields added later are skipped).
 func Unmarshal(b []byte) (Pack, error) {
-	var p Pack
-	if err := decMode.Unmarshal(b, &p); err != nil {
+	p, err := decodePack(b)
+	if err != nil {
 		return Pack{}, fmt.Errorf("telemetry: decode pack: %w", err)
 	}
 	if p.Stream == "" {
