@@ -1,16 +1,14 @@
 package agent
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"os/exec"
-	"strings"
 	"time"
 
 	"medagent/config"
 	"medagent/handoff"
 	"medagent/remote"
+	"medagent/update"
 )
 
 // handoffOptions locate the hand-off for either side.
@@ -30,7 +28,7 @@ func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *a
 		Spool:    acq.spool,
 		Patient:  acq.acq,
 		Grace:    cfg.Update.MonitoringGrace,
-		Reboot:   runArgv(cfg.Update.RebootCommand),
+		Reboot:   update.RebootFunc(cfg.Update.RebootCommand),
 		Logger:   log,
 		Now:      now,
 	}
@@ -45,17 +43,4 @@ func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *a
 		return nil, fmt.Errorf("hand-off: %w", err)
 	}
 	return r, nil
-}
-
-// runArgv returns a func that runs argv (the reboot request); nil for none.
-func runArgv(argv []string) func(ctx context.Context) error {
-	if len(argv) == 0 {
-		return nil
-	}
-	return func(ctx context.Context) error {
-		if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
-			return fmt.Errorf("%q: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
-		}
-		return nil
-	}
 }

@@ -3,16 +3,14 @@ package agent
 import (
 	"crypto"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"medagent/config"
 	"medagent/tlsconf"
 	"medagent/trust/est"
 	"medagent/trust/identity"
+	"medagent/trust/provision"
 )
 
 // newRenewer builds the EST renewal loop of the uplink role, or returns nil
@@ -29,7 +27,7 @@ func newRenewer(cfg config.Config, signer crypto.Signer, log *slog.Logger) (*est
 		}
 		signer = k
 	}
-	root, err := readCert(e.RootFile)
+	root, err := provision.ReadRoot(e.RootFile)
 	if err != nil {
 		return nil, fmt.Errorf("est: manufacturer root: %w", err)
 	}
@@ -45,16 +43,4 @@ func newRenewer(cfg config.Config, signer crypto.Signer, log *slog.Logger) (*est
 		return nil, fmt.Errorf("est: %w", err)
 	}
 	return r, nil
-}
-
-func readCert(path string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("%s: no PEM certificate", path)
-	}
-	return x509.ParseCertificate(blk.Bytes)
 }

@@ -12,6 +12,7 @@ import (
 
 	"medagent/config"
 	"medagent/trust/datakey"
+	medupdate "medagent/update"
 	"medagent/update/artifact"
 	"medagent/update/bootenv"
 	"medagent/update/engine"
@@ -26,9 +27,6 @@ type updater struct {
 	e   *engine.Engine
 	log *slog.Logger
 }
-
-// healthPoll is how often a health hook looks again while it waits.
-const healthPoll = 500 * time.Millisecond
 
 // newUpdater builds the engine. Artifacts must be signed by one of
 // update.keys or, when ringKeys is not nil, by one of the keyring's update
@@ -88,7 +86,7 @@ func newUpdater(u config.Update, deviceType, tpm string, log *slog.Logger, monit
 		Health:     health,
 		Monitoring: monitoring,
 		Logger:     log,
-		Reboot:     runArgv(u.RebootCommand),
+		Reboot:     medupdate.RebootFunc(u.RebootCommand),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)
@@ -104,24 +102,6 @@ func (u *updater) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	return nil
-}
-
-// waitFor polls ok until it returns nil or ctx ends; the health checks use
-// it because the agent's sensors and broker come up after Resume starts.
-func waitFor(ctx context.Context, what string, ok func() error) error {
-	t := time.NewTicker(healthPoll)
-	defer t.Stop()
-	for {
-		err := ok()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (last: %v)", what, ctx.Err(), err)
-		case <-t.C:
-		}
-	}
 }
 
 // patientWatch is what the update engine asks of acquisition: the
@@ -143,13 +123,9 @@ func newUpdaterFor(cfg config.Config, log *slog.Logger, patient patientWatch, br
 	for _, s := range cfg.Sensors {
 		names = append(names, s.Name)
 	}
-	health := []engine.Check{engine.SensorsUp(func(ctx context.Context) error {
-		return waitFor(ctx, "sensors", func() error { return patient.SensorsUp(names) })
-	}, u.HealthTimeout)}
+	health := []engine.Check{engine.SensorsUp(engine.Poll("sensors", func() error { return patient.SensorsUp(names) }), u.HealthTimeout)}
 	if brokerUp != nil {
-		health = append(health, engine.BrokerReachable(func(ctx context.Context) error {
-			return waitFor(ctx, "broker", brokerUp)
-		}, u.HealthTimeout))
+		health = append(health, engine.BrokerReachable(engine.Poll("broker", brokerUp), u.HealthTimeout))
 	}
 	monitoring := func() bool { return patient.Monitoring(u.MonitoringGrace) }
 	return newUpdater(u, cfg.Device.Type, cfg.Trust.TPM, log, monitoring, health, ringKeys, audit)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto"
 	"log/slog"
-	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -49,7 +48,7 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, now func() time.Time, cm
 	m := cfg.MQTT
 	tlsOpts := tlsconf.Options{CAFile: m.CAFile, CertFile: m.CertFile, KeyFile: m.KeyFile, ServerName: m.ServerName}
 	var id *identity.Identity
-	if tpm := tpmPath(cfg.Trust.TPM); tpm != "" {
+	if tpm := identity.ResolveTPM(cfg.Trust.TPM); tpm != "" {
 		// The device key never leaves the TPM: TLS signs through it.
 		if id, err = identity.Open(identity.Options{TPM: tpm}); err != nil {
 			r.Close()
@@ -116,20 +115,6 @@ func newFetcher(cfg config.Config, hand *handoff.Producer, log *slog.Logger) (*r
 	return remote.NewFetcher(hand, dl, log), nil
 }
 
-// tpmPath resolves trust.tpm: "off" is none, "" is /dev/tpmrm0 when present.
-func tpmPath(cfg string) string {
-	switch cfg {
-	case "off":
-		return ""
-	case "":
-		if _, err := os.Stat("/dev/tpmrm0"); err == nil {
-			return "/dev/tpmrm0"
-		}
-		return ""
-	}
-	return cfg
-}
-
 // Run publishes, renews the certificate alongside when configured, and
 // keeps the broker state in the hand-off for acquire.
 func (u *uplinkSide) Run(ctx context.Context) error {
@@ -142,7 +127,7 @@ func (u *uplinkSide) Run(ctx context.Context) error {
 		g.Go(func() error { return u.fleet.Run(ctx) })
 	}
 	if u.hand != nil {
-		g.Go(func() error { return u.report(ctx) })
+		g.Go(func() error { return remote.ReportUplink(ctx, u.hand, u.brokerState, u.now, u.log) })
 	}
 	if u.fetch != nil {
 		g.Go(func() error { return u.fetch.Run(ctx) })
@@ -150,43 +135,15 @@ func (u *uplinkSide) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// Broker state in the hand-off: written at every change and at least
-// every statusRefresh, so that acquire can tell a stale file.
-const (
-	statusPoll    = time.Second
-	statusRefresh = 30 * time.Second // few writes: the data partition is flash
-)
-
-// report writes the uplink's broker state into the hand-off until ctx
-// ends; the reason it waits is its last session error.
-func (u *uplinkSide) report(ctx context.Context) error {
-	t := time.NewTicker(statusPoll)
-	defer t.Stop()
-	var last handoff.UplinkStatus
-	var wrote time.Time
-	for {
-		st := u.up.Status()
-		s := handoff.UplinkStatus{Connected: st.Connected, Broker: cmp.Or(st.Broker, u.url), Since: last.Since, Security: st.Waiting}
-		if !st.Connected && st.LastError != nil {
-			s.Waiting = st.LastError.Error()
-		}
-		now := u.now()
-		if s.Connected != last.Connected || s.Since.IsZero() {
-			s.Since = now.UTC()
-		}
-		if s.Connected != last.Connected || s.Waiting != last.Waiting || s.Security != last.Security || now.Sub(wrote) >= statusRefresh || now.Before(wrote) {
-			s.Updated = now.UTC()
-			if err := u.hand.WriteUplinkStatus(s); err != nil {
-				u.log.Warn("uplink: broker state not written to the hand-off", "err", err)
-			}
-			last, wrote = s, now
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+// brokerState is the uplink's state as the hand-off carries it: the
+// reason it waits is its last session error.
+func (u *uplinkSide) brokerState() handoff.UplinkStatus {
+	st := u.up.Status()
+	s := handoff.UplinkStatus{Connected: st.Connected, Broker: cmp.Or(st.Broker, u.url), Security: st.Waiting}
+	if !st.Connected && st.LastError != nil {
+		s.Waiting = st.LastError.Error()
 	}
+	return s
 }
 
 func (u *uplinkSide) close() {

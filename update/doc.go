@@ -21,10 +21,3 @@
 // artifact into slot, and from engine into bootenv; the journal file of the
 // engine is the only state that survives a reboot besides the boot environment.
 package update
-
-// DefaultRebootCommand is the one default reboot command of the agent's
-// configuration (update.reboot_command) and of the offline
-// "medagent update" command (--reboot-cmd): /sbin/reboot exists on systemd
-// (where it asks systemd for an orderly reboot), sysvinit and busybox
-// systems alike, unlike "systemctl reboot".
-var DefaultRebootCommand = []string{"/sbin/reboot"}

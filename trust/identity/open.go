@@ -38,19 +38,26 @@ func (id *Identity) Close() error {
 
 var statTPM = os.Stat // test seam
 
+// ResolveTPM says which TPM a trust.tpm setting means: "off" none, ""
+// /dev/tpmrm0 when it exists (else none), anything else itself.
+func ResolveTPM(tpm string) string {
+	switch tpm {
+	case "off":
+		return ""
+	case "":
+		if _, err := statTPM(tpmio.DefaultPath); err == nil {
+			return tpmio.DefaultPath
+		}
+		return ""
+	}
+	return tpm
+}
+
 // Open opens (creating at first use) the device key: in the TPM when one
 // is configured or present, else in KeyFile. A configured TPM that fails
 // is an error, never a silent fallback to a file.
 func Open(o Options) (*Identity, error) {
-	path := o.TPM
-	if path == "off" {
-		path = ""
-	} else if path == "" {
-		if _, err := statTPM(tpmio.DefaultPath); err == nil {
-			path = tpmio.DefaultPath
-		}
-	}
-	if path != "" {
+	if path := ResolveTPM(o.TPM); path != "" {
 		if o.Handle == 0 {
 			o.Handle = DefaultHandle
 		}

@@ -120,15 +120,10 @@ func writeCSR(stdout io.Writer, k *keyFlags, serial, out string) error {
 
 func install(stdout io.Writer, rootFile string, crlFiles []string, key, tpm string, handle uint32, serial, out, chainFile string) error {
 	o := Options{Serial: serial, CertFile: out}
-	rb, err := os.ReadFile(rootFile)
-	if err != nil {
-		return fmt.Errorf("provision: root: %w", err)
+	var err error
+	if o.Root, err = ReadRoot(rootFile); err != nil {
+		return err
 	}
-	roots, err := ParseChain(rb)
-	if err != nil || len(roots) != 1 {
-		return fmt.Errorf("provision: root file %s must hold one PEM certificate (%v)", rootFile, err)
-	}
-	o.Root = roots[0]
 	for _, f := range crlFiles {
 		b, err := os.ReadFile(f)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -33,6 +34,20 @@ type Options struct {
 	Serial string    // expected serial; empty: any that fits the policy
 	// CertFile is where Install writes the chain (PEM, 0644).
 	CertFile string
+}
+
+// ReadRoot reads the manufacturer root: a PEM file with exactly one
+// certificate (the same file at provisioning and at EST renewal).
+func ReadRoot(path string) (*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("provision: root: %w", err)
+	}
+	roots, err := ParseChain(b)
+	if err != nil || len(roots) != 1 {
+		return nil, fmt.Errorf("provision: root file %s must hold one PEM certificate (%v)", path, err)
+	}
+	return roots[0], nil
 }
 
 // ParseChain parses a PEM chain, leaf first.
