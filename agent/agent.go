@@ -18,6 +18,7 @@ import (
 	"medagent/remote"
 	"medagent/technician"
 	"medagent/trust/audit"
+	"medagent/update/engine"
 	"medagent/uplink"
 	"medagent/watchdog"
 )
@@ -48,7 +49,7 @@ type Agent struct {
 	up  *uplinkSide  // nil in the acquire role
 
 	tech *technician.Service // the technician's control socket
-	upd  *updater            // nil unless update.enabled, and only with acquisition
+	upd  *engine.Engine      // nil unless update.enabled, and only with acquisition
 	rem  *remote.Service     // the hand-off's acquire side (commands, artifacts); nil without acquisition
 	aud  *audit.Log          // the security audit trail; nil without acquisition or when it cannot open
 	hand *handoff.Producer   // the hand-off's uplink side; nil without the uplink
@@ -118,7 +119,7 @@ func (a *Agent) build() error {
 			}
 			return a.rem.UpdateKeys()
 		}
-		if a.upd, err = newUpdaterFor(a.cfg, a.log, a.acq.acq, brokerUp, ringKeys, auditFunc(a.aud)); err != nil {
+		if a.upd, err = newUpdater(a.cfg, a.log, a.acq.acq, brokerUp, ringKeys, auditFunc(a.aud)); err != nil {
 			return err
 		}
 	}
@@ -162,7 +163,7 @@ func (a *Agent) technicianPorts() technician.Ports {
 		}
 	}
 	if a.upd != nil {
-		p.Slots, p.Installer = a.upd.e, a.upd.e
+		p.Slots, p.Installer = a.upd, a.upd
 	}
 	p.Security = a.security
 	p.Audit = auditFunc(a.aud)

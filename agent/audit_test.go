@@ -35,7 +35,7 @@ func TestAuditTrailWired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.upd.e.Install(context.Background(), f)
+	a.upd.Install(context.Background(), f)
 	f.Close()
 	a.close()
 	key, err := loadStateKey(cfg)

@@ -193,7 +193,7 @@ func TestFleetUpdateCommitted(t *testing.T) {
 	if v := f.bootEnv(t); v["mender_boot_part"] != "3" || v["upgrade_available"] != "1" {
 		t.Fatalf("trial boot of B not armed: %v (result %+v)", v, r)
 	}
-	f.acq.upd.e.ForceReboot() // the technician's decision
+	f.acq.upd.ForceReboot() // the technician's decision
 	f.waitResult(t, nonce, "accepted/rebooting", 30*time.Second)
 	f.waitRebooted(t)
 
@@ -218,7 +218,7 @@ func TestFleetUpdateRolledBack(t *testing.T) {
 	time.Sleep(time.Second)
 	nonce := f.send(t, map[string]string{"url": f.url, "digest": fmt.Sprintf("sha256:%x", sha256.Sum256(art))})
 	f.waitResult(t, nonce, "accepted/reboot-pending", 90*time.Second)
-	f.acq.upd.e.ForceReboot()
+	f.acq.upd.ForceReboot()
 	f.waitRebooted(t)
 	f.halt()
 
@@ -226,7 +226,7 @@ func TestFleetUpdateRolledBack(t *testing.T) {
 	f.bootSlot(t, "b")
 	os.Remove(filepath.Join(f.cfg.Handoff.Dir, "uplink.status"))
 	f.start(t, RoleAcquire)
-	f.acq.upd.e.ForceReboot() // the patient is monitored: the technician lets the rollback's reboot go
+	f.acq.upd.ForceReboot() // the patient is monitored: the technician lets the rollback's reboot go
 	f.waitRebooted(t)
 	f.halt()
 	if v := f.bootEnv(t); v["mender_boot_part"] != "2" {

@@ -120,7 +120,7 @@ func TestMenderDeploymentEndToEnd(t *testing.T) {
 	if v := f.bootEnv(t); v["mender_boot_part"] != "3" || v["upgrade_available"] != "1" {
 		t.Fatalf("trial boot of B not armed: %v", v)
 	}
-	f.acq.upd.e.ForceReboot() // the technician's decision
+	f.acq.upd.ForceReboot() // the technician's decision
 	wait("rebooting", 30*time.Second)
 	f.waitRebooted(t)
 	f.halt()

@@ -9,6 +9,7 @@ import (
 	"medagent/handoff"
 	"medagent/remote"
 	"medagent/update"
+	"medagent/update/engine"
 )
 
 // handoffOptions locate the hand-off for either side.
@@ -20,7 +21,7 @@ func handoffOptions(cfg config.Config, log *slog.Logger, now func() time.Time) h
 // newRemote builds the acquire side of the hand-off: signed commands are
 // verified with acquire's own keyring and nonce store (commands.*), and
 // artifacts installed by the update engine (nil without update.enabled).
-func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *acquireSide, upd *updater, audit func(string, map[string]string)) (*remote.Service, error) {
+func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *acquireSide, upd *engine.Engine, audit func(string, map[string]string)) (*remote.Service, error) {
 	o := remote.Options{
 		Audit:    audit,
 		DeviceID: cfg.Device.ID,
@@ -36,7 +37,7 @@ func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *a
 		o.Keyring, o.NonceFile = cfg.Commands.Keyring, cfg.Commands.NonceFile
 	}
 	if upd != nil {
-		o.Updates = upd.e
+		o.Updates = upd
 	}
 	r, err := remote.New(o)
 	if err != nil {

@@ -55,12 +55,12 @@ func TestKeyringRotationGovernsUpdates(t *testing.T) {
 		ictx, icancel := context.WithTimeout(ctx, 20*time.Second)
 		defer icancel()
 		go func() { // the patient is monitored: let the reboot go once armed
-			for ictx.Err() == nil && !a.upd.e.Status().RebootPending {
+			for ictx.Err() == nil && !a.upd.Status().RebootPending {
 				time.Sleep(50 * time.Millisecond)
 			}
-			a.upd.e.ForceReboot()
+			a.upd.ForceReboot()
 		}()
-		return a.upd.e.Install(ictx, f)
+		return a.upd.Install(ictx, f)
 	}
 	if err := install(); err == nil || !strings.Contains(strings.ToLower(err.Error()), "signature") {
 		t.Fatalf("artifact from an untrusted key: install error %v, want a signature refusal", err)

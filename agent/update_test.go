@@ -55,16 +55,16 @@ func TestUpdateWaitsWhilePatientMonitored(t *testing.T) {
 			return
 		}
 		defer f.Close()
-		installed <- a.upd.e.Install(ctx, f)
+		installed <- a.upd.Install(ctx, f)
 	}()
-	for !a.upd.e.Status().RebootPending {
+	for !a.upd.Status().RebootPending {
 		select {
 		case err := <-installed:
-			t.Fatalf("install ended without waiting for the patient: %v (status %+v)", err, a.upd.e.Status())
+			t.Fatalf("install ended without waiting for the patient: %v (status %+v)", err, a.upd.Status())
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline.Add(30 * time.Second)) {
-			t.Fatalf("no reboot-pending state; status %+v", a.upd.e.Status())
+			t.Fatalf("no reboot-pending state; status %+v", a.upd.Status())
 		}
 	}
 	if _, err := os.Stat(rebooted); err == nil {
@@ -83,10 +83,10 @@ func TestUpdateWaitsWhilePatientMonitored(t *testing.T) {
 	if !bytes.Equal(b[:len(img)], img) {
 		t.Error("slot B does not hold the image")
 	}
-	if r := a.upd.e.Status().PendingReason; !strings.Contains(strings.ToLower(r), "monitor") {
+	if r := a.upd.Status().PendingReason; !strings.Contains(strings.ToLower(r), "monitor") {
 		t.Errorf("pending reason %q does not say a patient is monitored", r)
 	}
-	a.upd.e.ForceReboot()
+	a.upd.ForceReboot()
 	select {
 	case err := <-installed:
 		if err != nil {

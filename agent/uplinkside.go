@@ -100,11 +100,7 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, now func() time.Time, cm
 // handoff.download_ca_file (else mqtt.ca_file), bounded by
 // handoff.max_artifact_bytes, into the hand-off.
 func newFetcher(cfg config.Config, hand *handoff.Producer, log *slog.Logger) (*remote.Fetcher, error) {
-	ca := cfg.Handoff.DownloadCAFile
-	if ca == "" {
-		ca = cfg.MQTT.CAFile
-	}
-	roots, err := download.LoadRoots(ca)
+	roots, err := download.LoadRoots(cfg.DownloadCA())
 	if err != nil {
 		return nil, err
 	}

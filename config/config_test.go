@@ -160,3 +160,37 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDerivedPaths: the state key and the audit trail default to the
+// acquire role's other state.
+func TestDerivedPaths(t *testing.T) {
+	for _, c := range []struct {
+		name                string
+		set                 func(c *Config)
+		stateKey, auditDir string
+	}{
+		{"updates", func(c *Config) { c.Update.Enabled, c.Update.Journal = true, "/d/u/update.journal" }, "/d/u/state.key", "/d/u"},
+		{"commands only", func(c *Config) { c.Commands.Enabled, c.Commands.Keyring = true, "/d/k/keyring" }, "/d/k/state.key", "/d/k"},
+		{"audit dir", func(c *Config) { c.Trust.AuditDir = "/d/a"; c.Update.Enabled = true }, "/var/lib/medagent/state.key", "/d/a"},
+		{"state key set", func(c *Config) { c.Update.StateKey = "/k/s.key"; c.Commands.Enabled, c.Commands.Keyring = true, "/d/k/keyring" }, "/k/s.key", "/d/k"},
+		{"neither", func(c *Config) {}, "state.key", ""},
+	} {
+		cfg := Default()
+		c.set(&cfg)
+		if got := cfg.StateKeyFile(); got != c.stateKey {
+			t.Errorf("%s: state key %q, want %q", c.name, got, c.stateKey)
+		}
+		if got := cfg.AuditTrailDir(); got != c.auditDir {
+			t.Errorf("%s: audit dir %q, want %q", c.name, got, c.auditDir)
+		}
+	}
+	cfg := Default()
+	cfg.MQTT.CAFile = "/pki/ca.pem"
+	if cfg.DownloadCA() != "/pki/ca.pem" {
+		t.Errorf("download CA %q", cfg.DownloadCA())
+	}
+	cfg.Handoff.DownloadCAFile = "/pki/cdn.pem"
+	if cfg.DownloadCA() != "/pki/cdn.pem" {
+		t.Errorf("download CA %q", cfg.DownloadCA())
+	}
+}

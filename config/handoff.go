@@ -43,3 +43,11 @@ func (h *Handoff) check(k *checker, used bool, spoolDir string) {
 		k.add("handoff.dir", "must differ from spool.dir")
 	}
 }
+
+// DownloadCA is handoff.download_ca_file, else mqtt.ca_file.
+func (c *Config) DownloadCA() string {
+	if c.Handoff.DownloadCAFile != "" {
+		return c.Handoff.DownloadCAFile
+	}
+	return c.MQTT.CAFile
+}

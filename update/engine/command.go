@@ -85,7 +85,7 @@ func DefineOffline(fs *flag.FlagSet) *Offline {
 }
 
 // StateKeyFile is the default state key: state.key beside the journal.
-func StateKeyFile(journal string) string { return filepath.Join(filepath.Dir(journal), "state.key") }
+func StateKeyFile(journal string) string { return medupdate.StateKeyFile(journal) }
 
 // JournalKey derives the journal's key from the acquire role's state key.
 func JournalKey(stateKey []byte) []byte { return authfile.DeriveKey(stateKey, "update journal") }

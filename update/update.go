@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -28,3 +29,7 @@ func RebootFunc(argv []string) func(ctx context.Context) error {
 		return nil
 	}
 }
+
+// StateKeyFile is the default state key of an update journal: state.key
+// beside it (update.state_key, --state-key).
+func StateKeyFile(journal string) string { return filepath.Join(filepath.Dir(journal), "state.key") }
