@@ -165,14 +165,17 @@ func FuzzParse(f *testing.F) {
 // acquire role's other state.
 func TestDerivedPaths(t *testing.T) {
 	for _, c := range []struct {
-		name                string
-		set                 func(c *Config)
+		name               string
+		set                func(c *Config)
 		stateKey, auditDir string
 	}{
 		{"updates", func(c *Config) { c.Update.Enabled, c.Update.Journal = true, "/d/u/update.journal" }, "/d/u/state.key", "/d/u"},
 		{"commands only", func(c *Config) { c.Commands.Enabled, c.Commands.Keyring = true, "/d/k/keyring" }, "/d/k/state.key", "/d/k"},
 		{"audit dir", func(c *Config) { c.Trust.AuditDir = "/d/a"; c.Update.Enabled = true }, "/var/lib/medagent/state.key", "/d/a"},
-		{"state key set", func(c *Config) { c.Update.StateKey = "/k/s.key"; c.Commands.Enabled, c.Commands.Keyring = true, "/d/k/keyring" }, "/k/s.key", "/d/k"},
+		{"state key set", func(c *Config) {
+			c.Update.StateKey = "/k/s.key"
+			c.Commands.Enabled, c.Commands.Keyring = true, "/d/k/keyring"
+		}, "/k/s.key", "/d/k"},
 		{"neither", func(c *Config) {}, "state.key", ""},
 	} {
 		cfg := Default()
