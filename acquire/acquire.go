@@ -3,6 +3,7 @@ package acquire
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -127,6 +128,9 @@ func (a *Acquisition) Run(ctx context.Context) error {
 		}
 		a.events.put(memlockPack(a.tb.now(), err))
 	}
+	if a.rt.Priority > 0 {
+		a.reserveProcs()
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.events.Run(ctx) })
 	for _, s := range a.samplers {
@@ -162,3 +166,18 @@ func (a *Acquisition) SensorsUp(names []string) error { return a.edge.SensorsUp(
 
 // Alive returns nil while windows keep ending (acquisition makes progress).
 func (a *Acquisition) Alive() error { return a.edge.Alive() }
+
+// reserveProcs makes room in the Go scheduler for the real-time threads.
+// A real-time thread coming back from the kernel needs a free P to run
+// its goroutine; with GOMAXPROCS at the number of CPUs, both Ps may be
+// held by ordinary threads that a loaded machine keeps off the CPU, and
+// the sampling thread waits for them: hundreds of milliseconds, measured
+// as MAX3010x FIFO overflows under stress-ng. One P per sampling thread
+// on top of the CPUs leaves one free for it.
+func (a *Acquisition) reserveProcs() {
+	want := runtime.NumCPU() + len(a.samplers)
+	if have := runtime.GOMAXPROCS(0); have < want {
+		runtime.GOMAXPROCS(want)
+		a.log.Info("GOMAXPROCS raised for the real-time sampling threads", "from", have, "to", want)
+	}
+}

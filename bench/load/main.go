@@ -49,6 +49,7 @@ func main() {
 	cpu := flag.Int("cpu", 4, "stress-ng CPU hogs")
 	io := flag.Int("io", 1, "stress-ng I/O hogs")
 	warm := flag.Duration("warmup", 5*time.Second, "time after the agent starts that is not measured")
+	floorDur := flag.Duration("floor", 30*time.Second, "how long to measure the machine's floor under load first: the same driver read alone on a SCHED_FIFO thread (0: skip)")
 	flag.Parse()
 	fmt.Printf("machine: %d CPUs; agent %s; ECG 500 samples/s, 1 s windows, waveform published at 500/s\n", numCPU(), *agent)
 	if *base > 0 {
@@ -59,6 +60,25 @@ func main() {
 		r.print("no load")
 	}
 	stress := []string{"--cpu", fmt.Sprint(*cpu), "--io", fmt.Sprint(*io), "--timeout", fmt.Sprint(int((*dur + *warm + 30*time.Second).Seconds()))}
+	if *floorDur > 0 {
+		st := exec.Command("stress-ng", "--cpu", fmt.Sprint(*cpu), "--io", fmt.Sprint(*io), "--timeout", fmt.Sprint(int((*floorDur + 10*time.Second).Seconds())))
+		if err := st.Start(); err != nil {
+			fail(fmt.Errorf("start stress-ng (Debian package stress-ng, scripts/setup.sh): %w", err))
+		}
+		time.Sleep(time.Second)
+		lost, total, rt, err := floor(*floorDur)
+		st.Process.Signal(syscall.SIGINT)
+		st.Wait()
+		if err != nil {
+			fail(err)
+		}
+		note := "SCHED_FIFO 50"
+		if rt != nil {
+			note = rt.Error()
+		}
+		fmt.Printf("\nmachine floor under stress-ng --cpu %d --io %d, %v: the ADS1292R driver read alone (%s) lost %d of %d frames = %.3f %%\n",
+			*cpu, *io, *floorDur, note, lost, total, 100*float64(lost)/float64(max(total, 1)))
+	}
 	r, err := run(*agent, *dur, *warm, stress)
 	if err != nil {
 		fail(err)
