@@ -25,11 +25,14 @@
 //
 // # Deployments
 //
-// Every PollInterval the client asks for the next deployment: POST
+// Every PollInterval the client asks for the next deployment (each wait
+// drawn anew from [3/4, 5/4) of the interval, as are the inventory's, so a
+// fleet that started together does not poll in lockstep): POST
 // .../deployments/next with the device's provides, falling back to GET
 // with artifact_name and device_type when the server answers 404 (older
 // servers; the published spec has only the GET). 204 and 409 mean nothing
-// to do; 429 is honoured with its Retry-After. A deployment of the
+// to do; 429 is honoured with its Retry-After (seconds or an HTTP date; a
+// floor, the wait is drawn from [1, 3/2) of it). A deployment of the
 // artifact already installed is reported already-installed. Otherwise the
 // client reports downloading and fetches the artifact into the hand-off's
 // work directory, resuming with a Range request after a dropped connection

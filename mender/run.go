@@ -34,7 +34,7 @@ func (c *Client) Run(ctx context.Context) error {
 		case err == nil:
 			fails = 0
 		case errors.As(err, &se) && se.RetryAfter > 0:
-			wait = se.RetryAfter
+			wait = c.afterRetryAfter(se.RetryAfter)
 		default:
 			wait = c.backoff(fails)
 			fails++
@@ -74,7 +74,7 @@ func (c *Client) cycle(ctx context.Context, lastInv *[]byte, invDue, pollDue *ti
 		return err
 	}
 	if !now.Before(*invDue) {
-		*invDue = now.Add(c.o.InventoryInterval)
+		*invDue = now.Add(c.jittered(c.o.InventoryInterval))
 	}
 	*lastInv = sent
 	if now.Before(*pollDue) {
@@ -84,7 +84,7 @@ func (c *Client) cycle(ctx context.Context, lastInv *[]byte, invDue, pollDue *ti
 	if err != nil {
 		return err
 	}
-	*pollDue = c.now().Add(c.o.PollInterval)
+	*pollDue = c.now().Add(c.jittered(c.o.PollInterval))
 	if d == nil {
 		return nil
 	}
@@ -101,4 +101,20 @@ func (c *Client) resume(ctx context.Context, s *deployState) error {
 	d := s.Deploy
 	c.clearState()
 	return c.deploy(ctx, &d)
+}
+
+// jittered is interval d spread uniformly over [3/4·d, 5/4·d): each wait
+// is drawn anew, so devices that started together (a ward's power coming
+// back, a server that answered them all after an outage) drift apart
+// within a few intervals instead of polling the server in lockstep for
+// ever, and the mean interval stays d.
+func (c *Client) jittered(d time.Duration) time.Duration {
+	return d - d/4 + time.Duration(c.rand()*float64(d/2))
+}
+
+// afterRetryAfter is the wait after a server's Retry-After of d: never
+// less than d, and spread uniformly over [d, 3/2·d) so that the devices
+// a server turned away together do not all come back in the same second.
+func (c *Client) afterRetryAfter(d time.Duration) time.Duration {
+	return d + time.Duration(c.rand()*float64(d/2))
 }
