@@ -91,7 +91,7 @@ type zstdReader struct {
 func (z zstdReader) Read(p []byte) (int, error) {
 	n, err := z.Decoder.Read(p)
 	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
-		err = fmt.Errorf("artifact: zstd: frame window above the %d-byte bound: %w", z.max, ErrWindow)
+		err = fmt.Errorf("artifact: zstd: frame window above the %s bound: %s: %w", sizeText(z.max), windowAdvice(0, z.max), ErrWindow)
 	}
 	return n, err
 }

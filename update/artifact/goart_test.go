@@ -3,6 +3,7 @@ package artifact
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -117,6 +118,19 @@ func TestRefusesBadStructure(t *testing.T) {
 			ms[4].name = "data/0000.tar.bz2"
 			return writeTar(t, ms)
 		}(), ErrUnexpectedMember, "data/0000.tar.bz2"},
+		{"sparse payload file", func() []byte {
+			// A GNU sparse file (PAX 1.0) of 4 TiB in a few hundred bytes:
+			// the tar reader would expand its hole without reading input.
+			ms := members(t, base().build(t))
+			ms[4] = member{name: "data/0000.tar.gz", data: gzipOf(t, sparseTar(t, "rootfs.img", 1<<42))}
+			return writeTar(t, ms)
+		}(), ErrUnexpectedMember, "not a plain file"},
+		{"not a tar", bytes.Repeat([]byte("junk"), 1024), ErrFormat, "not a valid tar header"},
+		{"data member not a tar inside (gzip of gzip)", func() []byte {
+			ms := members(t, simpleArt(CompressionGzip, testImage(64<<10, 5), k.signRSA).build(t))
+			ms[4].data = gzipOf(t, ms[4].data)
+			return writeTar(t, ms)
+		}(), ErrFormat, "not a valid tar header"},
 		{"data garbage after inner tar", with(func(a *goArt) { a.comp = CompressionNone }), nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,4 +187,48 @@ func TestStaleFileRead(t *testing.T) {
 	if _, err := first.Read(make([]byte, 10)); err == nil || !strings.Contains(err.Error(), "after Next") {
 		t.Fatalf("stale read: %v", err)
 	}
+}
+
+// sparseTar is a tar holding one GNU sparse file (PAX format 1.0) of
+// realsize bytes, almost all hole, written by hand: archive/tar writes no
+// sparse files.
+func sparseTar(tb testing.TB, name string, realsize int64) []byte {
+	tb.Helper()
+	rec := func(k, v string) string {
+		n := len(k) + len(v) + 3
+		for len(fmt.Sprintf("%d %s=%s\n", n, k, v)) != n {
+			n++
+		}
+		return fmt.Sprintf("%d %s=%s\n", n, k, v)
+	}
+	pax := rec("GNU.sparse.major", "1") + rec("GNU.sparse.minor", "0") + rec("GNU.sparse.name", name) +
+		rec("GNU.sparse.realsize", fmt.Sprint(realsize))
+	sparseMap := fmt.Sprintf("1\n%d\n1\n", realsize-1) // one data byte at the very end
+	body := append(append([]byte(sparseMap), make([]byte, 512-len(sparseMap))...), 'x')
+	// Written block by block: tar.Writer writes no 'x' entry by hand and
+	// drops GNU.sparse records.
+	var out []byte
+	for _, e := range []struct {
+		typ  byte
+		name string
+		data []byte
+	}{{'x', "PaxHeaders/" + name, []byte(pax)}, {'0', "GNUSparseFile.0/" + name, body}} {
+		h := make([]byte, 512)
+		copy(h, e.name)
+		copy(h[100:], "0000644\x00")
+		copy(h[124:], fmt.Sprintf("%011o\x00", len(e.data)))
+		copy(h[136:], "00000000000\x00")
+		h[156] = e.typ
+		copy(h[257:], "ustar\x0000")
+		copy(h[148:], "        ")
+		sum := 0
+		for _, c := range h {
+			sum += int(c)
+		}
+		copy(h[148:], fmt.Sprintf("%06o\x00 ", sum))
+		out = append(out, h...)
+		out = append(out, e.data...)
+		out = append(out, make([]byte, (512-len(e.data)%512)%512)...)
+	}
+	return append(out, make([]byte, 1024)...)
 }

@@ -104,8 +104,8 @@ func parseHeader(r io.Reader, h *Header) error {
 		if err != nil {
 			return fmt.Errorf("artifact: header: %w: %w", ErrFormat, err)
 		}
-		if th.Typeflag != tar.TypeReg {
-			return fmt.Errorf("artifact: header: %q is not a regular file: %w", th.Name, ErrUnexpectedMember)
+		if !plainFile(th) {
+			return fmt.Errorf("artifact: header: %q is not a plain regular file: %w", th.Name, ErrUnexpectedMember)
 		}
 		if th.Size > MaxHeaderFileSize {
 			return fmt.Errorf("artifact: header: %q is %d bytes (limit %d): %w", th.Name, th.Size, MaxHeaderFileSize, ErrFormat)

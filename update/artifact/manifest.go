@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/hex"
 	"fmt"
@@ -42,6 +43,22 @@ func parseManifest(b []byte) (*manifest, error) {
 		m.sums[name] = sum
 	}
 	return m, nil
+}
+
+// plainFile reports a tar entry that is a regular file stored as it is:
+// not a link, device or directory, and not a GNU sparse file (whose holes
+// the tar reader would expand to a declared size of any length without
+// reading a byte; Mender artifacts never hold one).
+func plainFile(th *tar.Header) bool {
+	if th.Typeflag != tar.TypeReg {
+		return false
+	}
+	for k := range th.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return false
+		}
+	}
+	return true
 }
 
 // validName accepts relative slash-separated names without empty, "." or

@@ -130,7 +130,7 @@ func (r *Reader) next() (*PayloadFile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("artifact: data/%04d: %w", r.index, streamFailure(err))
 		}
-		if th.Typeflag != tar.TypeReg || strings.Contains(th.Name, "/") || !validName(th.Name) {
+		if !plainFile(th) || strings.Contains(th.Name, "/") || !validName(th.Name) {
 			return nil, fmt.Errorf("artifact: data/%04d: entry %q is not a plain file: %w", r.index, th.Name, ErrUnexpectedMember)
 		}
 		if max := r.opt.MaxPayloadSize; max > 0 && th.Size > max {
@@ -273,5 +273,19 @@ func streamFailure(err error) error {
 			return err
 		}
 	}
-	return fmt.Errorf("%w: %w", ErrTruncated, err)
+	return tarFailure(err)
+}
+
+// tarFailure classifies an error of archive/tar: bytes that are no tar
+// header or a header field out of bounds are ErrFormat (and say which);
+// anything else means the input ended or broke early, ErrTruncated (a
+// download may still bring the rest).
+func tarFailure(err error) error {
+	switch {
+	case errors.Is(err, tar.ErrHeader):
+		return fmt.Errorf("%w: not a valid tar header where one belongs (not a Mender artifact, or damaged): %w", ErrFormat, err)
+	case errors.Is(err, tar.ErrFieldTooLong):
+		return fmt.Errorf("%w: a tar header field (name, pax record) is longer than allowed: %w", ErrFormat, err)
+	}
+	return fmt.Errorf("%w: %w", ErrTruncated, err) // the input ended or broke early
 }

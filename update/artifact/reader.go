@@ -113,10 +113,10 @@ func (r *Reader) nextMember() (*tar.Header, error) {
 		return nil, io.EOF
 	}
 	if err != nil {
-		return nil, fmt.Errorf("artifact: outer tar: %w: %w", ErrTruncated, err)
+		return nil, fmt.Errorf("artifact: outer tar: %w", tarFailure(err))
 	}
-	if th.Typeflag != tar.TypeReg {
-		return nil, fmt.Errorf("artifact: member %q is not a regular file: %w", th.Name, ErrUnexpectedMember)
+	if !plainFile(th) {
+		return nil, fmt.Errorf("artifact: member %q is not a plain regular file: %w", th.Name, ErrUnexpectedMember)
 	}
 	if th.Size < 0 {
 		return nil, fmt.Errorf("artifact: member %q: negative size: %w", th.Name, ErrFormat)

@@ -153,8 +153,8 @@ func (x *xzReader) blockErr(err error) error {
 		return fmt.Errorf("artifact: xz: block ends early: %w", ErrTruncated)
 	}
 	if x.capped {
-		return fmt.Errorf("artifact: xz: block declares a %d-byte dictionary and needs more than the %d-byte window bound (%v): %w",
-			x.declDict, x.maxWindow, err, ErrWindow)
+		return fmt.Errorf("artifact: xz: block declares a %s dictionary and needs more than the %s window bound (%v): %s: %w",
+			sizeText(x.declDict), sizeText(x.maxWindow), err, windowAdvice(x.declDict, x.maxWindow), ErrWindow)
 	}
 	return fmt.Errorf("artifact: xz: block: %v: %w", err, ErrFormat)
 }
@@ -278,9 +278,8 @@ func (x *xzReader) nextBlock() error {
 		dict = int64(2|dictByte&1) << (dictByte/2 + 11)
 	}
 	if x.strict && dict > x.maxWindow {
-		return fmt.Errorf("artifact: xz: block %d of stream %d declares a %d MiB dictionary, above the %d MiB window bound "+
-			"(raise update.max_window, which an install then needs in RAM, or compress with a smaller dictionary, e.g. gzip or xz -6): %w",
-			x.inBlocks+1, x.streams, dict>>20, x.maxWindow>>20, ErrWindow)
+		return fmt.Errorf("artifact: xz: block %d of stream %d declares a %s dictionary, above the %s window bound: %s: %w",
+			x.inBlocks+1, x.streams, sizeText(dict), sizeText(x.maxWindow), windowAdvice(dict, x.maxWindow), ErrWindow)
 	}
 	window := min(dict, x.maxWindow)
 	if x.declUnc >= 0 {
