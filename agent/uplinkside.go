@@ -64,6 +64,8 @@ func newUplinkSide(cfg config.Config, log *slog.Logger, now func() time.Time, cm
 		Format:   m.Format, TopicPrefix: m.TopicPrefix, InFlight: m.InFlight, KeepAlive: m.KeepAlive,
 		BackoffMin: m.BackoffMin, BackoffMax: m.BackoffMax, BackoffResetAfter: m.BackoffResetAfter,
 		MaxConnectsPerMinute: m.MaxConnectsPerMinute, ProbeInterval: m.ProbeInterval, MaxPacketBytes: m.MaxPacketBytes,
+		ConnectTimeout: m.ConnectTimeout, ConnackTimeout: m.ConnackTimeout,
+		FleetSize: m.FleetSize, FleetConnectRate: m.FleetConnectRate,
 		Commands: cmds,
 		Now:      now, // judges the device certificate: a wrong clock makes the uplink wait, never stop
 	}, r, log)

@@ -70,8 +70,17 @@ type MQTT struct {
 	BackoffResetAfter    time.Duration `yaml:"backoff_reset_after"`
 	MaxConnectsPerMinute int           `yaml:"max_connects_per_minute"`
 	ProbeInterval        time.Duration `yaml:"probe_interval"`
-	MaxPacketBytes       int           `yaml:"max_packet_bytes"`
-	TopicPrefix          string        `yaml:"topic_prefix"`
+	// ConnectTimeout bounds dial and TLS; ConnackTimeout the broker's
+	// answer to CONNECT after that (a recovering cluster holds it).
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	ConnackTimeout time.Duration `yaml:"connack_timeout"`
+	// FleetSize devices share the cluster, which takes FleetConnectRate
+	// connects a second: a returning broker is tried after a wait
+	// uniform in [0, FleetSize/FleetConnectRate s) (package uplink).
+	FleetSize        int    `yaml:"fleet_size"`
+	FleetConnectRate int    `yaml:"fleet_connect_rate"`
+	MaxPacketBytes   int    `yaml:"max_packet_bytes"`
+	TopicPrefix      string `yaml:"topic_prefix"`
 }
 
 // Edge configures the edge stage.
@@ -141,6 +150,8 @@ func Default() Config {
 			// Reset, rate limit, probe and packet bound as in package uplink.
 			BackoffResetAfter: 10 * time.Second, MaxConnectsPerMinute: 10,
 			ProbeInterval: 5 * time.Second, MaxPacketBytes: 256 << 10,
+			ConnectTimeout: 10 * time.Second, ConnackTimeout: 30 * time.Second,
+			FleetSize: 100, FleetConnectRate: 20,
 		},
 		Edge:     Edge{Window: time.Second, MainsHz: 50, SpO2CalA: 110, SpO2CalB: 25, WaveformRate: 50},
 		Alarms:   alarm.Defaults(),
@@ -172,7 +183,8 @@ func Load(path string) (Config, error) {
 
 // LoadLayers reads the configuration file at path and lays each overlay
 // over it, in order: an overlay sets only the keys it names (a list, such
-// as sensors, is replaced whole). The product configuration comes with the
+// as sensors, is replaced whole; mqtt.broker and mqtt.brokers are one
+// setting: naming either replaces both). The product configuration comes with the
 // root file system (/etc/medagent/medagent.yaml, replaced by every A/B
 // update); per-device settings (device.id, the broker, certificate paths)
 // live in an overlay on the data partition, written at provisioning. The
@@ -219,6 +231,7 @@ func ParseLayers(layers ...Layer) (Config, error) {
 		if err := d.decode(&root, reflect.ValueOf(&cfg).Elem(), ""); err != nil {
 			return Config{}, err
 		}
+		oneBrokerSetting(&cfg.MQTT, d)
 		ds = append(ds, d)
 	}
 	if ps := cfg.problems(); len(ps) > 0 {
@@ -235,6 +248,21 @@ func ParseLayers(layers ...Layer) (Config, error) {
 		return Config{}, &Error{File: at.file, Line: at.line(p.key), Key: p.key, Msg: p.msg}
 	}
 	return cfg, nil
+}
+
+// oneBrokerSetting makes mqtt.broker and mqtt.brokers one setting across
+// layers: a layer that names either replaces both, so that a device
+// configuration giving the site's nodes (or its one broker) never keeps the
+// product file's placeholder nodes beside them.
+func oneBrokerSetting(m *MQTT, d *decoder) {
+	_, one := d.lines["mqtt.broker"]
+	_, list := d.lines["mqtt.brokers"]
+	switch {
+	case one && !list:
+		m.Brokers = nil
+	case list && !one:
+		m.Broker = ""
+	}
 }
 
 // line finds the line of key, or of its nearest parent present in the file.

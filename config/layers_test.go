@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -43,5 +44,30 @@ func TestKeyFileWithTPM(t *testing.T) {
 	}
 	if _, err := Parse("x", []byte(base+"}\n")); err == nil {
 		t.Error("no TPM and no key file was accepted")
+	}
+}
+
+// TestBrokerIsOneSetting: mqtt.broker and mqtt.brokers are one setting
+// across layers; a layer that names either replaces both, so a device
+// layer never keeps the product file's placeholder nodes.
+func TestBrokerIsOneSetting(t *testing.T) {
+	const rest = "  ca_file: ca.pem\n  cert_file: c.pem\n  key_file: k.pem\n"
+	for _, c := range []struct {
+		product, device string
+		broker          string
+		brokers         []string
+	}{
+		{"mqtt:\n  brokers: [\"tls://p1:8883\", \"tls://p2:8883\"]\n", "mqtt:\n  broker: tls://d:8883\n", "tls://d:8883", nil},
+		{"mqtt:\n  broker: tls://p:8883\n", "mqtt:\n  brokers: [\"tls://d1:8883\"]\n", "", []string{"tls://d1:8883"}},
+		{"mqtt:\n  broker: tls://p:8883\n", "mqtt:\n  broker: tls://d:8883\n  brokers: [\"tls://d1:8883\"]\n", "tls://d:8883", []string{"tls://d1:8883"}},
+		{"mqtt:\n  broker: tls://p:8883\n  brokers: [\"tls://p1:8883\"]\n", "mqtt:\n  inflight: 4\n", "tls://p:8883", []string{"tls://p1:8883"}},
+	} {
+		cfg, err := ParseLayers(Layer{Name: "product", Data: []byte("device: {id: MA-1}\n" + c.product + rest)}, Layer{Name: "device", Data: []byte(c.device)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.MQTT.Broker != c.broker || !slices.Equal(cfg.MQTT.Brokers, c.brokers) {
+			t.Errorf("product %q + device %q: broker %q brokers %v, want %q %v", c.product, c.device, cfg.MQTT.Broker, cfg.MQTT.Brokers, c.broker, c.brokers)
+		}
 	}
 }

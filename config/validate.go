@@ -184,6 +184,10 @@ func (m *MQTT) check(c *checker, tpm string) {
 	c.rangeD("mqtt.backoff_reset_after", m.BackoffResetAfter, 0, time.Hour)
 	c.rangeI("mqtt.max_connects_per_minute", int64(m.MaxConnectsPerMinute), 2, 60)
 	c.rangeD("mqtt.probe_interval", m.ProbeInterval, 100*time.Millisecond, time.Minute)
+	c.rangeD("mqtt.connect_timeout", m.ConnectTimeout, 100*time.Millisecond, 2*time.Minute)
+	c.rangeD("mqtt.connack_timeout", m.ConnackTimeout, 100*time.Millisecond, 2*time.Minute)
+	c.rangeI("mqtt.fleet_size", int64(m.FleetSize), 1, 100000)
+	c.rangeI("mqtt.fleet_connect_rate", int64(m.FleetConnectRate), 1, 10000)
 	c.rangeI("mqtt.max_packet_bytes", int64(m.MaxPacketBytes), 1<<10, 64<<20)
 	c.required("mqtt.topic_prefix", m.TopicPrefix)
 }

@@ -201,13 +201,37 @@ func TestProductConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := []byte("device: {id: MA-0042}\nmqtt: {broker: \"tls://10.1.2.3:8883\"}\n")
-	cfg, err := config.ParseLayers(config.Layer{Name: "medagent.yaml", Data: b}, config.Layer{Name: "device.yaml", Data: dev})
+	product, err := config.Parse("medagent.yaml", b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Device.ID != "MA-0042" || cfg.MQTT.Broker != "tls://10.1.2.3:8883" || cfg.Device.Type != "medagent-bedside" {
-		t.Errorf("device layer not applied: %+v %+v", cfg.Device, cfg.MQTT)
+	// The fleet form: a list of nodes (placeholders the device layer replaces).
+	if product.MQTT.Broker != "" || len(product.MQTT.Brokers) < 2 {
+		t.Errorf("product mqtt: broker %q, brokers %v; want the cluster's node list and no single broker", product.MQTT.Broker, product.MQTT.Brokers)
+	}
+	for _, c := range []struct {
+		dev         string
+		broker      string
+		brokers     []string
+		fleet, rate int
+	}{
+		{"device: {id: MA-0042}\nmqtt:\n  brokers: [\"tls://10.1.2.3:8883\", \"tls://10.1.2.4:8883\"]\n  fleet_size: 800\n", "",
+			[]string{"tls://10.1.2.3:8883", "tls://10.1.2.4:8883"}, 800, 20},
+		// A site with one broker (the older form) replaces the node list too.
+		{"device: {id: MA-0042}\nmqtt: {broker: \"tls://10.1.2.3:8883\"}\n", "tls://10.1.2.3:8883", nil, 100, 20},
+	} {
+		cfg, err := config.ParseLayers(config.Layer{Name: "medagent.yaml", Data: b}, config.Layer{Name: "device.yaml", Data: []byte(c.dev)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Device.ID != "MA-0042" || cfg.Device.Type != "medagent-bedside" || cfg.MQTT.Broker != c.broker || !slices.Equal(cfg.MQTT.Brokers, c.brokers) ||
+			cfg.MQTT.FleetSize != c.fleet || cfg.MQTT.FleetConnectRate != c.rate {
+			t.Errorf("device layer %q not applied: %+v %+v", c.dev, cfg.Device, cfg.MQTT)
+		}
+	}
+	cfg, err := config.ParseLayers(config.Layer{Name: "medagent.yaml", Data: b}, config.Layer{Name: "device.yaml", Data: []byte("device: {id: MA-0042}\n")})
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, s := range cfg.Sensors {
 		if sensors.IsSim(s.Bus) || sensors.IsSim(s.DRDY) {

@@ -18,7 +18,7 @@ func TestClientOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := u.clientOptions(t.Context(), "tls://127.0.0.1:8883", nil)
+	o := u.clientOptions(t.Context(), "tls://127.0.0.1:8883", func() {}, nil)
 	if !o.WillEnabled || o.WillTopic != "medagent/v1/MA-0001/status" || string(o.WillPayload) != "offline" || !o.WillRetained || o.WillQos != 1 {
 		t.Errorf("will = %v %q %q retained=%v qos=%d", o.WillEnabled, o.WillTopic, o.WillPayload, o.WillRetained, o.WillQos)
 	}
@@ -30,5 +30,10 @@ func TestClientOptions(t *testing.T) {
 	}
 	if o.KeepAlive != int64(30*time.Second/time.Second) {
 		t.Errorf("keepalive = %d s", o.KeepAlive)
+	}
+	// The client's deadline covers dial, TLS and the CONNACK; the opener
+	// bounds dial and TLS by ConnectTimeout alone.
+	if o.ConnectTimeout != 40*time.Second {
+		t.Errorf("connect deadline = %v, want connect_timeout 10s + connack_timeout 30s", o.ConnectTimeout)
 	}
 }

@@ -41,13 +41,15 @@ type dialError struct{ err error }
 func (e *dialError) Error() string { return e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
 
-// opener is the MQTT client's connection function: TCP with the connect
-// timeout, TLS with the uplink's configuration, and the packet-size guard
-// in front of the client's reader. dialed records whether TCP got through;
-// refused is called when the guard drops the connection.
-func (u *Uplink) opener(tc *tls.Config, dialed, refused func(error)) mqtt.OpenConnectionFunc {
-	return func(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), o.ConnectTimeout)
+// opener is the MQTT client's connection function: TCP and TLS within
+// ConnectTimeout (the client's own deadline, which also covers the
+// CONNACK, is longer), TLS with the uplink's configuration, and the
+// packet-size guard in front of the client's reader. dialed records
+// whether TCP got through, opened that TLS is up; refused is called when
+// the guard drops the connection.
+func (u *Uplink) opener(tc *tls.Config, dialed func(error), opened func(), refused func(error)) mqtt.OpenConnectionFunc {
+	return func(uri *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), u.opts.ConnectTimeout)
 		defer cancel()
 		raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", uri.Host)
 		if err != nil {
@@ -65,6 +67,7 @@ func (u *Uplink) opener(tc *tls.Config, dialed, refused func(error)) mqtt.OpenCo
 			raw.Close()
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
+		opened()
 		return newGuardedConn(c, u.opts.MaxPacketBytes, refused), nil
 	}
 }

@@ -59,9 +59,21 @@
 // (10 s). A token bucket keeps attempts at or under MaxConnectsPerMinute
 // (10) in every 60 s. While it waits, the uplink probes the nodes whose
 // last TCP connect failed with a bare TCP connect every ProbeInterval (5 s,
-// jittered); when one listens again it is tried at once, so a backlog
+// jittered); when one listens again it is tried after a wait uniform in
+// [0, W), W = FleetSize/FleetConnectRate seconds (100 devices at 20
+// connects a second: 5 s) but at most BackoffMax − ProbeInterval: a backlog
 // starts to drain seconds after the broker returns, not at the end of a
-// 30 s backoff, and a fleet's reconnects still spread over the interval.
+// 30 s backoff, a returning broker is always tried within BackoffMax, and a
+// fleet that lost a restarted cluster together spreads its reconnects over
+// the time the cluster needs to take them all.
+//
+// Dial and TLS are bounded by ConnectTimeout (10 s), the broker's CONNACK
+// after that by ConnackTimeout (30 s): a cluster that restarts holds the
+// CONNECTs it took until its session store is back (NATS until JetStream
+// has recovered), and a device that gave up on a held CONNECT and tried
+// again would only add a TLS handshake and a session take-over to a busy
+// broker's load (NATS even refuses a client id that is still connecting
+// elsewhere). Status.ConnackWait says how long the last CONNACK took.
 // A spool error (Next or Ack failing) ends the session like a broken
 // connection and is retried after backoff. Run returns nil when its
 // context is canceled.

@@ -27,8 +27,16 @@ type Options struct {
 	TopicPrefix string        `yaml:"topic_prefix"` // default "medagent/v1"
 	InFlight    int           `yaml:"inflight"`     // default 32
 	KeepAlive   time.Duration `yaml:"keepalive"`    // default 30s
-	// ConnectTimeout bounds dial, TLS handshake and CONNACK; default 10s.
+	// ConnectTimeout bounds the TCP dial and the TLS handshake; default 10s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// ConnackTimeout bounds the wait for the broker's CONNACK once TCP and
+	// TLS are up; default 30s, 1s..2m. A cluster that restarts holds
+	// CONNECTs until its session store is back (NATS: until JetStream has
+	// recovered, ~10 s after a full restart): a connect given up and tried
+	// again would only add a TLS handshake and a session take-over to the
+	// load of a broker that is busy recovering, so a broker that answered
+	// TLS is given longer than one that does not answer at all.
+	ConnackTimeout time.Duration `yaml:"connack_timeout"`
 	// AckTimeout bounds the wait for one PUBACK before the connection is
 	// considered broken; default 30s.
 	AckTimeout time.Duration `yaml:"ack_timeout"`
@@ -49,6 +57,17 @@ type Options struct {
 	// once (within the rate limit) instead of at the end of the backoff.
 	// Default 5s (each probe waits uniform in [interval/2, interval]).
 	ProbeInterval time.Duration `yaml:"probe_interval"`
+	// FleetSize and FleetConnectRate spread a fleet's return: the devices
+	// of a site lose a cluster together (a full restart, the site's
+	// network) and their probes see it listen again within the same few
+	// seconds. A device whose probe finds a broker back waits uniform in
+	// [0, W) before it connects, W = FleetSize/FleetConnectRate seconds
+	// (the time the cluster needs to take the whole fleet at that rate),
+	// at most BackoffMax − ProbeInterval, so that a returning broker is
+	// still tried within BackoffMax. Defaults 100 devices and 20 connects
+	// a second (W = 5 s); FleetSize 1..100000, FleetConnectRate 1..10000.
+	FleetSize        int `yaml:"fleet_size"`
+	FleetConnectRate int `yaml:"fleet_connect_rate"`
 	// MaxPacketBytes bounds the MQTT packets the broker may send (remaining
 	// length); a larger one ends the connection before anything is
 	// allocated for it. Default 256 KiB.
@@ -85,6 +104,9 @@ func (o *Options) ensureDefaults() {
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 10 * time.Second
 	}
+	if o.ConnackTimeout == 0 {
+		o.ConnackTimeout = 30 * time.Second
+	}
 	if o.AckTimeout == 0 {
 		o.AckTimeout = 30 * time.Second
 	}
@@ -102,6 +124,12 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.ProbeInterval == 0 {
 		o.ProbeInterval = 5 * time.Second
+	}
+	if o.FleetSize == 0 {
+		o.FleetSize = 100
+	}
+	if o.FleetConnectRate == 0 {
+		o.FleetConnectRate = 20
 	}
 	if o.MaxPacketBytes == 0 {
 		o.MaxPacketBytes = 256 << 10
@@ -169,8 +197,27 @@ func (o *Options) validate() error {
 	if o.ProbeInterval < 100*time.Millisecond || o.ProbeInterval > time.Minute {
 		return fmt.Errorf("uplink: probe_interval %v: want 100ms..1m", o.ProbeInterval)
 	}
+	if o.ConnectTimeout < 100*time.Millisecond || o.ConnectTimeout > 2*time.Minute {
+		return fmt.Errorf("uplink: connect_timeout %v: want 100ms..2m", o.ConnectTimeout)
+	}
+	if o.ConnackTimeout < 100*time.Millisecond || o.ConnackTimeout > 2*time.Minute {
+		return fmt.Errorf("uplink: connack_timeout %v: want 100ms..2m", o.ConnackTimeout)
+	}
+	if o.FleetSize < 1 || o.FleetSize > 100000 {
+		return fmt.Errorf("uplink: fleet_size %d: want 1..100000", o.FleetSize)
+	}
+	if o.FleetConnectRate < 1 || o.FleetConnectRate > 10000 {
+		return fmt.Errorf("uplink: fleet_connect_rate %d: want 1..10000 connects a second", o.FleetConnectRate)
+	}
 	if o.MaxPacketBytes < 1<<10 || o.MaxPacketBytes > 64<<20 {
 		return fmt.Errorf("uplink: max_packet_bytes %d: want 1 KiB..64 MiB", o.MaxPacketBytes)
 	}
 	return nil
+}
+
+// returnWindow is W of FleetSize: the window over which the devices of a
+// fleet spread their connects when a broker returns.
+func (o *Options) returnWindow() time.Duration {
+	w := time.Duration(float64(o.FleetSize) / float64(o.FleetConnectRate) * float64(time.Second))
+	return max(min(w, o.BackoffMax-o.ProbeInterval), 0)
 }

@@ -3,7 +3,9 @@ package uplink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -123,9 +125,44 @@ func TestRunRetriesUnreachableBroker(t *testing.T) {
 	}
 }
 
-// TestRunProbeFindsReturningBroker: a broker that listens again is tried
-// as soon as a probe sees it, not at the end of a 2-minute backoff.
+// TestRunProbeFindsReturningBroker: a broker that listens again is found
+// by a probe and tried within the probe interval plus the fleet's return
+// window, always within the backoff cap, not at the end of a 2-minute
+// backoff.
 func TestRunProbeFindsReturningBroker(t *testing.T) {
+	for _, c := range []struct {
+		fleet  int
+		window time.Duration // FleetSize / FleetConnectRate (20/s), capped
+		cap    time.Duration
+	}{
+		{100, 5 * time.Second, 2 * time.Minute},
+		{1000, 50 * time.Second, 2 * time.Minute},
+		{1000, 25 * time.Second, 30 * time.Second}, // the cap bounds the window
+	} {
+		t.Run(fmt.Sprintf("fleet %d cap %v", c.fleet, c.cap), func(t *testing.T) {
+			got := probeReturn(t, c.fleet, c.cap, 0.999)
+			if w := got.window; w != c.window {
+				t.Errorf("return window %v, want %v", w, c.window)
+			}
+			if got.after < 0 || got.after > got.probe+c.window || got.after > c.cap {
+				t.Errorf("returning broker tried %v after it came back, want within probe interval %v + window %v <= cap %v", got.after, got.probe, c.window, c.cap)
+			}
+			if early := probeReturn(t, c.fleet, c.cap, 0.001); early.after > early.probe {
+				t.Errorf("with jitter 0.001 tried %v after the return, want within the probe interval", early.after)
+			}
+		})
+	}
+}
+
+type returned struct {
+	after, probe, window time.Duration
+}
+
+// probeReturn runs a device of a fleet of the given size against a broker
+// that is down for its first 12 attempts and returns 10 s later; every
+// random draw is r. It returns when the device tried the broker again.
+func probeReturn(t *testing.T, fleet int, cap time.Duration, r float64) returned {
+	t.Helper()
 	p := devPKI(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -134,14 +171,14 @@ func TestRunProbeFindsReturningBroker(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	o := devOptions(p, "tls://"+addr)
-	o.BackoffMax = 2 * time.Minute
+	o.BackoffMax, o.FleetSize = cap, fleet
 	u, err := New(o, uplinktest.NewSource(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	clock := &fakeClock{now: time.Unix(1e9, 0)}
-	u.rand = func() float64 { return 0.999 }
+	u.rand = func() float64 { return r }
 	var back time.Time // when the broker "returns"
 	u.probe = func(_ context.Context, a string, _ time.Duration) bool {
 		return a == addr && !back.IsZero() && !clock.now.Before(back)
@@ -158,10 +195,69 @@ func TestRunProbeFindsReturningBroker(t *testing.T) {
 	if back.IsZero() {
 		t.Fatal("the broker never returned")
 	}
-	got := clock.attempts[12].Sub(back)
-	t.Logf("attempt %v after the broker returned (backoff cap 2m, probe interval %v)", got, u.opts.ProbeInterval)
-	if got < 0 || got > u.opts.ProbeInterval {
-		t.Errorf("returning broker tried %v after it came back, want within the probe interval %v", got, u.opts.ProbeInterval)
+	got := returned{after: clock.attempts[12].Sub(back), probe: u.opts.ProbeInterval, window: u.opts.returnWindow()}
+	t.Logf("r=%.3f: attempt %v after the broker returned (cap %v, probe interval %v, window %v)", r, got.after, cap, got.probe, got.window)
+	return got
+}
+
+// TestFleetReturnSpreads: 300 devices (each its own random source) lose
+// the broker together and see it return at the same instant. With a
+// fleet_size of 300 at 20 connects a second their first attempts after
+// the return spread over the 15 s window: no second carries more than
+// a few times the fleet's share, and all come within the cap.
+func TestFleetReturnSpreads(t *testing.T) {
+	p := devPKI(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	const n = 300
+	o := devOptions(p, "tls://"+addr)
+	o.FleetSize = n
+	t0 := time.Unix(1e9, 0)
+	back := t0.Add(3 * time.Minute)
+	perSecond := map[int]int{}
+	var last time.Duration
+	for i := range n {
+		u, err := New(o, uplinktest.NewSource(), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rnd := rand.New(rand.NewPCG(uint64(i), 7))
+		u.rand = rnd.Float64
+		ctx, cancel := context.WithCancel(t.Context())
+		clock := &fakeClock{now: t0}
+		u.probe = func(_ context.Context, _ string, _ time.Duration) bool { return !clock.now.Before(back) }
+		var after time.Duration = -1
+		clock.install(u, cancel, func(c *fakeClock) bool {
+			if k := len(c.attempts); k > 0 && !c.attempts[k-1].Before(back) {
+				after = c.attempts[k-1].Sub(back)
+				return true
+			}
+			return false
+		})
+		if err := u.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if after < 0 {
+			t.Fatalf("device %d never tried after the return", i)
+		}
+		perSecond[int(after/time.Second)]++
+		last = max(last, after)
+	}
+	w := o.FleetSize / 20 // seconds
+	peak := 0
+	for _, k := range perSecond {
+		peak = max(peak, k)
+	}
+	t.Logf("%d devices: attempts per second after the return %v; peak %d, last %v", n, perSecond, peak, last)
+	if peak > 3*n/w {
+		t.Errorf("peak %d attempts in one second, want at most 3x the fleet's share %d/s over the %d s window", peak, n/w, w)
+	}
+	if last > 30*time.Second || last < time.Duration(w)*time.Second/2 {
+		t.Errorf("last device tried %v after the return: want spread over the %d s window and within the 30 s cap", last, w)
 	}
 }
 

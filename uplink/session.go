@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,11 +32,14 @@ type inflight struct {
 	rec spool.Record
 }
 
-func (u *Uplink) clientOptions(ctx context.Context, broker string, lost context.CancelCauseFunc) *mqtt.ClientOptions {
+// clientOptions are the MQTT client's options for one session with broker;
+// opened is called when TLS is up (the CONNECT goes next), lost when the
+// connection breaks.
+func (u *Uplink) clientOptions(ctx context.Context, broker string, opened func(), lost context.CancelCauseFunc) *mqtt.ClientOptions {
 	o := mqtt.NewClientOptions().
 		AddBroker(broker).
 		SetClientID(u.opts.DeviceID).
-		SetCustomOpenConnectionFn(u.opener(u.tls, func(err error) { u.setDown(broker, err != nil) }, lost)).
+		SetCustomOpenConnectionFn(u.opener(u.tls, func(err error) { u.setDown(broker, err != nil) }, opened, lost)).
 		SetProtocolVersion(4). // MQTT 3.1.1
 		// A persistent session: the broker keeps the command subscription
 		// and the QoS 1 messages for it across a reconnect, to any node of
@@ -47,7 +51,9 @@ func (u *Uplink) clientOptions(ctx context.Context, broker string, lost context.
 		SetConnectRetry(false).
 		SetKeepAlive(u.opts.KeepAlive).
 		SetPingTimeout(min(u.opts.KeepAlive, 10*time.Second)).
-		SetConnectTimeout(u.opts.ConnectTimeout).
+		// The client's deadline covers the whole connect: dial and TLS
+		// (bounded by ConnectTimeout in the opener), then the CONNACK.
+		SetConnectTimeout(u.opts.ConnectTimeout+u.opts.ConnackTimeout).
 		// Publish blocks until the client's writer takes the packet; a
 		// connection whose writer takes nothing for 5 s is stuck, and a
 		// shutdown must not wait on it for long.
@@ -131,14 +137,25 @@ func (u *Uplink) session(ctx context.Context, broker string) (connectedFor time.
 	if err := u.reloadTLS(); err != nil {
 		return 0, fmt.Errorf("uplink: waiting, not connecting: %w", err)
 	}
-	c := mqtt.NewClient(u.clientOptions(ctx, broker, failWith))
-	if err := waitToken(fail, c.Connect(), u.opts.ConnectTimeout+time.Second); err != nil {
+	var tlsAt atomic.Int64 // unix ns when TLS was up, 0 before
+	c := mqtt.NewClient(u.clientOptions(ctx, broker, func() { tlsAt.Store(u.now().UnixNano()) }, failWith))
+	if err := waitToken(fail, c.Connect(), u.opts.ConnectTimeout+u.opts.ConnackTimeout+time.Second); err != nil {
 		c.Disconnect(0)
+		if at := tlsAt.Load(); at != 0 {
+			// The broker took the connection and held the CONNECT (busy:
+			// a cluster recovering), then closed it or we gave up.
+			held := u.now().Sub(time.Unix(0, at)).Round(time.Millisecond)
+			if errors.Is(err, errTimeout) || errors.Is(err, os.ErrDeadlineExceeded) {
+				return 0, fmt.Errorf("uplink: connect %s: no CONNACK within connack_timeout (held %v after TLS)", broker, held)
+			}
+			return 0, fmt.Errorf("uplink: connect %s: CONNECT held %v after TLS, then: %w", broker, held, cause(err))
+		}
 		return 0, fmt.Errorf("uplink: connect %s: %w", broker, cause(err))
 	}
 	connectedAt := u.now()
+	connack := connectedAt.Sub(time.Unix(0, tlsAt.Load()))
 	since := func() time.Duration { return max(u.now().Sub(connectedAt), time.Nanosecond) }
-	u.update(func(s *Status) { s.Connected = true; s.Connects++ })
+	u.update(func(s *Status) { s.Connected = true; s.Connects++; s.ConnackWait = connack })
 	defer u.update(func(s *Status) { s.Connected = false; s.InFlight = 0 })
 	if err := waitToken(fail, c.Publish(u.statusTopic(), 1, true, statusOnline), u.opts.AckTimeout); err != nil {
 		c.Disconnect(0)

@@ -59,6 +59,10 @@ type Status struct {
 	LastError   error // the last session error, nil if none yet
 	LastErrorAt time.Time
 	Connects    uint64 // successful connects
+	// ConnackWait is how long the broker took to answer the last
+	// successful CONNECT (from TLS up to CONNACK): long when a recovering
+	// cluster held it.
+	ConnackWait time.Duration
 	Published   uint64 // records handed to the client
 	Acked       uint64 // records acked to the spool after their PUBACK
 	Undecodable uint64 // records dropped (and acked) because they did not render
@@ -163,18 +167,21 @@ func (u *Uplink) Run(ctx context.Context) error {
 
 // wait sleeps for the backoff d, then for as long as the rate limit needs.
 // While it sleeps it probes the brokers whose last TCP connect failed; when
-// one of them listens again it cuts the backoff short and returns that
-// broker's index (else -1).
+// one of them listens again it returns that broker's index (else -1), after
+// a wait uniform in [0, returnWindow) if that ends before the backoff: the
+// devices of a fleet see a restarted cluster return within the same few
+// seconds, and the window spreads their connects over the time the cluster
+// needs to take them all.
 func (u *Uplink) wait(ctx context.Context, r *retry, d time.Duration) (int, error) {
 	deadline := u.now().Add(d)
 	u.update(func(s *Status) { s.RetryAt = deadline })
 	woke := -1
-	for woke < 0 {
+	for {
 		left := deadline.Sub(u.now())
 		if left <= 0 {
 			break
 		}
-		probing := u.anyDown()
+		probing := woke < 0 && u.anyDown()
 		if probing {
 			p := u.opts.ProbeInterval
 			left = min(left, p/2+time.Duration(u.rand()*float64(p/2)))
@@ -182,8 +189,15 @@ func (u *Uplink) wait(ctx context.Context, r *retry, d time.Duration) (int, erro
 		if err := u.sleep(ctx, left); err != nil {
 			return -1, err
 		}
-		if probing {
-			woke = u.probeDown(ctx)
+		if !probing {
+			continue
+		}
+		if woke = u.probeDown(ctx); woke >= 0 {
+			spread := time.Duration(u.rand() * float64(u.opts.returnWindow()))
+			if at := u.now().Add(spread); at.Before(deadline) {
+				deadline = at
+				u.update(func(s *Status) { s.RetryAt = deadline })
+			}
 		}
 	}
 	if lw := r.limitWait(u.now()); lw > 0 {
