@@ -42,7 +42,10 @@
 // lowered; InstallWith(Downgrade) is how a signed command names the one
 // artifact that may go below it. When an install fails after writing began,
 // the slot's first MiB is wiped (slot.Invalidate) so that nothing bootable
-// is left behind, and the reason says so.
+// is left behind, and the reason says so. The slot writer wipes the same
+// MiB before it writes and fills it last, once everything else is on the
+// media and verified: a write cut short by a power loss leaves no
+// superblock even when the journal is lost.
 //
 // Memory: while a payload is written the garbage collector runs at
 // GOGC 10 (Options.InstallGCPercent) and, for xz and zstd payloads whose

@@ -3,6 +3,8 @@ package slot
 import (
 	"fmt"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // InvalidateBytes is how much of a slot Invalidate overwrites: the first
@@ -13,7 +15,10 @@ const InvalidateBytes = 1 << 20
 
 // Invalidate overwrites the start of the slot dst with zeros (at most
 // InvalidateBytes, at most the slot's size) and syncs it: what a failed
-// install left there can no longer be booted. The rest is left as it is.
+// install left there can no longer be booted. The rest is left as it is
+// (so that a verify-before-write failure leaves the slot past the bad
+// chunk untouched). Writer.Write wipes the same bytes before it writes
+// and writes them last.
 func Invalidate(dst string) error {
 	f, err := os.OpenFile(dst, os.O_WRONLY, 0)
 	if err != nil {
@@ -24,12 +29,36 @@ func Invalidate(dst string) error {
 	if err != nil {
 		return err
 	}
-	zeros := make([]byte, min(capa, InvalidateBytes))
-	if _, err := f.WriteAt(zeros, 0); err != nil {
+	return wipe(f, dst, 0, min(capa, InvalidateBytes))
+}
+
+// wipe overwrites n bytes of f at off with zeros and waits until they are
+// on the media.
+func wipe(f *os.File, dst string, off, n int64) error {
+	if _, err := f.WriteAt(make([]byte, n), off); err != nil {
 		return fmt.Errorf("slot: invalidate %s: %w", dst, err)
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("slot: invalidate %s: fsync: %w", dst, err)
+	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		return fmt.Errorf("slot: invalidate %s: fdatasync: %w", dst, err)
 	}
 	return nil
+}
+
+// writeHeld writes the payload's held-back first chunk at the start of the
+// slot, once everything after it is on the media and verified, makes it
+// durable and reads it back from the media (rb: a buffer of at least its
+// size).
+func writeHeld(f *os.File, dst string, held, rb []byte) error {
+	if len(held) == 0 {
+		return nil
+	}
+	if _, err := f.WriteAt(held, 0); err != nil {
+		return fmt.Errorf("slot: write %s at 0: %w", dst, err)
+	}
+	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		return fmt.Errorf("slot: fdatasync %s: %w", dst, err)
+	}
+	_ = unix.Fadvise(int(f.Fd()), 0, int64(len(held)), unix.FADV_DONTNEED) // advisory only
+	beforeReadBack(dst, 0, int64(len(held)))
+	return compareAt(f, dst, 0, held, rb)
 }

@@ -37,7 +37,7 @@ const chunkSize = 1 << 20
 // Writer streams payloads into slots.
 type Writer struct {
 	// FlushEvery is the write-back window in bytes; 0 means
-	// DefaultFlushEvery. Memory: two windows plus 3 MiB (7 MiB by default).
+	// DefaultFlushEvery. Memory: two windows plus 4 MiB (8 MiB by default).
 	FlushEvery int64
 	// Progress, if set, is called after each chunk with the bytes written
 	// so far (from the writing goroutine).
@@ -94,8 +94,12 @@ func capacity(f *os.File) (int64, error) {
 // starts the write-back of each window, waits for the previous window to
 // reach the media, drops it from the page cache, reads it back and
 // compares it byte for byte with the chunks it still holds. The last
-// window is compared after the final fsync. The returned digest is the
-// SHA-256 of the stream (Digest{} when Verified).
+// window is compared after the final fsync. The first 1 MiB of the slot
+// is wiped before the first write, and the payload's first chunk is held
+// back and written (and read back) last, after r reported a good EOF: a
+// write cut short or a stream that fails its digest leaves the slot
+// without a superblock. The returned digest is the SHA-256 of the stream
+// (Digest{} when Verified).
 func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64) (Digest, error) {
 	var zero Digest
 	if size < 0 {
@@ -118,6 +122,16 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 	if size > capa {
 		return zero, fmt.Errorf("slot: %s: %d bytes into %d: %w", dst, size, capa, ErrTooLarge)
 	}
+	// The start of the slot (every root file system's superblock) is
+	// wiped before anything else is written and gets the payload's first
+	// chunk only after the rest is written, on the media, read back and the
+	// stream verified to its EOF: a slot whose write was cut short, or
+	// whose stream failed its digest, never starts with a valid superblock
+	// above bytes that do not belong to it (whatever the journal says).
+	if err := wipe(f, dst, 0, min(capa, InvalidateBytes)); err != nil {
+		return zero, err
+	}
+	held := make([]byte, min(int64(chunkSize), size))
 	var h hash.Hash
 	if !w.Verified {
 		h = sha256.New()
@@ -167,10 +181,14 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 			return fail(fmt.Errorf("slot: write %s: %w", dst, err))
 		}
 		var buf []byte
-		select {
-		case buf = <-free:
-		case <-cw.failed():
-			return fail(nil)
+		if read == 0 {
+			buf = held
+		} else {
+			select {
+			case buf = <-free:
+			case <-cw.failed():
+				return fail(nil)
+			}
 		}
 		n := min(int64(chunkSize), size-read)
 		m, err := io.ReadFull(r, buf[:n])
@@ -182,6 +200,10 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 				return fail(fmt.Errorf("slot: payload ended after %d of %d bytes: %w", read+int64(m), size, ErrSize))
 			}
 			return fail(fmt.Errorf("slot: read payload: %w", err))
+		}
+		if read == 0 {
+			read += n // held back until the end
+			continue
 		}
 		select {
 		case filled <- chunk{buf: buf[:n], off: read}:
@@ -202,6 +224,12 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 	wg.Wait()
 	if werr != nil {
 		return zero, werr
+	}
+	if err := writeHeld(f, dst, held, cw.rb); err != nil {
+		return zero, err
+	}
+	if w.Progress != nil && len(held) > 0 {
+		w.Progress(size)
 	}
 	var d Digest
 	if h != nil {

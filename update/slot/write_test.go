@@ -163,3 +163,81 @@ func TestWriteStopsAndOwnsItsWriter(t *testing.T) {
 		t.Error("verified write: slot content differs")
 	}
 }
+
+// TestCutWriteLeavesNoSuperblock: however a write ends before its good EOF
+// (the stream fails its digest at the end, the reader breaks off in the
+// middle, the context ends, the power goes in the middle of the stream),
+// the slot starts with InvalidateBytes of zeros: neither the new payload's
+// first chunk (a valid superblock above bytes that do not belong to it)
+// nor the old image's start survives. A good write puts the first chunk
+// there last.
+func TestCutWriteLeavesNoSuperblock(t *testing.T) {
+	data := payload(5<<20 + 77)
+	wiped := func(t *testing.T, p string) {
+		t.Helper()
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[:InvalidateBytes], make([]byte, InvalidateBytes)) {
+			t.Errorf("the slot's first %d bytes are not zeros after a cut write", InvalidateBytes)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		r    func(cancel func()) io.Reader
+	}{
+		{"digest fails at EOF", func(func()) io.Reader { return io.MultiReader(bytes.NewReader(data), errReader{}) }},
+		{"reader error in the middle", func(func()) io.Reader {
+			return io.MultiReader(bytes.NewReader(data[:3<<20]), errReader{})
+		}},
+		{"canceled in the middle", func(cancel func()) io.Reader {
+			return &cancelAfter{r: bytes.NewReader(data), n: 4 << 20, cancel: cancel}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newSlotFile(t, 8<<20, 0xEE)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_, err := (&Writer{FlushEvery: 1 << 20, Verified: true}).Write(ctx, p, tc.r(cancel), int64(len(data)))
+			if err == nil {
+				t.Fatal("cut write succeeded")
+			}
+			wiped(t, p)
+		})
+	}
+	t.Run("power cut at the last window", func(t *testing.T) {
+		p := newSlotFile(t, 8<<20, 0xEE)
+		// What the media holds when the last window is about to be read
+		// back (everything after the first chunk written and synced) is
+		// what a power cut at that instant leaves.
+		var media []byte
+		beforeReadBack = func(dst string, off, n int64) {
+			if media == nil && off+n >= int64(len(data)) {
+				media, _ = os.ReadFile(dst)
+			}
+		}
+		defer func() { beforeReadBack = func(string, int64, int64) {} }()
+		if _, err := (&Writer{FlushEvery: 1 << 20, Verified: true}).Write(context.Background(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Fatal(err)
+		}
+		if media == nil {
+			t.Fatal("the last window was never read back")
+		}
+		if !bytes.Equal(media[:InvalidateBytes], make([]byte, InvalidateBytes)) {
+			t.Errorf("the slot's first %d bytes are not zeros while the rest is still being written", InvalidateBytes)
+		}
+		if !bytes.Equal(media[InvalidateBytes:len(data)], data[InvalidateBytes:]) {
+			t.Error("the rest of the payload was not on the media before the first chunk")
+		}
+	})
+	t.Run("good write", func(t *testing.T) {
+		p := newSlotFile(t, 8<<20, 0xEE)
+		if _, err := (&Writer{FlushEvery: 1 << 20, Verified: true}).Write(context.Background(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := ReadBack(p, int64(len(data))); got != sha256.Sum256(data) {
+			t.Error("slot content differs from the payload")
+		}
+	})
+}
