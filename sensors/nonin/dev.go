@@ -26,12 +26,23 @@ var ErrNoFrame = fmt.Errorf("no valid frame in a second's worth of bytes: %w", b
 // gives up with ErrNoFrame: one second of Data Format #2.
 const maxSearch = FramesPerSecond * FrameSize
 
+// bufSize is what one read of the port takes at most: the Linux tty's
+// buffer (N_TTY_BUF_SIZE, 4 KiB, 10.9 s of frames). So one read empties
+// what the kernel holds, and the last byte read arrived just before the
+// read returned (the oximeter sends without pause): frames a late reader
+// finds queued are all taken at once, not a few at a time with the clock
+// running ahead of them.
+const bufSize = 4096
+
+// searchStep is how many bytes Read decodes before it checks maxSearch.
+const searchStep = 128
+
 // Dev reads frames from a serial port (or any io.Reader). It owns no
 // goroutine; Read blocks for at most the port's read timeout.
 type Dev struct {
 	r   io.Reader
 	dec Decoder
-	buf [128]byte
+	buf [bufSize]byte
 	off int
 	end int
 	err error
@@ -53,7 +64,8 @@ func (d *Dev) Read(f *Frame) (packet bool, err error) {
 	searched := 0
 	for {
 		if d.off < d.end {
-			n, ok := d.dec.Feed(d.buf[d.off:d.end])
+			// In steps, so that a long run of garbage stops the search.
+			n, ok := d.dec.Feed(d.buf[d.off:min(d.end, d.off+searchStep)])
 			d.off += n
 			searched += n
 			if !ok && searched > maxSearch {
@@ -83,6 +95,24 @@ func (d *Dev) Read(f *Frame) (packet bool, err error) {
 		}
 		return false, d.err
 	}
+}
+
+// Next returns the next valid frame among the bytes Read has already taken
+// from the port, without reading the port: ok is false when they hold no
+// more whole frame (a partial one waits in the decoder for the next Read).
+func (d *Dev) Next(f *Frame) (ok, packet bool) {
+	if d.err != nil {
+		return false, false
+	}
+	for d.off < d.end {
+		n, ok := d.dec.Feed(d.buf[d.off:d.end])
+		d.off += n
+		if ok {
+			*f = *d.dec.Frame()
+			return true, d.dec.PacketReady()
+		}
+	}
+	return false, false
 }
 
 // Packet returns the numerics of the last complete packet.

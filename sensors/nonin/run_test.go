@@ -3,12 +3,15 @@ package nonin_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"medagent/hal/buserr"
 	"medagent/sensors/nonin"
+	"medagent/sensors/nonin/noninsim"
 )
 
 // TestRunPaced runs the simulator at its real 75 frames/s with a reader,
@@ -54,6 +57,48 @@ func TestRunPaced(t *testing.T) {
 			return
 		} else if time.Now().After(deadline) {
 			t.Fatalf("no frames after replug: %v", err)
+		}
+	}
+}
+
+// Run sends the frames due by the simulator's clock, however few ticks it
+// got: a Run kept off the CPU for a second (here: the clock jumps by one)
+// sends the 75 frames due, not one a tick. A ticker alone sent fewer
+// frames than 75 a second on a loaded machine, gaps a real oximeter
+// never makes.
+func TestRunSendsFramesDueByClock(t *testing.T) {
+	var now atomic.Int64
+	ox, err := noninsim.New(&noninsim.Opts{Link: filepath.Join(t.TempDir(), "nonin0"),
+		Clock: func() time.Duration { return time.Duration(now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ox.Close() })
+	_, d := open(t, ox.Path())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ox.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	}()
+	var f nonin.Frame
+	// Nothing is due while the clock stands: the read times out.
+	if _, err := d.Read(&f); !errors.Is(err, buserr.ErrTimeout) {
+		t.Fatalf("Read with the clock at 0 = %v, want ErrTimeout (no frame due)", err)
+	}
+	for _, step := range []time.Duration{time.Second, 2 * time.Second / 3} {
+		now.Add(int64(step))
+		want := int(step * nonin.FramesPerSecond / time.Second)
+		for i := range want {
+			if _, err := d.Read(&f); err != nil {
+				t.Fatalf("after %v more: frame %d of %d: %v", step, i, want, err)
+			}
+		}
+		if _, err := d.Read(&f); !errors.Is(err, buserr.ErrTimeout) {
+			t.Fatalf("after %v more: frame %d sent (err %v), want exactly %d", step, want+1, err, want)
 		}
 	}
 }

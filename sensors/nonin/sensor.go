@@ -47,8 +47,8 @@ func source(c sensors.Config) (sensors.Source, error) {
 	}, nil
 }
 
-// readFrames is how many frames a Read takes: about one sampler tick's
-// worth (40 ms).
+// readFrames is how many frames a Read waits for: about one sampler
+// tick's worth (40 ms).
 const readFrames = 3
 
 type device struct {
@@ -59,28 +59,46 @@ type device struct {
 	bad      uint64
 }
 
+// Read waits for readFrames frames, then takes every whole frame the port
+// delivered with them. The sampler stamps the samples of a read as ending
+// when the read returns; a reader kept off the CPU finds frames queued in
+// the tty, and taking only three of them would leave the rest behind the
+// clock: the sampler took the difference for lost frames (invalid samples
+// that were read) and then set the queued frames after that gap, ahead of
+// their time. The Dev's read empties the tty's buffer, so all of them come
+// now and the last one arrived just before Read returned. At most one
+// buffer's worth (819 frames) comes in one Read; the pooled blocks grow to
+// it once.
 func (n *device) Read(b []sensors.Block, _ time.Duration) (st sensors.Status, err error) {
 	defer func() {
 		bad := n.d.Stats().BadChecksum
 		st.Bad, n.bad = int(bad-n.bad), bad
 	}()
-	for range readFrames {
-		var packet bool
-		if packet, err = n.d.Read(&n.f); err != nil {
-			return st, err
+	for i := 0; ; i++ {
+		var ok, packet bool
+		if i < readFrames {
+			if packet, err = n.d.Read(&n.f); err != nil {
+				return st, err
+			}
+		} else if ok, packet = n.d.Next(&n.f); !ok {
+			return st, nil
 		}
-		if packet {
-			p := n.d.Packet()
-			n.hr, n.spo2 = p.HR, p.SpO2
-		}
-		sensors.AppendInvalid(b, n.f.Lost)
-		st.Lost += n.f.Lost
-		ok := !n.f.Disconnected() && !n.f.OutOfTrack()
-		b[0].Append(float64(n.spo2), ok && n.spo2 != SpO2Missing)
-		b[1].Append(float64(n.hr), ok && n.hr != HRMissing)
-		b[2].Append(float64(n.f.Pleth), ok)
+		n.add(b, packet, &st)
 	}
-	return st, nil
+}
+
+// add appends the frame in n.f (after the frames lost before it, invalid).
+func (n *device) add(b []sensors.Block, packet bool, st *sensors.Status) {
+	if packet {
+		p := n.d.Packet()
+		n.hr, n.spo2 = p.HR, p.SpO2
+	}
+	sensors.AppendInvalid(b, n.f.Lost)
+	st.Lost += n.f.Lost
+	ok := !n.f.Disconnected() && !n.f.OutOfTrack()
+	b[0].Append(float64(n.spo2), ok && n.spo2 != SpO2Missing)
+	b[1].Append(float64(n.hr), ok && n.hr != HRMissing)
+	b[2].Append(float64(n.f.Pleth), ok)
 }
 
 func (n *device) Close() error { return n.close() }

@@ -98,7 +98,7 @@ func New(o Options) (*Rig, error) {
 			return nil, fmt.Errorf("simrig: Nonin pleth: %w", err)
 		}
 		p := o.Patient
-		r.Nonin, err = noninsim.New(&noninsim.Opts{Link: o.NoninLink, Wave: PlethWave(pleth),
+		r.Nonin, err = noninsim.New(&noninsim.Opts{Link: o.NoninLink, Wave: PlethWave(pleth), Clock: o.Clock,
 			Numerics: func(t time.Duration) (int, int) {
 				sp := p.SetPoint(t)
 				return int(math.Round(sp.HeartRate)), int(math.Round(sp.SpO2))

@@ -27,6 +27,9 @@ type Opts struct {
 	// Numerics, when set, gives HR and SpO2 at the start of every packet
 	// (packet k starts at k/3 s), overriding SetNumerics.
 	Numerics func(t time.Duration) (hr, spo2 int)
+	// Clock is the simulator's time: Run sends the frames due by it.
+	// Nil is the time since Run started.
+	Clock func() time.Duration
 }
 
 // Oximeter is a simulated device behind a pseudo-terminal.
@@ -35,6 +38,7 @@ type Oximeter struct {
 	link     string
 	wave     Waveform
 	numerics func(time.Duration) (int, int)
+	clock    func() time.Duration
 	frames   int64
 	master   *os.File
 	slave    *os.File
@@ -44,15 +48,19 @@ type Oximeter struct {
 	status   uint8
 	corrupt  int
 	sample   [1]float64
-	frame    [nonin.FrameSize]byte
+	burst    [burstFrames * nonin.FrameSize]byte
 }
+
+// burstFrames is how many frames go to the pty in one write at most: a
+// second's worth.
+const burstFrames = nonin.FramesPerSecond
 
 // New creates the pty and the link. Close releases both.
 func New(o *Opts) (*Oximeter, error) {
 	if o == nil || o.Link == "" {
 		return nil, errors.New("noninsim: Opts.Link is required")
 	}
-	s := &Oximeter{link: o.Link, wave: o.Wave, numerics: o.Numerics, hr: 72, spo2: 97, status: nonin.PerfusionGreen}
+	s := &Oximeter{link: o.Link, wave: o.Wave, numerics: o.Numerics, clock: o.Clock, hr: 72, spo2: 97, status: nonin.PerfusionGreen}
 	if s.wave == nil {
 		k := 0
 		s.wave = func(dst []float64) {
@@ -132,58 +140,87 @@ func (s *Oximeter) CorruptNext(n int) {
 	s.mu.Unlock()
 }
 
-// WriteFrames writes the next n frames at once.
+// WriteFrames writes the next n frames at once (up to a second's worth
+// per write to the pty).
 func (s *Oximeter) WriteFrames(n int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.master == nil {
 		return errors.New("noninsim: unplugged")
 	}
-	for i := 0; i < n; i++ {
-		if s.pos == 0 {
-			if s.numerics != nil {
-				s.hr, s.spo2 = s.numerics(time.Duration(s.frames) * time.Second / nonin.FramesPerSecond)
-			}
-			s.data = nonin.PacketData(s.hr, s.spo2, 0x40)
+	for n > 0 {
+		k := min(n, burstFrames)
+		for i := range k {
+			s.encode(s.burst[i*nonin.FrameSize:])
 		}
-		s.frames++
-		s.wave(s.sample[:])
-		st := s.status
-		if s.pos == 0 {
-			st |= nonin.StatusSync
-		}
-		p := uint8(math.Max(0, math.Min(255, math.Round(s.sample[0]))))
-		nonin.Encode(s.frame[:], st, p, s.data[s.pos])
-		if s.corrupt > 0 {
-			s.frame[4] ^= 0x5A
-			s.corrupt--
-		}
-		if _, err := s.master.Write(s.frame[:]); err != nil {
+		if _, err := s.master.Write(s.burst[:k*nonin.FrameSize]); err != nil {
 			return fmt.Errorf("noninsim: write: %w", err)
 		}
-		s.pos = (s.pos + 1) % nonin.FramesPerPacket
+		n -= k
 	}
 	return nil
 }
 
-// Run writes frames at 75 per second until ctx ends (nil) or a write
-// fails. Unplug makes Run wait for Replug instead of failing.
+// encode puts the next frame into dst.
+func (s *Oximeter) encode(dst []byte) {
+	if s.pos == 0 {
+		if s.numerics != nil {
+			s.hr, s.spo2 = s.numerics(time.Duration(s.frames) * time.Second / nonin.FramesPerSecond)
+		}
+		s.data = nonin.PacketData(s.hr, s.spo2, 0x40)
+	}
+	s.frames++
+	s.wave(s.sample[:])
+	st := s.status
+	if s.pos == 0 {
+		st |= nonin.StatusSync
+	}
+	p := uint8(math.Max(0, math.Min(255, math.Round(s.sample[0]))))
+	nonin.Encode(dst, st, p, s.data[s.pos])
+	if s.corrupt > 0 {
+		dst[4] ^= 0x5A
+		s.corrupt--
+	}
+	s.pos = (s.pos + 1) % nonin.FramesPerPacket
+}
+
+// Run sends the frames due at 75 per second by the simulator's clock
+// (Opts.Clock) until ctx ends (nil) or a write fails. A real oximeter
+// never skips a frame: when Run was kept off the CPU, the frames due
+// meanwhile go out together in one write, as a UART's queue would hold
+// them (a ticker alone drops the ticks a slow receiver misses: the
+// simulator then sent fewer frames than 75 a second, and the reader saw
+// gaps the device had made). Frames due while unplugged are not sent.
+// Unplug makes Run wait for Replug instead of failing.
 func (s *Oximeter) Run(ctx context.Context) error {
+	clock := s.clock
+	if clock == nil {
+		start := time.Now()
+		clock = func() time.Duration { return time.Since(start) }
+	}
 	tick := time.NewTicker(time.Second / nonin.FramesPerSecond)
 	defer tick.Stop()
+	from := clock()
+	var sent int64 // frames due so far, sent or (unplugged) not
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
 		}
+		due := int64((clock() - from) * nonin.FramesPerSecond / time.Second)
+		n := due - sent
+		if n <= 0 {
+			continue
+		}
+		sent = due
 		s.mu.Lock()
 		plugged := s.master != nil
 		s.mu.Unlock()
 		if !plugged {
 			continue
 		}
-		if err := s.WriteFrames(1); err != nil {
+		if err := s.WriteFrames(int(n)); err != nil {
 			s.mu.Lock()
 			plugged = s.master != nil
 			s.mu.Unlock()
