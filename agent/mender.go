@@ -52,12 +52,13 @@ func newMender(cfg config.Config, log *slog.Logger, id crypto.Signer, tlsOpts tl
 		PollInterval: m.PollInterval, InventoryInterval: m.InventoryInterval,
 		RetryMin: m.RetryMin, RetryMax: m.RetryMax, MaxArtifactBytes: cfg.Handoff.MaxArtifactBytes,
 		StateDir: m.StateDir,
-	}, cfg.Device.ID, signer, keys, hand, rootfsDevice(cfg), log)
+	}, cfg.Device.ID, signer, keys, hand, rootfsDevice(cfg, hand), log)
 }
 
-// rootfsDevice is what the Mender server learns about the device.
-func rootfsDevice(cfg config.Config) *mender.RootfsDevice {
-	d := &mender.RootfsDevice{DeviceType: cfg.Device.Type, ArtifactInfo: cfg.Mender.ArtifactInfo, Version: version.Version}
+// rootfsDevice is what the Mender server learns about the device: the
+// running software as acquire publishes it in the hand-off.
+func rootfsDevice(cfg config.Config, hand *handoff.Producer) *mender.RootfsDevice {
+	d := &mender.RootfsDevice{DeviceType: cfg.Device.Type, Running: hand, ArtifactInfo: cfg.Mender.ArtifactInfo, Version: version.Version}
 	for _, s := range cfg.Sensors {
 		d.Sensors = append(d.Sensors, s.Name+":"+s.Driver)
 	}

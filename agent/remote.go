@@ -32,6 +32,9 @@ func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *a
 		Reboot:   update.RebootFunc(cfg.Update.RebootCommand),
 		Logger:   log,
 		Now:      now,
+		// The running software for the uplink's Mender client: the update
+		// journal's, else the root file system's artifact_info.
+		ArtifactInfo: cfg.Mender.ArtifactInfo,
 	}
 	if cfg.Commands.Enabled {
 		o.Keyring, o.NonceFile = cfg.Commands.Keyring, cfg.Commands.NonceFile

@@ -21,6 +21,7 @@
 //	Dir/work/                      producers' files in progress (resumable downloads)
 //	Dir/uplink.status              the uplink's broker state (UplinkStatus)
 //	StateDir/<id>.json             acquire's state of item <id> (State)
+//	StateDir/running.provides      the running software's provides (Running), for the Mender client
 //
 // Ids are 1-64 of A-Z a-z 0-9 . _ - and sort in submission order. Files are
 // 0640, directories 0750 (the other role reads through the group).

@@ -1,41 +1,62 @@
 package mender
 
 import (
-	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"strings"
+
+	"medagent/handoff"
 )
 
 // RootfsDevice is the Device of a running root file system: the type from
-// the configuration, the running artifact from the rootfs's artifact_info
-// (as meta-mender's images carry it; the uplink cannot read acquire's
-// update journal), and the hardware from /proc and /sys.
+// the configuration, the running software from what acquire publishes in
+// the hand-off (the provides of the artifact the update engine last
+// committed, else the root file system's artifact_info: the uplink cannot
+// read acquire's update journal), falling back to the rootfs's own
+// artifact_info (as meta-mender's images carry it) while acquire has not
+// published, and the hardware from /proc and /sys.
 type RootfsDevice struct {
-	DeviceType   string   // device.type
+	DeviceType string // device.type
+	// Running is acquire's publication (handoff.Producer); nil: the
+	// artifact_info alone.
+	Running      RunningReader
 	ArtifactInfo string   // the file with artifact_name=... (mender.artifact_info)
 	Version      string   // the agent's version, an inventory attribute
 	Sensors      []string // NAME:DRIVER of each configured sensor
 }
 
-// Provides reads ArtifactInfo (KEY=VALUE lines, # comments) and adds
-// device_type; artifact_name must be there.
+// RunningReader is the hand-off as the client reads the running software.
+type RunningReader interface {
+	Running() (handoff.Running, error)
+}
+
+// Provides is the running software's provides and device_type;
+// artifact_name is always there.
 func (d *RootfsDevice) Provides() (map[string]string, error) {
-	b, err := os.ReadFile(d.ArtifactInfo)
-	if err != nil {
-		return nil, fmt.Errorf("running artifact unknown: %w (mender.artifact_info)", err)
-	}
-	p := map[string]string{"device_type": d.DeviceType}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok && !strings.HasPrefix(k, "#") {
-			p[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	var p map[string]string
+	err := fs.ErrNotExist
+	if d.Running != nil {
+		var r handoff.Running
+		if r, err = d.Running.Running(); err == nil {
+			p = maps.Clone(r.Provides)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("running artifact: %w", err)
 		}
 	}
-	if p["artifact_name"] == "" {
-		return nil, fmt.Errorf("%s has no artifact_name", d.ArtifactInfo)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Acquire has not published it (yet): the root file system's own.
+		b, err := os.ReadFile(d.ArtifactInfo)
+		if err != nil {
+			return nil, fmt.Errorf("running artifact unknown: not published by acquire in the hand-off, and %w (mender.artifact_info: the image must install it)", err)
+		}
+		if p, err = handoff.ParseArtifactInfo(b); err != nil {
+			return nil, fmt.Errorf("running artifact: %s: %w", d.ArtifactInfo, err)
+		}
 	}
+	p["device_type"] = d.DeviceType
 	return p, nil
 }
 

@@ -1,10 +1,15 @@
 package mender
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"medagent/handoff"
 )
 
 func TestRootfsDevice(t *testing.T) {
@@ -36,5 +41,35 @@ func TestRootfsDevice(t *testing.T) {
 	}
 	if s, ok := got["sensors"].([]string); !ok || len(s) != 1 || s[0] != "ecg:ads1292" {
 		t.Fatalf("sensors %v", got["sensors"])
+	}
+}
+
+// publication is acquire's running software as the test sets it.
+type publication struct {
+	r   handoff.Running
+	err error
+}
+
+func (p *publication) Running() (handoff.Running, error) { return p.r, p.err }
+
+// TestRootfsDevicePublished: what acquire publishes (the committed
+// artifact) wins over the root file system's artifact_info; while acquire
+// has published nothing the artifact_info is used; a publication that
+// cannot be read is an error, never a silent fall-back.
+func TestRootfsDevicePublished(t *testing.T) {
+	info := filepath.Join(t.TempDir(), "artifact_info")
+	os.WriteFile(info, []byte("artifact_name=factory-1\n"), 0o644)
+	pub := &publication{err: fmt.Errorf("handoff: running software: %w", fs.ErrNotExist)}
+	d := &RootfsDevice{DeviceType: "bedside", Running: pub, ArtifactInfo: info}
+	if p, err := d.Provides(); err != nil || p["artifact_name"] != "factory-1" || p["device_type"] != "bedside" {
+		t.Fatalf("nothing published: %v, %v", p, err)
+	}
+	pub.r, pub.err = handoff.Running{Provides: map[string]string{"artifact_name": "release-2", "device_type": "other"}}, nil
+	if p, err := d.Provides(); err != nil || p["artifact_name"] != "release-2" || p["device_type"] != "bedside" {
+		t.Fatalf("published: %v, %v (device_type is the configuration's)", p, err)
+	}
+	pub.err = errors.New("handoff: running software: format 9")
+	if _, err := d.Provides(); err == nil {
+		t.Fatal("an unreadable publication fell back to artifact_info")
 	}
 }

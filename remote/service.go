@@ -61,6 +61,12 @@ type Options struct {
 	// Audit, if set, records commands accepted or refused and keyring
 	// changes in the audit trail (trust/audit).
 	Audit func(kind string, fields map[string]string)
+	// ArtifactInfo is the root file system's artifact_info
+	// (/etc/mender/artifact_info): the running software of a device the
+	// update engine has committed nothing on yet. The service publishes the
+	// running software for the uplink in the state directory
+	// (handoff.Running).
+	ArtifactInfo string
 }
 
 func (s *Service) audit(kind string, fields map[string]string) {

@@ -12,13 +12,16 @@ import (
 // watchEvery is how often watch looks at the items under way.
 const watchEvery = 5 * time.Second
 
-// watch reports the security state (technical events), settles what a
-// restart interrupted and then, until ctx ends,
+// watch reports the security state (technical events), publishes the
+// running software for the uplink, settles what a restart interrupted and
+// then, until ctx ends,
 // fails update commands whose artifact never came and settles updates
 // once the engine has decided after a trial boot.
 func (s *Service) watch(ctx context.Context) error {
 	var sec securityState
+	var run runningState
 	s.reportSecurity(ctx, &sec)
+	s.publishRunning(&run)
 	s.settle(ctx)
 	s.settleUpdates(ctx)
 	t := time.NewTicker(watchEvery)
@@ -32,6 +35,7 @@ func (s *Service) watch(ctx context.Context) error {
 		s.reportSecurity(ctx, &sec)
 		s.expire(ctx)
 		s.settleUpdates(ctx)
+		s.publishRunning(&run)
 	}
 }
 

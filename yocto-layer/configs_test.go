@@ -5,10 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"medagent/config"
 )
 
 // One source for the device and the bench image: the agent recipe installs
@@ -260,5 +263,27 @@ func TestUsersMatchSysusers(t *testing.T) {
 		if out, err := exec.Command(sysusers, "--root="+root, abs).CombinedOutput(); err != nil {
 			t.Errorf("systemd-sysusers rejects medagent.conf.sysusers: %v\n%s", err, out)
 		}
+	}
+}
+
+// TestArtifactInfo: the recipe installs the running software's name where
+// the agent's Mender client reads it (config mender.artifact_info), from
+// the one variable the layer defines for the release's artifact name, and
+// the README writes the update artifact with that same variable.
+func TestArtifactInfo(t *testing.T) {
+	text := readText(t, agentRecipe)
+	want := strings.Replace(config.Default().Mender.ArtifactInfo, "/etc/", "${D}${sysconfdir}/", 1)
+	if !strings.Contains(text, `printf 'artifact_name=%s\n' "${MEDAGENT_ARTIFACT_NAME}" > `+want) {
+		t.Errorf("the recipe does not write artifact_name=${MEDAGENT_ARTIFACT_NAME} to %s", want)
+	}
+	conf := mustParse(t, filepath.Join(layer, "conf", "layer.conf"))
+	if conf.vars["MEDAGENT_ARTIFACT_NAME"] == "" {
+		t.Error("layer.conf gives MEDAGENT_ARTIFACT_NAME no default")
+	}
+	if !regexp.MustCompile(`(?m)^MEDAGENT_ARTIFACT_NAME \?\?= `).MatchString(readText(t, filepath.Join(layer, "conf", "layer.conf"))) {
+		t.Error("layer.conf must set MEDAGENT_ARTIFACT_NAME weakly (??=), so local.conf or the distro decides")
+	}
+	if !strings.Contains(readText(t, filepath.Join(layer, "README.md")), "MEDAGENT_ARTIFACT_NAME") {
+		t.Error("README.md does not write the update artifact with MEDAGENT_ARTIFACT_NAME")
 	}
 }

@@ -138,6 +138,15 @@ do_install() {
     # medagent-image.bbclass); the root file system is read-only.
     install -d ${D}${localstatedir}/lib/medagent
 
+    # The running software of an image the update engine has not replaced
+    # yet (mender.artifact_info, as meta-mender writes it): the name the
+    # image's update artifact is written with, from the one variable
+    # MEDAGENT_ARTIFACT_NAME (conf/layer.conf).
+    [ -n "${MEDAGENT_ARTIFACT_NAME}" ] || bbfatal "MEDAGENT_ARTIFACT_NAME is empty: set the release's artifact name"
+    install -d ${D}${sysconfdir}/mender
+    printf 'artifact_name=%s\n' "${MEDAGENT_ARTIFACT_NAME}" > ${D}${sysconfdir}/mender/artifact_info
+    chmod 0644 ${D}${sysconfdir}/mender/artifact_info
+
     for page in ${MEDAGENT_MAN_PAGES}; do
         section=${page##*.}
         install -D -m 0644 ${MEDAGENT_SRC}/$page ${D}${mandir}/man$section/$(basename $page)
