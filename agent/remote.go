@@ -7,6 +7,7 @@ import (
 
 	"medagent/config"
 	"medagent/handoff"
+	"medagent/internal/authfile"
 	"medagent/remote"
 	"medagent/update"
 	"medagent/update/engine"
@@ -38,6 +39,14 @@ func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *a
 	}
 	if cfg.Commands.Enabled {
 		o.Keyring, o.NonceFile = cfg.Commands.Keyring, cfg.Commands.NonceFile
+		// The keyring's sealed copy is authenticated with a key derived
+		// from the state key; without it the keyring is refused (commands
+		// refused, monitoring goes on).
+		if k, err := loadStateKey(cfg); err != nil {
+			log.Error("keyring cannot be authenticated: signed commands are refused", "err", err)
+		} else {
+			o.KeyringKey = authfile.DeriveKey(k, "keyring")
+		}
 	}
 	if upd != nil {
 		o.Updates = upd

@@ -36,7 +36,7 @@ func TestAuditTrail(t *testing.T) {
 	r.submit(t, r.cmd(t, command.Config, map[string]string{"keyring.version": "2", "keyring.set": "update", "keyring.add_id": "evil", "keyring.add_key": enc}))
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"command.accepted key_id=ops", "command.refused", "keyring.refused key_id=ops reason=keyring: change refused: update-signing keys change only", "command.failed key_id=ops"}
+	want := []string{"keyring.sealed", "command.accepted key_id=ops", "command.refused", "keyring.refused key_id=ops reason=keyring: change refused: update-signing keys change only", "command.failed key_id=ops"}
 	if len(got) != len(want) {
 		t.Fatalf("audit entries %q, want %d", got, len(want))
 	}

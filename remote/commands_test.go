@@ -10,6 +10,7 @@ import (
 
 	"medagent/handoff"
 	"medagent/trust/command"
+	"medagent/trust/keyring"
 )
 
 type monitored bool
@@ -88,8 +89,9 @@ func TestCorruptTrustRefusesCommands(t *testing.T) {
 	for _, file := range []string{"keyring", "nonces"} {
 		t.Run(file, func(t *testing.T) {
 			r := newRig(t, nil)
-			good, _ := os.ReadFile(r.o.Keyring)
-			path := map[string]string{"keyring": r.o.Keyring, "nonces": r.o.NonceFile}[file]
+			// The keyring that counts is its sealed copy (keyring.Open).
+			path := map[string]string{"keyring": r.o.Keyring + keyring.SealedSuffix, "nonces": r.o.NonceFile}[file]
+			good, _ := os.ReadFile(path)
 			os.WriteFile(path, []byte(`{"format":1,`), 0o600)
 			r.open(t) // New succeeds
 			if err := r.s.TrustError(); err == nil {

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -62,6 +63,9 @@ func (s *spoolRec) results(t *testing.T) []command.Result {
 	return out
 }
 
+// testKeyringKey authenticates the rig's sealed keyring.
+var testKeyringKey = bytes.Repeat([]byte{0x4b}, 32)
+
 // rig is the acquire side with a producer beside it, all in a temp dir.
 type rig struct {
 	dir   string
@@ -87,7 +91,7 @@ func newRig(t *testing.T, mod func(o *Options)) *rig {
 		t.Fatal(err)
 	}
 	ho := handoff.Options{Dir: filepath.Join(dir, "handoff"), StateDir: filepath.Join(dir, "shared", "handoff")}
-	r.o = Options{DeviceID: "MA-T", Keyring: ring, NonceFile: filepath.Join(dir, "acquire", "nonces.json"),
+	r.o = Options{DeviceID: "MA-T", Keyring: ring, KeyringKey: testKeyringKey, NonceFile: filepath.Join(dir, "acquire", "nonces.json"),
 		Handoff: ho, Spool: r.spool, Logger: quiet, Now: func() time.Time { return r.now }}
 	if mod != nil {
 		mod(&r.o)

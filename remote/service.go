@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -43,6 +44,10 @@ type Options struct {
 	// Keyring and NonceFile are the command trust (config commands.*);
 	// an empty Keyring refuses every command (commands disabled).
 	Keyring, NonceFile string
+	// KeyringKey authenticates the keyring's sealed copy (keyring.Open; at
+	// least 32 bytes, the agent derives it from its TPM-sealed state key).
+	// Without it the keyring is refused.
+	KeyringKey []byte
 	// Handoff locates the hand-off; Handle is set by New.
 	Handoff handoff.Options
 	Spool   Appender // required
@@ -134,7 +139,15 @@ func (s *Service) loadTrust() (*command.Verifier, *keyring.Ring, error) {
 		s.trustErr = errors.New("commands are disabled (commands.enabled)")
 		return nil, nil, s.trustErr
 	}
-	ring, err := keyring.Load(s.o.Keyring)
+	ring, opened, err := keyring.Open(s.o.Keyring, s.o.KeyringKey)
+	if opened.Sealed {
+		s.log.Info("keyring adopted and sealed", "keyring", s.o.Keyring, "version", ring.Version())
+		s.audit("keyring.sealed", map[string]string{"keyring": s.o.Keyring, "version": strconv.Itoa(ring.Version())})
+	}
+	if opened.Restored != "" {
+		s.log.Warn("keyring file refused: the sealed keyring stands", "keyring", s.o.Keyring, "why", opened.Restored, "kept", s.o.Keyring+".rejected")
+		s.audit("keyring.edit_refused", map[string]string{"keyring": s.o.Keyring, "reason": opened.Restored, "kept": s.o.Keyring + ".rejected"})
+	}
 	var v *command.Verifier
 	if err == nil {
 		v, err = command.NewVerifier(command.Options{DeviceID: s.o.DeviceID, Keys: ring, NonceFile: s.o.NonceFile})
@@ -142,6 +155,9 @@ func (s *Service) loadTrust() (*command.Verifier, *keyring.Ring, error) {
 	if err != nil {
 		if s.trustErr == nil || s.trustErr.Error() != err.Error() {
 			s.log.Error("signed commands unavailable; monitoring goes on", "err", err)
+			if errors.Is(err, keyring.ErrTampered) {
+				s.audit("keyring.refused", map[string]string{"keyring": s.o.Keyring, "reason": err.Error()})
+			}
 		}
 		s.trustErr = err
 		return nil, nil, err

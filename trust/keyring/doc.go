@@ -42,4 +42,22 @@
 //
 // Load refuses a missing or unreadable store, unknown fields, and a store
 // without command or update keys: fail closed.
+//
+// # Sealed copy (Open, what the agent uses)
+//
+// The file above is what provisioning writes and people read; the keyring
+// that counts is its sealed copy beside it, path.sealed: an authfile
+// envelope (format "medagent-keyring", HMAC-SHA256 with a key the agent
+// derives from its TPM-sealed state key), mode 0600 in a directory only
+// the acquire user may write. The first Open adopts the plain file and
+// seals it; Apply writes the sealed copy first, then the plain file. An
+// edited plain file is refused and detected: the sealed keyring stands,
+// the file is kept as path.rejected and written again (the agent records
+// keyring.edit_refused in the audit trail). A sealed copy that fails its
+// check (edited, another device key, writable by others, a symlink)
+// refuses every command (ErrTampered, keyring.refused), also on retry; it
+// is never replaced by the plain file. Recovery is provisioning again as
+// root: remove both files and write a new keyring.json.
+// Not covered without a TPM anchor: someone who can delete path.sealed and
+// write path is back at the first start.
 package keyring

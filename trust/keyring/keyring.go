@@ -58,6 +58,9 @@ type Ring struct {
 	upd  []crypto.PublicKey
 	// ignored: stored keys left out of the trusted sets (see Ignored).
 	ignored []string
+	// key authenticates the sealed copy (Open); nil for a plain keyring
+	// (Create, Load).
+	key []byte
 }
 
 // Create writes a new store (version 1) at path; it fails if path exists.
@@ -69,7 +72,8 @@ func Create(path string, commandKeys, updateKeys []Key) (*Ring, error) {
 	if err := r.set(file{Format: format, Version: 1, CommandKeys: commandKeys, UpdateKeys: updateKeys}); err != nil {
 		return nil, err
 	}
-	return r, r.save()
+	_, err := r.save()
+	return r, err
 }
 
 // Load reads the store at path.
@@ -172,7 +176,28 @@ func parseKey(set string, der []byte) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
-func (r *Ring) save() error {
+// save writes the keyring: the sealed copy first when there is one (it is
+// what counts: a power cut between the two leaves the change in force and
+// the plain file rewritten at the next Open), then the plain file.
+// committed says whether the change is in force despite an error (the
+// sealed copy was written, the plain file was not).
+func (r *Ring) save() (committed bool, err error) {
+	if r.key != nil {
+		if err := r.seal(); err != nil {
+			return false, err
+		}
+		if err := r.writeView(); err != nil {
+			return true, fmt.Errorf("%w (the change is sealed and in force; the plain file is rewritten at the next start)", err)
+		}
+		return true, nil
+	}
+	err = r.writeView()
+	return err == nil, err
+}
+
+// writeView writes the plain JSON file (what provisioning writes and
+// people read).
+func (r *Ring) writeView() error {
 	b, err := json.MarshalIndent(r.f, "", "  ")
 	if err != nil {
 		return fmt.Errorf("keyring: encode: %w", err)
@@ -280,8 +305,10 @@ func (r *Ring) Apply(c command.Command) (bool, error) {
 		restore()
 		return refuse("%v", err)
 	}
-	if err := r.save(); err != nil {
-		restore()
+	if committed, err := r.save(); err != nil {
+		if !committed {
+			restore()
+		}
 		return true, err
 	}
 	return true, nil
