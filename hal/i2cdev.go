@@ -39,6 +39,13 @@ type i2cDev struct {
 	f    *os.File
 	path string
 	msgs [2]i2cMsg
+	// smbus is set for an adapter that cannot do plain I²C transfers
+	// (I2C_FUNCS without I2C_FUNC_I2C): Tx then goes through SMBus
+	// (smbus.go). funcs is what the adapter can do.
+	smbus bool
+	funcs uint64
+	addr  int // the address set with I2C_SLAVE, -1 for none
+	sd    smbusData
 }
 
 func openI2CDev(path string) (*i2cDev, error) {
@@ -46,7 +53,16 @@ func openI2CDev(path string) (*i2cDev, error) {
 	if err != nil {
 		return nil, classify("open I2C bus", path, err)
 	}
-	return &i2cDev{f: f, path: path}, nil
+	b := &i2cDev{f: f, path: path, addr: -1}
+	// An adapter that says what it can do and cannot do plain I²C gets
+	// SMBus transfers; one that does not answer (not an i2c-dev node)
+	// keeps I2C_RDWR, whose error then names the problem.
+	var funcs uint // C unsigned long: 32 bits on armv7, 64 on arm64/amd64
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, f.Fd(), ioctlI2CFuncs, uintptr(unsafe.Pointer(&funcs))); e == 0 {
+		b.funcs = uint64(funcs)
+		b.smbus = funcs&i2cFuncI2C == 0
+	}
+	return b, nil
 }
 
 func (b *i2cDev) String() string { return b.path }
@@ -61,6 +77,9 @@ func (b *i2cDev) Tx(addr uint16, w, r []byte) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.smbus {
+		return b.smbusTx(addr, w, r)
+	}
 	n := 0
 	if len(w) > 0 {
 		b.msgs[n] = i2cMsg{addr: addr, length: uint16(len(w)), buf: &w[0]}
