@@ -222,14 +222,19 @@ func (s *sampler) gapTolerance() time.Duration {
 }
 
 // place stamps the n samples of a read that ended at now. They are taken
-// to be the latest n samples; a start later than expected by more than
-// the tolerance is a gap, filled with invalid samples before them. When
-// the device could not count all it lost (st.uncounted), the slots due
-// by the clock since the expected time that the read does not hold are
-// invalid samples where the device lost them, whatever their number.
+// to be the latest n samples, the last one taken at now (a part reports a
+// sample once it is there); a start later than expected by more than the
+// tolerance is a gap, filled with invalid samples before them. When the
+// device could not count all it lost (st.uncounted), the slots due by the
+// clock since the expected time that the read does not hold are invalid
+// samples where the device lost them, whatever their number. (Stamping the
+// last sample a sample period before now put a 1/s part's sample a whole
+// second back, in a window the edge stage had cut already unless the read
+// came just after a window ended: a TMP117 opened at another phase, or in
+// one-shot mode, delivered nothing.)
 func (s *sampler) place(blocks []sensors.Block, now time.Duration, st sensors.Status) {
 	n := len(blocks[0].Samples)
-	at := now - s.dur(n)
+	at := now - s.dur(n-1)
 	if !s.started {
 		s.next, s.started = at, true
 	}

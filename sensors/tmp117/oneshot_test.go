@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"medagent/hal/buserr"
+	"medagent/sensors"
 	"medagent/sensors/tmp117"
 	"medagent/sensors/tmp117/tmp117sim"
 
+	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -122,5 +124,50 @@ func TestAlertPinDataReady(t *testing.T) {
 	}
 	if _, err := plain.WaitDataReady(time.Second); !errors.Is(err, buserr.ErrBadConfig) {
 		t.Fatalf("WaitDataReady without pin = %v", err)
+	}
+}
+
+// nopClose makes the simulated chip a bus the adapter may close.
+type nopClose struct{ *tmp117sim.Chip }
+
+func (nopClose) Close() error { return nil }
+
+// The agent's one-shot TMP117 at 1/s, polled every 30 ms (the sampler's
+// tick does not divide the period): one result a second, each read on the
+// first call after its conversion ended (the call never waits for it), on
+// a fixed schedule rather than one conversion per "a second and a tick".
+func TestOneShotAdapterNeverWaits(t *testing.T) {
+	var now time.Duration
+	chip := tmp117sim.New(0x48, &tmp117sim.Opts{Wave: ramp(36, 0), Clock: func() time.Duration { return now }})
+	defer tmp117.SetSleep(func(d time.Duration) { t.Fatalf("the adapter slept %v in Read", d) })()
+	src, err := tmp117.Descriptor.Source(sensors.Config{Name: "temp", Driver: "tmp117", Rate: 1, Bus: "sim", Address: 0x48,
+		Settings: &tmp117.Settings{Mode: "oneshot", Averaging: 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := src.Open(sensors.Buses{I2C: func(string) (i2c.BusCloser, error) { return nopClose{chip}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var first time.Duration
+	b := make([]sensors.Block, 1)
+	for ; now < 100*time.Second; now += 30 * time.Millisecond {
+		b[0].Reset()
+		if _, err := dev.Read(b, now); err != nil {
+			t.Fatalf("at %v: %v", now, err)
+		}
+		if len(b[0].Samples) > 0 && n == 0 {
+			first = now
+		}
+		n += len(b[0].Samples)
+	}
+	if n < 99 || n > 101 {
+		t.Fatalf("%d samples in 100 s at 1/s", n)
+	}
+	// An 8-average conversion takes 125 ms; its result is read at the next
+	// 30 ms tick after that.
+	if first < 125*time.Millisecond || first > 155*time.Millisecond {
+		t.Fatalf("first result read at %v, want within a tick of the 125 ms conversion", first)
 	}
 }

@@ -127,6 +127,9 @@ type device struct {
 	s       Status
 	t       physic.Temperature
 	stuck   int
+	// One-shot: a conversion was started and is due at due.
+	pending bool
+	due     time.Duration
 }
 
 // resetValue is the result register's power-on value (0x8000, -256 °C):
@@ -134,23 +137,20 @@ type device struct {
 const resetValue = physic.ZeroCelsius - 256*physic.Kelvin
 
 func (t *device) Read(b []sensors.Block, now time.Duration) (sensors.Status, error) {
+	if t.oneShot {
+		return t.readOneShot(b, now)
+	}
 	if !t.have {
 		t.last, t.have = now, true
 	}
-	if t.oneShot {
-		if now-t.last < t.period {
-			return sensors.Status{}, nil
+	if err := t.d.ReadStatus(&t.s); err != nil {
+		return sensors.Status{}, err
+	}
+	if !t.s.DataReady {
+		if now-t.last > 3*t.period {
+			return sensors.Status{}, fmt.Errorf("tmp117: no conversion for %s: %w", now-t.last, buserr.ErrTimeout)
 		}
-	} else {
-		if err := t.d.ReadStatus(&t.s); err != nil {
-			return sensors.Status{}, err
-		}
-		if !t.s.DataReady {
-			if now-t.last > 3*t.period {
-				return sensors.Status{}, fmt.Errorf("tmp117: no conversion for %s: %w", now-t.last, buserr.ErrTimeout)
-			}
-			return sensors.Status{}, nil
-		}
+		return sensors.Status{}, nil
 	}
 	t.last = now
 	if err := t.d.Sense(&t.t); err != nil {
@@ -158,6 +158,53 @@ func (t *device) Read(b []sensors.Block, now time.Duration) (sensors.Status, err
 	}
 	b[0].Append(float64(t.t-physic.ZeroCelsius)/float64(physic.Kelvin), t.t != resetValue)
 	return sensors.Status{Stuck: t.d.Repeats() >= t.stuck}, nil
+}
+
+// readOneShot never waits for a conversion (which takes up to a whole
+// period with 64 averages): it starts one a period, on a fixed schedule,
+// and reads the result on a later call once the part says it is ready. So
+// the sampling loop is never held, and a result is read as soon as it is
+// there, as in continuous mode, not a conversion time after its read began.
+func (t *device) readOneShot(b []sensors.Block, now time.Duration) (sensors.Status, error) {
+	var st sensors.Status
+	if !t.have {
+		t.last, t.have = now-t.period, true // the first conversion now
+	}
+	if t.pending {
+		if now < t.due {
+			return st, nil
+		}
+		if err := t.d.ReadStatus(&t.s); err != nil {
+			return st, err
+		}
+		if !t.s.DataReady {
+			if now-t.due > 2*t.period {
+				return st, fmt.Errorf("tmp117: one-shot conversion not done %s after it was due: %w", now-t.due, buserr.ErrTimeout)
+			}
+			return st, nil
+		}
+		t.pending = false
+		if err := t.d.Result(&t.t); err != nil {
+			return st, err
+		}
+		b[0].Append(float64(t.t-physic.ZeroCelsius)/float64(physic.Kelvin), t.t != resetValue)
+		st.Stuck = t.d.Repeats() >= t.stuck
+	}
+	if !t.pending && now-t.last >= t.period {
+		// One conversion a period: a call that comes a tick after the
+		// period must not push the next one later, or the part delivers
+		// fewer results than its rate.
+		t.last += t.period
+		if now-t.last >= t.period {
+			t.last = now // a stall: start the schedule afresh
+		}
+		conv, err := t.d.StartConversion()
+		if err != nil {
+			return st, err
+		}
+		t.pending, t.due = true, now+conv
+	}
+	return st, nil
 }
 
 func (t *device) Close() error { return t.close() }

@@ -155,13 +155,21 @@ func (d *Dev) Period() time.Duration {
 
 // Sense reads the latest temperature into t. In continuous mode it reads
 // the result register; with Opts.Mode == OneShot it triggers a conversion,
-// waits for it and polls the data-ready flag (bounded).
+// waits for it and polls the data-ready flag (bounded). A caller that must
+// not wait during the conversion uses StartConversion, ReadStatus and
+// Result instead.
 func (d *Dev) Sense(t *physic.Temperature) error {
 	if d.oneShot {
 		if err := d.triggerOneShot(); err != nil {
 			return err
 		}
 	}
+	return d.Result(t)
+}
+
+// Result reads the result register (the last finished conversion) into t
+// without starting one.
+func (d *Dev) Result(t *physic.Temperature) error {
 	raw, err := d.readReg(RegTemp)
 	if err != nil {
 		return fmt.Errorf("tmp117: read temperature: %w", err)
@@ -177,12 +185,26 @@ func (d *Dev) Sense(t *physic.Temperature) error {
 	return nil
 }
 
-func (d *Dev) triggerOneShot() error {
+// StartConversion starts one conversion of a part in one-shot mode and
+// returns how long it takes; the data-ready flag (ReadStatus) then says
+// when Result holds it. The part returns to shutdown by itself.
+func (d *Dev) StartConversion() (time.Duration, error) {
+	if !d.oneShot {
+		return 0, fmt.Errorf("tmp117: start conversion: not in one-shot mode: %w", buserr.ErrBadConfig)
+	}
 	w := d.cfg&^cfgModMask | uint16(OneShot)<<cfgModShift
 	if err := d.writeReg(RegConfig, w); err != nil {
-		return fmt.Errorf("tmp117: start one-shot: %w", err)
+		return 0, fmt.Errorf("tmp117: start one-shot: %w", err)
 	}
-	doSleep(ConversionTime(Averaging(d.cfg & cfgAvgMask >> cfgAvgShift)))
+	return ConversionTime(Averaging(d.cfg & cfgAvgMask >> cfgAvgShift)), nil
+}
+
+func (d *Dev) triggerOneShot() error {
+	wait, err := d.StartConversion()
+	if err != nil {
+		return err
+	}
+	doSleep(wait)
 	for i := 0; i < 10; i++ {
 		c, err := d.readReg(RegConfig)
 		if err != nil {
