@@ -139,11 +139,12 @@ func TestSysusers(t *testing.T) {
 	if !slices.Contains(member["medagent-up"], "medagent") {
 		t.Error("uplink user not in group medagent: it cannot read the spool")
 	}
-	// Every group a unit names exists.
-	for _, f := range []string{"systemd/medagent-acquire.service", "systemd/medagent-uplink.service"} {
+	// Every group a unit names exists (the root units name none).
+	for _, f := range []string{"systemd/medagent-acquire.service", "systemd/medagent-uplink.service",
+		"systemd/medagent-reboot.service", "systemd/medagent-datadir.service", "systemd/medagent.service"} {
 		u := parseUnit(t, f)
 		for _, g := range append(u.all("Service", "SupplementaryGroups"), u.get("Service", "Group")) {
-			if !groups[g] {
+			if g != "" && !groups[g] {
 				t.Errorf("%s: group %s is not made by the sysusers file", f, g)
 			}
 		}
@@ -248,15 +249,17 @@ func TestProductConfig(t *testing.T) {
 	}
 }
 
-// TestSecurityExposure runs systemd's own assessment of each unit: the
-// overall exposure must stay at or below 3.0.
+// TestSecurityExposure runs systemd's own assessment of each service: the
+// overall exposure must stay at or below 3.0 (make qemu-test measures it
+// again inside the bench image, where the units are loaded).
 func TestSecurityExposure(t *testing.T) {
 	sa, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		t.Fatal("systemd-analyze not found: apt-get install systemd")
 	}
 	re := regexp.MustCompile(`Overall exposure level for \S+: ([0-9.]+)`)
-	for _, f := range []string{"systemd/medagent-acquire.service", "systemd/medagent-uplink.service"} {
+	for _, f := range []string{"systemd/medagent-acquire.service", "systemd/medagent-uplink.service",
+		"systemd/medagent-reboot.service", "systemd/medagent-datadir.service", "systemd/medagent.service"} {
 		out, _ := exec.Command(sa, "security", "--offline=yes", "--no-pager", f).CombinedOutput()
 		m := re.FindSubmatch(out)
 		if m == nil {
