@@ -41,8 +41,18 @@ type Options struct {
 	Keep     int
 	// Publish, if set, receives every entry after it is durable.
 	Publish func(Entry)
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// The flood bound: each kind of entry may come in bursts of Burst
+	// (default 20, at least 2) and then one per Every (default 10 s).
+	// Entries beyond it are dropped and counted: the first drop writes an
+	// audit.dropping entry, the count goes into an audit.dropped entry
+	// (kind, count, first, last) as soon as the kind is below its bound
+	// again, or at Close. So a hostile client or a stream of refused
+	// commands cannot fill the spool the entries are published into (and
+	// evict its oldest telemetry) or rotate the evidence out of the trail.
+	Burst  int
+	Every  time.Duration
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Limits.
@@ -66,10 +76,11 @@ type Log struct {
 	o   Options
 	log *slog.Logger
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
-	head head
+	mu      sync.Mutex
+	f       *os.File
+	size    int64
+	head    head
+	buckets map[string]*bucket // the flood bound, per kind
 }
 
 // Open opens (or creates) the audit trail in o.Dir, recovering a line
@@ -88,6 +99,13 @@ func Open(o Options) (*Log, error) {
 	if o.Keep <= 0 {
 		o.Keep = 8
 	}
+	if o.Burst <= 0 {
+		o.Burst = defaultBurst
+	}
+	o.Burst = max(o.Burst, 2)
+	if o.Every <= 0 {
+		o.Every = defaultEvery
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -97,7 +115,7 @@ func Open(o Options) (*Log, error) {
 	if err := authfile.CheckDir(o.Dir); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	l := &Log{o: o, log: o.Logger}
+	l := &Log{o: o, log: o.Logger, buckets: map[string]*bucket{}}
 	torn, err := l.recover()
 	if err != nil {
 		return nil, err
@@ -264,10 +282,19 @@ func (l *Log) writeHead() error {
 
 // Record appends an entry of kind with fields (values from outside are
 // fine: they are escaped, and cut at 2 KiB). It is durable (fsynced) when
-// Record returns; an error is logged and returned.
+// Record returns; an error is logged and returned. An entry beyond the
+// flood bound (Options.Burst) is counted and not written: ErrDropped.
 func (l *Log) Record(kind string, fields map[string]string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.admit(cut(kind, 128)) {
+		return ErrDropped
+	}
+	return l.write(kind, fields)
+}
+
+// write appends and publishes one entry (l.mu held).
+func (l *Log) write(kind string, fields map[string]string) error {
 	e, err := l.append(kind, fields)
 	if err != nil {
 		l.log.Error("audit: append failed", "kind", kind, "err", err)
@@ -397,6 +424,7 @@ func (l *Log) Close() error {
 	if l.f == nil {
 		return nil
 	}
+	l.flushAll()
 	err := l.f.Close()
 	l.f = nil
 	return err

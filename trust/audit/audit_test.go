@@ -13,7 +13,7 @@ var testKey = bytes.Repeat([]byte{5}, 32)
 
 func openT(t *testing.T, dir string, mod func(*Options)) *Log {
 	t.Helper()
-	o := Options{Dir: dir, Key: testKey}
+	o := Options{Dir: dir, Key: testKey, Burst: 1000} // these tests write many entries of a kind at once
 	if mod != nil {
 		mod(&o)
 	}

@@ -27,4 +27,16 @@
 // reaches the file or a terminal (Sanitize does the same for text output).
 // Entries are also handed to Options.Publish (the agent spools them as
 // events on stream "audit", which the uplink publishes).
+//
+// Flood bound: each kind may come in a burst of Options.Burst (20) and
+// then one per Options.Every (10 s); beyond that entries are dropped and
+// counted, never written or published: the first drop writes
+// audit.dropping, the count (with the first and last drop's time) goes
+// into audit.dropped once the kind is below its bound again, or at Close.
+// A hostile local client or a stream of refused commands therefore cannot
+// fill the spool (whose eviction would take the oldest telemetry) nor
+// rotate older evidence out of the trail, and other kinds (an install, a
+// keyring change) are recorded during such a flood. On disk the trail is
+// bounded by rotation (MaxBytes × (Keep+1)). A power cut in the middle of
+// a flood loses the pending count, not the audit.dropping entry.
 package audit
