@@ -70,6 +70,20 @@ func killChild(dir string) {
 	wg.Wait()
 }
 
+// everyStream reports whether each of the child's four streams printed
+// seq least or more.
+func everyStream(printed map[streamKey]uint64, least uint64) bool {
+	if len(printed) < 4 {
+		return false
+	}
+	for _, q := range printed {
+		if q < least {
+			return false
+		}
+	}
+	return true
+}
+
 // TestKill9 SIGKILLs a child process that appends in a loop at a random
 // moment, then checks that every seq the child saw returned is in the
 // spool, nothing is corrupt and numbering goes on.
@@ -94,8 +108,11 @@ func TestKill9(t *testing.T) {
 				t.Fatal(err)
 			}
 			printed := map[streamKey]uint64{}
-			started := make(chan struct{}) // closed after 40 printed appends
-			nlines := 0
+			// Closed after 40 printed appends, at least 2 of every stream:
+			// on a loaded machine one goroutine of the child may print 40
+			// before another has run at all.
+			started := make(chan struct{})
+			nlines, ready := 0, false
 			lines := make(chan error, 1)
 			go func() {
 				sc := bufio.NewScanner(stdout)
@@ -108,7 +125,9 @@ func TestKill9(t *testing.T) {
 					seq, _ := strconv.ParseUint(f[2], 10, 64)
 					k := streamKey{telemetry.Class(c), f[1]}
 					printed[k] = max(printed[k], seq)
-					if nlines++; nlines == 40 {
+					nlines++
+					if !ready && nlines >= 40 && everyStream(printed, 2) {
+						ready = true
 						close(started)
 					}
 				}
