@@ -22,12 +22,13 @@ LOAD_DURATION ?= 2m
 MITDB       ?= ../shared/data/mitdb
 NSTDB       ?= ../shared/data/nstdb
 
-.PHONY: help all build demo test test-long lint sbom bench bench-load bench-ecg bench-alarms bench-fleet setup clean qemu-image qemu-test man yocto-check
+.PHONY: help all build demo test test-long test-load lint sbom bench bench-load bench-ecg bench-alarms bench-fleet setup clean qemu-image qemu-test man yocto-check
 
 help:
 	@echo "make demo       agent on simulated sensors -> local mutual-TLS broker, vitals shown (DURATION=20s to stop)"
 	@echo "make test       every test (installs missing Debian tools via scripts/setup.sh)"
 	@echo "make test-long  the tests behind the long tag (.ci/run runs them after make test)"
+	@echo "make test-load  the real-time tests again under stress-ng --cpu 4 --io 1 (.ci/run runs it; ~90 s)"
 	@echo "make build      static device binaries for $(PLATFORMS) into bin/, and the amd64 bench build (simulators)"
 	@echo "make lint       gofmt, go vet, staticcheck, govulncheck (database from the module proxy)"
 	@echo "make sbom       CycloneDX software bill of materials into bin/"
@@ -70,6 +71,11 @@ test: setup
 # spool, about 40 s.
 test-long: setup
 	$(GO) test -count=1 -timeout 20m -tags long -run 'Long$$' ./...
+
+# The tests that run in real time (not in a synctest bubble) again under
+# stress-ng --cpu 4 --io 1, as issue 12 asks: about 90 s on 2 cores.
+test-load: setup
+	@bash scripts/test-load.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
