@@ -114,7 +114,8 @@ func lossReports(t *testing.T, l *topicLog) []lossReport {
 // TestFullDiskNothingLostUnreported runs the agent with its spool on a
 // 4 MiB tmpfs while the broker is away for 45 s and another file takes
 // every block the file system frees, while the simulated patient's heart
-// rate crosses the alarm limits. When the broker comes back: every alarm
+// rate crosses the alarm limits. When the broker comes back, the disk
+// still full (the filler goes on until the backlog is drained): every alarm
 // and every event arrives (seqs complete), telemetry that could not be
 // kept is missing only where a loss report on events/spool says so (with
 // both evictions and refusals), the backlog drains, and duplicates stay
@@ -163,16 +164,14 @@ alarms:
 			}
 		})
 		time.Sleep(45 * time.Second)
-		close(stop)
-		wg.Wait()
 		st, err := spool.ReadStats(r.spoolDir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("spool after the outage: %+v, reserve %d", st.Classes, st.ReserveBytes)
-		if err := os.Remove(filler); err != nil {
-			t.Fatal(err)
-		}
+		// The broker comes back while the disk is still full (the
+		// filler goes on): the uplink must still drain the backlog and
+		// keep its cursor (written in place), without a resend storm.
 		b.Restart()
 		restarted := time.Now()
 		deadline := time.Now().Add(60 * time.Second)
@@ -182,11 +181,16 @@ alarms:
 			}
 			if time.Now().After(deadline) {
 				n, _ := r.pending(t)
-				t.Fatalf("%d records still pending 60 s after the broker came back", n)
+				t.Fatalf("%d records still pending 60 s after the broker came back to a device with a full disk", n)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		t.Logf("backlog drained %v after the broker came back", time.Since(restarted).Round(10*time.Millisecond))
+		t.Logf("backlog drained %v after the broker came back, the disk still full", time.Since(restarted).Round(10*time.Millisecond))
+		close(stop)
+		wg.Wait()
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
 		p.stop(t)
 		r.drain(t)
 		mon.Sync(t, syncTopic) // the last PUBLISHes reach the monitor
