@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,10 +35,11 @@ import (
 )
 
 var (
-	nDevices = flag.Int("n", 100, "devices")
-	outage   = flag.Duration("outage", 30*time.Second, "how long the whole cluster is down")
-	steady   = flag.Duration("steady", 30*time.Second, "the steady-state measurement")
-	spoolIn  = flag.String("spool", "/dev/shm", "where the N spools go: on tmpfs an fsync costs nothing, so that the bench measures the uplinks and the cluster, not N devices' worth of fsyncs on one disk")
+	nDevices    = flag.Int("n", 100, "devices")
+	outage      = flag.Duration("outage", 30*time.Second, "how long the whole cluster is down")
+	steady      = flag.Duration("steady", 30*time.Second, "the steady-state measurement")
+	connectRate = flag.Int("rate", 20, "the devices' fleet_connect_rate (connects a second the cluster is said to take)")
+	spoolIn     = flag.String("spool", "/dev/shm", "where the N spools go: on tmpfs an fsync costs nothing, so that the bench measures the uplinks and the cluster, not N devices' worth of fsyncs on one disk")
 )
 
 type device struct {
@@ -51,6 +54,8 @@ func TestFleet(t *testing.T) {
 	N := *nDevices
 	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)
+	errs := &failCounter{}
+	upLog := slog.New(errs)
 	p, err := tlstest.WritePKI(filepath.Join(dir, "pki"), "MA-BENCH")
 	if err != nil {
 		t.Fatal(err)
@@ -83,9 +88,9 @@ func TestFleet(t *testing.T) {
 		if d.r, err = spool.OpenReader(o); err != nil {
 			t.Fatal(err)
 		}
-		d.up, err = uplink.New(uplink.Options{Brokers: c.URLs(), DeviceID: d.id,
+		d.up, err = uplink.New(uplink.Options{Brokers: c.URLs(), DeviceID: d.id, FleetSize: N, FleetConnectRate: *connectRate,
 			TLS: tlsconf.Options{CAFile: p.CA.CertFile, CertFile: filepath.Join(p.Dir, "dev-"+d.id+".pem"), KeyFile: filepath.Join(p.Dir, "dev-"+d.id+".key")},
-		}, d.r, quiet)
+		}, d.r, upLog)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +182,8 @@ func TestFleet(t *testing.T) {
 		n.Kill()
 	}
 	time.Sleep(*outage)
-	before := totalConnects(devs)
+	before, attempts0 := totalConnects(devs), totalAttempts(devs)
+	errs.reset()
 	restart := time.Now()
 	for _, n := range c.Nodes {
 		n.Restart()
@@ -196,6 +202,14 @@ func TestFleet(t *testing.T) {
 		}
 	}
 	allBack := time.Since(restart)
+	attemptsAfter := totalAttempts(devs) - attempts0
+	connectsAfter := totalConnects(devs) - before
+	var waits []time.Duration
+	for _, d := range devs {
+		waits = append(waits, d.up.Status().ConnackWait)
+	}
+	slices.Sort(waits)
+	kinds, failures := errs.top(8)
 	peak, peakAt := 0, 0
 	for s, k := range perSec {
 		if k > peak {
@@ -219,6 +233,13 @@ func TestFleet(t *testing.T) {
 		*outage, N, allBack.Round(time.Millisecond), peak, peakAt, len(perSec), drained.Round(time.Millisecond))
 	t.Logf("RESULT connects per second after restart: %v", histogram(perSec))
 	t.Logf("RESULT attempts per second after restart: %v", histogram(triesPerSec))
+	t.Logf("RESULT after the restart: %d attempts, %d connects, %d failed attempts or broken sessions:", attemptsAfter, connectsAfter, failures)
+	for _, k := range kinds {
+		t.Logf("RESULT     %s", k)
+	}
+	t.Logf("RESULT CONNACK wait of the reconnects (TLS up to CONNACK): median %v, 90th %v, max %v (return window %v)",
+		waits[len(waits)/2].Round(time.Millisecond), waits[len(waits)*9/10].Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond),
+		min(time.Duration(float64(N)/float64(*connectRate)*float64(time.Second)), 25*time.Second))
 	t.Logf("RESULT deployment of one artifact:       %d of %d success in the server's view after %v", deployed, N, deployTime.Round(time.Millisecond))
 }
 
@@ -401,4 +422,85 @@ func deployAll(t *testing.T, dir string, N int, log *slog.Logger) (time.Duration
 		t.Errorf("%d spec violations, first: %s", len(v), v[0])
 	}
 	return time.Since(start), done
+}
+
+// failCounter is the uplinks' logger: it counts the failed attempts and
+// broken sessions by kind and drops everything else.
+type failCounter struct {
+	mu    sync.Mutex
+	kinds map[string]int
+}
+
+func (f *failCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (f *failCounter) WithAttrs([]slog.Attr) slog.Handler           { return f }
+func (f *failCounter) WithGroup(string) slog.Handler                { return f }
+
+// noise strips addresses and numbers from an error, so that errors of one
+// kind count together.
+var noise = regexp.MustCompile(`(tls://)?[0-9.]+:[0-9]+(->[0-9.]+:[0-9]+)?|[0-9][0-9.]*(ms|s|µs)?`)
+
+func (f *failCounter) Handle(_ context.Context, r slog.Record) error {
+	if !strings.Contains(r.Message, "disconnected, will retry") {
+		return nil
+	}
+	var e string
+	var connected bool
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "err":
+			e = a.Value.String()
+		case "connected_for":
+			connected = a.Value.Duration() > 0
+		}
+		return true
+	})
+	var kind string
+	switch {
+	case connected:
+		kind = "session broke after CONNACK: " + noise.ReplaceAllString(e, "N")
+	case strings.Contains(e, "no CONNACK within"):
+		kind = "CONNECT held past connack_timeout, given up"
+	case strings.Contains(e, "CONNECT held"):
+		kind = "CONNECT held, then: " + noise.ReplaceAllString(e[strings.Index(e, "then:")+len("then:"):], "N")
+	default:
+		kind = noise.ReplaceAllString(e, "N")
+	}
+	if len(kind) > 160 {
+		kind = kind[:160]
+	}
+	f.mu.Lock()
+	if f.kinds == nil {
+		f.kinds = map[string]int{}
+	}
+	f.kinds[kind]++
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *failCounter) reset() {
+	f.mu.Lock()
+	f.kinds = nil
+	f.mu.Unlock()
+}
+
+// top returns the n most frequent kinds with their counts, and the total.
+func (f *failCounter) top(n int) ([]string, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	type kc struct {
+		k string
+		c int
+	}
+	var l []kc
+	total := 0
+	for k, c := range f.kinds {
+		l = append(l, kc{k, c})
+		total += c
+	}
+	slices.SortFunc(l, func(a, b kc) int { return b.c - a.c })
+	var out []string
+	for i := 0; i < len(l) && i < n; i++ {
+		out = append(out, fmt.Sprintf("%d × %s", l[i].c, l[i].k))
+	}
+	return out, total
 }
