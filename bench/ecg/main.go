@@ -47,8 +47,9 @@ type detection struct {
 	ref        []int64
 	excl       []ec57.Interval
 	searchback int
-	maxLatency float64 // seconds, over beats that are neither learning nor searchback
-	maxSB      float64 // seconds, over searchback beats
+	maxLatency float64        // seconds, over beats that are neither learning nor searchback
+	maxSB      float64        // seconds, over searchback beats
+	pvc        map[int64]bool // reference premature ventricular beats
 }
 
 func run(out io.Writer, args []string) error {
@@ -111,6 +112,7 @@ func run(out io.Writer, args []string) error {
 			failed = true
 		}
 	}
+	earlyTable(out, mit)
 	if failed {
 		return fmt.Errorf("MIT-BIH gross Se or +P below %g %% (whole-record scoring)", *floorPct)
 	}
@@ -173,6 +175,7 @@ func detect(path string, channel int, rate float64) (*detection, error) {
 		return nil, err
 	}
 	d.ref, d.excl = ec57.Reference(anns)
+	d.pvc = pvcBeats(anns)
 	return d, nil
 }
 

@@ -18,7 +18,7 @@ func TestRunExcerpts(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	s := out.String()
-	for _, want := range []string{"first 0 s excluded", "first 300 s excluded", "\nx_101 ", "\nx_208 ", "MITgross", "\nx_118e00 ", "NSTgross"} {
+	for _, want := range []string{"first 0 s excluded", "first 300 s excluded", "\nx_101 ", "\nx_208 ", "MITgross", "\nx_118e00 ", "NSTgross", "premature ventricular beats 300-370 ms"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
