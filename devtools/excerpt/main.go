@@ -42,6 +42,7 @@ var excerpts = []excerpt{
 	{"mitdb", "108", 300, 180, "tall P waves, noise, first-degree block (detector floor)"},
 	{"mitdb", "203", 300, 180, "atrial fibrillation with multiform PVCs and noise (detector floor)"},
 	{"mitdb", "208", 300, 180, "frequent PVCs and couplets (detector floor, early PVCs)"},
+	{"mitdb", "118", 300, 60, "the clean record under nstdb 118e00: their difference from 300 s is the electrode motion (noise splicing)"},
 	{"nstdb", "118e00", 240, 180, "electrode motion at 0 dB SNR from 300 s (quality gate)"},
 	{"nstdb", "ma", 0, 60, "muscle artefact noise, no ECG (noise splicing)"},
 }

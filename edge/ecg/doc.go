@@ -31,9 +31,12 @@
 //
 // A Monitor wraps the detector with what a bedside monitor derives from
 // the beats: the heart rate averaged as ANSI/AAMI EC13 asks (hr.go), a
-// signal quality index once a second with its gate (quality.go,
-// template.go), and the time without a credible QRS complex with whether
-// the lead is flat, for the asystole and pause alarms (monitor.go).
+// signal quality index once a second with its gate (quality.go, with the
+// patient's beat shapes in library.go and the low-frequency balance in
+// balance.go), and the time without a credible QRS complex with whether
+// the lead is flat, for the asystole and pause alarms (monitor.go,
+// standstill.go: after loud noise a standstill needs a longer flat line,
+// so the quiet stretches of bursty noise are not asystole).
 //
 // Tall T waves: within 300 ms of a beat, a candidate with under 3/4 of the
 // beat's steepest slope and under half its energy in the QRS band is a T

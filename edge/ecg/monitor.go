@@ -16,12 +16,11 @@ type MonitorOptions struct {
 
 // Flat-lead and credible-QRS limits.
 const (
-	// FlatRMS is the largest RMS of the conditioned signal over the last
-	// flatWindow seconds that counts as a flat line (an asystole with
-	// low-level noise). A lead with more is noise or a rhythm, not
-	// standstill.
-	FlatRMS    = 0.2 // mV
-	flatWindow = 2.0
+	// FlatRMS is the largest RMS of the conditioned signal over a block
+	// of a quarter of a second that counts as a flat line (an asystole
+	// with low-level noise). A lead with more is noise or a rhythm, not
+	// standstill (see standstill.go).
+	FlatRMS = 0.2 // mV
 	// A detected complex smaller than credibleFrac of the patient's QRS
 	// amplitude, or with less than credibleEnergy of its integral height
 	// (the quality reference), does not end an asystole or a pause: on a
@@ -49,9 +48,7 @@ type Monitor struct {
 	qual     quality
 	avg      rrAverage
 	y        ring // conditioned signal, for QRS amplitudes
-	sq       ring // its square, for the flat-line RMS
-	sqSum    float64
-	flatN    int64
+	ss       standstill
 	lastR    int64 // last credible QRS
 	haveR    bool
 	validRun int64 // consecutive valid samples
@@ -80,12 +77,15 @@ type Status struct {
 	// the lead has given a valid signal, if that is shorter), seconds.
 	SinceQRS float64
 	// LongestGap is the longest time without a QRS complex since the
-	// previous Status: a finished R-R interval or SinceQRS, seconds.
+	// previous Status: a finished R-R interval or SinceQRS, seconds. A
+	// gap that held loud noise is not an R-R interval and is not counted
+	// (see standstill.go).
 	LongestGap float64
 	// Asystole is true when, at any sample since the previous Status, the
-	// lead had been connected and without a QRS complex for AsystoleAfter
-	// and was flat (RMS ≤ FlatRMS over the last 2 s). Flat tells the same
-	// of the last sample alone.
+	// lead was connected, without a QRS complex for AsystoleAfter and
+	// flat (blocks of RMS ≤ FlatRMS; after loud noise, flat for longer:
+	// see standstill.go); it lasts until a QRS complex. Flat tells
+	// whether the lead has been flat for the last second.
 	Asystole bool
 	Flat     bool
 	// Valid is the fraction of valid samples since the previous Status.
@@ -110,8 +110,7 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 		perSec: int64(math.Round(fs)),
 		qual:   newQuality(fs),
 		y:      newRing(int(4*fs) + 1),
-		sq:     newRing(int(flatWindow*fs) + 1),
-		flatN:  int64(math.Round(flatWindow * fs)),
+		ss:     newStandstill(fs),
 	}
 	return m, nil
 }
@@ -134,6 +133,7 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 		m.avg.reset()
 		m.since = 0
 		m.haveR = false
+		m.ss.reset()
 	}
 	m.total++
 	if ok {
@@ -148,12 +148,7 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 		y = m.det.Filtered()
 	}
 	m.y.set(i, y)
-	s := 0.0
-	if ok {
-		s = y * y
-	}
-	m.sqSum += s - m.sq.at(i-m.flatN)
-	m.sq.set(i, s)
+	m.ss.push(i, y, ok)
 	m.qual.push(i, y, m.det.mwiLast, ok)
 	if got {
 		m.onBeat(i, b)
@@ -165,8 +160,10 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 		}
 	}
 	gap := m.gapAt(i)
-	m.longest = max(m.longest, gap)
-	if gap >= m.asy && m.flat() {
+	if !m.ss.noisy() {
+		m.longest = max(m.longest, gap)
+	}
+	if m.ss.check(gap, m.asy) {
 		m.asySeen = true
 	}
 	return b, got
@@ -190,9 +187,12 @@ func (m *Monitor) onBeat(now int64, b Beat) {
 	if refAmp > 0 && (amp < credibleFrac*refAmp || bi.mpk < credibleEnergy*refM) {
 		return // not a QRS for the timers and the rate
 	}
+	m.ss.on = false // a QRS complex ends a standstill
 	if m.haveR && b.Index > m.lastR && b.RR > 0 {
 		rr := b.Index - m.lastR
-		m.longest = max(m.longest, rr)
+		if !m.ss.noisy() {
+			m.longest = max(m.longest, rr) // an R-R interval, not noise
+		}
 		switch {
 		case m.qual.gate || b.RR == 0:
 			// During noise, or the first beat after a restart.
@@ -204,6 +204,13 @@ func (m *Monitor) onBeat(now int64, b Beat) {
 	}
 	if !m.haveR || b.Index > m.lastR {
 		m.lastR, m.haveR = b.Index, true
+	}
+	// A clean QRS complex ends the context of a noise episode for the
+	// standstill (standstill.go): found while the gate was open and, once
+	// the patient's shapes are known, of one of them (a spike in a quiet
+	// stretch of noise is not).
+	if !m.qual.gate && (bi.match || !m.qual.lib.ready()) {
+		m.ss.cleanBeat(b.Index)
 	}
 }
 
@@ -220,13 +227,6 @@ func (m *Monitor) gapAt(i int64) int64 {
 	return max(g, 0)
 }
 
-func (m *Monitor) flat() bool {
-	if m.validRun < m.flatN {
-		return false
-	}
-	return math.Sqrt(max(m.sqSum, 0)/float64(m.flatN)) <= FlatRMS
-}
-
 // Status returns the state at the last sample pushed and starts the next
 // interval of LongestGap, Asystole and Valid.
 func (m *Monitor) Status() Status {
@@ -236,9 +236,9 @@ func (m *Monitor) Status() Status {
 		Quality:    m.qual.q,
 		Noisy:      m.qual.gate,
 		SinceQRS:   float64(gap) / m.rate,
-		LongestGap: float64(max(m.longest, gap)) / m.rate,
+		LongestGap: float64(m.longest) / m.rate, // gaps that held noise are not counted
 		Asystole:   m.asySeen,
-		Flat:       m.flat(),
+		Flat:       m.ss.flat(),
 		Valid:      1,
 	}
 	if m.total > 0 {
@@ -247,14 +247,13 @@ func (m *Monitor) Status() Status {
 	if hr, ok := m.avg.rate(m.rate); ok && !m.qual.gate && !m.det.learning && float64(gap) <= hrMaxAge*m.rate {
 		st.HR, st.HRValid = hr, true
 	}
-	m.longest, m.asySeen, m.validCnt, m.total = gap, false, 0, 0
+	m.longest, m.asySeen, m.validCnt, m.total = 0, false, 0, 0
+	if !m.ss.noisy() {
+		m.longest = gap
+	}
 	return st
 }
 
-// Features returns the measures behind the last quality index: the
-// high-frequency noise ratio, the motion score, the integral ratio and the
-// R-R variation. For tests and tuning.
-func (m *Monitor) Features() (hf, motion, mwiRatio, cv, match float64) {
-	f := m.qual.feat
-	return f.HF, f.Motion, f.MWIRatio, f.CV, f.Match
-}
+// Features returns the measures behind the last quality index, for tests
+// and tuning.
+func (m *Monitor) Features() QualityFeatures { return m.qual.feat }

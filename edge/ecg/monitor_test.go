@@ -170,8 +170,8 @@ func TestNoiseIsNotAsystole(t *testing.T) {
 }
 
 // A pause shows as LongestGap, even when the beat ending it comes between
-// two calls of Status; a pause longer than the asystole delay on a flat
-// line is asystole.
+// two calls of Status, and is not noise; a pause longer than the asystole
+// delay on a flat line is asystole.
 func TestPause(t *testing.T) {
 	for _, c := range []struct {
 		pause    float64
@@ -189,6 +189,11 @@ func TestPause(t *testing.T) {
 			for s := 19; s < 30; s++ {
 				longest = math.Max(longest, st[s].LongestGap)
 				asy = asy || st[s].Asystole
+				if st[s].Noisy {
+					// A flat line is not noise: the pause alarm would be
+					// held.
+					t.Errorf("second %d: noisy in a pause on a flat line", s+1)
+				}
 			}
 			if math.Abs(longest-c.pause) > 0.05 || asy != c.asystole {
 				t.Errorf("longest gap %.2f s, asystole %v; want %.1f s, %v", longest, asy, c.pause, c.asystole)

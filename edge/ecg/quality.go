@@ -27,10 +27,22 @@ import (
 // first seconds, or noise from the start) the high-frequency measure is
 // taken against 1 mV.
 //
-// The index is 1 − max(hf/hfBad, motion), clamped to 0..1 and weighted by
-// the fraction of valid samples: 1 is a clean signal, below QualityGate the
-// heart rate is not shown. The gate closes at once and opens again after
-// gateOpenSeconds of good quality.
+// Two more terms catch electrode motion that has taken the place of the
+// ECG, whose slow swings with steep edges the detector takes for beats:
+//
+//   - shape: the share of the beats of the last 3 s that resemble a QRS
+//     shape the patient has shown on a clean signal, or repeat a new one
+//     (library.go); few such beats count as noise when there is some
+//     high-frequency noise or low-frequency power to explain them;
+//   - low frequencies: the share of the power below 5 Hz against the
+//     patient's own (balance.go), unless the beats have the patient's
+//     shapes (ectopic beats change the balance too). A flat line, a pause
+//     or a standstill has too little power to be judged and is not noise.
+//
+// The index is 1 − max(hf/hfBad, motion, shape, low frequencies), clamped
+// to 0..1 and weighted by the fraction of valid samples: 1 is a clean
+// signal, below QualityGate the heart rate is not shown. The gate closes
+// at once and opens again after gateOpenSeconds of good quality.
 const (
 	// QualityGate is the index below which the signal counts as noise.
 	QualityGate = 0.5
@@ -52,7 +64,6 @@ const (
 	qualWindow  = 2.0   // s over which the medians are taken
 	refMaxAge   = 120.0 // s: an older reference is not used
 	cvWindow    = 4.0   // s of beats for the R-R variation
-	matchWindow = 3.0   // s of beats for the share matching a template
 	qrsHalf     = 0.06  // s either side of a beat left out of the noise median
 	// gateOpenSeconds of quality at or above the gate open it again.
 	gateOpenSeconds = 3
@@ -60,11 +71,29 @@ const (
 	beatHistory     = 32
 )
 
+// The shape and low-frequency terms (library.go, balance.go).
+const (
+	matchWindow = 3.0 // s of beats for the share matching a template
+	// balClean is the low-frequency share above which a second is not
+	// locally clean (its beats do not enter the reference).
+	balClean = 1.2
+	balLo    = 1.15 // low-frequency share at which the index starts to fall
+	balHi    = 1.45 // and at which it reaches 0
+	// The low-frequency term counts in full while at most lfFull of the
+	// beats of the last matchWindow resemble the patient's shapes or
+	// repeat a new one, and not at all when lfNone or more do: ectopic
+	// beats the patient has shown explain a changed balance.
+	lfNone = 0.9
+	lfFull = 0.4
+)
+
 // beatInfo is what the quality measure keeps of a beat.
 type beatInfo struct {
 	r        int64
 	amp, mpk float64 // QRS peak-to-peak (mV) and integral height
-	match    bool    // its shape matches one of the templates
+	seen     bool    // its shape was compared with the library
+	match    bool    // it resembles a shape the patient has shown
+	repeats  bool    // or two of the beats before it
 }
 
 // quality computes the index from per-sample inputs.
@@ -82,17 +111,23 @@ type quality struct {
 	refAt   int
 	clean   bool // the last second was locally clean
 	q       float64
-	feat    qualityFeatures
+	feat    QualityFeatures
 	gate    bool // closed: noise
 	goodRun int
 	validN  int // valid samples in the current second
 	sampleN int
-	tpl     templates
+	lib     library
+	bal     balance
+	share   float64 // the low-frequency share of the last second
 }
 
-// qualityFeatures are the measures behind the index, for tests and tuning.
-type qualityFeatures struct {
-	HF, Motion, MWIRatio, CV, Match float64
+// QualityFeatures are the measures behind the index, for tests and tuning:
+// the high-frequency noise against the QRS amplitude, the motion score, the
+// integral against its height at clean beats, the R-R variation, the share
+// of beats matching a template, and the low-frequency share of the power
+// against the patient's own (balance.go).
+type QualityFeatures struct {
+	HF, Motion, MWIRatio, CV, Match, LowShare, Plausible, Unlike float64
 }
 
 func newQuality(fs float64) quality {
@@ -107,13 +142,15 @@ func newQuality(fs float64) quality {
 	q.absHF = newRing(q.win + 1)
 	q.mwi = newRing(int(6*fs) + 1) // also looked back into for beat heights
 	q.scratch = make([]float64, q.win)
-	q.tpl = newTemplates(fs)
+	q.lib = newLibrary(fs)
+	q.bal = newBalance(fs)
 	return q
 }
 
 // push feeds the conditioned sample y and the detector's integral m at
 // sample i.
 func (q *quality) push(i int64, y, m float64, valid bool) {
+	q.bal.push(y)
 	h := y
 	for k := range q.hf {
 		h = q.hf[k].step(h)
@@ -134,7 +171,8 @@ func (q *quality) beat(r, now int64, amp float64, y *ring) beatInfo {
 	for k := lo; k <= min(now, r+int64(0.15*q.rate)); k++ {
 		mpk = max(mpk, q.mwi.at(k))
 	}
-	b := beatInfo{r: r, amp: amp, mpk: mpk, match: q.tpl.match(y, r, now)}
+	v := q.lib.beat(y, r, now, amp, q.clean && !q.gate, q.share > 0 && q.share < balLo)
+	b := beatInfo{r: r, amp: amp, mpk: mpk, seen: v.seen, match: v.known, repeats: v.repeats}
 	q.beats[q.bAt] = b
 	q.bAt = (q.bAt + 1) % beatHistory
 	q.nb = min(q.nb+1, beatHistory)
@@ -197,10 +235,14 @@ func (q *quality) second(now, since int64) {
 		validFrac = float64(q.validN) / float64(q.sampleN)
 	}
 	q.validN, q.sampleN = 0, 0
+	lowShare := q.bal.second()
+	q.share = lowShare
 	if since < int64(q.win) {
 		// Not two seconds of signal yet: unknown, shown as 0, but not
 		// noise (the gate stays as it was: open at the start).
-		q.q, q.feat, q.clean = 0, qualityFeatures{}, false
+		q.q, q.feat, q.clean = 0, QualityFeatures{}, false
+		q.bal.judged(false)
+		q.lib.second(now, q.rate, false)
 		return
 	}
 	medH := q.medianOutsideQRS(&q.absHF, now, q.win)
@@ -218,13 +260,14 @@ func (q *quality) second(now, since int64) {
 		n++
 	}
 	localAmp, localM := medianOf(amps[:n]), medianOf(mpks[:n])
-	q.clean = n > 0 && localAmp > 0 && localM > 0 && medH/localAmp < cleanHF && medM/localM < cleanM
+	q.clean = n > 0 && localAmp > 0 && localM > 0 && medH/localAmp < cleanHF && medM/localM < cleanM && lowShare < balClean
 
 	refAmp, refM := q.reference(now)
 	if refAmp == 0 {
 		refAmp = 1 // mV, when no clean beat is known
 	}
-	f := qualityFeatures{HF: medH / math.Max(refAmp, 1e-3), CV: q.rrCV(now), Match: q.matchFrac(now)}
+	known, plausible, seen := q.shapeFracs(now)
+	f := QualityFeatures{HF: medH / math.Max(refAmp, 1e-3), CV: q.rrCV(now), Match: known, Plausible: plausible, LowShare: lowShare}
 	if refM > 0 {
 		f.MWIRatio = medM / refM
 		f.Motion = clamp01(f.MWIRatio/motionBad) * clamp01((f.CV-motionCVLo)/(motionCVHi-motionCVLo)) * clamp01(f.HF/motionHF)
@@ -232,13 +275,26 @@ func (q *quality) second(now, since int64) {
 	// Beats that match no shape the patient has shown, with some
 	// high-frequency noise: the detector is counting noise.
 	f.Motion = math.Max(f.Motion, clamp01((unlikeHi-f.Match)/(unlikeHi-unlikeLo))*clamp01(f.HF/motionHF))
-	q.feat = f
 	bad := hfBad
 	if f.Match >= steadyMatch && q.nb > 0 && float64(now-q.recent(0).r) < steadyGap*q.rate {
 		bad = hfBadSteady
 	}
-	q.q = clamp01(1-math.Max(f.HF/bad, f.Motion)) * clamp01(validFrac)
+	// Beats that neither resemble the patient's shapes nor repeat a new
+	// one, with some noise to explain them (high-frequency, or power
+	// moved to low frequencies); and power moved to low frequencies,
+	// unless the beats explain it (ectopic beats the patient has shown).
+	lf := clamp01((lowShare - balLo) / (balHi - balLo))
+	unlike := 0.0
+	if q.lib.ready() && seen >= 2 {
+		unlike = clamp01((unlikeHi-plausible)/(unlikeHi-unlikeLo)) * math.Max(clamp01(f.HF/motionHF), lf)
+		lf *= clamp01((lfNone - plausible) / (lfNone - lfFull))
+	}
+	f.Unlike = unlike
+	q.feat = f
+	q.q = clamp01(1-math.Max(math.Max(f.HF/bad, f.Motion), math.Max(unlike, lf))) * clamp01(validFrac)
 	q.gateStep(q.q)
+	q.bal.judged(!q.gate)
+	q.lib.second(now, q.rate, q.clean && !q.gate)
 }
 
 // reference returns the QRS amplitude and integral height of the last
@@ -269,24 +325,33 @@ func (q *quality) gateStep(v float64) {
 	}
 }
 
-// matchFrac is the fraction of the beats of the last matchWindow seconds
-// whose shape matched a template (1 with fewer than 2 beats).
-func (q *quality) matchFrac(now int64) float64 {
-	n, m := 0, 0
-	for k := 0; k < q.nb; k++ {
-		b := q.recent(k)
+// shapeFracs returns, of the beats of the last matchWindow seconds that
+// were compared with the library, the fraction that resembled a shape the
+// patient has shown, the fraction that did or repeated a new one, and how
+// many there were (both fractions are 1 with fewer than 2 beats or while
+// the library is empty).
+func (q *quality) shapeFracs(now int64) (known, plausible float64, n int) {
+	k, p := 0, 0
+	for i := 0; i < q.nb; i++ {
+		b := q.recent(i)
 		if b.r <= now-int64(matchWindow*q.rate) {
 			break
 		}
+		if !b.seen {
+			continue
+		}
 		n++
 		if b.match {
-			m++
+			k++
+		}
+		if b.match || b.repeats {
+			p++
 		}
 	}
-	if n < 2 {
-		return 1
+	if n < 2 || !q.lib.ready() {
+		return 1, 1, n
 	}
-	return float64(m) / float64(n)
+	return float64(k) / float64(n), float64(p) / float64(n), n
 }
 
 // rrCV is the coefficient of variation of the R-R intervals of the beats of
