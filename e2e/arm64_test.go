@@ -3,7 +3,6 @@ package e2e
 import (
 	"debug/elf"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,11 +10,11 @@ import (
 
 // The device binaries are static: no interpreter, no shared libraries.
 func TestBinariesAreStatic(t *testing.T) {
-	dir := t.TempDir()
+	t.Parallel()
 	for _, arch := range []string{"amd64", "arm64", "arm"} {
-		bin := filepath.Join(dir, "medagent-"+arch)
-		if out, err := build(bin, arch); err != nil {
-			t.Fatalf("build %s: %v\n%s", arch, err, out)
+		bin := agentBin
+		if arch != "amd64" {
+			bin = binary(t, arch)
 		}
 		f, err := elf.Open(bin)
 		if err != nil {
@@ -40,11 +39,9 @@ func TestArm64UnderQEMU(t *testing.T) {
 	if err != nil {
 		t.Fatal("qemu-aarch64-static not found: install Debian package qemu-user-static (scripts/setup.sh)")
 	}
+	t.Parallel()
 	r := newRig(t, "tls://127.0.0.1:1") // no broker: the agent spools
-	bin := filepath.Join(r.dir, "medagent-arm64")
-	if out, err := build(bin, "arm64"); err != nil {
-		t.Fatalf("build arm64: %v\n%s", err, out)
-	}
+	bin := binary(t, "arm64")
 	out, err := exec.Command(qemu, bin, "version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("version under qemu: %v\n%s", err, out)

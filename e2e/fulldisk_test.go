@@ -121,6 +121,7 @@ func lossReports(t *testing.T, l *topicLog) []lossReport {
 // both evictions and refusals), the backlog drains, and duplicates stay
 // within one in-flight window per topic.
 func TestFullDiskNothingLostUnreported(t *testing.T) {
+	t.Parallel()
 	spooltest.RunInSmallFS(t, 4<<20, func(t *testing.T, fs string) {
 		r := newRig(t, "tls://127.0.0.1:1")
 		r.spoolDir = filepath.Join(fs, "spool")

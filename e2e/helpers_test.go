@@ -38,6 +38,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	buildDir = dir
 	agentBin = filepath.Join(dir, "medagent")
 	if out, err := build(agentBin, "amd64"); err != nil {
 		fmt.Fprintf(os.Stderr, "build medagent: %v\n%s", err, out)
@@ -47,6 +48,29 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildDir holds the binaries built for the tests (TestMain's).
+var buildDir string
+
+var built sync.Map // GOARCH -> func() (string, error)
+
+// binary builds the bench binary for goarch once for all the tests that
+// run it (they may run in parallel).
+func binary(t *testing.T, goarch string) string {
+	t.Helper()
+	f, _ := built.LoadOrStore(goarch, sync.OnceValues(func() (string, error) {
+		bin := filepath.Join(buildDir, "medagent-"+goarch)
+		if out, err := build(bin, goarch); err != nil {
+			return "", fmt.Errorf("build %s: %w\n%s", goarch, err, out)
+		}
+		return bin, nil
+	}))
+	bin, err := f.(func() (string, error))()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // build builds the bench binary (the device binary with the simulators)
@@ -97,9 +121,11 @@ spool:
   key_file: %s/device.key
   backoff_min: 200ms
   backoff_max: 2s
+control:
+  socket: %s/control.sock
 log:
   level: debug
-%s`, deviceID, r.spoolDir, r.keyFile, r.spoolYAML, brokerURL, r.pki, r.pki, r.pki, r.extraYAML)
+%s`, deviceID, r.spoolDir, r.keyFile, r.spoolYAML, brokerURL, r.pki, r.pki, r.pki, r.dir, r.extraYAML)
 	if err := os.WriteFile(r.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +170,7 @@ func (r *rig) start(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
 	args = append([]string{"run", "--config", r.config}, args...)
 	if strings.Contains(bin, "qemu") {
-		args = append([]string{r.dir + "/medagent-arm64"}, args...)
+		args = append([]string{filepath.Join(buildDir, "medagent-arm64")}, args...)
 	}
 	p := &proc{cmd: exec.Command(bin, args...), log: &logBuffer{}, done: make(chan error, 1)}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log

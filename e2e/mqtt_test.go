@@ -11,6 +11,7 @@ import (
 // (a) Telemetry reaches a real mosquitto over mutual TLS as valid SenML
 // with IEEE 11073 names and UCUM units, in sequence.
 func TestTelemetryArrivesAsSenML(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "tls://127.0.0.1:1") // replaced below once the broker has a port
 	b := mosquittotest.Start(t, r.pki)
 	r.writeConfig(t, b.URL)
@@ -72,6 +73,7 @@ func minPacks(streams map[string]*streamLog) int {
 // (d) The broker goes away for 30 s and comes back: zero records lost,
 // duplicates only within the in-flight window.
 func TestBrokerOutageLosesNothing(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "tls://127.0.0.1:1")
 	b := mosquittotest.StartWithOptions(t, r.pki, mosquittotest.Options{Persistence: true})
 	r.writeConfig(t, b.URL)
@@ -101,6 +103,7 @@ func TestBrokerOutageLosesNothing(t *testing.T) {
 
 // (e) kill -9 of the agent mid-stream and a restart: zero records lost.
 func TestKill9LosesNothing(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "tls://127.0.0.1:1")
 	b := mosquittotest.Start(t, r.pki)
 	r.writeConfig(t, b.URL)
@@ -123,6 +126,7 @@ func TestKill9LosesNothing(t *testing.T) {
 
 // Broker unreachable at start: the agent runs, spools, and says so.
 func TestBrokerUnreachableAtStartSpools(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "tls://127.0.0.1:1")
 	p := r.start(t, agentBin)
 	time.Sleep(4 * time.Second)

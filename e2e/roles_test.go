@@ -11,6 +11,7 @@ import (
 // uplink (kill -9) never stops acquisition: the spool keeps growing, and
 // after the uplink restarts everything is delivered, nothing lost.
 func TestUplinkCrashNeverStopsAcquisition(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, "tls://127.0.0.1:1")
 	b := mosquittotest.Start(t, r.pki)
 	r.writeConfig(t, b.URL)

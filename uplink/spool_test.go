@@ -120,7 +120,10 @@ func TestRealSpool(t *testing.T) {
 	}
 	run(t, u2)
 	mon.WaitFor(t, 10*time.Second, "the new record", countOn(tel, nTel+1))
-	time.Sleep(300 * time.Millisecond)
+	// Everything the second uplink sends is acked and the monitor has all
+	// the broker routed before its own marker: nothing more can come.
+	waitFor(t, "the new record acked", 10*time.Second, func() bool { st := u2.Status(); return st.Acked >= 1 && st.InFlight == 0 })
+	mon.Sync(t, "medagent/v1/uplink-test-sync/cmd/sync")
 	msgs = mon.Messages()
 	if s := seqs(t, onTopic(msgs, tel), senml.JSON); !slices.Equal(s, want(nTel+1)) {
 		t.Errorf("after reopen, telemetry seqs = %v, want 1..%d once each", s[nTel-3:], nTel+1)

@@ -91,12 +91,16 @@ func TestHungBroker(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		src.Append(vitals(i))
 	}
-	time.Sleep(2 * time.Second)
+	// The PUBACK wait times out first; then connects through the dead
+	// route time out (the third attempt starts after the second failed).
+	waitFor(t, "the ack timeout and a connect through the dead route timed out", 10*time.Second, func() bool {
+		st := u.Status()
+		return !st.Connected && st.LastError != nil && st.Attempts >= 3
+	})
 	if s := src.Stats(); s.Acked != 1 {
 		t.Fatalf("%d records acked while the broker was unreachable, want 1", s.Acked)
 	}
 	st := u.Status()
-	// The PUBACK wait times out first; then connects through the dead route time out.
 	if st.LastError == nil || !strings.Contains(st.LastError.Error(), "timed out") && !strings.Contains(st.LastError.Error(), "deadline exceeded") {
 		t.Errorf("LastError = %v, want a timeout", st.LastError)
 	}

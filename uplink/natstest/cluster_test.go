@@ -44,21 +44,38 @@ func TestClusterCarriesMQTT(t *testing.T) {
 	}
 	tok := dev.Publish("medagent/v1/MA-0002/telemetry/x", 1, false, "foreign")
 	tok.WaitTimeout(5 * time.Second)
+	// A marker after it on the device's own topic: the foreign message,
+	// were it let through, would arrive before it (one publisher, in order).
+	if tok := dev.Publish("medagent/v1/MA-0001/telemetry/x", 1, false, "marker"); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish marker: %v", tok.Error())
+	}
 	deadline := time.Now().Add(30 * time.Second)
-	for len(mon.Messages()) < n && time.Now().Before(deadline) {
+	for !hasPayload(mon.Messages(), "marker") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond) // the foreign message, were it let through
 	got := mon.Messages()
-	if len(got) != n {
-		t.Errorf("monitor got %d messages, want %d", len(got), n)
+	if len(got) != n+1 {
+		t.Errorf("monitor got %d messages, want %d and the marker", len(got), n)
 	}
 	for i, m := range got {
-		if m.Topic != "medagent/v1/MA-0001/telemetry/x" || (i < n && string(m.Payload) != fmt.Sprint(i)) {
+		want := fmt.Sprint(i)
+		if i == n {
+			want = "marker"
+		}
+		if m.Topic != "medagent/v1/MA-0001/telemetry/x" || string(m.Payload) != want {
 			t.Fatalf("message %d: %s %q", i, m.Topic, m.Payload)
 		}
 	}
 	if !strings.Contains(c.Nodes[0].Log(), `Publish Violation - Subject "medagent.v1.MA-0002.telemetry.x"`) {
 		t.Error("the server did not log the refused publish to another device's subtree")
 	}
+}
+
+func hasPayload(ms []natstest.Message, p string) bool {
+	for _, m := range ms {
+		if string(m.Payload) == p {
+			return true
+		}
+	}
+	return false
 }
