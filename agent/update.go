@@ -73,6 +73,7 @@ func newUpdater(cfg config.Config, log *slog.Logger, patient patientWatch, broke
 	e, err := engine.New(engine.Options{
 		Journal:     u.Journal,
 		JournalKey:  engine.JournalKey(stateKey),
+		Counter:     engine.OpenJournalCounter(cfg.Trust.TPM),
 		Floor:       fl,
 		Audit:       audit,
 		HTTPClient:  client,

@@ -220,6 +220,7 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 		HTTPClient:  client,
 		Journal:     f.journal,
 		JournalKey:  JournalKey(sk),
+		Counter:     OpenJournalCounter(f.tpm),
 		Floor:       fl,
 		Env:         env,
 		Slots:       slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}, CmdlinePath: f.cmdline},

@@ -28,7 +28,13 @@
 // TPM-sealed state key; see internal/authfile), mode 0600 in a directory
 // only the update owner may write; a journal that fails that check is
 // treated as nothing in progress, kept aside as *.rejected and reported by
-// Status, and never arms anything.
+// Status, and never arms anything. Where there is a TPM the journal is
+// also bound to a TPM NV counter (Options.Counter, index 0x01804D47, see
+// counter.go): each save writes counter+1 into the journal, then
+// increments the counter, so an older journal put back (validly
+// authenticated when it was written: one copied while an update waited for
+// its reboot would roll a committed update back) fails that check too.
+// Without a TPM that replay is not covered.
 //
 // Nothing unverified is armed. The payload's SHA-256 from the signed
 // manifest is journaled before the first byte is written; with a signed

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,10 @@ type Engine struct {
 	written int64
 	// rejected says why the journal found at start was not trusted.
 	rejected string
+	// counter is the journal counter's value (Options.Counter), known
+	// when counterOK.
+	counter   uint64
+	counterOK bool
 	// fresh is the digest this process verified the target slot against
 	// just now (preArm); armAndReboot re-hashes the slot unless it matches.
 	fresh string
@@ -72,6 +77,21 @@ func New(o Options) (*Engine, error) {
 	}
 	j, rejected := loadJournal(o.Journal, o.JournalKey)
 	e := &Engine{o: o, log: o.Logger, j: j, forceCh: make(chan struct{}, 1), crash: func(string) {}}
+	if _, err := os.Lstat(o.Journal); o.Counter != nil && rejected == nil && !errors.Is(err, os.ErrNotExist) {
+		counter, err := bindCounter(o.Counter, j, e.inTrialOf)
+		switch {
+		case errors.Is(err, ErrJournalReplayed):
+			rejected = rejectJournal(o.Journal, err)
+			e.j = idleJournal()
+		case err != nil:
+			// The TPM does not answer: nothing is acted on now, the
+			// journal is kept for when it does.
+			rejected = err
+			e.j = idleJournal()
+		default:
+			e.counter, e.counterOK = counter, true
+		}
+	}
 	if rejected != nil {
 		e.rejected = rejected.Error()
 		e.log.Error("update journal rejected", "err", rejected)
@@ -157,7 +177,7 @@ func (e *Engine) enter(s State, note string) error {
 	if len(e.j.History) > maxHistory {
 		e.j.History = e.j.History[len(e.j.History)-maxHistory:]
 	}
-	err := saveJournal(e.o.Journal, e.o.JournalKey, e.j)
+	err := e.persist()
 	if err != nil {
 		*e.j = prev
 		e.j.Entries = prevEntries
@@ -182,7 +202,7 @@ func (e *Engine) update(f func(j *Journal)) {
 func (e *Engine) save() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return saveJournal(e.o.Journal, e.o.JournalKey, e.j)
+	return e.persist()
 }
 
 func (e *Engine) setReason(reason string) {

@@ -46,6 +46,10 @@ type Journal struct {
 	// before the trial boot is armed.
 	Digest  string `json:"digest,omitempty"`
 	Chunked bool   `json:"chunked,omitempty"` // the payload had a signed chunk list
+	// Counter is the TPM NV counter's value this journal was written with
+	// (Options.Counter; 0 without one): an older journal put back is
+	// refused.
+	Counter uint64 `json:"counter,omitempty"`
 	// ArtifactVersion is the artifact's version (trust/floor), checked
 	// against the floor again before arming; the floor is raised to it
 	// after the commit. Downgrade is a signed command's permission to go
@@ -80,10 +84,16 @@ func loadJournal(path string, key []byte) (j *Journal, rejected error) {
 	if err == nil {
 		return j, nil
 	}
+	return idleJournal(), rejectJournal(path, err)
+}
+
+// rejectJournal keeps a journal that failed its check aside (as
+// path.rejected) and returns err, with the failure to do so.
+func rejectJournal(path string, err error) error {
 	if qerr := authfile.Quarantine(path); qerr != nil {
 		err = fmt.Errorf("%w (and keeping it aside failed: %v)", err, qerr)
 	}
-	return idleJournal(), err
+	return err
 }
 
 // readJournal is loadJournal without side effects: an error for a journal

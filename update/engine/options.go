@@ -141,6 +141,10 @@ type Options struct {
 	// Floor is the anti-rollback version floor (required; trust/floor:
 	// TPM NV or an authenticated file). Artifacts below it are refused.
 	Floor FloorStore
+	// Counter binds the journal to a monotonic counter (a TPM NV counter,
+	// OpenJournalCounter): a validly authenticated but older journal put
+	// back is refused like a forged one. nil (no TPM): not covered.
+	Counter JournalCounter
 	// Keys, DeviceType, MaxWindow and RequireChunks verify artifacts with
 	// update/artifact when Open is nil (see Verification). Without keys
 	// every install is refused (fail closed).

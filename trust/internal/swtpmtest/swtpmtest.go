@@ -2,6 +2,7 @@
 package swtpmtest
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,12 +45,16 @@ func Start(t testing.TB, stateDir string) *Sim {
 	s := &Sim{Path: "unix:" + sock, StateDir: stateDir, cmd: cmd}
 	t.Cleanup(s.Stop)
 	for i := 0; ; i++ {
-		if _, err := os.Stat(sock); err == nil {
+		// The socket file appears at bind, before swtpm listens: wait
+		// until it accepts a connection (a loaded machine showed
+		// "connection refused" in between).
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
 			return s
 		}
 		if i == 100 {
 			log, _ := os.ReadFile(filepath.Join(stateDir, "log"))
-			t.Fatalf("swtpm did not create %s within 5 s; log:\n%s", sock, log)
+			t.Fatalf("swtpm did not accept connections on %s within 5 s; log:\n%s", sock, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

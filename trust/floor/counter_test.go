@@ -1,0 +1,34 @@
+package floor
+
+import (
+	"testing"
+
+	"medagent/trust/internal/swtpmtest"
+)
+
+// TestNVCounter: the journal counter is defined at first use, goes up by
+// one per Increment and keeps its value across a TPM restart.
+func TestNVCounter(t *testing.T) {
+	if OpenCounter("off") != nil {
+		t.Fatal("a counter without a TPM")
+	}
+	sim := swtpmtest.Start(t, t.TempDir())
+	c := OpenCounter(sim.Path)
+	v0, fresh, err := c.Value()
+	if err != nil || !fresh {
+		t.Fatalf("first Value: %d, fresh %v, %v", v0, fresh, err)
+	}
+	if v, fresh, err := c.Value(); err != nil || fresh || v != v0 {
+		t.Fatalf("second Value: %d (want %d), fresh %v, %v", v, v0, fresh, err)
+	}
+	for i := uint64(1); i <= 3; i++ {
+		if v, err := c.Increment(); err != nil || v != v0+i {
+			t.Fatalf("Increment %d: %d, %v; want %d", i, v, err, v0+i)
+		}
+	}
+	sim.Stop()
+	sim2 := swtpmtest.Start(t, sim.StateDir)
+	if v, fresh, err := OpenCounter(sim2.Path).Value(); err != nil || fresh || v != v0+3 {
+		t.Fatalf("after TPM restart: %d, fresh %v, %v; want %d", v, fresh, err, v0+3)
+	}
+}
