@@ -2,7 +2,9 @@
 // agent (bench build, the real drivers on the register-level simulators)
 // publishes its ECG waveform at the full 500 samples/s to a local
 // mosquitto while stress-ng runs CPU hogs and an I/O hog; a subscriber
-// checks every ECG window and counts:
+// checks every ECG window and counts (and the samples lost by the parts
+// that buffer, the MAX3010x and a Nonin, published at their own rates;
+// parts.go):
 //
 //   - ECG samples lost: sample slots of a window without a valid sample
 //     (the simulated patient's signal is always valid, so every missing
@@ -112,10 +114,11 @@ type result struct {
 	reportedLost        int // the driver's count, from the ECG's frames_lost events
 	offGrid, dupSamples int
 	agentLog            string
+	parts               []*bufferedPart
 }
 
 func run(agent string, dur, warm time.Duration, stress []string) (*result, error) {
-	r, err := benchrig.New("MA-LOAD", "edge: {waveforms: [ecg], waveform_rate: 500}\n")
+	r, err := benchrig.New("MA-LOAD", partsYAML)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +132,7 @@ func run(agent string, dur, warm time.Duration, stress []string) (*result, error
 	if err != nil {
 		return nil, err
 	}
-	res := &result{dur: dur, alarms: map[string]int{}}
+	res := &result{dur: dur, alarms: map[string]int{}, parts: bufferedParts()}
 	var mu sync.Mutex
 	measuring := false
 	opts := mqtt.NewClientOptions().AddBroker(fmt.Sprintf("tls://127.0.0.1:%d", r.Port)).
@@ -190,6 +193,15 @@ func run(agent string, dur, warm time.Duration, stress []string) (*result, error
 				}
 			}
 			res.windows = append(res.windows, w)
+		case strings.HasPrefix(topic, "telemetry/") || strings.HasPrefix(topic, "events/"):
+			for _, p := range res.parts {
+				switch topic {
+				case "telemetry/" + p.sensor:
+					p.window(pk)
+				case "events/" + p.sensor:
+					p.event(pk)
+				}
+			}
 		case strings.HasPrefix(topic, "alarms/"):
 			var event, kind, cond string
 			for _, e := range pk.Records {
@@ -314,6 +326,9 @@ func (r *result) print(label string) {
 		len(ws), r.missingSeqs, late, invalid, stepErr, maxStep*1000)
 	fmt.Printf("  alarms raised (false)   %d %v (goal 0)\n", total, alarms)
 	fmt.Printf("  base-time drift         %.1f ms against the receiver's clock from the first to the last minute (goal <= 20 ms over 10 min)\n", drift(ws)*1000)
+	for _, p := range r.parts {
+		p.print()
+	}
 	if os.Getenv("LOAD_LOG") != "" {
 		fmt.Println(r.agentLog)
 	}
