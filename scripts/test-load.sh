@@ -11,7 +11,10 @@ GO=${GO:-go}
 bin=$(mktemp -d)
 stress=
 cleanup() {
-  [ -n "$stress" ] && kill "$stress" 2>/dev/null && wait "$stress" 2>/dev/null
+  if [ -n "$stress" ]; then
+    kill "$stress" 2>/dev/null || true
+    wait "$stress" 2>/dev/null || true # killed: 143, not the script's status
+  fi
   rm -rf "$bin"
 }
 trap cleanup EXIT
