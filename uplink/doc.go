@@ -68,9 +68,11 @@
 // the time the cluster needs to take them all.
 //
 // Dial and TLS are bounded by ConnectTimeout (10 s), the broker's CONNACK
-// after that by ConnackTimeout (30 s): a cluster that restarts holds the
-// CONNECTs it took until its session store is back (NATS until JetStream
-// has recovered), and a device that gave up on a held CONNECT and tried
+// after that by ConnackTimeout (30 s): a cluster that restarts or is loaded
+// holds the CONNECTs it took while it looks the session up (NATS: a
+// JetStream request, which NATS gives up after its js_api_timeout, 5 s by
+// default, and closes the connection), and a device that gave up on a
+// held CONNECT and tried
 // again would only add a TLS handshake and a session take-over to a busy
 // broker's load (NATS even refuses a client id that is still connecting
 // elsewhere). Status.ConnackWait says how long the last CONNACK took.

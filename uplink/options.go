@@ -30,9 +30,10 @@ type Options struct {
 	// ConnectTimeout bounds the TCP dial and the TLS handshake; default 10s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// ConnackTimeout bounds the wait for the broker's CONNACK once TCP and
-	// TLS are up; default 30s, 1s..2m. A cluster that restarts holds
-	// CONNECTs until its session store is back (NATS: until JetStream has
-	// recovered, ~10 s after a full restart): a connect given up and tried
+	// TLS are up; default 30s, 100ms..2m. A cluster that restarts or is
+	// loaded holds CONNECTs while it looks the session up (NATS: a
+	// JetStream request, given up by NATS itself after its mqtt
+	// js_api_timeout, 5 s by default): a connect given up and tried
 	// again would only add a TLS handshake and a session take-over to the
 	// load of a broker that is busy recovering, so a broker that answered
 	// TLS is given longer than one that does not answer at all.
