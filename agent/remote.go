@@ -9,6 +9,7 @@ import (
 	"medagent/handoff"
 	"medagent/internal/authfile"
 	"medagent/remote"
+	"medagent/trust/floor"
 	"medagent/update"
 	"medagent/update/engine"
 )
@@ -46,6 +47,9 @@ func newRemote(cfg config.Config, log *slog.Logger, now func() time.Time, acq *a
 			log.Error("keyring cannot be authenticated: signed commands are refused", "err", err)
 		} else {
 			o.KeyringKey = authfile.DeriveKey(k, "keyring")
+		}
+		if kf := floor.OpenKeyringFloor(cfg.Trust.TPM); kf != nil {
+			o.KeyringAnchor = kf
 		}
 	}
 	if upd != nil {

@@ -48,6 +48,9 @@ type Options struct {
 	// least 32 bytes, the agent derives it from its TPM-sealed state key).
 	// Without it the keyring is refused.
 	KeyringKey []byte
+	// KeyringAnchor records the sealed keyring's version in TPM NV
+	// (trust/floor.KeyringFloor); nil without a TPM.
+	KeyringAnchor keyring.Anchor
 	// Handoff locates the hand-off; Handle is set by New.
 	Handoff handoff.Options
 	Spool   Appender // required
@@ -139,7 +142,7 @@ func (s *Service) loadTrust() (*command.Verifier, *keyring.Ring, error) {
 		s.trustErr = errors.New("commands are disabled (commands.enabled)")
 		return nil, nil, s.trustErr
 	}
-	ring, opened, err := keyring.Open(s.o.Keyring, s.o.KeyringKey)
+	ring, opened, err := keyring.Open(s.o.Keyring, s.o.KeyringKey, s.o.KeyringAnchor)
 	if opened.Sealed {
 		s.log.Info("keyring adopted and sealed", "keyring", s.o.Keyring, "version", ring.Version())
 		s.audit("keyring.sealed", map[string]string{"keyring": s.o.Keyring, "version": strconv.Itoa(ring.Version())})

@@ -32,3 +32,29 @@ func TestNVCounter(t *testing.T) {
 		t.Fatalf("after TPM restart: %d, fresh %v, %v; want %d", v, fresh, err, v0+3)
 	}
 }
+
+// TestKeyringFloor: the keyring's version floor starts empty, is only ever
+// raised and survives a TPM restart.
+func TestKeyringFloor(t *testing.T) {
+	if OpenKeyringFloor("off") != nil {
+		t.Fatal("a keyring floor without a TPM")
+	}
+	sim := swtpmtest.Start(t, t.TempDir())
+	k := OpenKeyringFloor(sim.Path)
+	if v, ok, err := k.Version(); ok || err != nil || v != 0 {
+		t.Fatalf("new: %d %v %v", v, ok, err)
+	}
+	for _, v := range []uint64{1, 5, 3} {
+		if err := k.Raise(v); err != nil {
+			t.Fatalf("raise %d: %v", v, err)
+		}
+	}
+	if v, ok, err := k.Version(); !ok || err != nil || v != 5 {
+		t.Fatalf("after 1, 5, 3: %d %v %v, want 5", v, ok, err)
+	}
+	sim.Stop()
+	sim2 := swtpmtest.Start(t, sim.StateDir)
+	if v, ok, err := OpenKeyringFloor(sim2.Path).Version(); !ok || err != nil || v != 5 {
+		t.Fatalf("after TPM restart: %d %v %v", v, ok, err)
+	}
+}

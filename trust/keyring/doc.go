@@ -58,6 +58,12 @@
 // refuses every command (ErrTampered, keyring.refused), also on retry; it
 // is never replaced by the plain file. Recovery is provisioning again as
 // root: remove both files and write a new keyring.json.
-// Not covered without a TPM anchor: someone who can delete path.sealed and
-// write path is back at the first start.
+//
+// Where there is a TPM the sealed keyring's version is also recorded in
+// TPM NV (Anchor; trust/floor.KeyringFloor, index 0x01804D48) and only
+// ever raised: a deleted sealed copy (with a new plain file written) and
+// an older sealed copy put back (holding a key retired since) are refused
+// with ErrTampered; provisioning again then also clears that index
+// (tpm2_nvundefine 0x01804D48 -C o). Not covered without a TPM: someone
+// who can delete path.sealed and write path is back at the first start.
 package keyring

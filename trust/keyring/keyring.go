@@ -61,6 +61,8 @@ type Ring struct {
 	// key authenticates the sealed copy (Open); nil for a plain keyring
 	// (Create, Load).
 	key []byte
+	// anchor records the sealed version (Open with an anchor), or nil.
+	anchor Anchor
 }
 
 // Create writes a new store (version 1) at path; it fails if path exists.
@@ -185,6 +187,9 @@ func (r *Ring) save() (committed bool, err error) {
 	if r.key != nil {
 		if err := r.seal(); err != nil {
 			return false, err
+		}
+		if err := r.raiseAnchor(); err != nil {
+			return true, fmt.Errorf("%w (the change is sealed and in force; the version is recorded at the next start)", err)
 		}
 		if err := r.writeView(); err != nil {
 			return true, fmt.Errorf("%w (the change is sealed and in force; the plain file is rewritten at the next start)", err)

@@ -23,6 +23,15 @@ const maxSealedSize = 1 << 20
 // again; it is never replaced by the plain file.
 var ErrTampered = errors.New("keyring: the sealed keyring fails its authentication check")
 
+// Anchor keeps the highest keyring version sealed on the device where
+// rewriting the storage card cannot lower it (trust/floor.KeyringFloor,
+// TPM NV).
+type Anchor interface {
+	Version() (v uint64, ok bool, err error)
+	Raise(v uint64) error // never lowers it
+	Where() string
+}
+
 // Opened says what Open did besides loading the keyring, for the audit
 // trail.
 type Opened struct {
@@ -48,22 +57,40 @@ type Opened struct {
 // whole keyring with ErrTampered: fail closed. Recovery from that is
 // provisioning again (remove both files, write a new keyring.json).
 //
-// Not covered: without a TPM anchor an attacker who can delete the sealed
-// copy and write path is back at first start.
-func Open(path string, key []byte) (*Ring, Opened, error) {
+// With an anchor (a TPM) the sealed keyring's version is also recorded
+// there and only ever raised: a sealed copy that was deleted, or an older
+// one put back (holding a key retired since), is refused with ErrTampered;
+// recovery then also clears the anchor (tpm2_nvundefine of its index).
+// Not covered without an anchor: someone who can delete the sealed copy
+// and write path is back at the first start.
+func Open(path string, key []byte, anchor Anchor) (*Ring, Opened, error) {
 	var res Opened
 	if len(key) < authfile.MinKeySize {
 		return nil, res, fmt.Errorf("keyring: %s: no device key to authenticate it (%d bytes): refusing the keyring", path, len(key))
 	}
+	var floorV uint64
+	var have bool
+	if anchor != nil {
+		var err error
+		if floorV, have, err = anchor.Version(); err != nil {
+			return nil, res, fmt.Errorf("keyring: the keyring's version floor in %s cannot be read, refusing the keyring: %w", anchor.Where(), err)
+		}
+	}
 	sealed := path + SealedSuffix
 	b, err := authfile.Read(sealed, maxSealedSize)
 	if errors.Is(err, os.ErrNotExist) {
+		if have {
+			return nil, res, fmt.Errorf("%w: %s is missing, but %s records keyring version %d sealed on this device; signed commands are refused until the keyring is provisioned again", ErrTampered, sealed, anchor.Where(), floorV)
+		}
 		r, err := Load(path)
 		if err != nil {
 			return nil, res, err
 		}
-		r.key = key
+		r.key, r.anchor = key, anchor
 		if err := r.seal(); err != nil {
+			return nil, res, err
+		}
+		if err := r.raiseAnchor(); err != nil {
 			return nil, res, err
 		}
 		res.Sealed = true
@@ -79,9 +106,17 @@ func Open(path string, key []byte) (*Ring, Opened, error) {
 	if f.Format != format {
 		return nil, res, fmt.Errorf("%w: %s has format %d, want %d", ErrTampered, sealed, f.Format, format)
 	}
-	r := &Ring{path: path, key: key}
+	if have && uint64(f.Version) < floorV {
+		return nil, res, fmt.Errorf("%w: %s holds keyring version %d, but %s records version %d sealed on this device (an older keyring put back); signed commands are refused until the keyring is provisioned again", ErrTampered, sealed, f.Version, anchor.Where(), floorV)
+	}
+	r := &Ring{path: path, key: key, anchor: anchor}
 	if err := r.setKeys(f, true); err != nil {
 		return nil, res, fmt.Errorf("keyring: %s: %w", sealed, err)
+	}
+	if !have || uint64(f.Version) > floorV { // first anchor, or a save cut short before it
+		if err := r.raiseAnchor(); err != nil {
+			return nil, res, err
+		}
 	}
 	if why := r.viewDiffers(); why != "" {
 		res.Restored = why
@@ -127,6 +162,17 @@ func (r *Ring) seal() error {
 	}
 	if err := authfile.Write(r.path+SealedSuffix, b); err != nil {
 		return fmt.Errorf("keyring: seal: %w", err)
+	}
+	return nil
+}
+
+// raiseAnchor records the keyring's version in the anchor, if any.
+func (r *Ring) raiseAnchor() error {
+	if r.anchor == nil || r.f.Version < 1 {
+		return nil
+	}
+	if err := r.anchor.Raise(uint64(r.f.Version)); err != nil {
+		return fmt.Errorf("keyring: record version %d in %s: %w", r.f.Version, r.anchor.Where(), err)
 	}
 	return nil
 }

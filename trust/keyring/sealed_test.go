@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	"medagent/internal/authfile"
+	"medagent/trust/command"
+	"medagent/trust/floor"
+	"medagent/trust/internal/swtpmtest"
 )
 
 var sealKey = bytes.Repeat([]byte{7}, 32)
@@ -21,14 +24,14 @@ var sealKey = bytes.Repeat([]byte{7}, 32)
 func TestOpenSealed(t *testing.T) {
 	old, upd := ecKey(t), ecKey(t)
 	g := newRig(t, old.Public(), upd.Public())
-	r, opened, err := Open(g.path, sealKey)
+	r, opened, err := Open(g.path, sealKey, nil)
 	if err != nil || !opened.Sealed || opened.Restored != "" {
 		t.Fatalf("first Open: %+v, %v", opened, err)
 	}
 	if st, err := os.Stat(g.path + SealedSuffix); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("sealed copy: %v, %v", st, err)
 	}
-	if _, opened, err = Open(g.path, sealKey); err != nil || opened.Sealed || opened.Restored != "" {
+	if _, opened, err = Open(g.path, sealKey, nil); err != nil || opened.Sealed || opened.Restored != "" {
 		t.Fatalf("second Open: %+v, %v", opened, err)
 	}
 	// A signed change through the sealed ring.
@@ -39,7 +42,7 @@ func TestOpenSealed(t *testing.T) {
 		t.Fatalf("apply: %v %v", ok, err)
 	}
 	plainV2, _ := os.ReadFile(g.path)
-	r, opened, err = Open(g.path, sealKey)
+	r, opened, err = Open(g.path, sealKey, nil)
 	if err != nil || opened.Restored != "" || r.Version() != 2 {
 		t.Fatalf("after the change: version %d, %+v, %v", r.Version(), opened, err)
 	}
@@ -51,7 +54,7 @@ func TestOpenSealed(t *testing.T) {
 	plain, _ := Load(g.path)
 	plain.f.Version = 1
 	plain.writeView()
-	r, opened, err = Open(g.path, sealKey)
+	r, opened, err = Open(g.path, sealKey, nil)
 	if err != nil || r.Version() != 2 || !strings.Contains(opened.Restored, "version 1 in the file, 2 sealed") {
 		t.Fatalf("change cut short: version %d, %+v, %v", r.Version(), opened, err)
 	}
@@ -95,12 +98,12 @@ func TestOpenSealedFailsClosed(t *testing.T) {
 			if _, err := Create(p, []Key{key(t, "ops", k.Public())}, []Key{key(t, "rel", k.Public())}); err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := Open(p, sealKey); err != nil {
+			if _, _, err := Open(p, sealKey, nil); err != nil {
 				t.Fatal(err)
 			}
 			tc.tamper(t, p+SealedSuffix)
 			for range 2 {
-				if _, _, err := Open(p, sealKey); !errors.Is(err, ErrTampered) || !errors.Is(err, tc.err) {
+				if _, _, err := Open(p, sealKey, nil); !errors.Is(err, ErrTampered) || !errors.Is(err, tc.err) {
 					t.Fatalf("Open: %v, want ErrTampered and %v", err, tc.err)
 				}
 			}
@@ -110,17 +113,74 @@ func TestOpenSealedFailsClosed(t *testing.T) {
 			if _, err := Create(p, []Key{key(t, "ops", k.Public())}, []Key{key(t, "rel", k.Public())}); err != nil {
 				t.Fatal(err)
 			}
-			if _, opened, err := Open(p, sealKey); err != nil || !opened.Sealed {
+			if _, opened, err := Open(p, sealKey, nil); err != nil || !opened.Sealed {
 				t.Errorf("after provisioning again: %+v, %v", opened, err)
 			}
 		})
 	}
 	p := filepath.Join(t.TempDir(), "keyring.json")
 	Create(p, []Key{key(t, "ops", k.Public())}, []Key{key(t, "rel", k.Public())})
-	if _, _, err := Open(p, nil); err == nil {
+	if _, _, err := Open(p, nil, nil); err == nil {
 		t.Error("a keyring opened without a device key")
 	}
 	if _, err := os.Stat(p + SealedSuffix); !errors.Is(err, os.ErrNotExist) {
 		t.Error("sealed without a key")
+	}
+}
+
+// TestOpenSealedAnchored: with the keyring's version recorded in TPM NV
+// (swtpm), an older sealed keyring put back (it still holds a key retired
+// since) and a deleted sealed keyring replaced by a plain one are both
+// refused; without the anchor the second would be a first start.
+func TestOpenSealedAnchored(t *testing.T) {
+	sim := swtpmtest.Start(t, t.TempDir())
+	anchor := floor.OpenKeyringFloor(sim.Path)
+	old, upd := ecKey(t), ecKey(t)
+	g := newRig(t, old.Public(), upd.Public())
+	r, opened, err := Open(g.path, sealKey, anchor)
+	if err != nil || !opened.Sealed {
+		t.Fatalf("first Open: %+v, %v", opened, err)
+	}
+	if v, ok, err := anchor.Version(); v != 1 || !ok || err != nil {
+		t.Fatalf("anchor after sealing: %d %v %v", v, ok, err)
+	}
+	g.ring = r
+	if g.v, err = command.NewVerifier(command.Options{DeviceID: "MA-0001", Keys: r, NonceFile: filepath.Join(t.TempDir(), "nonces.json")}); err != nil {
+		t.Fatal(err)
+	}
+	next := ecKey(t)
+	enc, _ := EncodeKey(next.Public())
+	if ok, err := g.send(t, "ops-1", old, map[string]string{"keyring.version": "2", "keyring.set": "command", "keyring.add_id": "ops-2", "keyring.add_key": enc}, nil); !ok || err != nil {
+		t.Fatalf("add ops-2: %v %v", ok, err)
+	}
+	withOld, _ := os.ReadFile(g.path + SealedSuffix)
+	plainOld, _ := os.ReadFile(g.path)
+	// ops-1 is retired (say it leaked), signed by ops-2.
+	if ok, err := g.send(t, "ops-2", next, map[string]string{"keyring.version": "3", "keyring.set": "command", "keyring.retire_id": "ops-1"}, nil); !ok || err != nil {
+		t.Fatalf("retire ops-1: %v %v", ok, err)
+	}
+	if v, _, _ := anchor.Version(); v != 3 {
+		t.Fatalf("anchor after two changes: %d", v)
+	}
+	if _, _, err := Open(g.path, sealKey, anchor); err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	// The sealed keyring of version 2 (ops-1 still in it) put back.
+	os.WriteFile(g.path+SealedSuffix, withOld, 0o600)
+	os.WriteFile(g.path, plainOld, 0o644)
+	if _, _, err := Open(g.path, sealKey, anchor); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "older keyring put back") {
+		t.Fatalf("older sealed keyring: %v", err)
+	}
+	// The sealed keyring deleted, a plain one written in its place.
+	os.Remove(g.path + SealedSuffix)
+	os.Remove(g.path)
+	if _, err := Create(g.path, []Key{key(t, "evil", ecKey(t).Public())}, []Key{key(t, "rel", upd.Public())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Open(g.path, sealKey, anchor); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("sealed keyring deleted, plain one written: %v", err)
+	}
+	if _, err := os.Stat(g.path + SealedSuffix); err == nil {
+		t.Error("the plain keyring was sealed")
 	}
 }
