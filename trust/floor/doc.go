@@ -18,4 +18,10 @@
 // acquire role's TPM-sealed or 0600 state key). A floor file that fails its
 // check is an error, never "no floor": installs are refused until it is
 // repaired (fail closed). The store never writes a lower version.
+//
+// Two more anti-rollback values live beside it in TPM NV (none without a
+// TPM): Counter, a TPM_NT_COUNTER at 0x01804D47 that the update journal is
+// bound to (update/engine), and KeyringFloor at 0x01804D48 ("MAKR", four
+// zero bytes, the version as a big-endian uint64), the highest keyring
+// version sealed on the device (trust/keyring).
 package floor
