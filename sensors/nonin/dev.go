@@ -46,6 +46,7 @@ type Dev struct {
 	off int
 	end int
 	err error
+	got int // bytes the last read of the port returned
 }
 
 // New returns a reader on r, which should be a port opened 9600 8N1 with a
@@ -78,7 +79,7 @@ func (d *Dev) Read(f *Frame) (packet bool, err error) {
 			continue
 		}
 		n, err := d.r.Read(d.buf[:])
-		d.off, d.end = 0, n
+		d.off, d.end, d.got = 0, n, n
 		if n > 0 {
 			continue
 		}
@@ -114,6 +115,11 @@ func (d *Dev) Next(f *Frame) (ok, packet bool) {
 	}
 	return false, false
 }
+
+// Backlog reports whether the last read of the port brought a full tty
+// read buffer (4095 bytes in raw mode, ~11 s of frames): the port may hold
+// more, in the tty driver's buffers behind it.
+func (d *Dev) Backlog() bool { return d.got >= bufSize-FrameSize }
 
 // Packet returns the numerics of the last complete packet.
 func (d *Dev) Packet() *Packet { return d.dec.Packet() }

@@ -65,15 +65,18 @@ type device struct {
 // the tty, and taking only three of them would leave the rest behind the
 // clock: the sampler took the difference for lost frames (invalid samples
 // that were read) and then set the queued frames after that gap, ahead of
-// their time. The Dev's read empties the tty's buffer, so all of them come
-// now and the last one arrived just before Read returned. At most one
-// buffer's worth (819 frames) comes in one Read; the pooled blocks grow to
-// it once.
+// their time. The Dev's read empties the tty's read buffer, so all of them
+// come now and the last one arrived just before Read returned; while a
+// port read brings a full tty buffer (~11 s late), the port may hold more,
+// and Read reads on (the oximeter sends without pause, so a read waits at
+// most a frame), up to maxBacklogReads reads (~3 min of frames). The
+// pooled blocks grow to a backlog once.
 func (n *device) Read(b []sensors.Block, _ time.Duration) (st sensors.Status, err error) {
 	defer func() {
 		bad := n.d.Stats().BadChecksum
 		st.Bad, n.bad = int(bad-n.bad), bad
 	}()
+	reads := 0
 	for i := 0; ; i++ {
 		var ok, packet bool
 		if i < readFrames {
@@ -81,11 +84,20 @@ func (n *device) Read(b []sensors.Block, _ time.Duration) (st sensors.Status, er
 				return st, err
 			}
 		} else if ok, packet = n.d.Next(&n.f); !ok {
-			return st, nil
+			if reads++; !n.d.Backlog() || reads >= maxBacklogReads {
+				return st, nil
+			}
+			if packet, err = n.d.Read(&n.f); err != nil {
+				return st, err
+			}
 		}
 		n.add(b, packet, &st)
 	}
 }
+
+// maxBacklogReads bounds the port reads of one Read: 16 of 4 KiB, ~3 min
+// of frames, past the 30 s the edge stage holds for a sensor anyway.
+const maxBacklogReads = 16
 
 // add appends the frame in n.f (after the frames lost before it, invalid).
 func (n *device) add(b []sensors.Block, packet bool, st *sensors.Status) {
