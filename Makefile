@@ -11,7 +11,10 @@ export GOTOOLCHAIN := go1.26.10
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X medagent/version.Version=$(VERSION) -X medagent/version.Commit=$(COMMIT)
-GOBUILD := $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
+# Smaller device binary: no HTTP/2, inlining only where speed counts (the
+# flags and why: scripts/device-buildflags).
+DEVFLAGS := $(shell grep -v '^\#' scripts/device-buildflags)
+GOBUILD := $(GO) build -trimpath -buildvcs=false $(DEVFLAGS) -ldflags '$(LDFLAGS)'
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 CYCLONEDX   := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0

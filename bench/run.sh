@@ -21,7 +21,7 @@ for f in bin/medagent-linux-amd64 bin/medagent-linux-arm64 bin/medagent-linux-ar
   s=$(stat -c %s "$f"); awk -v f="$f" -v s="$s" 'BEGIN{printf "%-28s %9d bytes = %5.2f MiB\n", f, s, s/1048576}'
 done
 section "the ten biggest contributors to the arm64 device binary (symbols of an unstripped build of the same code)"
-GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$out/medagent-arm64.syms" ./cmd/medagent
+GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -buildvcs=false $(grep -v '^#' scripts/device-buildflags) -o "$out/medagent-arm64.syms" ./cmd/medagent
 go run ./devtools/binsize -n 10 "$out/medagent-arm64.syms"
 
 section "agent RSS over $RSS_DURATION (target <= 20 MiB): running in the background, result at the end"
