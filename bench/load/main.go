@@ -115,6 +115,7 @@ type result struct {
 	offGrid, dupSamples int
 	agentLog            string
 	parts               []*bufferedPart
+	vitals              vitals
 }
 
 func run(agent string, dur, warm time.Duration, stress []string) (*result, error) {
@@ -132,7 +133,7 @@ func run(agent string, dur, warm time.Duration, stress []string) (*result, error
 	if err != nil {
 		return nil, err
 	}
-	res := &result{dur: dur, alarms: map[string]int{}, parts: bufferedParts()}
+	res := &result{dur: dur, alarms: map[string]int{}, parts: bufferedParts(), vitals: vitals{}}
 	var mu sync.Mutex
 	measuring := false
 	opts := mqtt.NewClientOptions().AddBroker(fmt.Sprintf("tls://127.0.0.1:%d", r.Port)).
@@ -177,6 +178,7 @@ func run(agent string, dur, warm time.Duration, stress []string) (*result, error
 				}
 			}
 		case topic == "telemetry/ecg":
+			res.vitals.add("ecg", pk)
 			w := window{seq: pk.Seq, recv: now}
 			for i, e := range pk.Records {
 				name := e.Name[strings.LastIndex(e.Name, ":")+1:]
@@ -198,6 +200,7 @@ func run(agent string, dur, warm time.Duration, stress []string) (*result, error
 				switch topic {
 				case "telemetry/" + p.sensor:
 					p.window(pk)
+					res.vitals.add(p.sensor, pk)
 				case "events/" + p.sensor:
 					p.event(pk)
 				}
@@ -329,6 +332,7 @@ func (r *result) print(label string) {
 	for _, p := range r.parts {
 		p.print()
 	}
+	r.vitals.print()
 	if os.Getenv("LOAD_LOG") != "" {
 		fmt.Println(r.agentLog)
 	}
