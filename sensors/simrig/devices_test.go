@@ -147,27 +147,3 @@ func TestNoninBadChecksumSamplesInPlace(t *testing.T) {
 		}
 	}
 }
-
-// A Nonin read long after its frames came (a reader kept off the CPU for
-// 13 s: more than one read of the port holds) takes them all at once, so
-// the last sample of the read is the newest frame: 1000 frames written
-// before the read, 1000 samples from it, all valid.
-func TestNoninReadTakesTheWholeBacklog(t *testing.T) {
-	rig, _, dev := openOnRig(t, noninSensor, func() time.Duration { return 0 })
-	const frames = 1000
-	if err := rig.Nonin.WriteFrames(frames); err != nil {
-		t.Fatal(err)
-	}
-	b := make([]sensors.Block, 3)
-	if _, err := dev.Read(b, 0); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(b[2].Samples); n != frames {
-		t.Fatalf("one read took %d of the %d frames queued: the rest would be set after them, ahead of their time", n, frames)
-	}
-	for i, v := range b[2].Valid {
-		if !v {
-			t.Fatalf("pleth sample %d invalid", i)
-		}
-	}
-}
