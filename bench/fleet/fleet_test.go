@@ -220,7 +220,8 @@ func TestFleet(t *testing.T) {
 	waitAll(t, "backlog acked", 10*time.Minute, func() bool { return acked() >= uint64(total) })
 	drained := time.Since(restart)
 
-	deployTime, deployed := deployAll(t, dir, N, quiet)
+	menderWarns := &failCounter{any: true}
+	deployTime, deployed := deployAll(t, dir, N, slog.New(menderWarns))
 
 	load, _ := os.ReadFile("/proc/loadavg")
 	t.Logf("RESULT N=%d (load average at the end: %s)", N, strings.TrimSpace(string(load)))
@@ -241,6 +242,11 @@ func TestFleet(t *testing.T) {
 		waits[len(waits)/2].Round(time.Millisecond), waits[len(waits)*9/10].Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond),
 		min(time.Duration(float64(N)/float64(*connectRate)*float64(time.Second)), 25*time.Second))
 	t.Logf("RESULT deployment of one artifact:       %d of %d success in the server's view after %v", deployed, N, deployTime.Round(time.Millisecond))
+	mk, mn := menderWarns.top(8)
+	t.Logf("RESULT Mender client warnings (accept, polls and the deployment): %d", mn)
+	for _, k := range mk {
+		t.Logf("RESULT     %s", k)
+	}
 }
 
 func histogram(m map[int]int) string {
@@ -427,6 +433,9 @@ func deployAll(t *testing.T, dir string, N int, log *slog.Logger) (time.Duration
 // failCounter is the uplinks' logger: it counts the failed attempts and
 // broken sessions by kind and drops everything else.
 type failCounter struct {
+	// any counts every warning by message and error (the Mender clients'
+	// log), not only the uplinks' failed attempts.
+	any   bool
 	mu    sync.Mutex
 	kinds map[string]int
 }
@@ -440,6 +449,17 @@ func (f *failCounter) WithGroup(string) slog.Handler                { return f }
 var noise = regexp.MustCompile(`(tls://)?[0-9.]+:[0-9]+(->[0-9.]+:[0-9]+)?|[0-9][0-9.]*(ms|s|µs)?`)
 
 func (f *failCounter) Handle(_ context.Context, r slog.Record) error {
+	if f.any {
+		var e string
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "err" || a.Key == "reason" {
+				e = a.Value.String()
+			}
+			return true
+		})
+		f.count(r.Message + ": " + noise.ReplaceAllString(e, "N"))
+		return nil
+	}
 	if !strings.Contains(r.Message, "disconnected, will retry") {
 		return nil
 	}
@@ -465,6 +485,11 @@ func (f *failCounter) Handle(_ context.Context, r slog.Record) error {
 	default:
 		kind = noise.ReplaceAllString(e, "N")
 	}
+	f.count(kind)
+	return nil
+}
+
+func (f *failCounter) count(kind string) {
 	if len(kind) > 160 {
 		kind = kind[:160]
 	}
@@ -474,7 +499,6 @@ func (f *failCounter) Handle(_ context.Context, r slog.Record) error {
 	}
 	f.kinds[kind]++
 	f.mu.Unlock()
-	return nil
 }
 
 func (f *failCounter) reset() {
