@@ -174,6 +174,20 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 		}
 		return zero, err
 	}
+	// drain ends a write whose stream went bad (short, long, or failing
+	// its digest): the chunks already handed to the writer were read (and,
+	// with a chunk list, verified) before the bad one, so they are written
+	// and synced before Write returns, and nothing after them is touched:
+	// the slot's state does not depend on how far the writer lagged.
+	drain := func(err error) (Digest, error) {
+		close(filled)
+		finished = true
+		wg.Wait()
+		if werr != nil {
+			err = fmt.Errorf("%w (and the writer: %v)", err, werr)
+		}
+		return zero, err
+	}
 
 	var read int64
 	for read < size {
@@ -197,9 +211,9 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return fail(fmt.Errorf("slot: payload ended after %d of %d bytes: %w", read+int64(m), size, ErrSize))
+				return drain(fmt.Errorf("slot: payload ended after %d of %d bytes: %w", read+int64(m), size, ErrSize))
 			}
-			return fail(fmt.Errorf("slot: read payload: %w", err))
+			return drain(fmt.Errorf("slot: read payload: %w", err))
 		}
 		if read == 0 {
 			read += n // held back until the end
@@ -215,9 +229,9 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 	// Read to EOF: verifying readers check their digest there.
 	var one [1]byte
 	if m, err := io.ReadFull(r, one[:]); m > 0 {
-		return fail(fmt.Errorf("slot: payload longer than %d bytes: %w", size, ErrSize))
+		return drain(fmt.Errorf("slot: payload longer than %d bytes: %w", size, ErrSize))
 	} else if !errors.Is(err, io.EOF) {
-		return fail(fmt.Errorf("slot: payload: %w", err))
+		return drain(fmt.Errorf("slot: payload: %w", err))
 	}
 	close(filled)
 	finished = true

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newSlotFile(t testing.TB, size int64, fill byte) string {
@@ -240,4 +241,31 @@ func TestCutWriteLeavesNoSuperblock(t *testing.T) {
 			t.Error("slot content differs from the payload")
 		}
 	})
+}
+
+// TestBadStreamWritesWhatCameBefore: when the stream goes bad (a chunk
+// fails its verification) while the writer lags behind the reader, the
+// chunks read before the bad one are all on the slot when Write returns,
+// and nothing after them is touched: the result does not depend on load.
+func TestBadStreamWritesWhatCameBefore(t *testing.T) {
+	data := payload(10 << 20)
+	const good = 6 << 20
+	p := newSlotFile(t, 12<<20, 0xEE)
+	beforeReadBack = func(string, int64, int64) { time.Sleep(100 * time.Millisecond) } // a slow medium
+	defer func() { beforeReadBack = func(string, int64, int64) {} }()
+	_, err := (&Writer{FlushEvery: 1 << 20, Verified: true}).Write(context.Background(), p,
+		io.MultiReader(bytes.NewReader(data[:good]), errReader{}), int64(len(data)))
+	if !errors.Is(err, errChecksum) {
+		t.Fatalf("err = %v, want the stream's error", err)
+	}
+	got, _ := os.ReadFile(p)
+	if !bytes.Equal(got[:InvalidateBytes], make([]byte, InvalidateBytes)) {
+		t.Error("the first MiB is not wiped")
+	}
+	if !bytes.Equal(got[InvalidateBytes:good], data[InvalidateBytes:good]) {
+		t.Error("chunks read before the bad one are not all written")
+	}
+	if !bytes.Equal(got[good:], bytes.Repeat([]byte{0xEE}, len(got)-good)) {
+		t.Error("the slot after the bad chunk was touched")
+	}
 }
