@@ -10,7 +10,11 @@ package ecg
 //     rate is shown within seconds;
 //   - it is shown once 4 intervals are known, and only intervals between
 //     two beats of a clean signal count: noise, a gap in the signal or an
-//     interval longer than MaxRR starts the average again.
+//     interval longer than MaxRR starts the average again;
+//   - an interval that spans invalid samples (lost by the acquisition) is
+//     not a measured interval and is left out (see gaps.go); so that
+//     leaving intervals out does not freeze an old rate on the screen,
+//     only intervals that ended within the last avgAge seconds count.
 //
 // The mean (not the median) of the intervals is what gives the rates of
 // the irregular rhythms of EC13 (ventricular bigeminy 80 /min, slow and
@@ -22,37 +26,49 @@ const (
 	slowRR    = 1.2 // s: intervals longer than this are "slow"
 	slowRun   = 3   // this many slow intervals in a row switch to avgRRSlow
 	minRR     = 4   // intervals needed before a rate is shown
+	avgAge    = 20  // s: older intervals no longer count
 	// MaxRR is the longest R-R interval that enters the average: a longer
 	// one is a pause (its own alarm) and restarts the average.
 	MaxRR = 3.0
 )
 
-// rrAverage holds the last avgRR R-R intervals, in samples.
+// rrAverage holds the last avgRR R-R intervals, in samples, with the
+// sample at which each ended.
 type rrAverage struct {
-	rr [avgRR]int64
-	n  int // how many are held, up to avgRR
-	at int // where the next one goes
+	rr, end [avgRR]int64
+	n       int // how many are held, up to avgRR
+	at      int // where the next one goes
 }
 
 func (a *rrAverage) reset() { a.n, a.at = 0, 0 }
 
-func (a *rrAverage) add(rr int64) {
-	a.rr[a.at] = rr
+func (a *rrAverage) add(rr, end int64) {
+	a.rr[a.at], a.end[a.at] = rr, end
 	a.at = (a.at + 1) % avgRR
 	a.n = min(a.n+1, avgRR)
+}
+
+// recent returns how many of the held intervals ended after sample from.
+func (a *rrAverage) recent(from int64) int {
+	k := 0
+	for k < a.n && a.end[(a.at-1-k+2*avgRR)%avgRR] > from {
+		k++
+	}
+	return k
 }
 
 // last returns the k-th most recent interval (k = 0 is the newest).
 func (a *rrAverage) last(k int) int64 { return a.rr[(a.at-1-k+2*avgRR)%avgRR] }
 
-// rate returns the heart rate in /min at rate fs, or 0 with false while
-// fewer than minRR intervals are known.
-func (a *rrAverage) rate(fs float64) (float64, bool) {
-	if a.n < minRR {
+// rate returns the heart rate in /min at rate fs at sample now, or 0 with
+// false while fewer than minRR intervals of the last avgAge are known.
+func (a *rrAverage) rate(fs float64, now int64) (float64, bool) {
+	n := a.recent(now - int64(avgAge*fs))
+	if n < minRR {
 		return 0, false
 	}
-	k := a.n
-	slow := a.n >= slowRun
+	k := n
+	slow := n >= slowRun
 	for i := 0; i < slowRun && slow; i++ {
 		slow = float64(a.last(i)) > slowRR*fs
 	}

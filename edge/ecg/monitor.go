@@ -52,6 +52,8 @@ type Monitor struct {
 	avg      rrAverage
 	y        ring // conditioned signal, for QRS amplitudes
 	ss       standstill
+	gaps     gapLog
+	margin   int64 // spanMargin in samples
 	lastR    int64 // last credible QRS
 	haveR    bool
 	validRun int64 // consecutive valid samples
@@ -110,6 +112,7 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 		rate:   fs,
 		asy:    int64(math.Round(o.AsystoleAfter.Seconds() * fs)),
 		lat:    int64(math.Round(MaxLatency * fs)),
+		margin: int64(math.Round(spanMargin * fs)),
 		perSec: int64(math.Round(fs)),
 		qual:   newQuality(fs),
 		y:      newRing(int(4*fs) + 1),
@@ -145,6 +148,7 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 		m.since++
 	} else {
 		m.validRun = 0
+		m.gaps.invalid(i)
 	}
 	y := 0.0
 	if m.det.primed {
@@ -153,8 +157,9 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 	m.y.set(i, y)
 	m.ss.push(i, y, ok)
 	m.qual.push(i, y, m.det.mwiLast, ok)
-	if got {
-		m.onBeat(i, b)
+	if got && !m.onBeat(i, b) {
+		// Not a measured R-R interval (gaps.go): no beat-to-beat rate.
+		b.RR, b.HR = 0, 0
 	}
 	if m.n%m.perSec == 0 {
 		m.qual.second(i, m.since)
@@ -172,8 +177,9 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 	return b, got
 }
 
-// onBeat takes a detected beat into the averages and timers.
-func (m *Monitor) onBeat(now int64, b Beat) {
+// onBeat takes a detected beat into the averages and timers. It returns
+// false when the R-R interval the beat ends spans invalid samples.
+func (m *Monitor) onBeat(now int64, b Beat) bool {
 	lo, hi := b.Index-int64(0.06*m.rate), min(now, b.Index+int64(0.06*m.rate))
 	lo = max(lo, now-m.y.size()+1)
 	mn, mx := math.Inf(1), math.Inf(-1)
@@ -188,7 +194,7 @@ func (m *Monitor) onBeat(now int64, b Beat) {
 	refAmp, refM := m.qual.reference(now)
 	bi := m.qual.beat(b.Index, now, amp, &m.y)
 	if refAmp > 0 && (amp < credibleFrac*refAmp || bi.mpk < credibleEnergy*refM) {
-		return // not a QRS for the timers and the rate
+		return true // not a QRS for the timers and the rate
 	}
 	if m.ss.on && !bi.match && bi.mpk < endEnergy*refM {
 		// A declared standstill ends with a complex of a shape the
@@ -196,21 +202,26 @@ func (m *Monitor) onBeat(now int64, b Beat) {
 		// (an escape beat of a new shape): the falling threshold finds
 		// peaks in low-level noise that pass the test above (up to 0.15
 		// of the energy with 0.1 mV of noise at 250 /s).
-		return
+		return true
 	}
 	m.ss.on = false // a QRS complex ends a standstill
+	measured := true
 	if m.haveR && b.Index > m.lastR && b.RR > 0 {
 		rr := b.Index - m.lastR
+		measured = !m.gaps.any(m.lastR-m.margin, b.Index+m.margin)
 		if !m.ss.noisy() {
 			m.longest = max(m.longest, rr) // an R-R interval, not noise
 		}
 		switch {
 		case m.qual.gate || b.RR == 0:
 			// During noise, or the first beat after a restart.
+		case !measured:
+			// Spans invalid samples: beats may be lost in them, so it is
+			// neither an interval nor a pause of the average.
 		case float64(rr) > MaxRR*m.rate:
 			m.avg.reset()
 		default:
-			m.avg.add(rr)
+			m.avg.add(rr, b.Index)
 		}
 	}
 	if !m.haveR || b.Index > m.lastR {
@@ -223,6 +234,7 @@ func (m *Monitor) onBeat(now int64, b Beat) {
 	if !m.qual.gate && (bi.match || !m.qual.lib.ready()) {
 		m.ss.cleanBeat(b.Index)
 	}
+	return measured
 }
 
 // gapAt is the time without a credible QRS as known at sample i: since the
@@ -255,7 +267,7 @@ func (m *Monitor) Status() Status {
 	if m.total > 0 {
 		st.Valid = float64(m.validCnt) / float64(m.total)
 	}
-	if hr, ok := m.avg.rate(m.rate); ok && !m.qual.gate && !m.det.learning && float64(gap) <= hrMaxAge*m.rate {
+	if hr, ok := m.avg.rate(m.rate, i); ok && !m.qual.gate && !m.det.learning && float64(gap) <= hrMaxAge*m.rate {
 		st.HR, st.HRValid = hr, true
 	}
 	m.longest, m.asySeen, m.validCnt, m.total = 0, false, 0, 0

@@ -1,0 +1,56 @@
+package ecg
+
+// Samples the acquisition could not read reach the monitor as invalid
+// samples at their own time (a slot not read is an invalid sample). The
+// detector bridges stretches of up to gapHold by holding the last value,
+// so that a few lost samples do not restart it; but a QRS complex that
+// falls in such a stretch is lost, and the interval from the beat before
+// it to the beat after it is two R-R intervals, not one. So an interval
+// that spans invalid samples (within spanMargin of either of its beats,
+// where they move the R peak or make a step that can be taken for one) is
+// not a measured R-R interval: it does not enter the heart-rate average,
+// and the beat that ends it carries no beat-to-beat rate. It does not
+// restart the average either, as a long gap does: the intervals around it
+// are still the patient's.
+const (
+	spanMargin = 0.15 // s
+	// invalidRuns is how many stretches of invalid samples are kept: at
+	// least those since the previous beat, up to MaxRR ago, for any loss
+	// that leaves the lead connected (a lost sample in every 50 ms).
+	invalidRuns = 64
+)
+
+// gapLog keeps the last stretches of invalid samples.
+type gapLog struct {
+	from, to [invalidRuns]int64
+	n, at    int
+}
+
+// invalid notes that sample i is invalid.
+func (g *gapLog) invalid(i int64) {
+	if g.n > 0 {
+		k := (g.at - 1 + invalidRuns) % invalidRuns
+		if g.to[k] == i-1 {
+			g.to[k] = i
+			return
+		}
+	}
+	g.from[g.at], g.to[g.at] = i, i
+	g.at = (g.at + 1) % invalidRuns
+	g.n = min(g.n+1, invalidRuns)
+}
+
+// any tells whether a sample in a..b was invalid. When the log no longer
+// reaches back to a, it answers true: unknown is not measured.
+func (g *gapLog) any(a, b int64) bool {
+	for k := 0; k < g.n; k++ {
+		j := (g.at - 1 - k + 2*invalidRuns) % invalidRuns
+		if g.to[j] < a {
+			return false
+		}
+		if g.from[j] <= b {
+			return true
+		}
+	}
+	return g.n == invalidRuns
+}
