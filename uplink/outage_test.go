@@ -18,6 +18,7 @@ import (
 // duplicates may only come from within the in-flight window.
 // TestBrokerOutageLong (build tag "long", make test-long) does 30 s.
 func TestBrokerOutage(t *testing.T) {
+	t.Parallel()
 	t.Run("fake spool", func(t *testing.T) { testOutage(t, 5*time.Second, false) })
 	t.Run("real spool", func(t *testing.T) { testOutage(t, 5*time.Second, true) })
 }
