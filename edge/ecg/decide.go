@@ -51,7 +51,7 @@ func (d *Detector) candidate(now, pk int64, h float64) {
 			amp, r = v, k
 		}
 	}
-	c := candidate{r: r, h: h, slope: best, amp: amp, active: true}
+	c := candidate{r: r, h: h, slope: best, amp: amp, active: true, bridged: d.bridgedNear(pk)}
 	if d.learning {
 		if d.nLearned < len(d.learned) {
 			d.learned[d.nLearned] = c
@@ -139,10 +139,37 @@ func (d *Detector) classify(now int64, c candidate) {
 		d.accept(now, c, false)
 		return
 	}
+	if c.bridged {
+		// Samples lost over a QRS complex take the steepest part of its
+		// slope, and most of its integral, with them: a complex next to
+		// a bridged gap, at a plausible time after the last beat, is a
+		// beat at a lower height. It does not move the levels, and it is
+		// not the noise level either.
+		if !isT && c.h >= bridgedFrac*th && d.haveLast && d.nrr > 0 && float64(c.r-d.lastR) >= bridgedRR*d.meanRR() {
+			d.accept(now, c, false)
+		}
+		return
+	}
 	d.npk = 0.125*c.h + 0.875*d.npk
 	if !isT && c.h >= 0.5*th && (!d.sb.active || c.h > d.sb.h) {
 		d.sb = c
 	}
+}
+
+// bridgedNear tells whether the integral peak at pk may hold samples
+// bridged over a gap: one lies within two integral windows before it (the
+// window and the band-pass filters' response).
+func (d *Detector) bridgedNear(pk int64) bool {
+	return d.haveHeld && d.held >= pk-2*d.nMWI
+}
+
+// meanRR is the mean of the last R-R intervals held (nrr > 0).
+func (d *Detector) meanRR() float64 {
+	var sum int64
+	for k := 0; k < d.nrr; k++ {
+		sum += d.rr[k]
+	}
+	return float64(sum) / float64(d.nrr)
 }
 
 // tWave tells a T wave from a QRS complex within tWaveLimit of a beat: its

@@ -50,6 +50,8 @@ const (
 	refineSeconds  = 0.050 // R-peak refinement half-window around steepest slope
 	gapHold        = 0.5   // gaps up to this long are bridged by holding the last value
 	thresholdFrac  = 0.22  // threshold = noise + frac*(signal-noise)
+	bridgedFrac    = 0.1   // of the threshold: a complex next to a bridged gap (see classify)
+	bridgedRR      = 0.7   // of the mean RR: the earliest such a complex is taken
 	searchbackRR   = 1.66  // searchback after this many average RR
 	cleanSNR       = 8.0   // sub-threshold complexes this far above noise are beats
 	stallSeconds   = 2.5   // halve the signal level after this long without a beat
@@ -70,6 +72,9 @@ type candidate struct {
 	active bool
 	// learning marks candidates seen in the learning period.
 	learning bool
+	// bridged marks candidates whose integral window held samples bridged
+	// over a gap (see bridgedNear).
+	bridged bool
 }
 
 // Detector is a streaming QRS detector for one ECG lead.
@@ -93,6 +98,8 @@ type Detector struct {
 	start    int64 // first sample after the last reset
 	gap      int64 // consecutive invalid samples
 	last     float64
+	held     int64 // last sample bridged by holding the last value
+	haveHeld bool
 	validWin float64 // exponentially weighted fraction of valid samples
 
 	// MWI peak tracking
@@ -211,6 +218,7 @@ func (d *Detector) Push(x float64, valid bool) (Beat, bool) {
 			d.Reset()
 		}
 		if d.primed && d.gap <= d.nGap {
+			d.held, d.haveHeld = i, true
 			d.process(i, d.last)
 		}
 		return d.pop()

@@ -46,18 +46,19 @@ type Monitor struct {
 	asy  int64 // AsystoleAfter in samples
 	lat  int64 // MaxLatency in samples
 
-	n        int64 // samples pushed
-	perSec   int64 // samples per quality second
-	qual     quality
-	avg      rrAverage
-	y        ring // conditioned signal, for QRS amplitudes
-	ss       standstill
-	gaps     gapLog
-	margin   int64 // spanMargin in samples
-	lastR    int64 // last credible QRS
-	haveR    bool
-	validRun int64 // consecutive valid samples
-	since    int64 // samples since the detector last (re)started
+	n       int64 // samples pushed
+	perSec  int64 // samples per quality second
+	qual    quality
+	avg     rrAverage
+	y       ring // conditioned signal, for QRS amplitudes
+	ss      standstill
+	gaps    gapLog
+	margin  int64 // spanMargin in samples
+	hide    int64 // hideQRS in samples
+	lastR   int64 // last credible QRS
+	haveR   bool
+	liveRun int64 // samples since the lead last gave no signal (see Push)
+	since   int64 // samples since the detector last (re)started
 
 	// Since the previous Status.
 	longest  int64 // longest time without a credible QRS
@@ -113,6 +114,7 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 		asy:    int64(math.Round(o.AsystoleAfter.Seconds() * fs)),
 		lat:    int64(math.Round(MaxLatency * fs)),
 		margin: int64(math.Round(spanMargin * fs)),
+		hide:   max(1, int64(math.Round(hideQRS*fs))),
 		perSec: int64(math.Round(fs)),
 		qual:   newQuality(fs),
 		y:      newRing(int(4*fs) + 1),
@@ -144,11 +146,19 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 	m.total++
 	if ok {
 		m.validCnt++
-		m.validRun++
 		m.since++
 	} else {
-		m.validRun = 0
 		m.gaps.invalid(i)
+	}
+	// A stretch of invalid samples that the detector bridges (up to
+	// gapHold) is time of the lead, not a lead off: on a flat lead it
+	// does not restart the time without a QRS complex, or lost samples
+	// would hold off the asystole alarm. A longer one restarts it (the
+	// lead-off or no-data technical condition, not a standstill).
+	if ok || (m.det.primed && m.det.gap <= m.det.nGap) {
+		m.liveRun++
+	} else {
+		m.liveRun = 0
 	}
 	y := 0.0
 	if m.det.primed {
@@ -168,7 +178,7 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 		}
 	}
 	gap := m.gapAt(i)
-	if !m.ss.noisy() {
+	if m.pauseEvidence(i-gap, i) {
 		m.longest = max(m.longest, gap)
 	}
 	if m.ss.check(gap, m.asy) {
@@ -208,8 +218,8 @@ func (m *Monitor) onBeat(now int64, b Beat) bool {
 	measured := true
 	if m.haveR && b.Index > m.lastR && b.RR > 0 {
 		rr := b.Index - m.lastR
-		measured = !m.gaps.any(m.lastR-m.margin, b.Index+m.margin)
-		if !m.ss.noisy() {
+		measured = !m.gaps.any(m.lastR-m.margin, b.Index+m.margin, 1)
+		if m.pauseEvidence(m.lastR, b.Index) {
 			m.longest = max(m.longest, rr) // an R-R interval, not noise
 		}
 		switch {
@@ -237,13 +247,21 @@ func (m *Monitor) onBeat(now int64, b Beat) bool {
 	return measured
 }
 
+// pauseEvidence tells whether the time from..to without a QRS complex is
+// a measured one, to be shown as LongestGap: it held no loud noise (see
+// standstill.go) and no stretch of lost samples that can hide a QRS
+// complex (gaps.go).
+func (m *Monitor) pauseEvidence(from, to int64) bool {
+	return !m.ss.noisy() && !m.gaps.any(from, to, m.hide)
+}
+
 // gapAt is the time without a credible QRS as known at sample i: since the
-// last one, but no longer than the lead has been valid. It is taken
+// last one, but no longer than the lead has given a signal. It is taken
 // MaxLatency back, the longest a QRS can take to be reported, so that a
 // beat not yet reported does not stretch the gap.
 func (m *Monitor) gapAt(i int64) int64 {
 	i -= m.lat
-	g := m.validRun - m.lat
+	g := m.liveRun - m.lat
 	if m.haveR {
 		g = min(g, i-m.lastR)
 	}
@@ -271,7 +289,7 @@ func (m *Monitor) Status() Status {
 		st.HR, st.HRValid = hr, true
 	}
 	m.longest, m.asySeen, m.validCnt, m.total = 0, false, 0, 0
-	if !m.ss.noisy() {
+	if m.pauseEvidence(i-gap, i) {
 		m.longest = gap
 	}
 	return st

@@ -49,7 +49,7 @@ type standstill struct {
 	flatMin, afterNoise int64
 	sum                 float64
 	n                   int64 // samples in the current block
-	bad                 bool  // an invalid sample in the current block
+	valid               int64 // valid samples in the current block
 	hist                [flatHistory]flatBlockRec
 	nh, at              int
 	flatRun             int64 // samples of flat blocks up to the last block end
@@ -67,24 +67,28 @@ func newStandstill(fs float64) standstill {
 
 // reset forgets everything: the detector restarted after the lead was off.
 func (s *standstill) reset() {
-	s.sum, s.n, s.bad = 0, 0, false
+	s.sum, s.n, s.valid = 0, 0, 0
 	s.nh, s.at = 0, 0
 	s.flatRun, s.loud = 0, 0
 	s.haveClean, s.on = false, false
 }
 
-// push adds the conditioned sample y at sample i.
+// push adds the conditioned sample y at sample i. A block is judged on
+// its valid samples: lost samples (bridged by the detector) neither make
+// a flat lead loud nor a loud one flat. A block with fewer than half of
+// its samples valid is neither flat nor loud.
 func (s *standstill) push(i int64, y float64, ok bool) {
-	if !ok {
-		s.bad = true
+	if ok {
+		s.sum += y * y
+		s.valid++
 	}
-	s.sum += y * y
 	s.n++
 	if s.n < s.blk {
 		return
 	}
-	b := flatBlockRec{start: i - s.blk + 1, flat: !s.bad && math.Sqrt(s.sum/float64(s.n)) <= FlatRMS}
-	s.sum, s.n, s.bad = 0, 0, false
+	known := 2*s.valid >= s.blk
+	b := flatBlockRec{start: i - s.blk + 1, flat: known && math.Sqrt(s.sum/float64(s.valid)) <= FlatRMS}
+	s.sum, s.n, s.valid = 0, 0, 0
 	s.hist[s.at] = b
 	s.at = (s.at + 1) % flatHistory
 	s.nh = min(s.nh+1, flatHistory)
@@ -93,7 +97,7 @@ func (s *standstill) push(i int64, y float64, ok bool) {
 		return
 	}
 	s.flatRun = 0
-	if !s.excused(b.start) {
+	if known && !s.excused(b.start) {
 		s.loud += s.blk
 	}
 }
