@@ -41,8 +41,8 @@ help:
 	@echo "make bench-fleet  N=100 and N=1000 devices against a 3-node NATS cluster and the Mender test server"
 	@echo "make bench-alarms asystole, pause and noise episodes spliced into MITDB records: alarm times, false alarms"
 	@echo "make man        write the manual page docs/medagent.1 from the command tree"
-	@echo "make qemu-image arm64 A/B bench disk image (Debian kernel, busybox, u-boot-qemu, the agent)"
-	@echo "make qemu-test  boot it under qemu-system-aarch64: telemetry, update, commit, rollback"
+	@echo "make qemu-image arm64 A/B bench disk image (Debian arm64 packages, systemd, the shipped units and users)"
+	@echo "make qemu-test  boot it under qemu-system-aarch64: roles, TPM, sensors, fleet update, commit, rollback"
 	@echo "make yocto-check  parse and dry-run the Yocto layer with poky scarthgap, offline (needs ../shared)"
 
 all: lint build test
