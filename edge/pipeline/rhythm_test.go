@@ -14,6 +14,13 @@ import (
 // second at a time, and returns the packs of each second.
 func ecgRun(t *testing.T, x []float64, rate float64) [][]telemetry.Pack {
 	t.Helper()
+	return ecgRunValid(t, x, nil, rate)
+}
+
+// ecgRunValid is ecgRun with the validity of each sample (nil: all valid),
+// as a sensor that lost samples delivers them.
+func ecgRunValid(t *testing.T, x []float64, ok []bool, rate float64) [][]telemetry.Pack {
+	t.Helper()
 	p, err := New(Config{Window: time.Second, Alarms: alarm.Defaults()},
 		[]Sensor{{Name: "ecg", Kind: ECG, Rate: rate, Streams: []Stream{{"mV", MDCECGLeadII}}}})
 	if err != nil {
@@ -25,8 +32,8 @@ func ecgRun(t *testing.T, x []float64, rate float64) [][]telemetry.Pack {
 	for s := 0; (s+1)*n <= len(x); s++ {
 		at := t0.Add(time.Duration(s) * time.Second)
 		b := sensors.Block{Wall: at, Rate: rate}
-		for _, v := range x[s*n : (s+1)*n] {
-			b.Append(v, true)
+		for i, v := range x[s*n : (s+1)*n] {
+			b.Append(v, ok == nil || ok[s*n+i])
 		}
 		p.Push("ecg", []sensors.Block{b})
 		out = append(out, p.Flush(at.Add(time.Second)))
