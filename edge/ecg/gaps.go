@@ -18,13 +18,23 @@ package ecg
 // stretch of hideQRS or more centred on an R peak loses a narrow QRS
 // (MIT-BIH 101: 1 of 68 such beats lost at 30 ms, 22 at 40 ms, 67 at
 // 60 ms), and at a slow rate one lost beat is an interval over the pause
-// limit. So under losses a pause is reported only when no such stretch
-// lies in it. A standstill is still alarmed: asystole is judged on the
-// valid samples of a flat lead, which lost samples do not interrupt
+// limit. A lost QRS leaves its traces around the stretch, though: the
+// edges of the complex, the step where the bridging ends, the T wave. So
+// each such stretch is judged once quietAfter has passed: it is quiet when
+// the valid signal from quietBefore before it to quietAfter after it,
+// smoothed over quietSmooth, spans less than quietFrac of the patient's
+// QRS amplitude. A pause is
+// reported through quiet stretches and not through others. A standstill
+// is alarmed whatever the stretches: asystole is judged on the valid
+// samples of a flat lead, which lost samples do not interrupt
 // (standstill.go, Monitor.gapAt).
 const (
-	spanMargin = 0.15 // s
-	hideQRS    = 0.03 // s
+	spanMargin  = 0.15 // s
+	hideQRS     = 0.03 // s
+	quietFrac   = 0.15
+	quietBefore = 0.1  // s
+	quietAfter  = 0.35 // s
+	quietSmooth = 0.02 // s
 	// invalidRuns is how many stretches of invalid samples are kept: at
 	// least those since the previous beat, up to MaxRR ago, for any loss
 	// that leaves the lead connected (a lost sample in every 50 ms).
@@ -34,6 +44,8 @@ const (
 // gapLog keeps the last stretches of invalid samples.
 type gapLog struct {
 	from, to [invalidRuns]int64
+	quiet    [invalidRuns]bool // judged quiet (see Monitor.judgeGap)
+	judged   bool              // the newest stretch is judged
 	n, at    int
 }
 
@@ -46,9 +58,29 @@ func (g *gapLog) invalid(i int64) {
 			return
 		}
 	}
-	g.from[g.at], g.to[g.at] = i, i
+	g.from[g.at], g.to[g.at], g.quiet[g.at] = i, i, false
+	g.judged = false
 	g.at = (g.at + 1) % invalidRuns
 	g.n = min(g.n+1, invalidRuns)
+}
+
+// newest returns the index of the newest stretch (n > 0).
+func (g *gapLog) newest() int { return (g.at - 1 + invalidRuns) % invalidRuns }
+
+// loud tells whether a stretch of at least minLen invalid samples that is
+// not judged quiet touched a..b (true when the log does not reach back
+// to a).
+func (g *gapLog) loud(a, b, minLen int64) bool {
+	for k := 0; k < g.n; k++ {
+		j := (g.at - 1 - k + 2*invalidRuns) % invalidRuns
+		if g.to[j] < a {
+			return false
+		}
+		if g.from[j] <= b && g.to[j]-g.from[j]+1 >= minLen && !g.quiet[j] {
+			return true
+		}
+	}
+	return g.n == invalidRuns
 }
 
 // any tells whether a stretch of at least minLen invalid samples touched

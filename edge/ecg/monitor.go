@@ -55,6 +55,9 @@ type Monitor struct {
 	gaps    gapLog
 	margin  int64 // spanMargin in samples
 	hide    int64 // hideQRS in samples
+	qBefore int64 // quietBefore in samples
+	qAfter  int64 // quietAfter in samples
+	qSmooth int64 // quietSmooth in samples
 	lastR   int64 // last credible QRS
 	haveR   bool
 	liveRun int64 // samples since the lead last gave no signal (see Push)
@@ -109,16 +112,19 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 	}
 	fs := d.rate
 	m := &Monitor{
-		det:    d,
-		rate:   fs,
-		asy:    int64(math.Round(o.AsystoleAfter.Seconds() * fs)),
-		lat:    int64(math.Round(MaxLatency * fs)),
-		margin: int64(math.Round(spanMargin * fs)),
-		hide:   max(1, int64(math.Round(hideQRS*fs))),
-		perSec: int64(math.Round(fs)),
-		qual:   newQuality(fs),
-		y:      newRing(int(4*fs) + 1),
-		ss:     newStandstill(fs),
+		det:     d,
+		rate:    fs,
+		asy:     int64(math.Round(o.AsystoleAfter.Seconds() * fs)),
+		lat:     int64(math.Round(MaxLatency * fs)),
+		margin:  int64(math.Round(spanMargin * fs)),
+		hide:    max(1, int64(math.Round(hideQRS*fs))),
+		qBefore: int64(math.Round(quietBefore * fs)),
+		qAfter:  int64(math.Round(quietAfter * fs)),
+		qSmooth: max(1, int64(math.Round(quietSmooth*fs))),
+		perSec:  int64(math.Round(fs)),
+		qual:    newQuality(fs),
+		y:       newRing(int(4*fs) + 1),
+		ss:      newStandstill(fs),
 	}
 	return m, nil
 }
@@ -148,6 +154,9 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 		m.validCnt++
 		m.since++
 	} else {
+		if m.gaps.n > 0 && !m.gaps.judged && m.gaps.to[m.gaps.newest()] < i-1 {
+			m.judgeGap(i - 1) // a new stretch starts before the last was judged
+		}
 		m.gaps.invalid(i)
 	}
 	// A stretch of invalid samples that the detector bridges (up to
@@ -165,6 +174,9 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 		y = m.det.Filtered()
 	}
 	m.y.set(i, y)
+	if ok && m.gaps.n > 0 && !m.gaps.judged && i-m.gaps.to[m.gaps.newest()] >= m.qAfter {
+		m.judgeGap(i)
+	}
 	m.ss.push(i, y, ok)
 	m.qual.push(i, y, m.det.mwiLast, ok)
 	if got && !m.onBeat(i, b) {
@@ -247,12 +259,50 @@ func (m *Monitor) onBeat(now int64, b Beat) bool {
 	return measured
 }
 
+// judgeGap judges the newest stretch of invalid samples on the signal up
+// to sample now (see gaps.go): quiet when the valid signal around it spans
+// less than quietFrac of the patient's QRS amplitude.
+func (m *Monitor) judgeGap(now int64) {
+	g := &m.gaps
+	j := g.newest()
+	g.judged = true
+	ref, _ := m.qual.reference(now)
+	if ref <= 0 {
+		return // no QRS amplitude to judge against: not quiet
+	}
+	// The signal is smoothed over quietSmooth first, so that low-level
+	// noise on a flat lead is not taken for the traces of a QRS complex.
+	lo := max(g.from[j]-m.qBefore, now-m.y.size()+1)
+	var win [64]float64
+	w := int(min(m.qSmooth, int64(len(win))))
+	sum, n := 0.0, 0
+	mn, mx := math.Inf(1), math.Inf(-1)
+	for k := lo; k <= now; k++ {
+		if k >= g.from[j] && k <= g.to[j] {
+			sum, n = 0, 0 // the stretch itself: start again after it
+			continue
+		}
+		v := m.y.at(k)
+		if n >= w {
+			sum -= win[n%w]
+		}
+		win[n%w] = v
+		sum += v
+		n++
+		if n >= w {
+			a := sum / float64(w)
+			mn, mx = math.Min(mn, a), math.Max(mx, a)
+		}
+	}
+	g.quiet[j] = mx >= mn && mx-mn < quietFrac*ref
+}
+
 // pauseEvidence tells whether the time from..to without a QRS complex is
 // a measured one, to be shown as LongestGap: it held no loud noise (see
 // standstill.go) and no stretch of lost samples that can hide a QRS
-// complex (gaps.go).
+// complex, unless the signal around it was quiet (gaps.go).
 func (m *Monitor) pauseEvidence(from, to int64) bool {
-	return !m.ss.noisy() && !m.gaps.any(from, to, m.hide)
+	return !m.ss.noisy() && !m.gaps.loud(from, to, m.hide)
 }
 
 // gapAt is the time without a credible QRS as known at sample i: since the
