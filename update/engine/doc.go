@@ -49,14 +49,16 @@
 // artifact that may go below it. When an install fails after writing began,
 // the slot's first MiB is wiped (slot.Invalidate) so that nothing bootable
 // is left behind, and the reason says so. The slot writer wipes the same
-// MiB before it writes and fills it last, once everything else is on the
-// media and verified: a write cut short by a power loss leaves no
-// superblock even when the journal is lost.
+// MiB before it writes and writes the payload's first 128 KiB (every
+// superblock) last, once everything else is on the media and verified: a
+// write cut short by a power loss leaves no superblock even when the
+// journal is lost.
 //
 // Memory: while a payload is written the garbage collector runs at
 // GOGC 10 (Options.InstallGCPercent) and, for xz and zstd payloads whose
 // decoder holds a window of up to update.max_window, the slot writer keeps
-// a 1 MiB window: an install stays within 32 MiB of RSS for any artifact
+// 256 KiB chunks in a 512 KiB window (1.75 MiB of buffers instead of 5):
+// an install stays within 32 MiB of RSS for any artifact
 // (TestInstallPeakRSS).
 //
 // The journal counts entries into each state; re-entering one more than

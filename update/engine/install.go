@@ -302,13 +302,14 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 	// not hash it again; it compares every byte on the media with what it
 	// wrote. Together that is the slot hashed against the signed digest.
 	// A decoder with a large window (xz, zstd: up to update.max_window)
-	// leaves less room for the writer's buffers in flight (two windows):
-	// a 1 MiB window keeps the install within its memory bound.
-	flush := e.o.FlushEvery
+	// leaves less room for the writer's buffers in flight (two windows and
+	// two chunks): 256 KiB chunks in a 512 KiB window (1.75 MiB in all,
+	// 5 MiB by default) keep the install within its memory bound.
+	flush, chunk := e.o.FlushEvery, int64(0)
 	if flush == 0 && (p.Compression == artifact.CompressionXZ || p.Compression == artifact.CompressionZstd) {
-		flush = largeWindowFlush
+		flush, chunk = largeWindowFlush, largeWindowChunk
 	}
-	w := &slot.Writer{FlushEvery: flush, Verified: true, Progress: func(n int64) {
+	w := &slot.Writer{FlushEvery: flush, ChunkSize: chunk, Verified: true, Progress: func(n int64) {
 		e.mu.Lock()
 		e.written = n
 		e.mu.Unlock()
@@ -338,9 +339,12 @@ func (e *Engine) preArm(ctx context.Context, open sourceFunc, to slot.Slot) erro
 	return nil
 }
 
-// largeWindowFlush is the slot writer's window for payloads whose decoder
-// holds a large window of its own.
-const largeWindowFlush = 1 << 20
+// largeWindowFlush and largeWindowChunk are the slot writer's window and
+// chunk size for payloads whose decoder holds a large window of its own.
+const (
+	largeWindowFlush = 512 << 10
+	largeWindowChunk = 256 << 10
+)
 
 // ErrSlotDigest: the slot does not hold what the signed manifest says.
 var ErrSlotDigest = errors.New("slot content differs from the signed digest")

@@ -13,6 +13,13 @@ import (
 // sector at 0), so nothing can mount or boot the slot afterwards.
 const InvalidateBytes = 1 << 20
 
+// HeldBytes is how much of the start of a payload Writer.Write holds back
+// and writes last (the slot's first InvalidateBytes being wiped before the
+// first write): it covers every root file system's primary superblock
+// (ext4 and erofs at 1 KiB, squashfs, XFS and FAT at 0, F2FS at 1 KiB,
+// btrfs at 64 KiB), so a slot whose write was cut short has none.
+const HeldBytes = 128 << 10
+
 // Invalidate overwrites the start of the slot dst with zeros (at most
 // InvalidateBytes, at most the slot's size) and syncs it: what a failed
 // install left there can no longer be booted. The rest is left as it is
@@ -35,8 +42,13 @@ func Invalidate(dst string) error {
 // wipe overwrites n bytes of f at off with zeros and waits until they are
 // on the media.
 func wipe(f *os.File, dst string, off, n int64) error {
-	if _, err := f.WriteAt(make([]byte, n), off); err != nil {
-		return fmt.Errorf("slot: invalidate %s: %w", dst, err)
+	zeros := make([]byte, min(n, 64<<10))
+	for done := int64(0); done < n; {
+		k := min(int64(len(zeros)), n-done)
+		if _, err := f.WriteAt(zeros[:k], off+done); err != nil {
+			return fmt.Errorf("slot: invalidate %s: %w", dst, err)
+		}
+		done += k
 	}
 	if err := unix.Fdatasync(int(f.Fd())); err != nil {
 		return fmt.Errorf("slot: invalidate %s: fdatasync: %w", dst, err)
@@ -44,7 +56,7 @@ func wipe(f *os.File, dst string, off, n int64) error {
 	return nil
 }
 
-// writeHeld writes the payload's held-back first chunk at the start of the
+// writeHeld writes the payload's held-back first bytes at the start of the
 // slot, once everything after it is on the media and verified, makes it
 // durable and reads it back from the media (rb: a buffer of at least its
 // size).

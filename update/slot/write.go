@@ -30,18 +30,24 @@ var (
 // of the payload are in the page cache and not yet known to be on the media.
 const DefaultFlushEvery = 2 << 20
 
-// chunkSize is the size of one write (large and aligned: block devices
-// and the page cache take it in one go).
+// chunkSize is the default size of one write (large and aligned: block
+// devices and the page cache take it in one go).
 const chunkSize = 1 << 20
 
 // Writer streams payloads into slots.
 type Writer struct {
 	// FlushEvery is the write-back window in bytes; 0 means
-	// DefaultFlushEvery. Memory: two windows plus 4 MiB (8 MiB by default).
+	// DefaultFlushEvery. Memory: two windows plus 3.2 MiB (7.2 MiB by
+	// default).
 	FlushEvery int64
 	// Progress, if set, is called after each chunk with the bytes written
 	// so far (from the writing goroutine).
 	Progress func(written int64)
+	// ChunkSize is the size of one write and of each buffer in flight: 0
+	// means 1 MiB; otherwise a multiple of 64 KiB of at least HeldBytes.
+	// A smaller one (with a smaller FlushEvery) leaves room for a decoder
+	// that holds a large window of its own.
+	ChunkSize int64
 	// Verified says the reader verifies its bytes itself and fails at EOF
 	// when they do not match their signed digest (update/artifact's payload
 	// files do): Write then does not hash the stream a second time and
@@ -95,11 +101,11 @@ func capacity(f *os.File) (int64, error) {
 // reach the media, drops it from the page cache, reads it back and
 // compares it byte for byte with the chunks it still holds. The last
 // window is compared after the final fsync. The first 1 MiB of the slot
-// is wiped before the first write, and the payload's first chunk is held
-// back and written (and read back) last, after r reported a good EOF: a
-// write cut short or a stream that fails its digest leaves the slot
-// without a superblock. The returned digest is the SHA-256 of the stream
-// (Digest{} when Verified).
+// is wiped before the first write, and the payload's first HeldBytes are
+// held back and written (and read back) last, after r reported a good
+// EOF: a write cut short or a stream that fails its digest leaves the
+// slot without a superblock. The returned digest is the SHA-256 of the
+// stream (Digest{} when Verified).
 func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64) (Digest, error) {
 	var zero Digest
 	if size < 0 {
@@ -109,7 +115,14 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 	if window <= 0 {
 		window = DefaultFlushEvery
 	}
-	window = (window + chunkSize - 1) / chunkSize * chunkSize
+	cs := w.ChunkSize
+	if cs == 0 {
+		cs = chunkSize
+	}
+	if cs < HeldBytes || cs%(64<<10) != 0 {
+		return zero, fmt.Errorf("slot: chunk size %d: want a multiple of 64 KiB of at least %d", cs, HeldBytes)
+	}
+	window = (window + cs - 1) / cs * cs
 	f, err := os.OpenFile(dst, os.O_RDWR, 0)
 	if err != nil {
 		return zero, fmt.Errorf("slot: open: %w", err)
@@ -124,14 +137,14 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 	}
 	// The start of the slot (every root file system's superblock) is
 	// wiped before anything else is written and gets the payload's first
-	// chunk only after the rest is written, on the media, read back and the
-	// stream verified to its EOF: a slot whose write was cut short, or
+	// HeldBytes only after the rest is written, on the media, read back and
+	// the stream verified to its EOF: a slot whose write was cut short, or
 	// whose stream failed its digest, never starts with a valid superblock
 	// above bytes that do not belong to it (whatever the journal says).
 	if err := wipe(f, dst, 0, min(capa, InvalidateBytes)); err != nil {
 		return zero, err
 	}
-	held := make([]byte, min(int64(chunkSize), size))
+	held := make([]byte, min(int64(HeldBytes), size))
 	var h hash.Hash
 	if !w.Verified {
 		h = sha256.New()
@@ -139,13 +152,13 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 
 	// Chunks in flight: two windows held for the comparison, one being
 	// filled, one in the channel.
-	nChunks := int(2*window/chunkSize) + 2
+	nChunks := int(2*window/cs) + 2
 	free := make(chan []byte, nChunks)
 	for range nChunks {
-		free <- make([]byte, chunkSize)
+		free <- make([]byte, cs)
 	}
 	filled := make(chan chunk, 1)
-	cw := newChunkWriter(f, dst, window, free, w.Progress)
+	cw := newChunkWriter(f, dst, window, cs, free, w.Progress)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var werr error
@@ -204,10 +217,21 @@ func (w *Writer) Write(ctx context.Context, dst string, r io.Reader, size int64)
 				return fail(nil)
 			}
 		}
-		n := min(int64(chunkSize), size-read)
+		// Reads after the held-back start end on chunk boundaries (those
+		// of the slot's writes; with 1 MiB, those of a default chunk list).
+		n := min(int64(len(buf)), cs-read%cs, size-read)
 		m, err := io.ReadFull(r, buf[:n])
 		if m > 0 && h != nil {
 			h.Write(buf[:m])
+		}
+		if err != nil && m > 0 && read > 0 {
+			// What r handed out before its error is written too (a
+			// verifying reader hands out only verified bytes).
+			select {
+			case filled <- chunk{buf: buf[:m], off: read}:
+			case <-cw.failed():
+				return fail(nil)
+			}
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {

@@ -38,7 +38,13 @@ func TestWrite(t *testing.T) {
 	p := newSlotFile(t, 4<<20, 0xEE)
 	data := payload(3<<20 + 123)
 	var calls int
-	w := &Writer{FlushEvery: 1 << 20, Progress: func(int64) { calls++ }}
+	var last int64
+	w := &Writer{FlushEvery: 1 << 20, Progress: func(n int64) {
+		if n <= last {
+			t.Errorf("progress %d after %d", n, last)
+		}
+		calls, last = calls+1, n
+	}}
 	d, err := w.Write(context.Background(), p, bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +59,10 @@ func TestWrite(t *testing.T) {
 	if got[len(data)] != 0xEE || int64(len(got)) != 4<<20 {
 		t.Error("bytes after the payload or the slot size changed")
 	}
-	if calls != 4 {
-		t.Errorf("progress called %d times, want 4", calls)
+	// One call per write: [128 KiB, 1 MiB), three more up to the end, and
+	// the held-back start written last.
+	if calls != 5 || last != int64(len(data)) {
+		t.Errorf("progress called %d times, last %d; want 5, ending at %d", calls, last, len(data))
 	}
 }
 
@@ -168,10 +176,9 @@ func TestWriteStopsAndOwnsItsWriter(t *testing.T) {
 // TestCutWriteLeavesNoSuperblock: however a write ends before its good EOF
 // (the stream fails its digest at the end, the reader breaks off in the
 // middle, the context ends, the power goes in the middle of the stream),
-// the slot starts with InvalidateBytes of zeros: neither the new payload's
-// first chunk (a valid superblock above bytes that do not belong to it)
-// nor the old image's start survives. A good write puts the first chunk
-// there last.
+// the slot starts with HeldBytes of zeros: neither the new payload's
+// start (a valid superblock above bytes that do not belong to it) nor the
+// old image's start survives. A good write puts it there last.
 func TestCutWriteLeavesNoSuperblock(t *testing.T) {
 	data := payload(5<<20 + 77)
 	wiped := func(t *testing.T, p string) {
@@ -180,8 +187,8 @@ func TestCutWriteLeavesNoSuperblock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got[:InvalidateBytes], make([]byte, InvalidateBytes)) {
-			t.Errorf("the slot's first %d bytes are not zeros after a cut write", InvalidateBytes)
+		if !bytes.Equal(got[:HeldBytes], make([]byte, HeldBytes)) {
+			t.Errorf("the slot's first %d bytes are not zeros after a cut write", HeldBytes)
 		}
 	}
 	for _, tc := range []struct {
@@ -225,10 +232,10 @@ func TestCutWriteLeavesNoSuperblock(t *testing.T) {
 		if media == nil {
 			t.Fatal("the last window was never read back")
 		}
-		if !bytes.Equal(media[:InvalidateBytes], make([]byte, InvalidateBytes)) {
-			t.Errorf("the slot's first %d bytes are not zeros while the rest is still being written", InvalidateBytes)
+		if !bytes.Equal(media[:HeldBytes], make([]byte, HeldBytes)) {
+			t.Errorf("the slot's first %d bytes are not zeros while the rest is still being written", HeldBytes)
 		}
-		if !bytes.Equal(media[InvalidateBytes:len(data)], data[InvalidateBytes:]) {
+		if !bytes.Equal(media[HeldBytes:len(data)], data[HeldBytes:]) {
 			t.Error("the rest of the payload was not on the media before the first chunk")
 		}
 	})
@@ -259,13 +266,48 @@ func TestBadStreamWritesWhatCameBefore(t *testing.T) {
 		t.Fatalf("err = %v, want the stream's error", err)
 	}
 	got, _ := os.ReadFile(p)
-	if !bytes.Equal(got[:InvalidateBytes], make([]byte, InvalidateBytes)) {
-		t.Error("the first MiB is not wiped")
+	if !bytes.Equal(got[:HeldBytes], make([]byte, HeldBytes)) {
+		t.Error("the held-back start is not zeros")
 	}
-	if !bytes.Equal(got[InvalidateBytes:good], data[InvalidateBytes:good]) {
+	if !bytes.Equal(got[HeldBytes:good], data[HeldBytes:good]) {
 		t.Error("chunks read before the bad one are not all written")
 	}
 	if !bytes.Equal(got[good:], bytes.Repeat([]byte{0xEE}, len(got)-good)) {
 		t.Error("the slot after the bad chunk was touched")
+	}
+}
+
+// TestWriteChunkSize: a smaller chunk size (what installs of xz and zstd
+// payloads use) writes the same bytes, holds the start back the same way,
+// and a chunk size that is not a multiple of 64 KiB of at least HeldBytes
+// is refused before the slot is touched.
+func TestWriteChunkSize(t *testing.T) {
+	data := payload(3<<20 + 4321)
+	p := newSlotFile(t, 4<<20, 0xEE)
+	var media []byte
+	beforeReadBack = func(dst string, off, n int64) {
+		if media == nil && off+n >= int64(len(data)) {
+			media, _ = os.ReadFile(dst)
+		}
+	}
+	defer func() { beforeReadBack = func(string, int64, int64) {} }()
+	w := &Writer{FlushEvery: 512 << 10, ChunkSize: 256 << 10, Verified: true}
+	if _, err := w.Write(context.Background(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ReadBack(p, int64(len(data))); got != sha256.Sum256(data) {
+		t.Error("slot content differs from the payload")
+	}
+	if media == nil || !bytes.Equal(media[:HeldBytes], make([]byte, HeldBytes)) {
+		t.Error("the start was not held back until the end")
+	}
+	for _, cs := range []int64{64 << 10, 200 << 10} {
+		q := newSlotFile(t, 4<<20, 0xEE)
+		if _, err := (&Writer{ChunkSize: cs}).Write(context.Background(), q, bytes.NewReader(data), int64(len(data))); err == nil {
+			t.Errorf("chunk size %d accepted", cs)
+		}
+		if got, _ := os.ReadFile(q); !bytes.Equal(got, bytes.Repeat([]byte{0xEE}, 4<<20)) {
+			t.Errorf("chunk size %d: the slot was touched", cs)
+		}
 	}
 }

@@ -28,9 +28,9 @@ type chunkWriter struct {
 	syncAll  bool          // sync_file_range unsupported here: fdatasync
 }
 
-func newChunkWriter(f *os.File, dst string, window int64, free chan<- []byte, progress func(int64)) *chunkWriter {
+func newChunkWriter(f *os.File, dst string, window, cs int64, free chan<- []byte, progress func(int64)) *chunkWriter {
 	return &chunkWriter{f: f, dst: dst, window: window, free: free, progress: progress,
-		rb: make([]byte, chunkSize), errc: make(chan struct{})}
+		rb: make([]byte, cs), errc: make(chan struct{})}
 }
 
 // failed is closed when run returned an error.
