@@ -27,7 +27,13 @@
 //
 // Gaps (invalid samples, NaN, ±Inf, absurd magnitudes) up to 0.5 s are
 // bridged by holding the last value; longer gaps reset the detector, and
-// the first beat after them has no RR interval.
+// the first beat after them has no RR interval. A complex next to a
+// bridged gap is accepted at a tenth of the threshold, since the lost
+// samples took part of its energy. The Monitor treats what lost samples
+// may hide (gaps.go): an R-R interval spanning them does not enter the
+// average, a pause across one that can hide a QRS is reported only when
+// the lead around it is quiet, and they do not interrupt the asystole
+// timer on a flat lead.
 //
 // A Monitor wraps the detector with what a bedside monitor derives from
 // the beats: the heart rate averaged as ANSI/AAMI EC13 asks (hr.go), a
