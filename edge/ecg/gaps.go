@@ -6,9 +6,11 @@ package ecg
 // so that a few lost samples do not restart it; but a QRS complex that
 // falls in such a stretch is lost, and the interval from the beat before
 // it to the beat after it is two R-R intervals, not one. So an interval
-// that spans invalid samples (within spanMargin of either of its beats,
-// where they move the R peak or make a step that can be taken for one) is
-// not a measured R-R interval: it does not enter the heart-rate average,
+// that spans a stretch that can hide a QRS complex (hideQRS and longer;
+// stretches less than joinGap apart count as one, since lost samples come
+// in bursts), in it or within spanMargin of either of its beats (where the
+// step at the stretch's end can be taken for a beat), is not a measured
+// R-R interval: it does not enter the heart-rate average,
 // and the beat that ends it carries no beat-to-beat rate. It does not
 // restart the average either, as a long gap does: the intervals around it
 // are still the patient's.
@@ -29,8 +31,12 @@ package ecg
 // samples of a flat lead, which lost samples do not interrupt
 // (standstill.go, Monitor.gapAt).
 const (
-	spanMargin  = 0.15 // s
-	hideQRS     = 0.03 // s
+	spanMargin = 0.15 // s
+	hideQRS    = 0.03 // s
+	joinGap    = 0.01 // s
+	// missedRR: an interval across shorter stretches that is this many
+	// times the average is not measured either (a beat lost after all).
+	missedRR    = 1.6
 	quietFrac   = 0.15
 	quietBefore = 0.1  // s
 	quietAfter  = 0.35 // s
@@ -43,6 +49,7 @@ const (
 
 // gapLog keeps the last stretches of invalid samples.
 type gapLog struct {
+	join     int64 // stretches closer than this (samples) are one
 	from, to [invalidRuns]int64
 	quiet    [invalidRuns]bool // judged quiet (see Monitor.judgeGap)
 	judged   bool              // the newest stretch is judged
@@ -53,8 +60,9 @@ type gapLog struct {
 func (g *gapLog) invalid(i int64) {
 	if g.n > 0 {
 		k := (g.at - 1 + invalidRuns) % invalidRuns
-		if g.to[k] == i-1 {
+		if g.to[k] >= i-1-g.join {
 			g.to[k] = i
+			g.quiet[k], g.judged = false, false
 			return
 		}
 	}

@@ -46,22 +46,26 @@ type Monitor struct {
 	asy  int64 // AsystoleAfter in samples
 	lat  int64 // MaxLatency in samples
 
-	n       int64 // samples pushed
-	perSec  int64 // samples per quality second
-	qual    quality
-	avg     rrAverage
-	y       ring // conditioned signal, for QRS amplitudes
-	ss      standstill
-	gaps    gapLog
-	margin  int64 // spanMargin in samples
-	hide    int64 // hideQRS in samples
-	qBefore int64 // quietBefore in samples
-	qAfter  int64 // quietAfter in samples
-	qSmooth int64 // quietSmooth in samples
-	lastR   int64 // last credible QRS
-	haveR   bool
-	liveRun int64 // samples since the lead last gave no signal (see Push)
-	since   int64 // samples since the detector last (re)started
+	n      int64 // samples pushed
+	perSec int64 // samples per quality second
+	qual   quality
+	avg    rrAverage
+	y      ring // conditioned signal, for QRS amplitudes
+	ss     standstill
+	gaps   gapLog
+	margin int64 // spanMargin in samples
+	hide   int64 // hideQRS in samples
+	// doubt is the last complex found next to lost samples that was not
+	// credible (see onBeat).
+	doubt     int64
+	haveDoubt bool
+	qBefore   int64 // quietBefore in samples
+	qAfter    int64 // quietAfter in samples
+	qSmooth   int64 // quietSmooth in samples
+	lastR     int64 // last credible QRS
+	haveR     bool
+	liveRun   int64 // samples since the lead last gave no signal (see Push)
+	since     int64 // samples since the detector last (re)started
 
 	// Since the previous Status.
 	longest  int64 // longest time without a credible QRS
@@ -125,6 +129,7 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 		qual:    newQuality(fs),
 		y:       newRing(int(4*fs) + 1),
 		ss:      newStandstill(fs),
+		gaps:    gapLog{join: int64(math.Round(joinGap * fs))},
 	}
 	return m, nil
 }
@@ -154,7 +159,7 @@ func (m *Monitor) Push(x float64, valid bool) (Beat, bool) {
 		m.validCnt++
 		m.since++
 	} else {
-		if m.gaps.n > 0 && !m.gaps.judged && m.gaps.to[m.gaps.newest()] < i-1 {
+		if m.gaps.n > 0 && !m.gaps.judged && m.gaps.to[m.gaps.newest()] < i-1-m.gaps.join {
 			m.judgeGap(i - 1) // a new stretch starts before the last was judged
 		}
 		m.gaps.invalid(i)
@@ -216,7 +221,13 @@ func (m *Monitor) onBeat(now int64, b Beat) bool {
 	refAmp, refM := m.qual.reference(now)
 	bi := m.qual.beat(b.Index, now, amp, &m.y)
 	if refAmp > 0 && (amp < credibleFrac*refAmp || bi.mpk < credibleEnergy*refM) {
-		return true // not a QRS for the timers and the rate
+		// Not a QRS for the timers and the rate. Next to lost samples it
+		// may be one whose peak they took: the interval across it is not
+		// measured (gaps.go).
+		if m.gaps.any(b.Index-m.margin, b.Index+m.margin, 1) {
+			m.doubt, m.haveDoubt = b.Index, true
+		}
+		return true
 	}
 	if m.ss.on && !bi.match && bi.mpk < endEnergy*refM {
 		// A declared standstill ends with a complex of a shape the
@@ -230,7 +241,13 @@ func (m *Monitor) onBeat(now int64, b Beat) bool {
 	measured := true
 	if m.haveR && b.Index > m.lastR && b.RR > 0 {
 		rr := b.Index - m.lastR
-		measured = !m.gaps.any(m.lastR-m.margin, b.Index+m.margin, 1)
+		measured = !m.gaps.any(m.lastR-m.margin, b.Index+m.margin, m.hide) && !m.doubtIn(m.lastR, b.Index)
+		if hr, ok := m.avg.rate(m.rate, now); measured && ok && float64(rr) > missedRR*60*m.rate/hr &&
+			m.gaps.any(m.lastR-m.margin, b.Index+m.margin, 1) {
+			// Shorter lost stretches rarely hide a beat, but an interval
+			// across them that looks like two is taken for two.
+			measured = false
+		}
 		if m.pauseEvidence(m.lastR, b.Index) {
 			m.longest = max(m.longest, rr) // an R-R interval, not noise
 		}
@@ -297,12 +314,18 @@ func (m *Monitor) judgeGap(now int64) {
 	g.quiet[j] = mx >= mn && mx-mn < quietFrac*ref
 }
 
+// doubtIn tells whether a complex next to lost samples that was not taken
+// for a QRS lies in from..to.
+func (m *Monitor) doubtIn(from, to int64) bool {
+	return m.haveDoubt && m.doubt > from && m.doubt < to
+}
+
 // pauseEvidence tells whether the time from..to without a QRS complex is
 // a measured one, to be shown as LongestGap: it held no loud noise (see
 // standstill.go) and no stretch of lost samples that can hide a QRS
 // complex, unless the signal around it was quiet (gaps.go).
 func (m *Monitor) pauseEvidence(from, to int64) bool {
-	return !m.ss.noisy() && !m.gaps.loud(from, to, m.hide)
+	return !m.ss.noisy() && !m.gaps.loud(from, to, m.hide) && !m.doubtIn(from, to)
 }
 
 // gapAt is the time without a credible QRS as known at sample i: since the
