@@ -76,7 +76,7 @@ func DefineOffline(fs *flag.FlagSet) *Offline {
 	fs.StringVar(&f.downloadDir, "download-dir", "", "install URL: download into `DIR` first, resumable across restarts (needs room for the artifact)")
 	fs.BoolVar(&f.noReboot, "no-reboot", false, "do not reboot; print that a reboot is needed")
 	fs.StringVar(&f.stateKey, "state-key", "", "state key `FILE` that authenticates the journal (empty: state.key beside --journal; made when missing)")
-	fs.StringVar(&f.tpm, "tpm", "", "TPM `DEVICE` that seals the state key (empty: /dev/tpmrm0 when present; off: none)")
+	fs.StringVar(&f.tpm, "tpm", "", "TPM `DEVICE` that seals the state key and holds the journal counter and the version floor (empty: /dev/tpmrm0 when present; off: none)")
 	fs.Int64Var(&f.maxWindowMiB, "max-window-mib", artifact.DefaultMaxWindow>>20, "largest decompression window an install may allocate, in `MiB`")
 	fs.BoolVar(&f.requireChunks, "require-chunks", false, "refuse artifacts without a signed chunk list (verify before write)")
 	fs.StringVar(&f.caFile, "ca-file", "", "install URL: PEM trust anchors `FILE` of the update server (required for https)")
