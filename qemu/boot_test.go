@@ -94,7 +94,9 @@ update:
 //  2. a signed update command: the uplink downloads 1.1.0 over HTTPS,
 //     acquire verifies and installs it, holds the reboot while the patient
 //     is monitored until a technician releases it, and after the trial boot
-//     its own checks commit it ("done" on cmd-result).
+//     its own checks commit it ("done" on cmd-result); then the current copy
+//     of the boot environment is damaged: 1.1.0 boots committed from the
+//     other copy.
 //  3. a signed update to 1.2.0, whose agent cannot start: the unit's start
 //     limit reboots, U-Boot falls back to 1.1.0, "failed" on cmd-result.
 func TestShippedImage(t *testing.T) {
@@ -241,6 +243,23 @@ func TestShippedImage(t *testing.T) {
 	n := len(mon.Messages())
 	waitTelemetry(t, mon, n, "temp", stepWait)
 	logf("1.1.0 committed by the agent's own checks, publishing")
+
+	// The current copy of the boot environment is damaged: the board boots
+	// 1.1.0, committed, from the other copy, and the agent carries on.
+	dmg := ctl.run(t, "damage-env", stepWait)
+	if !strings.Contains(dmg.Body, "damaged /uboot/") {
+		t.Fatalf("damaging the boot environment: %q", dmg.Body)
+	}
+	logf("%s, rebooting", lastLine(dmg.Body, "damaged"))
+	at = con.waitFor(t, at, "## Error: bad CRC, import failed", bootWait)
+	at = con.waitFor(t, at, "medagent: booting slot 3 (upgrade_available=0", bootWait)
+	boot, seen = ctl.wait(t, seen, "boot", bootWait)
+	if !strings.Contains(boot.Body, "release 1.1.0 slot b") {
+		t.Fatalf("after the damaged copy: %q, want release 1.1.0 on slot b", boot.Body)
+	}
+	n = len(mon.Messages())
+	waitTelemetry(t, mon, n, "temp", stepWait)
+	logf("U-Boot read the other copy: 1.1.0 boots committed and publishes")
 
 	// 3. A broken update (1.2.0: its agent cannot start): rollback.
 	nonce = sendUpdate(t, mon, ops, artPort, arts, "C.mender")

@@ -112,6 +112,20 @@ func offline(t *testing.T, ctl *hookServer, mon *mosquittotest.Monitor, id map[s
 		t.Fatalf("the uplink's journal does not say the certificate is not yet valid:\n%s", log.Body)
 	}
 	logf("uplink waits: %s", lastLine(log.Body, "not valid before"))
+	// The technician sees why too (the uplink's state, through acquire).
+	deadline := time.Now().Add(stepWait)
+	for {
+		st := parseTries(ctl.run(t, "status", stepWait).Body)
+		if len(st) == 1 && st[0].Exit == 0 && strings.Contains(st[0].Output, "uplink waiting") &&
+			strings.Contains(oneLine(st[0].Output), "not valid before") {
+			logf("medagent status: %s", lastLine(st[0].Output, "uplink waiting"))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("medagent status does not say why the uplink waits within %v: %+v", stepWait, st)
+		}
+		time.Sleep(5 * time.Second)
+	}
 	// Only the ECG (the ADS1292R has no kernel stand-in) is simulated, and
 	// the technician sees it so.
 	sens := parseTries(ctl.run(t, "sensors", stepWait).Body)
@@ -130,7 +144,7 @@ func offline(t *testing.T, ctl *hookServer, mon *mosquittotest.Monitor, id map[s
 		t.Fatalf("i2cset of the fever: %+v", fever)
 	}
 	var alarm control.Alarm
-	deadline := time.Now().Add(stepWait)
+	deadline = time.Now().Add(stepWait)
 	for alarm.ID == 0 {
 		if time.Now().After(deadline) {
 			ctl.run(t, "diag", stepWait)
@@ -169,10 +183,14 @@ func offline(t *testing.T, ctl *hookServer, mon *mosquittotest.Monitor, id map[s
 
 	// Everything spooled while offline arrives: the raised alarm, and every
 	// stream's telemetry from seq 1, before and after the clock was set.
-	mon.WaitFor(t, stepWait, "the offline fever alarm and telemetry from before and after the clock was set", func(ms []mosquittotest.Message) bool {
-		alarmed := false
+	mon.WaitFor(t, stepWait, "the offline fever alarm, the uplink_waiting event and telemetry from before and after the clock was set", func(ms []mosquittotest.Message) bool {
+		alarmed, waited := false, false
 		for _, m := range ms {
 			alarmed = alarmed || m.Topic == ours+"alarms/temp"
+			waited = waited || (m.Topic == ours+"events/uplink" && strings.Contains(string(m.Payload), "uplink_waiting"))
+		}
+		if !waited {
+			return false
 		}
 		for _, s := range []string{"temp", "spo2", "ecg"} {
 			ps := packs(t, ms, s)

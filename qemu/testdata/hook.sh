@@ -108,13 +108,30 @@ step() { # step NAME: run it, post its output
 		date -u +%s
 		;;
 	release) try as tech medagent update reboot ;;
+	damage-env)
+		# Damage the current copy of the boot environment (the newer by
+		# flag, as the boot script orders them), then reboot: the board
+		# must boot from the other copy, which holds the same state.
+		f1=$(od -An -tu1 -j4 -N1 /uboot/uboot.env | tr -d ' ')
+		f2=$(od -An -tu1 -j4 -N1 /uboot/uboot-redund.env | tr -d ' ')
+		cur=/uboot/uboot.env
+		if [ "$f1" = 255 ] && [ "$f2" = 0 ]; then
+			cur=/uboot/uboot-redund.env
+		elif ! { [ "$f2" = 255 ] && [ "$f1" = 0 ]; } && [ "$f2" -gt "$f1" ]; then
+			cur=/uboot/uboot-redund.env
+		fi
+		printf garbage | dd of=$cur bs=1 seek=100 conv=notrunc 2>&1
+		sync
+		echo "damaged $cur (flags $f1 $f2)"
+		;;
 	poweroff) echo "powering off" ;;
 	*) echo "unknown step $1" ;;
 	esac >/tmp/step.out 2>&1
 	post "$1" /tmp/step.out
-	if [ "$1" = poweroff ]; then
-		systemctl poweroff
-	fi
+	case $1 in
+	poweroff) systemctl poweroff ;;
+	damage-env) systemctl reboot ;;
+	esac
 }
 
 say "release $release on slot $slot: hook up"
