@@ -115,8 +115,11 @@ root=$work/rootfs
 mkdir -p "$root"
 tar -C "$root" -xf "$tarball"
 find "$root/usr/share/man" -mindepth 1 -delete
+# udev's hardware database sources: only systemd-hwdb compiles them, which
+# the image masks (bookworm's /usr is not merged in an extracted system:
+# they are in /lib/udev/hwdb.d, 9 MB).
 rm -rf "$root"/usr/share/{doc,locale,info,lintian,zsh,bash-completion,common-licenses,groff/*/font/devpdf} \
-	"$root"/usr/lib/aarch64-linux-gnu/gconv "$root"/usr/lib/udev/hwdb.d "$root"/var/cache/* "$root"/var/lib/apt/lists/*
+	"$root"/usr/lib/aarch64-linux-gnu/gconv "$root"/usr/lib/udev/hwdb.d "$root"/lib/udev/hwdb.d "$root"/var/cache/* "$root"/var/lib/apt/lists/*
 # What base-files' and systemd's maintainer scripts would do (an
 # extracted file system runs none): /etc/mtab, /var/run and /var/lock as
 # links into /run.
