@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/internal/testport"
 	"medagent/tlsconf/tlstest"
 )
 
@@ -71,7 +72,7 @@ func StartWithOptions(t testing.TB, pkiDir string, o Options) *Broker {
 		}
 	}
 	dir := t.TempDir()
-	port, err := freePort()
+	port, err := testport.Free()
 	if err != nil {
 		t.Fatalf("mosquittotest: %v", err)
 	}
@@ -190,13 +191,4 @@ func (b *Broker) Log() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.log.String()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

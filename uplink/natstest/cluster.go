@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/internal/testport"
 	"medagent/tlsconf/tlstest"
 )
 
@@ -104,7 +105,7 @@ func Start(t testing.TB, pkiDir string, o Options) *Cluster {
 	ports := make([][4]int, o.Nodes) // client, route, mqtt, http
 	for i := range ports {
 		for j := range ports[i] {
-			if ports[i][j], err = freePort(); err != nil {
+			if ports[i][j], err = testport.Free(); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -321,15 +322,6 @@ func deviceID(pkiDir string) (string, error) {
 		return "", fmt.Errorf("natstest: %s: %w", tlstest.DeviceCertFile, err)
 	}
 	return c.Subject.CommonName, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("natstest: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 type lockedBuffer struct {
