@@ -99,14 +99,9 @@ func KeyID(k crypto.PublicKey) string {
 	return fmt.Sprintf("sha256:%x", s[:8])
 }
 
-// verifySignature checks the base64 signature sig over msg against every
-// key; it succeeds if any key verifies it (key rotation).
-func verifySignature(msg, sig []byte, keys []crypto.PublicKey) error {
-	_, err := verifyingKey(msg, sig, keys)
-	return err
-}
-
-// verifyingKey is verifySignature that returns the key that verified.
+// verifyingKey checks the base64 signature sig over msg against every key
+// and returns the one that verified it: any key of the set will do (key
+// rotation).
 func verifyingKey(msg, sig []byte, keys []crypto.PublicKey) (crypto.PublicKey, error) {
 	raw := make([]byte, base64.StdEncoding.DecodedLen(len(sig)))
 	n, err := base64.StdEncoding.Decode(raw, trimSpace(sig))
