@@ -43,6 +43,9 @@ func testConfig(t *testing.T) config.Config {
 	cfg.MQTT.KeyFile = filepath.Join(pki, tlstest.DeviceKeyFile)
 	cfg.Handoff.Dir = filepath.Join(dir, "handoff")
 	cfg.Handoff.StateDir = filepath.Join(dir, "shared", "handoff")
+	// Never the machine's /run/medagent/control.sock: tests run in
+	// parallel, and a test machine may run a real agent.
+	cfg.Control.Socket = filepath.Join(dir, "control.sock")
 	return cfg
 }
 
