@@ -128,6 +128,8 @@ device:
 spool:
   dir: %s
   key_file: %s
+control:
+  socket: %s
 mqtt:
   broker: tls://%s
   server_name: localhost
@@ -141,6 +143,17 @@ sim:
   changes:
     - {at: 25s, ramp: 10s, spo2: 83}
     - {at: 60s, ramp: 10s, spo2: 97}
-`, deviceID, filepath.Join(dir, "spool"), p.SpoolKey, addr, p.CA, p.DeviceCert, p.DeviceKey, format)
+`, deviceID, filepath.Join(dir, "spool"), p.SpoolKey, demoSocket(dir), addr, p.CA, p.DeviceCert, p.DeviceKey, format)
 	return os.WriteFile(path, []byte(cfg), 0o600)
+}
+
+// demoSocket is the demo agent's technician socket: beside its spool, not
+// the machine's /run/medagent (which a user without root cannot create),
+// unless the path is too long for a Unix socket (108 bytes on Linux).
+func demoSocket(dir string) string {
+	p := filepath.Join(dir, "control.sock")
+	if len(p) >= 100 {
+		return `""`
+	}
+	return p
 }
