@@ -71,7 +71,7 @@ test: setup
 
 # The tests behind the long tag (their names end in Long; .ci/run runs
 # them after make test): the 30 s broker outage on mosquitto and the real
-# spool, about 40 s.
+# spool, and the three-node NATS cluster down for two minutes; about 3 min.
 test-long: setup
 	$(GO) test -count=1 -timeout 20m -tags long -run 'Long$$' ./...
 
