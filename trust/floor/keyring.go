@@ -30,14 +30,7 @@ type KeyringFloor struct{ path string }
 // Options.TPM: "" means /dev/tpmrm0 when present, "off" never); nil when
 // there is no TPM.
 func OpenKeyringFloor(tpm string) *KeyringFloor {
-	path := tpm
-	if path == "off" {
-		path = ""
-	} else if path == "" {
-		if _, err := statTPM(tpmio.DefaultPath); err == nil {
-			path = tpmio.DefaultPath
-		}
-	}
+	path := tpmPath(tpm)
 	if path == "" {
 		return nil
 	}

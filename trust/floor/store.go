@@ -34,14 +34,7 @@ var statTPM = os.Stat // test seam
 
 // Open returns the TPM NV store when there is a TPM, else the file store.
 func Open(o Options) (Store, error) {
-	path := o.TPM
-	if path == "off" {
-		path = ""
-	} else if path == "" {
-		if _, err := statTPM(tpmio.DefaultPath); err == nil {
-			path = tpmio.DefaultPath
-		}
-	}
+	path := tpmPath(o.TPM)
 	if path != "" {
 		return &nvStore{path: path}, nil
 	}
@@ -102,4 +95,19 @@ func (s *fileStore) Raise(v Version) error {
 		return fmt.Errorf("floor: %w", err)
 	}
 	return nil
+}
+
+// tpmPath is the TPM device that tpm names (as Options.TPM): "off" none,
+// "" /dev/tpmrm0 when present, else tpm itself.
+func tpmPath(tpm string) string {
+	switch {
+	case tpm == "off":
+		return ""
+	case tpm != "":
+		return tpm
+	}
+	if _, err := statTPM(tpmio.DefaultPath); err == nil {
+		return tpmio.DefaultPath
+	}
+	return ""
 }
