@@ -151,19 +151,7 @@ func TestTailingWithEvictionAndAckDeletion(t *testing.T) {
 	reported := map[string][]span{}
 	var reportedN uint64
 	var writerDone bool
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		rec, err := r.Next(ctx)
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			if writerDone {
-				break
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("Next: %v (last %v)", err, last)
-		}
+	writerEnded := func() {
 		select {
 		case err := <-done:
 			if err != nil {
@@ -172,6 +160,25 @@ func TestTailingWithEvictionAndAckDeletion(t *testing.T) {
 			writerDone = true
 		default:
 		}
+	}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		rec, err := r.Next(ctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Idle: stop once the writer has ended and a whole poll found
+			// nothing after that. The writer may end while we wait, after
+			// its last record was delivered, so look at done here too.
+			if writerDone {
+				break
+			}
+			writerEnded()
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Next: %v (last %v)", err, last)
+		}
+		writerEnded()
 		if isReport(rec) {
 			rp := reportOf(t, rec)
 			if rp.cond != CondEvicted || rp.class != "telemetry" || rp.records > rp.last-rp.first+1 {
