@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,8 @@ import (
 type fleet struct {
 	cfg      config.Config
 	fx       updateFixture
-	mon      *mosquittotest.Monitor
+	mon      *mosquittotest.Monitor // cmd-result
+	status   *mosquittotest.Monitor // the device's online/offline status
 	ops      *ecdsa.PrivateKey
 	url      string // of the artifact
 	rebooted string // touched by the reboot command
@@ -71,13 +73,28 @@ func newFleet(t *testing.T) *fleet {
 	cfg.Handoff.DownloadCAFile = filepath.Join(f.fx.dir, "artifact-server.pem")
 	os.WriteFile(cfg.Handoff.DownloadCAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
 	f.mon = mosquittotest.Subscribe(t, b, pki, "medagent/v1/+/cmd-result", mosquittotest.MonitorOptions{})
+	f.status = mosquittotest.Subscribe(t, b, pki, "medagent/v1/+/status", mosquittotest.MonitorOptions{})
 	t.Cleanup(f.halt)
 	return f
 }
 
-// start runs the given roles, each its own agent.
+// start runs the given roles, each its own agent. With the uplink it
+// returns once the device said "online", which it does after subscribing
+// to its commands, so a command sent then is received.
 func (f *fleet) start(t *testing.T, roles ...Role) {
 	t.Helper()
+	online := func(ms []mosquittotest.Message) (n int) {
+		for _, m := range ms {
+			if string(m.Payload) == "online" {
+				n++
+			}
+		}
+		return n
+	}
+	before := online(f.status.Messages())
+	if slices.Contains(roles, RoleUplink) {
+		defer f.status.WaitFor(t, 60*time.Second, "online status", func(ms []mosquittotest.Message) bool { return online(ms) > before })
+	}
 	for _, r := range roles {
 		c := f.cfg
 		if r == RoleUplink {
@@ -183,7 +200,6 @@ func TestFleetUpdateCommitted(t *testing.T) {
 	art, _ := os.ReadFile(f.fx.art)
 	digest := fmt.Sprintf("sha256:%x", sha256.Sum256(art))
 	f.start(t, RoleAcquire, RoleUplink)
-	time.Sleep(time.Second) // the subscription follows the connect
 	nonce := f.send(t, map[string]string{"url": f.url, "digest": digest})
 	f.waitResult(t, nonce, "accepted/fetch", 30*time.Second)
 	r := f.waitResult(t, nonce, "accepted/reboot-pending", 60*time.Second)
@@ -215,7 +231,6 @@ func TestFleetUpdateRolledBack(t *testing.T) {
 	f.cfg.Update.HealthTimeout = 10 * time.Second
 	art, _ := os.ReadFile(f.fx.art)
 	f.start(t, RoleAcquire, RoleUplink)
-	time.Sleep(time.Second)
 	nonce := f.send(t, map[string]string{"url": f.url, "digest": fmt.Sprintf("sha256:%x", sha256.Sum256(art))})
 	f.waitResult(t, nonce, "accepted/reboot-pending", 90*time.Second)
 	f.acq.upd.ForceReboot()

@@ -157,13 +157,16 @@ func (u *Uplink) session(ctx context.Context, broker string) (connectedFor time.
 	since := func() time.Duration { return max(u.now().Sub(connectedAt), time.Nanosecond) }
 	u.update(func(s *Status) { s.Connected = true; s.Connects++; s.ConnackWait = connack })
 	defer u.update(func(s *Status) { s.Connected = false; s.InFlight = 0 })
-	if err := waitToken(fail, c.Publish(u.statusTopic(), 1, true, statusOnline), u.opts.AckTimeout); err != nil {
-		c.Disconnect(0)
-		return since(), fmt.Errorf("uplink: publish status: %w", cause(err))
-	}
+	// Subscribe before saying online: an operator who sees "online" may
+	// send a command at once, and on a new session a command published
+	// before the SUBACK is lost.
 	if err := u.subscribeCommands(ctx, fail, c); err != nil {
 		c.Disconnect(0)
 		return since(), cause(err)
+	}
+	if err := waitToken(fail, c.Publish(u.statusTopic(), 1, true, statusOnline), u.opts.AckTimeout); err != nil {
+		c.Disconnect(0)
+		return since(), fmt.Errorf("uplink: publish status: %w", cause(err))
 	}
 	pumping.Store(true)
 	u.log.Info("uplink: connected", "broker", broker, "device", u.opts.DeviceID)
