@@ -88,10 +88,11 @@ func TestNotYetValidCertificateKeepsMonitoring(t *testing.T) {
 		return pending(a) < 10 && hasTopic(ms, "/events/uplink") && hasTopic(ms, "/alarms/")
 	})
 	stop()
-	time.Sleep(500 * time.Millisecond)
+	const sync = "medagent/v1/test/sync"
+	mon.Sync(t, sync) // everything the broker took before the stop has arrived
 	seqs := map[string][]uint64{}
 	for _, m := range mon.Messages() {
-		if strings.HasSuffix(m.Topic, "/status") || strings.HasSuffix(m.Topic, "/cmd-result") {
+		if strings.HasSuffix(m.Topic, "/status") || strings.HasSuffix(m.Topic, "/cmd-result") || m.Topic == sync {
 			continue
 		}
 		r, err := senml.Decode(m.Payload, senml.JSON)
