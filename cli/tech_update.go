@@ -108,8 +108,17 @@ func updateThroughAgent(ctx context.Context, e env, o *techOpts, op string, pos 
 	if err = techErr(err); err != nil {
 		return err
 	}
+	// A journal the agent rejected at start is reported and makes status
+	// fail, so that a script never takes it for the update state.
+	var untrusted error
+	if op == "status" && st.JournalRejected != "" {
+		untrusted = fmt.Errorf("update status: %w: %s", engine.ErrJournalUntrusted, st.JournalRejected)
+	}
 	if o.json {
-		return printJSON(e.Stdout, st)
+		if err := printJSON(e.Stdout, st); err != nil {
+			return err
+		}
+		return untrusted
 	}
 	switch op {
 	case "install":
@@ -130,8 +139,11 @@ func updateThroughAgent(ctx context.Context, e env, o *techOpts, op string, pos 
 	if v := st.Installed["artifact_name"]; v != "" {
 		linef(e.Stdout, "installed: %s", v)
 	}
+	if line := engine.JournalLine(st); line != "" {
+		linef(e.Stdout, "journal:   %s", line)
+	}
 	if !st.UpdatedAt.IsZero() {
 		linef(e.Stdout, "updated:   %s", st.UpdatedAt.Format(time.RFC3339))
 	}
-	return nil
+	return untrusted
 }

@@ -93,6 +93,23 @@ func TestUpdateThroughAgent(t *testing.T) {
 	}
 }
 
+// TestUpdateStatusRejectedJournal: when the agent rejected the journal it
+// found at start (forged or replayed), update status says so and exits 1,
+// in text and JSON, so that a script does not take it for the state.
+func TestUpdateStatusRejectedJournal(t *testing.T) {
+	sock := fakeUpdateAgent(t, func(ctx context.Context, op, arg string) (any, error) {
+		return engine.Status{State: engine.StateIdle, JournalCheck: engine.CheckFailed,
+			JournalRejected: "engine: journal counter 49, the device's counter is 50"}, nil
+	})
+	for _, args := range [][]string{{"update", "status", "--socket", sock}, {"update", "status", "--json", "--socket", sock}} {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), args, &out, &errb)
+		if code != 1 || !strings.Contains(out.String()+errb.String(), "counter 49") || !strings.Contains(errb.String(), "failed its check") {
+			t.Errorf("%v: exit %d, %q %q; want 1 and the reason", args, code, out.String(), errb.String())
+		}
+	}
+}
+
 func TestUpdateOffline(t *testing.T) {
 	journal := filepath.Join(t.TempDir(), "update.journal")
 	var out, errb bytes.Buffer

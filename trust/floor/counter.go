@@ -90,6 +90,37 @@ func (c *Counter) Value() (v uint64, fresh bool, err error) {
 	return v, fresh, err
 }
 
+// Read returns the counter without changing the TPM: exists is false
+// when the index is not defined yet, or defined but never incremented
+// (Value would make it). For reports (update status) that must not write.
+func (c *Counter) Read() (v uint64, exists bool, err error) {
+	t, err := tpmio.Open(c.path)
+	if err != nil {
+		return 0, false, fmt.Errorf("counter: %w", err)
+	}
+	defer t.Close()
+	pub, err := tpm2.NVReadPublic{NVIndex: CounterIndex}.Execute(t)
+	if isRC(err, tpm2.TPMRCHandle) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("counter: read NV public: %w", err)
+	}
+	contents, err := pub.NVPublic.Contents()
+	if err != nil {
+		return 0, false, fmt.Errorf("counter: NV public: %w", err)
+	}
+	a := contents.Attributes
+	if contents.DataSize != 8 || a.NT != tpm2.TPMNTCounter || !a.OwnerWrite || a.AuthWrite || a.PolicyWrite {
+		return 0, false, fmt.Errorf("counter: NV index %#x exists with other attributes (size %d, type %d): not the journal counter, refusing to trust it", uint32(CounterIndex), contents.DataSize, a.NT)
+	}
+	if !a.Written {
+		return 0, false, nil
+	}
+	v, err = readCounter(t, pub.NVName)
+	return v, err == nil, err
+}
+
 // Increment adds one to the counter and returns the new value.
 func (c *Counter) Increment() (uint64, error) {
 	t, err := tpmio.Open(c.path)

@@ -14,6 +14,12 @@ func TestNVCounter(t *testing.T) {
 	}
 	sim := swtpmtest.Start(t, t.TempDir())
 	c := OpenCounter(sim.Path)
+	if v, exists, err := c.Read(); err != nil || exists || v != 0 {
+		t.Fatalf("Read before the counter exists: %d, exists %v, %v", v, exists, err)
+	}
+	if _, exists, _ := c.Read(); exists {
+		t.Fatal("Read made the counter")
+	}
 	v0, fresh, err := c.Value()
 	if err != nil || !fresh {
 		t.Fatalf("first Value: %d, fresh %v, %v", v0, fresh, err)
@@ -25,6 +31,9 @@ func TestNVCounter(t *testing.T) {
 		if v, err := c.Increment(); err != nil || v != v0+i {
 			t.Fatalf("Increment %d: %d, %v; want %d", i, v, err, v0+i)
 		}
+	}
+	if v, exists, err := c.Read(); err != nil || !exists || v != v0+3 {
+		t.Fatalf("Read: %d, exists %v, %v; want %d", v, exists, err, v0+3)
 	}
 	sim.Stop()
 	sim2 := swtpmtest.Start(t, sim.StateDir)

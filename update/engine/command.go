@@ -137,21 +137,7 @@ func (f *Offline) Run(ctx context.Context, stdout, stderr io.Writer, op string, 
 		return cmdline.Usagef("update %s: unexpected arguments %v", op, args)
 	}
 	if op == "status" && f.slotA == "" {
-		// Status needs only the journal (and its key, which it never makes).
-		if _, err := os.Stat(f.journal); errors.Is(err, os.ErrNotExist) {
-			return printStatus(stdout, statusOf(idleJournal()), f.JSON)
-		}
-		key, err := f.journalKey()
-		if err != nil {
-			return err
-		}
-		j, err := readJournal(f.journal, key)
-		if err != nil {
-			st := statusOf(idleJournal())
-			st.JournalRejected = err.Error()
-			return printStatus(stdout, st, f.JSON)
-		}
-		return printStatus(stdout, statusOf(j), f.JSON)
+		return f.statusFromJournal(stdout) // never makes a key or a counter
 	}
 	e, err := f.engine(stderr)
 	if err != nil {
@@ -159,7 +145,11 @@ func (f *Offline) Run(ctx context.Context, stdout, stderr io.Writer, op string, 
 	}
 	switch op {
 	case "status":
-		return printStatus(stdout, e.Status(), f.JSON)
+		st := e.Status()
+		if err := printStatus(stdout, st, f.JSON); err != nil {
+			return err
+		}
+		return statusResult(st)
 	case "commit":
 		return e.Commit(ctx)
 	case "rollback":
@@ -220,7 +210,7 @@ func (f *commandFlags) engine(stderr io.Writer) (*Engine, error) {
 		HTTPClient:  client,
 		Journal:     f.journal,
 		JournalKey:  JournalKey(sk),
-		Counter:     OpenJournalCounter(f.tpm),
+		Counter:     openCounter(f.tpm),
 		Floor:       fl,
 		Env:         env,
 		Slots:       slot.Config{A: slot.Slot{Device: f.slotA, Part: f.partA}, B: slot.Slot{Device: f.slotB, Part: f.partB}, CmdlinePath: f.cmdline},
@@ -297,6 +287,20 @@ func statusOf(j *Journal) Status {
 		Size: j.Size, Reason: j.Reason, Entries: j.Entries, Installed: j.Installed, UpdatedAt: j.UpdatedAt}
 }
 
+// JournalLine says in words how the journal behind s was checked, or ""
+// when s does not say.
+func JournalLine(s Status) string {
+	switch {
+	case s.JournalRejected != "":
+		return "REJECTED, not the update state: " + s.JournalRejected
+	case s.JournalCheck == CheckCounter:
+		return "verified (state key and TPM counter)"
+	case s.JournalCheck == CheckKey:
+		return "authenticated by the state key only (no TPM counter: an older journal put back is not detected)"
+	}
+	return ""
+}
+
 func printStatus(w io.Writer, s Status, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -313,8 +317,8 @@ func printStatus(w io.Writer, s Status, asJSON bool) error {
 	if s.Reason != "" {
 		fmt.Fprintf(w, "reason:    %s\n", s.Reason)
 	}
-	if s.JournalRejected != "" {
-		fmt.Fprintf(w, "journal:   rejected: %s\n", s.JournalRejected)
+	if line := JournalLine(s); line != "" {
+		fmt.Fprintf(w, "journal:   %s\n", line)
 	}
 	if v := s.Installed["artifact_name"]; v != "" {
 		fmt.Fprintf(w, "installed: %s\n", v)

@@ -34,7 +34,9 @@
 // increments the counter, so an older journal put back (validly
 // authenticated when it was written: one copied while an update waited for
 // its reboot would roll a committed update back) fails that check too.
-// Without a TPM that replay is not covered.
+// Without a TPM that replay is not covered. "update status" without the
+// agent checks the journal the same way (status.go) without writing
+// anything, and a journal that fails is reported, not shown.
 //
 // Nothing unverified is armed. The payload's SHA-256 from the signed
 // manifest is journaled before the first byte is written; with a signed

@@ -64,6 +64,9 @@ type Status struct {
 	// JournalRejected says why the journal found at start failed its check
 	// (it was treated as nothing in progress and kept as *.rejected).
 	JournalRejected string `json:"journal_rejected,omitempty"`
+	// JournalCheck says how the journal is protected: CheckCounter,
+	// CheckKey, or CheckFailed (then JournalRejected says why).
+	JournalCheck string `json:"journal_check,omitempty"`
 }
 
 // New loads the journal and returns an engine. A journal that fails its
@@ -108,7 +111,13 @@ func (e *Engine) Status() Status {
 		State: e.j.State, JournalState: e.j.State, Artifact: e.j.Artifact,
 		FromSlot: e.j.FromSlot, ToSlot: e.j.ToSlot, Size: e.j.Size, Written: e.written,
 		Reason: e.j.Reason, Entries: maps.Clone(e.j.Entries), Installed: maps.Clone(e.j.Installed),
-		UpdatedAt: e.j.UpdatedAt, JournalRejected: e.rejected,
+		UpdatedAt: e.j.UpdatedAt, JournalRejected: e.rejected, JournalCheck: CheckKey,
+	}
+	switch {
+	case e.rejected != "":
+		s.JournalCheck = CheckFailed
+	case e.o.Counter != nil:
+		s.JournalCheck = CheckCounter
 	}
 	if e.pending != "" {
 		s.State, s.RebootPending, s.PendingReason = StateRebootPending, true, e.pending
