@@ -11,6 +11,8 @@
 //	                               reboot on the update engine's request
 //	systemd/medagent.sysusers      users and groups (/usr/lib/sysusers.d/medagent.conf)
 //	systemd/medagent.conf.tmpfiles directories (/usr/lib/tmpfiles.d/medagent.conf)
+//	systemd/medagent.modules-load  drivers whose device groups the acquire unit allows, loaded
+//	                               before it starts (/usr/lib/modules-load.d/medagent.conf)
 //	udev/60-medagent.rules         device groups (/usr/lib/udev/rules.d/)
 //	systemd/medagent-datadir.service
 //	                               makes /data/medagent before it is bound to /var/lib/medagent

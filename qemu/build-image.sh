@@ -151,6 +151,7 @@ for u in medagent-acquire.service medagent-uplink.service medagent.service medag
 done
 install -D -m0644 "$repo/configs/systemd/medagent.sysusers" "$root/usr/lib/sysusers.d/medagent.conf"
 install -D -m0644 "$repo/configs/systemd/medagent.conf.tmpfiles" "$root/usr/lib/tmpfiles.d/medagent.conf"
+install -D -m0644 "$repo/configs/systemd/medagent.modules-load" "$root/usr/lib/modules-load.d/medagent.conf"
 install -D -m0644 "$repo/configs/udev/60-medagent.rules" "$root/usr/lib/udev/rules.d/60-medagent.rules"
 install -D -m0644 "$repo/configs/medagent.yaml" "$root/etc/medagent/medagent.yaml"
 install -m0644 "$repo/configs/fw_env.config" "$root/etc/fw_env.config"
@@ -193,7 +194,7 @@ cp "$kx/boot/vmlinuz-$kver" "$root/boot/Image"
 cp "$work/initrd.gz" "$root/boot/initrd"
 md=$root/lib/modules/$kver
 mkdir -p "$md/kernel" "$md/extra"
-for m in $boot_mods i2c-dev tpm tpm_tis_core virtio_console virtio-rng rng-core autofs4 rtc-pl031; do
+for m in $boot_mods i2c-dev tpm tpm_tis_core virtio_console virtio-rng rng-core autofs4 rtc-pl031 usb-common usbcore usbserial cdc-acm; do
 	f=$(cd "$kx/lib/modules/$kver" && find kernel -name "$m.ko" -o -name "$m.ko.xz" | head -1)
 	[ -n "$f" ] || continue
 	mkdir -p "$md/$(dirname "$f")"

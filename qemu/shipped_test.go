@@ -97,6 +97,19 @@ func checkShipped(t *testing.T, ctl *hookServer, logf func(string, ...any)) {
 		t.Errorf("man medagent in the image:\n%s", man.Body)
 	}
 	logf("man medagent works in the image")
+
+	// configs/systemd/medagent.modules-load: the device groups the acquire
+	// unit allows exist before it starts (no USB device is attached).
+	majors, _ := ctl.wait(t, n, "majors", stepWait)
+	if !strings.HasPrefix(majors.Body, "active\n") {
+		t.Errorf("systemd-modules-load.service is not active in the image:\n%s", majors.Body)
+	}
+	for _, g := range []string{"188 ttyUSB", "166 ttyACM", "89 i2c"} {
+		if !regexp1(`(?m)^\s*`+g+`$`, majors.Body) {
+			t.Errorf("no %q in the guest's /proc/devices: the acquire unit's DeviceAllow cannot allow it:\n%s", g, majors.Body)
+		}
+	}
+	logf("ttyUSB, ttyACM and i2c majors registered at boot; systemd-modules-load.service active")
 }
 
 // offline is the first boot with the clock in the past: the device's

@@ -22,6 +22,9 @@ import (
 var notInstalled = []string{
 	"medagent.example.yaml", // every key with its default, for readers
 	"doc.go",                // package configs: the tests of these files
+	// New in configs/ after SRCREV: the recipe installs it from the commit
+	// that has it on (the next SRCREV).
+	"systemd/medagent.modules-load",
 }
 
 // recipeConfigs returns the configs/ files the recipe installs (paths

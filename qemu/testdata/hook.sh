@@ -74,6 +74,8 @@ step() { # step NAME: run it, post its output
 		post keys /tmp/step.out
 		(MANPAGER=cat man medagent | head -20) >/tmp/step.out 2>&1
 		post man /tmp/step.out
+		(systemctl is-active systemd-modules-load.service; cat /proc/devices) >/tmp/step.out 2>&1
+		post majors /tmp/step.out
 		return
 		;;
 	roles) roles ;;
