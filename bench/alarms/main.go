@@ -22,7 +22,11 @@
 //   - drift: every record with the low heart-rate limit set at its own
 //     median rate, the worst case for chatter; raises of that alarm;
 //
-//   - nstdb: the noise stress records 118e00/12/24 as they are.
+//   - nstdb: the noise stress records 118e00/12/24 as they are;
+//
+//   - robust: the held-out check on every record (or -records), with
+//     episodes at random (seeded) positions, spliced cross-faded and hard,
+//     and noise of five kinds (robust.go); the worst case per criterion.
 //
 //     go run ./bench/alarms [-mitdb ../shared/data/mitdb] [-nstdb ../shared/data/nstdb] [-cases asystole,noise,...]
 //
@@ -62,6 +66,7 @@ type bench struct {
 	mitdb, nstdb string
 	recs         []string // records to splice into
 	all          []string // every record for sinus and drift
+	robustRecs   []string // records for robust: all unless -records is given
 	cache        map[string]*record
 	write        string // directory for the spliced records, "" for none
 }
@@ -71,7 +76,7 @@ func run(out io.Writer, args []string) error {
 	mitdb := fs.String("mitdb", filepath.Join("..", "shared", "data", "mitdb"), "directory of MIT-BIH Arrhythmia Database records")
 	nstdb := fs.String("nstdb", filepath.Join("..", "shared", "data", "nstdb"), "directory of Noise Stress Test records (ma, 118e00 ...)")
 	recs := fs.String("records", strings.Join(sinusRecords, ","), "records to splice episodes into")
-	cases := fs.String("cases", "asystole,noise,pause,sinus,drift,nstdb", "cases to run")
+	cases := fs.String("cases", "asystole,noise,pause,sinus,drift,nstdb,robust", "cases to run")
 	write := fs.String("write", "", "also write every spliced signal as a WFDB record into `dir` (for medagent replay --vitals)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,6 +98,12 @@ func run(out io.Writer, args []string) error {
 	if len(b.recs) == 0 {
 		b.recs = b.all
 	}
+	b.robustRecs = b.all
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "records" {
+			b.robustRecs = b.recs
+		}
+	})
 	for _, c := range strings.Split(*cases, ",") {
 		var err error
 		switch c {
@@ -108,6 +119,8 @@ func run(out io.Writer, args []string) error {
 			err = b.drift()
 		case "nstdb":
 			err = b.nst()
+		case "robust":
+			err = b.robust()
 		default:
 			err = fmt.Errorf("unknown case %q", c)
 		}
