@@ -35,6 +35,7 @@ func newAudit(cfg config.Config, log *slog.Logger, sp *acquireSide) *audit.Log {
 	if err == nil {
 		var l *audit.Log
 		l, err = audit.Open(audit.Options{Dir: cfg.AuditTrailDir(), Key: authfile.DeriveKey(key, "audit log"), Logger: log,
+			Burst: cfg.Trust.AuditBurst, Every: cfg.Trust.AuditEvery, DropSync: cfg.Trust.AuditDropSync,
 			Publish: func(e audit.Entry) { spoolAudit(sp, log, e) }})
 		if err == nil {
 			return l

@@ -159,6 +159,7 @@ func Default() Config {
 		Commands: defaultCommands(),
 		Handoff:  defaultHandoff(),
 		Mender:   defaultMender(),
+		Trust:    defaultTrust(),
 		EST:      EST{Window: 30 * 24 * time.Hour},
 		Sim: Sim{
 			Seed: 1, HeartRate: 72, HRVStd: 0.05, SpO2: 97, TempC: 36.8, RespRate: 15,

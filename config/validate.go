@@ -86,6 +86,7 @@ func (cfg *Config) problems() []problem {
 	cfg.Handoff.check(c, cfg.HandoffUsed(), cfg.Spool.Dir)
 	cfg.Mender.check(c, cfg.Update.Enabled)
 	cfg.EST.check(c)
+	cfg.Trust.check(c)
 	c.component("watchdog", cfg.Watchdog.Check())
 
 	c.rangeI("realtime.priority", int64(cfg.Realtime.Priority), 0, 99)

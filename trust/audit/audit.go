@@ -49,10 +49,15 @@ type Options struct {
 	// again, or at Close. So a hostile client or a stream of refused
 	// commands cannot fill the spool the entries are published into (and
 	// evict its oldest telemetry) or rotate the evidence out of the trail.
-	Burst  int
-	Every  time.Duration
-	Logger *slog.Logger
-	Now    func() time.Time
+	Burst int
+	Every time.Duration
+	// DropSync bounds how long a drop count is only in memory (default
+	// 1 s): the counts are kept in audit.drops at most once per DropSync,
+	// so a power cut loses at most that interval's count, and a flood
+	// costs one small rewrite per interval.
+	DropSync time.Duration
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Limits.
@@ -81,6 +86,11 @@ type Log struct {
 	size    int64
 	head    head
 	buckets map[string]*bucket // the flood bound, per kind
+	// The drop counts kept on disk (drops.go).
+	syncAt      time.Time   // of the last sync
+	timer       *time.Timer // the next sync, when one is scheduled
+	dropsOnDisk bool        // audit.drops may exist
+	dropWrites  int         // times audit.drops was written (for tests)
 }
 
 // Open opens (or creates) the audit trail in o.Dir, recovering a line
@@ -105,6 +115,9 @@ func Open(o Options) (*Log, error) {
 	o.Burst = max(o.Burst, 2)
 	if o.Every <= 0 {
 		o.Every = defaultEvery
+	}
+	if o.DropSync <= 0 {
+		o.DropSync = defaultDropSync
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -132,6 +145,9 @@ func Open(o Options) (*Log, error) {
 		}
 		l.Record("audit.check_failed", f)
 	}
+	l.mu.Lock()
+	l.recoverDrops(rep)
+	l.mu.Unlock()
 	return l, nil
 }
 

@@ -37,6 +37,9 @@
 // fill the spool (whose eviction would take the oldest telemetry) nor
 // rotate older evidence out of the trail, and other kinds (an install, a
 // keyring change) are recorded during such a flood. On disk the trail is
-// bounded by rotation (MaxBytes × (Keep+1)). A power cut in the middle of
-// a flood loses the pending count, not the audit.dropping entry.
+// bounded by rotation (MaxBytes × (Keep+1)). The pending counts are kept
+// in audit.drops (authenticated, written durably at most once per
+// Options.DropSync, 1 s), and Open records what a power cut left there as
+// audit.dropped entries marked recovered: a power cut loses at most the
+// last DropSync's drops, and a flood costs one small rewrite per interval.
 package audit

@@ -31,6 +31,7 @@ type bucket struct {
 	at          time.Time // of the last refill
 	dropped     uint64
 	first, last time.Time // of the drops
+	since       uint64    // seq of the episode's audit.dropping entry
 }
 
 // admit says whether an entry of kind may be written now (l.mu held). It
@@ -63,18 +64,25 @@ func (l *Log) admit(kind string) bool {
 	if b.dropped == 0 {
 		b.first = now
 		l.write(KindDropping, map[string]string{"kind": key, "burst": strconv.Itoa(l.o.Burst), "every": l.o.Every.String()})
+		b.since = l.head.Seq
 		l.log.Warn("audit: entries of a kind come faster than the bound; dropping and counting them", "kind", key)
 	}
 	b.dropped++
 	b.last = now
+	l.noteDrop(now)
 	return false
 }
 
-// flushDropped writes kind's audit.dropped entry and clears its count.
+// flushDropped writes kind's audit.dropped entry and clears its count;
+// the count kept on disk goes with it (drops.go).
 func (l *Log) flushDropped(kind string, b *bucket) {
 	l.write(KindDropped, map[string]string{"kind": kind, "count": strconv.FormatUint(b.dropped, 10),
-		"first": b.first.UTC().Format(time.RFC3339Nano), "last": b.last.UTC().Format(time.RFC3339Nano)})
+		"first": b.first.UTC().Format(time.RFC3339Nano), "last": b.last.UTC().Format(time.RFC3339Nano),
+		"since": strconv.FormatUint(b.since, 10)})
 	b.dropped = 0
+	if l.dropsOnDisk {
+		l.syncDrops()
+	}
 }
 
 // flushAll writes every pending audit.dropped entry (at Close).
@@ -84,6 +92,11 @@ func (l *Log) flushAll() {
 			l.flushDropped(k, b)
 		}
 	}
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	l.syncDrops()
 }
 
 func sortedBucketKeys(m map[string]*bucket) []string {
