@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"medagent/internal/jsonkeys"
 )
 
 // Format is the version of item.json and of the state files.
@@ -168,8 +170,12 @@ func printable(s string, max int) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
 }
 
-// decodeStrict decodes one JSON value into v: no unknown fields, nothing after it.
+// decodeStrict decodes one JSON value into v: no unknown fields, nothing
+// after it, no key twice (internal/jsonkeys).
 func decodeStrict(b []byte, v any) error {
+	if err := jsonkeys.Check(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

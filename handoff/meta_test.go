@@ -26,6 +26,8 @@ var metaCases = []struct {
 	{"control characters", `{"format":1,"id":"2-b","kind":"artifact","size":5,"created_at":"2026-12-03T14:00:00Z","deployment":"d\u0007"}`, "printable"},
 	{"huge artifact", `{"format":1,"id":"2-b","kind":"artifact","size":99999999999,"created_at":"2026-12-03T14:00:00Z","deployment":"d"}`, "want 1 to"},
 	{"trailing data", `{"format":1,"id":"1-a","kind":"command","size":2,"created_at":"2026-12-03T14:00:00Z"} {}`, "after the JSON"},
+	{"duplicate id", `{"format":1,"id":"1-a","id":"../x","kind":"command","size":2,"created_at":"2026-12-03T14:00:00Z"}`, `duplicate key "id"`},
+	{"kind twice in two cases", `{"format":1,"id":"2-b","kind":"command","KIND":"artifact","size":5,"created_at":"2026-12-03T14:00:00Z","deployment":"d"}`, "differ only in case"},
 	{"not an object", `[1,2]`, "item.json"},
 	{"empty", ``, "item.json"},
 	{"too long", `{"format":1,"id":"1-a","kind":"command","size":2,"created_at":"2026-12-03T14:00:00Z","x":"` + strings.Repeat("a", MaxMetaBytes) + `"}`, "limit"},

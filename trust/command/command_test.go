@@ -1,6 +1,7 @@
 package command
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -113,6 +114,37 @@ func refusalCases(t testing.TB, f *fixture) []struct {
 		{"issued in the future", signed(t, with(func(e *Envelope) { e.IssuedAt = t0.Add(10 * time.Minute).Unix() }), "ops-ec", f.ec), ErrNotYetValid},
 		{"lifetime overflowing a Duration", signed(t, with(func(e *Envelope) { e.IssuedAt, e.ExpiresAt = 1, 1<<62 }), "ops-ec", f.ec), ErrLifetime},
 		{"lifetime too long", signed(t, with(func(e *Envelope) { e.ExpiresAt = t0.Add(30 * 24 * time.Hour).Unix() }), "ops-ec", f.ec), ErrLifetime},
+		// Parser differentials: a signed envelope for this device with a
+		// second "device" that a first-key-wins reader (the back end's
+		// log, an auditor) takes as the address.
+		{"duplicate device key", dupKey(signed(t, envelope(Reboot), "ops-ec", f.ec), `"device":"MA-0002",`), ErrMalformed},
+		{"duplicate args key", dupKey(signed(t, envelope(Update), "ops-ec", f.ec), `"args":{"url":"https://evil.example/x"},`), ErrMalformed},
+		{"device key in upper case", bytes.Replace(signed(t, envelope(Reboot), "ops-ec", f.ec), []byte(`"device"`), []byte(`"DEVICE"`), 1), ErrMalformed},
+		{"huge envelope", append(append([]byte(`{"v":1,"device":"`), bytes.Repeat([]byte("A"), MaxEnvelope)...), `"}`...), ErrMalformed},
+		{"deeply nested", append(append([]byte(`{"args":`), bytes.Repeat([]byte("["), 10000)...), bytes.Repeat([]byte("]"), 10000)...), ErrMalformed},
+	}
+}
+
+// dupKey inserts JSON members at the start of an encoded object.
+func dupKey(obj []byte, members string) []byte {
+	return append([]byte("{"+members), obj[1:]...)
+}
+
+// TestReplayOfAnotherCommandWithTheSameNonce: a second, validly signed
+// command that reuses an accepted nonce is a replay, whatever it says.
+func TestReplayOfAnotherCommandWithTheSameNonce(t *testing.T) {
+	f := newFixture(t)
+	first := envelope(Diagnostics)
+	if _, err := f.v.Verify(t0, signed(t, first, "ops-ec", f.ec)); err != nil {
+		t.Fatal(err)
+	}
+	second := envelope(Reboot)
+	second.Nonce = first.Nonce
+	if _, err := f.v.Verify(t0, signed(t, second, "ops-ed", f.ed)); !errors.Is(err, ErrReplay) {
+		t.Fatalf("err = %v, want ErrReplay", err)
+	}
+	if _, err := f.reopen(t).Verify(t0.Add(time.Minute), signed(t, second, "ops-ed", f.ed)); !errors.Is(err, ErrReplay) {
+		t.Fatalf("after a restart: err = %v, want ErrReplay", err)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"medagent/internal/jsonkeys"
 )
 
 // Version is the envelope format this package reads and writes.
@@ -63,12 +65,20 @@ type Command struct {
 	KeyID     string
 }
 
+// envelopeFields are Envelope's JSON field names.
+var envelopeFields = []string{"v", "device", "name", "args", "issued_at", "expires_at", "nonce", "key_id", "alg", "sig"}
+
 // Decode parses an envelope strictly: size limit, no unknown fields, no
 // trailing data, known version, name and algorithm, sane field sizes. It
 // does not check the signature (Verifier.Verify does).
 func Decode(payload []byte) (*Envelope, error) {
 	if len(payload) > MaxEnvelope {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrMalformed, len(payload), MaxEnvelope)
+	}
+	// Keys first: a signer's parser and this one must read the same
+	// fields (no duplicates, no "DEVICE" for "device").
+	if err := jsonkeys.Check(payload, envelopeFields...); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()

@@ -192,7 +192,7 @@ func (f *PayloadFile) readChunked(p []byte) (int, error) {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				return 0, f.r.fail(fmt.Errorf("artifact: %s: ends inside chunk %d: %w", f.Name, cs.next, ErrTruncated))
 			}
-			return 0, f.r.fail(fmt.Errorf("artifact: %s: %w", f.Name, streamFailure(err)))
+			return 0, f.r.fail(fmt.Errorf("artifact: %s: %w", f.Name, f.r.streamFailure(err)))
 		}
 		if sha256.Sum256(dst) != cs.c.Sum(cs.next) {
 			return 0, f.r.fail(&ChunkError{File: f.Name, Index: cs.next, Offset: int64(cs.next) * cs.c.ChunkSize, Chunks: cs.c.Len()})

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"medagent/internal/jsonkeys"
 )
 
 // Size limits for the bounded parts of an artifact.
@@ -78,7 +80,20 @@ type typeInfo struct {
 	Clears   []string                   `json:"clears_artifact_provides"`
 }
 
+// fieldNames are the JSON field names of the artifact's typed documents
+// (version, header-info, type-info, the chunk list): a key that is one of
+// them in another case is refused (see internal/jsonkeys).
+var fieldNames = []string{"format", "version", "payloads", "type", "artifact_provides", "artifact_depends",
+	"device_type", "artifact_name", "artifact_group", "clears_artifact_provides",
+	"file", "size", "chunk_size", "sha256"}
+
+// decodeStrict decodes one JSON value into v: no unknown fields, no
+// trailing data, and no key that parsers could read differently
+// (duplicates, case variants; internal/jsonkeys).
 func decodeStrict(b []byte, v any) error {
+	if err := jsonkeys.Check(b, fieldNames...); err != nil {
+		return err
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
@@ -140,6 +155,9 @@ func parseHeader(r io.Reader, h *Header) error {
 		case next > 0 && !seenMeta && name == fmt.Sprintf("headers/%04d/meta-data", next-1):
 			seenMeta = true
 			if len(bytes.TrimSpace(b)) > 0 {
+				if err := jsonkeys.Check(b); err != nil {
+					return fmt.Errorf("artifact: %s: %w: %w", name, ErrFormat, err)
+				}
 				var obj map[string]any
 				if err := json.Unmarshal(b, &obj); err != nil {
 					return fmt.Errorf("artifact: %s: not a JSON object: %w", name, ErrFormat)

@@ -55,7 +55,7 @@ func (f *PayloadFile) Read(p []byte) (int, error) {
 		return n, f.atEnd()
 	}
 	if err != nil {
-		return n, f.r.fail(fmt.Errorf("artifact: %s: %w", f.Name, streamFailure(err)))
+		return n, f.r.fail(fmt.Errorf("artifact: %s: %w", f.Name, f.r.streamFailure(err)))
 	}
 	return n, nil
 }
@@ -122,14 +122,18 @@ func (r *Reader) next() (*PayloadFile, error) {
 		}
 		th, err := r.inner.Next()
 		if err == io.EOF {
+			if r.innerCnt.n < r.innerEnd+1024 {
+				return nil, fmt.Errorf("artifact: data/%04d: inner tar has no end-of-archive marker: %w", r.index, ErrFormat)
+			}
 			if err := r.closeData(); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("artifact: data/%04d: %w", r.index, streamFailure(err))
+			return nil, fmt.Errorf("artifact: data/%04d: %w", r.index, r.streamFailure(err))
 		}
+		r.innerEnd = r.innerCnt.n + (th.Size+511)&^511
 		if !plainFile(th) || strings.Contains(th.Name, "/") || !validName(th.Name) {
 			return nil, fmt.Errorf("artifact: data/%04d: entry %q is not a plain file: %w", r.index, th.Name, ErrUnexpectedMember)
 		}
@@ -184,7 +188,8 @@ func (r *Reader) openData() error {
 	}
 	r.hdr.Payloads[r.index].Compression = comp
 	r.dec = dec
-	r.inner = tar.NewReader(dec)
+	r.innerCnt, r.innerEnd = &countingReader{r: dec}, 0
+	r.inner = tar.NewReader(r.innerCnt)
 	return nil
 }
 
@@ -209,7 +214,7 @@ func (r *Reader) closeData() error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("artifact: data/%04d: %w", r.index, streamFailure(err))
+			return fmt.Errorf("artifact: data/%04d: %w", r.index, r.streamFailure(err))
 		}
 	}
 	if c := r.hdr.Payloads[r.index].Chunks; c != nil && !r.chunkUsed {
@@ -262,6 +267,18 @@ func (l *limitedDecoder) Read(p []byte) (int, error) {
 	n, err := l.ReadCloser.Read(p)
 	l.left -= int64(n)
 	return n, err
+}
+
+// streamFailure classifies an error from the open data member's stream
+// (see streamFailure); a stream or inner tar that ends early while the
+// outer member was read to its last byte is malformed, not truncated:
+// more input would not complete it.
+func (r *Reader) streamFailure(err error) error {
+	c := streamFailure(err)
+	if errors.Is(c, ErrTruncated) && r.cnt.n >= r.dataEnd {
+		return fmt.Errorf("%w: the member is complete but its compressed stream or inner tar ends early or has a tail that is neither (%v)", ErrFormat, err)
+	}
+	return c
 }
 
 // streamFailure classifies an error from the payload stream: the

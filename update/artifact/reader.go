@@ -68,7 +68,10 @@ type Reader struct {
 	cur   *PayloadFile
 	// chunkUsed: the open data member's chunk list matched one of its files.
 	chunkUsed bool
-	memEnd    int64 // offset where the last outer member's data (padded) ends
+	memEnd    int64           // offset where the last outer member's data (padded) ends
+	dataEnd   int64           // offset where the last outer member's data ends
+	innerCnt  *countingReader // bytes the inner tar read from the open data member
+	innerEnd  int64           // offset in it where the last inner file's data (padded) ends
 }
 
 // countingReader counts bytes the tar reader consumed; it hides any Seek
@@ -122,6 +125,7 @@ func (r *Reader) nextMember() (*tar.Header, error) {
 		return nil, fmt.Errorf("artifact: member %q: negative size: %w", th.Name, ErrFormat)
 	}
 	r.memEnd = r.cnt.n + (th.Size+511)&^511
+	r.dataEnd = r.cnt.n + th.Size
 	return th, nil
 }
 
@@ -193,6 +197,11 @@ func (r *Reader) open(opt Options) error {
 	if isAugment(th.Name) {
 		return fmt.Errorf("artifact: member %q: %w", th.Name, ErrAugmented)
 	}
+	if base, _, err := splitCompression(th.Name); err != nil || base != "header" {
+		// Named before the signature check so that a repeated or stray
+		// member is reported as such, not as a missing signature.
+		return fmt.Errorf("artifact: member %q where the header belongs: %w", th.Name, ErrUnexpectedMember)
+	}
 
 	// Trust the manifest before anything else is used.
 	r.hdr.Signed = sig != nil
@@ -238,6 +247,9 @@ func (r *Reader) open(opt Options) error {
 		return err
 	}
 	err = parseHeader(dec, &r.hdr)
+	if err == nil {
+		err = onlyPadding(dec, th.Name)
+	}
 	dec.Close()
 	if err != nil {
 		return err
@@ -252,6 +264,30 @@ func (r *Reader) open(opt Options) error {
 		return checkCompatible(&r.hdr, opt.DeviceType, opt.Provides)
 	}
 	return nil
+}
+
+// onlyPadding checks that what follows the header tar's end marker in its
+// decompressed member is zero padding up to a clean end of the stream
+// (which checks gzip/xz/zstd integrity): a header with a tail is refused,
+// as a data member with one is.
+func onlyPadding(dec io.Reader, name string) error {
+	var buf [4096]byte
+	var total int64
+	for {
+		n, err := dec.Read(buf[:])
+		if bytes.ContainsFunc(buf[:n], func(c rune) bool { return c != 0 }) {
+			return fmt.Errorf("artifact: %s: data after the end of the header tar: %w", name, ErrFormat)
+		}
+		if total += int64(n); total > maxTrailingZeroBytes {
+			return fmt.Errorf("artifact: %s: too much padding after the header tar: %w", name, ErrFormat)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("artifact: %s: after the header tar: %w: %v", name, ErrFormat, err)
+		}
+	}
 }
 
 // isAugment reports the members that only delta (augmented) artifacts have.
