@@ -16,6 +16,7 @@ declare -A need=(
   [tpm2_createprimary]=tpm2-tools
   [openssl]=openssl
   [mkfs.ext4]=e2fsprogs
+  [blkid]=util-linux
   [mcopy]=mtools
   [mkfs.vfat]=dosfstools
   [qemu-system-aarch64]=qemu-system-arm

@@ -26,6 +26,30 @@ const HeldBytes = 128 << 10
 // (so that a verify-before-write failure leaves the slot past the bad
 // chunk untouched). Writer.Write wipes the same bytes before it writes
 // and writes them last.
+//
+// Why not the slot's last MiB too. What boots or mounts a slot reads the
+// primary superblock only: U-Boot's file-system layer (ext4load, fatload,
+// sqfsload, btrfs), the kernel's root mount (ext4 without sb=, btrfs reads
+// its copy 0 at mount, XFS, F2FS, squashfs, erofs), blkid/udev probing,
+// and the boot-time check (e2fsck -p does not fall back to a backup; only
+// an operator's e2fsck without -p, xfs_repair or btrfs rescue does, and a
+// technician repairing a slot by hand is not the threat). The copies
+// these file systems keep are not at the end anyway: ext4's at the start
+// of groups 1, 3, 5, 7, 9, 25, 27 ... (8 MiB or 128 MiB apart), XFS's at
+// the start of each allocation group, btrfs's at 64 MiB and 256 GiB,
+// FAT32's backup boot sector at sector 6 and F2FS's second superblock at
+// 4 KiB (both inside the first MiB). What does live at the very end of a
+// device is either not looked for inside a partition (a GPT's backup
+// header: the kernel and U-Boot only read a GPT after a protective MBR in
+// sector 0, which is wiped, and a slot holds a file system, not a disk),
+// or belongs to no root file system a boot path here accepts (NTFS's
+// backup boot sector, UDF's anchors, ZFS's labels L2/L3, MD 1.0 metadata,
+// whose array data starts at offset 0 and so loses its own superblock).
+// And the end of the slot is where an image that fills it ends; a smaller
+// image ends before it, so wiping the slot's last MiB would hit none of
+// its structures while breaking the rule above when the image fills the
+// slot. TestInvalidatedSlotNotRecognised shows it with mkfs.ext4 (backup
+// superblocks kept), mkfs.vfat, blkid -p and e2fsck -p.
 func Invalidate(dst string) error {
 	f, err := os.OpenFile(dst, os.O_WRONLY, 0)
 	if err != nil {
