@@ -155,7 +155,15 @@ func (f *Offline) Run(ctx context.Context, stdout, stderr io.Writer, op string, 
 	case "rollback":
 		return e.Rollback(ctx)
 	case "resume":
-		return e.Resume(ctx)
+		if err := e.Resume(ctx); err != nil {
+			return err
+		}
+		if f.noReboot {
+			return nil
+		}
+		// A reboot requested before (this process or another) that has
+		// not happened: wait for it, ask again, or give up safely.
+		return e.AwaitReboot(ctx)
 	}
 	if strings.HasPrefix(args[0], "https://") {
 		err = e.InstallURL(ctx, args[0])
@@ -169,6 +177,9 @@ func (f *Offline) Run(ctx context.Context, stdout, stderr io.Writer, op string, 
 	}
 	if err != nil {
 		return err
+	}
+	if st := e.Status(); st.RebootProblem != "" {
+		return fmt.Errorf("update install: installed and armed, but %s: the agent (or medagent update resume) asks again after the reboot timeout and, when the reboot never happens, points the boot environment back to slot %s and fails the update", st.RebootProblem, st.FromSlot)
 	}
 	if f.noReboot {
 		fmt.Fprintln(stdout, "installed; reboot to boot the new slot, then run: medagent update resume")

@@ -40,6 +40,8 @@ type Engine struct {
 
 	force   atomic.Bool
 	forceCh chan struct{} // buffered 1: wakes the reboot wait
+	// requested (buffered 1) wakes Run's watchdog after a reboot request.
+	requested chan struct{}
 
 	// crash is a test seam: called at every journaled transition and during
 	// the payload write; a test makes it panic to simulate a power cut.
@@ -48,19 +50,26 @@ type Engine struct {
 
 // Status is a JSON-able snapshot of the engine.
 type Status struct {
-	State         State             `json:"state"`
-	JournalState  State             `json:"journal_state"`
-	Artifact      string            `json:"artifact,omitempty"`
-	FromSlot      string            `json:"from_slot,omitempty"`
-	ToSlot        string            `json:"to_slot,omitempty"`
-	Written       int64             `json:"written,omitempty"`
-	Size          int64             `json:"size,omitempty"`
-	RebootPending bool              `json:"reboot_pending"`
-	PendingReason string            `json:"pending_reason,omitempty"`
-	Reason        string            `json:"reason,omitempty"`
-	Entries       map[State]int     `json:"entries,omitempty"`
-	Installed     map[string]string `json:"installed,omitempty"`
-	UpdatedAt     time.Time         `json:"updated_at,omitzero"`
+	State         State  `json:"state"`
+	JournalState  State  `json:"journal_state"`
+	Artifact      string `json:"artifact,omitempty"`
+	FromSlot      string `json:"from_slot,omitempty"`
+	ToSlot        string `json:"to_slot,omitempty"`
+	Written       int64  `json:"written,omitempty"`
+	Size          int64  `json:"size,omitempty"`
+	RebootPending bool   `json:"reboot_pending"`
+	PendingReason string `json:"pending_reason,omitempty"`
+	// RebootRequests and RebootRequestedAt: the reboot requests made in
+	// the current reboot state; RebootProblem says why that reboot is
+	// overdue (it did not happen within the reboot timeout, or the
+	// request failed).
+	RebootRequests    int               `json:"reboot_requests,omitempty"`
+	RebootRequestedAt time.Time         `json:"reboot_requested_at,omitzero"`
+	RebootProblem     string            `json:"reboot_problem,omitempty"`
+	Reason            string            `json:"reason,omitempty"`
+	Entries           map[State]int     `json:"entries,omitempty"`
+	Installed         map[string]string `json:"installed,omitempty"`
+	UpdatedAt         time.Time         `json:"updated_at,omitzero"`
 	// JournalRejected says why the journal found at start failed its check
 	// (it was treated as nothing in progress and kept as *.rejected).
 	JournalRejected string `json:"journal_rejected,omitempty"`
@@ -79,7 +88,7 @@ func New(o Options) (*Engine, error) {
 		return nil, err
 	}
 	j, rejected := loadJournal(o.Journal, o.JournalKey)
-	e := &Engine{o: o, log: o.Logger, j: j, forceCh: make(chan struct{}, 1), crash: func(string) {}}
+	e := &Engine{o: o, log: o.Logger, j: j, forceCh: make(chan struct{}, 1), requested: make(chan struct{}, 1), crash: func(string) {}}
 	if _, err := os.Lstat(o.Journal); o.Counter != nil && rejected == nil && !errors.Is(err, os.ErrNotExist) {
 		counter, err := bindCounter(o.Counter, j, e.inTrialOf)
 		switch {
@@ -118,6 +127,9 @@ func (e *Engine) Status() Status {
 		s.JournalCheck = CheckFailed
 	case e.o.Counter != nil:
 		s.JournalCheck = CheckCounter
+	}
+	if e.j.State == StateReboot || e.j.State == StateRollbackBoot {
+		s.RebootRequests, s.RebootRequestedAt, s.RebootProblem = e.j.RebootRequests, e.j.RebootRequestedAt, e.j.RebootProblem
 	}
 	if e.pending != "" {
 		s.State, s.RebootPending, s.PendingReason = StateRebootPending, true, e.pending

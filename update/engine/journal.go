@@ -57,10 +57,17 @@ type Journal struct {
 	ArtifactVersion string        `json:"artifact_version,omitempty"`
 	Downgrade       *Downgrade    `json:"downgrade,omitempty"`
 	Entries         map[State]int `json:"entries,omitempty"`
-	Reason          string        `json:"reason,omitempty"` // why the update failed or rolled back
-	StartedAt       time.Time     `json:"started_at,omitzero"`
-	UpdatedAt       time.Time     `json:"updated_at,omitzero"`
-	History         []Transition  `json:"history,omitempty"`
+	// RebootRequests counts the reboot requests made in the current
+	// reboot state (StateReboot, StateRollbackBoot), the last at
+	// RebootRequestedAt; each is journaled before it is made.
+	// RebootProblem says why the reboot is overdue (AwaitReboot).
+	RebootRequests    int          `json:"reboot_requests,omitempty"`
+	RebootRequestedAt time.Time    `json:"reboot_requested_at,omitzero"`
+	RebootProblem     string       `json:"reboot_problem,omitempty"`
+	Reason            string       `json:"reason,omitempty"` // why the update failed or rolled back
+	StartedAt         time.Time    `json:"started_at,omitzero"`
+	UpdatedAt         time.Time    `json:"updated_at,omitzero"`
+	History           []Transition `json:"history,omitempty"`
 	// Installed holds the provides of the committed software (kept across updates).
 	Installed map[string]string `json:"installed,omitempty"`
 }

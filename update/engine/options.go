@@ -127,6 +127,13 @@ const (
 	DefaultScriptRetryInterval = time.Minute
 	DefaultScriptRetryTimeout  = 30 * time.Minute
 	DefaultPollInterval        = 10 * time.Second
+	// DefaultRebootTimeout is how long a reboot request may take to end
+	// the process (an orderly systemd shutdown of a few services, each
+	// with a stop timeout, takes well under it).
+	DefaultRebootTimeout = 5 * time.Minute
+	// DefaultRebootRetries is how often a reboot that did not happen is
+	// requested again before the engine gives up.
+	DefaultRebootRetries = 2
 )
 
 // Options configure an Engine.
@@ -164,8 +171,17 @@ type Options struct {
 	CheckpointEvery int64
 	Health          []Check
 	// Reboot reboots the device (required). When it returns nil the engine
-	// considers the reboot under way.
+	// considers the reboot under way, for RebootTimeout: a process still
+	// alive then asks again, up to RebootRetries times, then gives up
+	// (AwaitReboot).
 	Reboot func(ctx context.Context) error
+	// RebootTimeout is how long after a reboot request the engine waits
+	// for the reboot to end the process; 0 means DefaultRebootTimeout.
+	RebootTimeout time.Duration
+	// RebootRetries is how often a reboot that did not happen is requested
+	// again before the update fails with the boot environment restored;
+	// 0 means DefaultRebootRetries, negative none.
+	RebootRetries int
 	// Monitoring reports whether a patient is being monitored (valid
 	// physiological data recently or an active alarm). nil means never.
 	Monitoring func() bool
@@ -247,6 +263,15 @@ func (o *Options) ensureDefaults() error {
 	}
 	if o.ScriptRetryTimeout <= 0 {
 		o.ScriptRetryTimeout = DefaultScriptRetryTimeout
+	}
+	if o.RebootTimeout <= 0 {
+		o.RebootTimeout = DefaultRebootTimeout
+	}
+	switch {
+	case o.RebootRetries == 0:
+		o.RebootRetries = DefaultRebootRetries
+	case o.RebootRetries < 0:
+		o.RebootRetries = 0
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval

@@ -58,9 +58,22 @@ func (e *Engine) Resume(ctx context.Context) error {
 			return e.afterBoot(ctx)
 		}
 		if bs.running.Name == from.Name && armed {
+			if j.RebootRequests > 0 {
+				// Restarted after the request, without a reboot: the
+				// watchdog (Run) waits out the rest of the timeout.
+				e.wakeWatchdog()
+				return nil
+			}
 			return e.reboot(ctx, StateReboot)
 		}
 		return e.rollback(ctx, fmt.Sprintf("boot loader fell back to slot %s: slot %s did not come up", bs.running.Name, to.Name))
+	case StateDisarm:
+		if onNew {
+			// The reboot happened after all, late, while the engine was
+			// giving up on it: finish giving up.
+			return e.rollback(ctx, fmt.Sprintf("slot %s booted after the engine had given up on its reboot", to.Name))
+		}
+		return e.disarm(ctx, "")
 	case StateVerifyBoot, StateHealth:
 		if onNew {
 			return e.afterBoot(ctx)
@@ -77,6 +90,10 @@ func (e *Engine) Resume(ctx context.Context) error {
 		if bs.running.Name == from.Name {
 			e.runIgnoring(ctx, "ArtifactRollbackReboot", "Leave")
 			return e.end(ctx, StateRolledBack)
+		}
+		if j.RebootRequests > 0 {
+			e.wakeWatchdog()
+			return nil
 		}
 		return e.reboot(ctx, StateRollbackBoot)
 	}

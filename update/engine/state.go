@@ -5,17 +5,21 @@ type State string
 
 // The states, in the order of a successful update.
 const (
-	StateIdle         State = "idle"
-	StateDownload     State = "download"    // artifact opened, header and signature verified
-	StateInstall      State = "install"     // payload streaming into the inactive slot
-	StateVerify       State = "verify"      // written payload checked against the artifact
-	StateArm          State = "arm"         // boot environment switched to the new slot for a trial boot
-	StateReboot       State = "reboot"      // waiting for (clinical lock) or doing the reboot
-	StateVerifyBoot   State = "verify-boot" // after the reboot: running slot and flags checked
-	StateHealth       State = "health"      // health checks on the new slot
-	StateCommit       State = "commit"      // upgrade_available cleared, provides stored
-	StateCommitted    State = "committed"   // terminal: the new slot is the good one
-	StateRollback     State = "rollback"    // boot environment back to the old slot
+	StateIdle       State = "idle"
+	StateDownload   State = "download"    // artifact opened, header and signature verified
+	StateInstall    State = "install"     // payload streaming into the inactive slot
+	StateVerify     State = "verify"      // written payload checked against the artifact
+	StateArm        State = "arm"         // boot environment switched to the new slot for a trial boot
+	StateReboot     State = "reboot"      // waiting for (clinical lock) or doing the reboot
+	StateVerifyBoot State = "verify-boot" // after the reboot: running slot and flags checked
+	StateHealth     State = "health"      // health checks on the new slot
+	StateCommit     State = "commit"      // upgrade_available cleared, provides stored
+	StateCommitted  State = "committed"   // terminal: the new slot is the good one
+	StateRollback   State = "rollback"    // boot environment back to the old slot
+	// StateDisarm: the reboot into the new slot never happened (requested
+	// and asked again, see AwaitReboot): boot environment back to the
+	// running slot, then failed.
+	StateDisarm       State = "disarm"
 	StateRollbackBoot State = "rollback-reboot"
 	StateRolledBack   State = "rolled-back" // terminal: back on the old slot
 	StateFailed       State = "failed"      // terminal: failed before the trial boot was armed, or gave up
@@ -54,7 +58,7 @@ func (s State) scriptState() string {
 		return "ArtifactReboot"
 	case StateHealth, StateCommit:
 		return "ArtifactCommit"
-	case StateRollback:
+	case StateRollback, StateDisarm:
 		return "ArtifactRollback"
 	case StateRollbackBoot:
 		return "ArtifactRollbackReboot"
