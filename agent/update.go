@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"crypto"
 	"fmt"
 	"io"
@@ -93,6 +94,9 @@ func newUpdater(cfg config.Config, log *slog.Logger, patient patientWatch, broke
 		Monitoring: func() bool { return patient.Monitoring(u.MonitoringGrace) },
 		Logger:     log,
 		Reboot:     medupdate.RebootFunc(u.RebootCommand),
+		// update.reboot_retries 0 means none (the engine's 0 is its default).
+		RebootTimeout: u.RebootTimeout,
+		RebootRetries: cmp.Or(u.RebootRetries, -1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)

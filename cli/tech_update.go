@@ -133,6 +133,12 @@ func updateThroughAgent(ctx context.Context, e env, o *techOpts, op string, pos 
 	if st.RebootPending {
 		linef(e.Stdout, "reboot:    pending (%s)", st.PendingReason)
 	}
+	if st.RebootRequests > 0 {
+		linef(e.Stdout, "reboot:    requested %d time(s), last at %s", st.RebootRequests, st.RebootRequestedAt.Format(time.RFC3339))
+	}
+	if st.RebootProblem != "" {
+		linef(e.Stdout, "problem:   %s", st.RebootProblem)
+	}
 	if st.Reason != "" {
 		linef(e.Stdout, "reason:    %s", st.Reason)
 	}

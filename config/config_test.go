@@ -44,6 +44,8 @@ var badCases = []struct {
 	{"audit rate too high", minimal + "trust:\n  audit_every: 1ms\n", 9, "trust.audit_every", "must be 100ms"},
 	{"audit drop sync too often", minimal + "trust:\n  audit_drop_sync: 10ms\n", 9, "trust.audit_drop_sync", "must be 100ms..1m0s"},
 	{"watchdog rule is the watchdog's", minimal + "watchdog:\n  interval: 1ms\n", 9, "watchdog.interval", "must be 10ms"},
+	{"reboot timeout too short", minimal + "update:\n  reboot_timeout: 5s\n", 9, "update.reboot_timeout", "must be 30s..1h0m0s"},
+	{"reboot retries out of range", minimal + "update:\n  reboot_retries: 50\n", 9, "update.reboot_retries", "must be 0..10"},
 	{"bad enum", minimal + "  format: xml\n", 8, "mqtt.format", "must be one of"},
 	{"plain mqtt refused", strings.Replace(minimal, "tls://", "tcp://", 1), 4, "mqtt.broker", "plain MQTT is not allowed"},
 	{"missing id", strings.Replace(minimal, "  id: MA-0001\n", "", 1), 1, "device.id", "is required"},

@@ -34,6 +34,12 @@ type Update struct {
 	ScriptsDir string `yaml:"scripts_dir"`
 	// RebootCommand reboots the device.
 	RebootCommand []string `yaml:"reboot_command"`
+	// RebootTimeout is how long after a reboot request the agent waits
+	// for the reboot to stop it; RebootRetries how often it then asks
+	// again before it gives up: the boot environment goes back to the
+	// running slot and the update fails with the reason.
+	RebootTimeout time.Duration `yaml:"reboot_timeout"`
+	RebootRetries int           `yaml:"reboot_retries"`
 	// HealthTimeout bounds each health check after the trial boot.
 	HealthTimeout time.Duration `yaml:"health_timeout"`
 	// MonitoringGrace: a patient counts as monitored while valid
@@ -71,6 +77,8 @@ func defaultUpdate() Update {
 		PartB:           "3",
 		Cmdline:         "/proc/cmdline",
 		RebootCommand:   update.DefaultRebootCommand,
+		RebootTimeout:   5 * time.Minute,
+		RebootRetries:   2,
 		HealthTimeout:   2 * time.Minute,
 		MonitoringGrace: 30 * time.Second,
 		MaxWindow:       8 << 20,
@@ -82,6 +90,10 @@ func (u *Update) check(c *checker, keyring bool) {
 	c.rangeD("update.health_timeout", u.HealthTimeout, time.Second, time.Hour)
 	c.rangeD("update.monitoring_grace", u.MonitoringGrace, time.Second, time.Hour)
 	c.rangeI("update.max_window", u.MaxWindow, 1<<20, 1<<30)
+	// Below 30 s an orderly shutdown (each service has its stop timeout)
+	// may still be under way when the agent asks again.
+	c.rangeD("update.reboot_timeout", u.RebootTimeout, 30*time.Second, time.Hour)
+	c.rangeI("update.reboot_retries", int64(u.RebootRetries), 0, 10)
 	if !u.Enabled {
 		return
 	}

@@ -294,8 +294,12 @@ func openSource(arg string) (io.Reader, func(), error) {
 }
 
 func statusOf(j *Journal) Status {
-	return Status{State: j.State, JournalState: j.State, Artifact: j.Artifact, FromSlot: j.FromSlot, ToSlot: j.ToSlot,
+	s := Status{State: j.State, JournalState: j.State, Artifact: j.Artifact, FromSlot: j.FromSlot, ToSlot: j.ToSlot,
 		Size: j.Size, Reason: j.Reason, Entries: j.Entries, Installed: j.Installed, UpdatedAt: j.UpdatedAt}
+	if j.State == StateReboot || j.State == StateRollbackBoot {
+		s.RebootRequests, s.RebootRequestedAt, s.RebootProblem = j.RebootRequests, j.RebootRequestedAt, j.RebootProblem
+	}
+	return s
 }
 
 // JournalLine says in words how the journal behind s was checked, or ""
@@ -324,6 +328,12 @@ func printStatus(w io.Writer, s Status, asJSON bool) error {
 	}
 	if s.RebootPending {
 		fmt.Fprintf(w, "reboot:    pending (%s)\n", s.PendingReason)
+	}
+	if s.RebootRequests > 0 {
+		fmt.Fprintf(w, "reboot:    requested %d time(s), last at %s\n", s.RebootRequests, s.RebootRequestedAt.Format(time.RFC3339))
+	}
+	if s.RebootProblem != "" {
+		fmt.Fprintf(w, "problem:   %s\n", s.RebootProblem)
 	}
 	if s.Reason != "" {
 		fmt.Fprintf(w, "reason:    %s\n", s.Reason)

@@ -60,10 +60,12 @@ type Journal struct {
 	// RebootRequests counts the reboot requests made in the current
 	// reboot state (StateReboot, StateRollbackBoot), the last at
 	// RebootRequestedAt; each is journaled before it is made.
-	// RebootProblem says why the reboot is overdue (AwaitReboot).
+	// RebootProblem says why the reboot is overdue (AwaitReboot);
+	// RebootError is the last request's error, if it failed.
 	RebootRequests    int          `json:"reboot_requests,omitempty"`
 	RebootRequestedAt time.Time    `json:"reboot_requested_at,omitzero"`
 	RebootProblem     string       `json:"reboot_problem,omitempty"`
+	RebootError       string       `json:"reboot_error,omitempty"`
 	Reason            string       `json:"reason,omitempty"` // why the update failed or rolled back
 	StartedAt         time.Time    `json:"started_at,omitzero"`
 	UpdatedAt         time.Time    `json:"updated_at,omitzero"`

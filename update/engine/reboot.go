@@ -12,7 +12,9 @@ import (
 func (e *Engine) reboot(ctx context.Context, s State) error {
 	// A new reboot state starts with no request made (the journal may
 	// hold those of the reboot before a rollback).
-	e.update(func(j *Journal) { j.RebootRequests, j.RebootRequestedAt, j.RebootProblem = 0, time.Time{}, "" })
+	e.update(func(j *Journal) {
+		j.RebootRequests, j.RebootRequestedAt, j.RebootProblem, j.RebootError = 0, time.Time{}, "", ""
+	})
 	if err := e.enter(s, ""); err != nil {
 		if s == StateReboot {
 			return e.rollback(ctx, err.Error())
@@ -69,11 +71,17 @@ func (e *Engine) requestReboot(ctx context.Context, s State) error {
 		}
 		problem := fmt.Sprintf("reboot request %d of %d failed: %v", n, e.rebootAttempts(), err)
 		e.log.Error("update reboot request failed", "state", string(s), "request", n, "err", err)
-		e.update(func(j *Journal) { j.RebootProblem = problem })
+		e.update(func(j *Journal) { j.RebootProblem, j.RebootError = problem, err.Error() })
 		if err := e.save(); err != nil {
 			e.log.Error("update journal: reboot problem not saved", "err", err)
 		}
 		return nil
+	}
+	if prev.RebootError != "" {
+		e.update(func(j *Journal) { j.RebootError = "" })
+		if err := e.save(); err != nil {
+			e.log.Error("update journal: reboot problem not saved", "err", err)
+		}
 	}
 	e.log.Info("update reboot requested", "state", string(s), "request", n, "timeout", e.o.RebootTimeout.String())
 	return nil

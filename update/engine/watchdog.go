@@ -95,8 +95,8 @@ func (e *Engine) overdue(ctx context.Context, seen Journal, forced bool) error {
 	}
 	problem := fmt.Sprintf("reboot into slot %s did not happen within %s of request %d of %d (at %s)",
 		target, e.o.RebootTimeout, j.RebootRequests, attempts, j.RebootRequestedAt.Format(time.RFC3339))
-	if j.RebootProblem != "" && j.RebootProblem != problem {
-		problem += " (" + j.RebootProblem + ")"
+	if j.RebootError != "" {
+		problem += " (the request failed: " + j.RebootError + ")"
 	}
 	if j.RebootRequests < attempts {
 		e.log.Warn("update reboot did not happen; requesting it again", "state", string(j.State), "slot", target,
