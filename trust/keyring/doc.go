@@ -66,4 +66,8 @@
 // with ErrTampered; provisioning again then also clears that index
 // (tpm2_nvundefine 0x01804D48 -C o). Not covered without a TPM: someone
 // who can delete path.sealed and write path is back at the first start.
+// Nothing honest covers it: without a TPM the state key is a file that
+// the same someone (the acquire user, root, whoever holds the storage)
+// can read, and any version kept elsewhere on the device goes back with
+// the storage (README, "Without a TPM").
 package keyring

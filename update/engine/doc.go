@@ -34,7 +34,12 @@
 // increments the counter, so an older journal put back (validly
 // authenticated when it was written: one copied while an update waited for
 // its reboot would roll a committed update back) fails that check too.
-// Without a TPM that replay is not covered. "update status" without the
+// Without a TPM that replay is not covered, and cannot honestly be: the
+// state key is then a file that whoever could put an older journal back
+// can read (README, "Without a TPM"; a counter in the U-Boot environment
+// was examined and not built: medagent's boot script saves only its own
+// variables at each trial boot, so it would vanish exactly then).
+// "update status" without the
 // agent checks the journal the same way (status.go) without writing
 // anything, and a journal that fails is reported, not shown.
 //
