@@ -113,4 +113,18 @@
 // Monitoring(); while a patient is monitored it reports "reboot-pending" and
 // polls until monitoring ends (and, if configured, a maintenance window is
 // open) or a technician calls ForceReboot.
+//
+// A reboot request that returns is not a reboot (the reboot unit fails, an
+// inhibitor holds it, the request is lost between the roles). Each request
+// is journaled (its number and time) before it is made; Install returns
+// once it was made, and Run watches it (AwaitReboot, watchdog.go): while
+// the process still runs Options.RebootTimeout later, Status says so
+// (RebootProblem), the log warns, and the engine asks again, up to
+// Options.RebootRetries times (the clinical-use lock still rules; a
+// technician's ForceReboot asks at once). Then it gives up: it journals
+// StateDisarm, points the boot environment back to the running slot, so an
+// unrelated power cycle later cannot boot the armed slot behind its back,
+// and ends failed with the reason. A restart during the wait waits out the
+// journaled deadline; a restart in disarm finishes it (or, when the late
+// reboot did boot the new slot, rolls back).
 package engine
