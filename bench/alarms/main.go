@@ -67,6 +67,7 @@ type bench struct {
 	recs         []string // records to splice into
 	all          []string // every record for sinus and drift
 	robustRecs   []string // records for robust: all unless -records is given
+	kinds        []string // noise kinds for robust
 	cache        map[string]*record
 	write        string // directory for the spliced records, "" for none
 }
@@ -77,6 +78,7 @@ func run(out io.Writer, args []string) error {
 	nstdb := fs.String("nstdb", filepath.Join("..", "shared", "data", "nstdb"), "directory of Noise Stress Test records (ma, 118e00 ...)")
 	recs := fs.String("records", strings.Join(sinusRecords, ","), "records to splice episodes into")
 	cases := fs.String("cases", "asystole,noise,pause,sinus,drift,nstdb,robust", "cases to run")
+	kinds := fs.String("noise-kinds", "white,muscle,ma,em,bw", "noise kinds of the robust case")
 	write := fs.String("write", "", "also write every spliced signal as a WFDB record into `dir` (for medagent replay --vitals)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,6 +101,7 @@ func run(out io.Writer, args []string) error {
 		b.recs = b.all
 	}
 	b.robustRecs = b.all
+	b.kinds = strings.Split(*kinds, ",")
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "records" {
 			b.robustRecs = b.recs
@@ -119,8 +122,12 @@ func run(out io.Writer, args []string) error {
 			err = b.drift()
 		case "nstdb":
 			err = b.nst()
-		case "robust":
-			err = b.robust()
+		case "robust", "robust-asystole", "robust-noise":
+			parts := c // robust-asystole or robust-noise: that part alone
+			if c == "robust" {
+				parts = "asystole noise"
+			}
+			err = b.robust(parts)
 		default:
 			err = fmt.Errorf("unknown case %q", c)
 		}

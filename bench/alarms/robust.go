@@ -23,7 +23,7 @@ import (
 //     bw) in place of the ECG and added to it, at 6 positions per record:
 //     physiological raises, the longest run of implausible heart rate
 //     (limit 3 s), the technical alarm (within 10 s).
-func (b *bench) robust() error {
+func (b *bench) robust(parts string) error {
 	type worst struct {
 		v    float64
 		what string
@@ -36,135 +36,141 @@ func (b *bench) robust() error {
 		}
 	}
 
-	fmt.Fprintf(b.out, "\n== robust: asystole 12 s at 10 random positions x 2 splice styles per record; worst seconds from splice start / from last beat ==\n")
-	fmt.Fprintf(b.out, "%-8s %-6s %-6s %8s %8s %6s %s\n", "record", "style", "noise", "splice", "beat", "miss", "other_phys")
-	for _, name := range b.robustRecs {
-		r, err := b.rec(b.mitdb, name)
-		if err != nil {
-			return err
-		}
-		for _, style := range []string{"fade", "hard"} {
-			for _, lvl := range []float64{0, 0.03, 0.1} {
-				var ws, wb float64
-				miss, other := 0, 0
-				for run := range 2 {
-					seed := uint64(len(name)*1000+run) + hash(name+style)
-					offs := randomOffsets(r, 12, 5, seed)
-					x := r.x
-					for k, at := range offs {
-						if style == "fade" {
-							x = ecgtest.Asystole(x, r.rate, at, 12, lvl, seed+uint64(k))
-						} else {
-							x = paste(x, r.rate, at, ecgtest.Noise(ecgtest.White, r.rate, 12, lvl, seed+uint64(k)))
+	if strings.Contains(parts, "asystole") {
+		fmt.Fprintf(b.out, "\n== robust: asystole 12 s at 10 random positions x 2 splice styles per record; worst seconds from splice start / from last beat ==\n")
+		fmt.Fprintf(b.out, "%-8s %-6s %-6s %8s %8s %6s %s\n", "record", "style", "noise", "splice", "beat", "miss", "other_phys")
+		for _, name := range b.robustRecs {
+			r, err := b.rec(b.mitdb, name)
+			if err != nil {
+				return err
+			}
+			for _, style := range []string{"fade", "hard"} {
+				for _, lvl := range []float64{0, 0.03, 0.1} {
+					var ws, wb, wat float64
+					miss, other := 0, 0
+					for run := range 2 {
+						seed := uint64(len(name)*1000+run) + hash(name+style)
+						offs := randomOffsets(r, 12, 5, seed)
+						x := r.x
+						for k, at := range offs {
+							if style == "fade" {
+								x = ecgtest.Asystole(x, r.rate, at, 12, lvl, seed+uint64(k))
+							} else {
+								x = paste(x, r.rate, at, ecgtest.Noise(ecgtest.White, r.rate, 12, lvl, seed+uint64(k)))
+							}
 						}
-					}
-					secs, err := vitals(x, r.ok, r.rate, alarm.Defaults())
-					if err != nil {
-						return err
-					}
-					for _, at := range offs {
-						t := first(secs, at, raised("hr", "asystole"))
-						what := fmt.Sprintf("%s %s %.2f mV at %.0f s", name, style, lvl, at)
-						if t < 0 || t > at+12 {
-							miss++
-							note(&wAsy, math.Inf(1), what)
-							continue
+						secs, err := vitals(x, r.ok, r.rate, alarm.Defaults())
+						if err != nil {
+							return err
 						}
-						ws = math.Max(ws, t-at)
-						wb = math.Max(wb, t-r.lastRefBefore(at))
-						note(&wAsy, t-at, what)
-						note(&wAsyBeat, t-r.lastRefBefore(at), what)
-						for _, s := range secs {
-							if float64(s.t) >= at && float64(s.t) <= at+12 {
-								for _, e := range s.alarms {
-									if e.what == "raised" && e.physiological() && e.cond != "asystole" && e.cond != "pause" {
-										other++
+						for _, at := range offs {
+							t := first(secs, at, raised("hr", "asystole"))
+							what := fmt.Sprintf("%s %s %.2f mV at %.0f s", name, style, lvl, at)
+							if t < 0 || t > at+12 {
+								miss++
+								note(&wAsy, math.Inf(1), what)
+								continue
+							}
+							if t-at >= ws {
+								ws, wat = t-at, at
+							}
+							wb = math.Max(wb, t-r.lastRefBefore(at))
+							note(&wAsy, t-at, what)
+							note(&wAsyBeat, t-r.lastRefBefore(at), what)
+							for _, s := range secs {
+								if float64(s.t) >= at && float64(s.t) <= at+12 {
+									for _, e := range s.alarms {
+										if e.what == "raised" && e.physiological() && e.cond != "asystole" && e.cond != "pause" {
+											other++
+										}
 									}
 								}
 							}
 						}
 					}
+					fmt.Fprintf(b.out, "%-8s %-6s %-6.2f %8.0f %8.1f %6d %d  (worst at %.0f s)\n", name, style, lvl, ws, wb, miss, other, wat)
 				}
-				fmt.Fprintf(b.out, "%-8s %-6s %-6.2f %8.0f %8.1f %6d %d\n", name, style, lvl, ws, wb, miss, other)
 			}
 		}
-	}
 
-	fmt.Fprintf(b.out, "\n== robust: 60 s of 0.6 mV RMS noise at 6 random positions per record, kind and mode; phys raises, longest implausible-HR run (s), worst s to the noise alarm (none: not raised in the episode) ==\n")
-	fmt.Fprintf(b.out, "%-8s %-7s %-8s %6s %6s %6s %6s\n", "record", "kind", "mode", "phys", "run_s", "tech_s", "none")
-	for _, name := range b.robustRecs {
-		r, err := b.rec(b.mitdb, name)
-		if err != nil {
-			return err
-		}
-		clean, err := vitals(r.x, r.ok, r.rate, alarm.Defaults())
-		if err != nil {
-			return err
-		}
-		for _, kind := range []string{"white", "muscle", "ma", "em", "bw"} {
-			for _, mode := range []string{"replace", "hard", "add"} {
-				phys, run, tech, none := 0, 0, 0.0, 0
-				by := map[string]int{}
-				skip := false
-				for rr := range 2 {
-					seed := uint64(rr*7919) + hash(name+kind+mode)
-					offs := randomOffsets(r, 60, 3, seed)
-					x := r.x
-					for k, at := range offs {
-						nz, err := b.robustNoise(kind, r.rate, seed+uint64(k))
+	}
+	if strings.Contains(parts, "noise") {
+		fmt.Fprintf(b.out, "\n== robust: 60 s of 0.6 mV RMS noise at 6 random positions per record, kind and mode; phys raises, longest implausible-HR run (s), worst s to the noise alarm (none: not raised in the episode) ==\n")
+		fmt.Fprintf(b.out, "%-8s %-7s %-8s %6s %6s %6s %6s\n", "record", "kind", "mode", "phys", "run_s", "tech_s", "none")
+		for _, name := range b.robustRecs {
+			r, err := b.rec(b.mitdb, name)
+			if err != nil {
+				return err
+			}
+			clean, err := vitals(r.x, r.ok, r.rate, alarm.Defaults())
+			if err != nil {
+				return err
+			}
+			for _, kind := range b.kinds {
+				for _, mode := range []string{"replace", "hard", "add"} {
+					phys, run, tech, none := 0, 0, 0.0, 0
+					by := map[string]int{}
+					skip := false
+					for rr := range 2 {
+						seed := uint64(rr*7919) + hash(name+kind+mode)
+						offs := randomOffsets(r, 60, 3, seed)
+						x := r.x
+						for k, at := range offs {
+							nz, err := b.robustNoise(kind, r.rate, seed+uint64(k))
+							if err != nil {
+								return err
+							}
+							if nz == nil {
+								skip = true
+								break
+							}
+							switch mode {
+							case "replace":
+								x = ecgtest.ReplaceWith(x, r.rate, at, nz)
+							case "hard":
+								x = paste(x, r.rate, at, nz)
+							default:
+								x = ecgtest.AddTo(x, r.rate, at, nz)
+							}
+						}
+						if skip {
+							break
+						}
+						secs, err := vitals(x, r.ok, r.rate, alarm.Defaults())
 						if err != nil {
 							return err
 						}
-						if nz == nil {
-							skip = true
-							break
-						}
-						switch mode {
-						case "replace":
-							x = ecgtest.ReplaceWith(x, r.rate, at, nz)
-						case "hard":
-							x = paste(x, r.rate, at, nz)
-						default:
-							x = ecgtest.AddTo(x, r.rate, at, nz)
+						for _, at := range offs {
+							episodes++
+							p, l := robustScore(r, secs, clean, at, 60, mode != "add", by)
+							what := fmt.Sprintf("%s %s %s at %.0f s", name, kind, mode, at)
+							phys += p
+							run = max(run, l)
+							note(&wPhys, float64(p), what)
+							note(&wRun, float64(l), what)
+							t := first(secs, at, func(e event) bool { return e.what == "raised" && !e.physiological() })
+							if t < 0 || t > at+60 {
+								none++
+								techMissing++
+								if mode != "add" {
+									note(&wTech, math.Inf(1), what)
+								}
+								continue
+							}
+							tech = math.Max(tech, t-at)
+							if t-at > 10 {
+								techLate++
+							}
+							if mode != "add" {
+								note(&wTech, t-at, what)
+							}
 						}
 					}
 					if skip {
-						break
+						continue
 					}
-					secs, err := vitals(x, r.ok, r.rate, alarm.Defaults())
-					if err != nil {
-						return err
-					}
-					for _, at := range offs {
-						episodes++
-						p, l := robustScore(r, secs, clean, at, 60, mode != "add", by)
-						what := fmt.Sprintf("%s %s %s at %.0f s", name, kind, mode, at)
-						phys += p
-						run = max(run, l)
-						note(&wPhys, float64(p), what)
-						note(&wRun, float64(l), what)
-						t := first(secs, at, func(e event) bool { return e.what == "raised" && !e.physiological() })
-						if t < 0 || t > at+60 {
-							none++
-							techMissing++
-							if mode != "add" {
-								note(&wTech, math.Inf(1), what)
-							}
-							continue
-						}
-						tech = math.Max(tech, t-at)
-						if t-at > 10 {
-							techLate++
-						}
-						if mode != "add" {
-							note(&wTech, t-at, what)
-						}
-					}
+					fmt.Fprintf(b.out, "%-8s %-7s %-8s %6d %6d %6.0f %6d  %s\n", name, kind, mode, phys, run, tech, none, fmtBy(by))
 				}
-				if skip {
-					continue
-				}
-				fmt.Fprintf(b.out, "%-8s %-7s %-8s %6d %6d %6.0f %6d  %s\n", name, kind, mode, phys, run, tech, none, fmtBy(by))
 			}
 		}
 	}

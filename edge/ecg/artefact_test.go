@@ -115,3 +115,69 @@ func TestElectrodeMotionHidesTheRate(t *testing.T) {
 		}
 	}
 }
+
+// A standstill that follows loud noise is declared about 8 s after the
+// end of the noise (9-10 s with the 8.5 s of flat line asked before), on a
+// flat line and with 0.1 mV of noise, after white and muscle-like noise;
+// the pipeline shows it at the end of its 1 s window.
+func TestStandstillAfterNoiseWithin8s(t *testing.T) {
+	const poll = 36 // samples: Status every 0.1 s
+	worst := 0.0
+	for _, kind := range []ecgtest.NoiseKind{ecgtest.White, ecgtest.Muscle} {
+		for _, level := range []float64{0, 0.03, 0.1} {
+			for _, end := range []float64{50, 50.3, 50.6, 50.9} {
+				x := ecgtest.Render(ecgtest.Rhythm(90, ecgtest.Regular(75)), fs, 90)
+				x = ecgtest.ReplaceWith(x, fs, end-20, ecgtest.Noise(kind, fs, 20, 0.6, 5))
+				x = ecgtest.Asystole(x, fs, end, 30, level, 6)
+				m := newMonitor(t)
+				first := -1.0
+				for i := range x {
+					m.Push(x[i], true)
+					if (i+1)%poll == 0 && m.Status().Asystole && first < 0 && float64(i) > 30*fs {
+						first = float64(i+1) / fs
+					}
+				}
+				worst = max(worst, first-end)
+				if first < end || first-end > 8.2 {
+					t.Errorf("%s noise to %.1f s, then a standstill (%.2f mV): asystole at %.1f s, want within 8.2 s", kind, end, level, first)
+				}
+			}
+		}
+	}
+	t.Logf("asystole declared at most %.1f s after the end of the noise", worst)
+}
+
+// The quality gate stays closed for a few seconds of good quality after a
+// dip; the noise alarm's condition (Status.NoiseNow) does not: a 2.5 s
+// burst of noise on a clean ECG closes the gate for longer than the
+// alarm's 4 s onset delay, the condition holds for less, while 20 s of
+// noise holds it throughout.
+func TestNoiseAlarmConditionIgnoresTheGateTail(t *testing.T) {
+	longest := func(st []ecg.Status, f func(ecg.Status) bool) int {
+		run, best := 0, 0
+		for _, s := range st {
+			if f(s) {
+				run++
+				best = max(best, run)
+			} else {
+				run = 0
+			}
+		}
+		return best
+	}
+	const burst = 2.5 // s
+	x := ecgtest.Render(ecgtest.Rhythm(90, ecgtest.Regular(75)), fs, 90)
+	x = ecgtest.AddTo(x, fs, 40, ecgtest.Noise(ecgtest.Muscle, fs, burst, 0.6, 3))
+	st := seconds(newMonitor(t), x)
+	gate, cond := longest(st, func(s ecg.Status) bool { return s.Noisy }), longest(st, func(s ecg.Status) bool { return s.NoiseNow })
+	t.Logf("%.1f s burst: gate closed %d s, noise condition %d s", burst, gate, cond)
+	if gate < 4 || cond >= 4 {
+		t.Errorf("%.1f s burst: gate closed %d s (want >= 4, the case this is about), noise condition %d s (want < 4)", burst, gate, cond)
+	}
+	x = ecgtest.Render(ecgtest.Rhythm(90, ecgtest.Regular(75)), fs, 90)
+	x = ecgtest.ReplaceWith(x, fs, 40, ecgtest.Noise(ecgtest.Muscle, fs, 20, 0.6, 3))
+	st = seconds(newMonitor(t), x)
+	if cond := longest(st, func(s ecg.Status) bool { return s.NoiseNow }); cond < 17 {
+		t.Errorf("20 s of noise: noise condition for %d s running, want >= 17", cond)
+	}
+}

@@ -31,6 +31,9 @@ const (
 	// endEnergy is the share of the integral height a complex of a shape
 	// the patient has not shown needs to end a declared asystole.
 	endEnergy = 0.3
+	// noiseGoodRun is how many seconds of good quality, while the gate is
+	// still closed, end the noise alarm's condition (Status.NoiseNow).
+	noiseGoodRun = 2
 	// hrMaxAge is how long after the last beat the heart rate is shown.
 	hrMaxAge = 3.0
 )
@@ -86,6 +89,12 @@ type Status struct {
 	// a few seconds again.
 	Quality float64
 	Noisy   bool
+	// NoiseNow is the condition of the "ECG noise / artefact" alarm: the
+	// gate is closed and the quality was poor in one of the last two
+	// seconds. The gate stays closed for gateOpenSeconds of good quality
+	// after a dip; those seconds do not count towards the alarm, so a dip
+	// of a second or two on a clean signal raises none.
+	NoiseNow bool
 	// SinceQRS is the time since the last credible QRS complex (or since
 	// the lead has given a valid signal, if that is shorter), seconds.
 	SinceQRS float64
@@ -349,6 +358,7 @@ func (m *Monitor) Status() Status {
 	st := Status{
 		Quality:    m.qual.q,
 		Noisy:      m.qual.gate,
+		NoiseNow:   m.qual.gate && m.qual.goodRun < noiseGoodRun,
 		SinceQRS:   float64(gap) / m.rate,
 		LongestGap: float64(m.longest) / m.rate, // gaps that held noise are not counted
 		Asystole:   m.asySeen,

@@ -118,6 +118,6 @@ func (p *ecgProc) vitals(now time.Time, recs []telemetry.Record, a *alarmFeed) [
 	}
 	p.beats = p.beats[:0]
 	a.technical(p.name, alarm.LeadOff, leadOff)
-	a.technical(p.name, alarm.Noise, st.Noisy && !leadOff)
+	a.technical(p.name, alarm.Noise, st.NoiseNow && !leadOff)
 	return recs
 }
