@@ -128,7 +128,7 @@ func sysusers(t *testing.T) (users map[string]bool, groups map[string]bool, memb
 
 func TestSysusers(t *testing.T) {
 	users, groups, member := sysusers(t)
-	for _, u := range []string{"medagent-acq", "medagent-up", "medagent"} {
+	for _, u := range []string{"medagent-acq", "medagent-up"} {
 		if !users[u] {
 			t.Errorf("no user %s", u)
 		}

@@ -6,7 +6,9 @@
 //	medagent.example.yaml          every key with its default (documentation)
 //	systemd/medagent-acquire.service, medagent-uplink.service
 //	                               the two roles as different users
-//	systemd/medagent.service       both roles in one process (boards that do not split)
+//	systemd/medagent.service       both roles in one process (boards that do not split):
+//	                               user medagent-acq, the uplink's two directories
+//	                               handed to it by StateDirectory= (TestUnitsCanWriteTheirDirectories)
 //	systemd/medagent-reboot.path, .service
 //	                               reboot on the update engine's request
 //	systemd/medagent.sysusers      users and groups (/usr/lib/sysusers.d/medagent.conf)

@@ -14,6 +14,7 @@
 #   u-boot.bin      Debian's qemu_arm64 U-Boot
 #   rootfs-B.ext4   release 1.1.0, an update payload
 #   rootfs-C.ext4   release 1.2.0 whose agent refuses to start (rollback tests)
+#   rootfs-D.ext4   release 1.3.0, the good update after the rollback
 #   ids.env         the image's user and group ids (for files on the data partition)
 # A build whose inputs (this script, the agent binary, configs/, docs/,
 # qemu/bench/, the boot script, the package list) are unchanged is reused
@@ -77,7 +78,7 @@ stamp=$( (cat "$0" "$here/kmod.sh" "$here/boot-script.sh" "$here/machine.conf" "
 	echo "$suite $pkgs"
 	cd "$repo" && find configs qemu/bench -type f ! -name '*_test.go' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-32)
 if [ $force = 0 ] && [ "$(cat "$out/image.stamp" 2>/dev/null)" = "$stamp" ] &&
-	[ -f "$out/disk.img" ] && [ -f "$out/rootfs-B.ext4" ] && [ -f "$out/rootfs-C.ext4" ]; then
+	[ -f "$out/disk.img" ] && [ -f "$out/rootfs-B.ext4" ] && [ -f "$out/rootfs-C.ext4" ] && [ -f "$out/rootfs-D.ext4" ]; then
 	echo "build-image: $out is up to date (inputs unchanged; --force rebuilds)"
 	exit 0
 fi
@@ -180,7 +181,7 @@ systemctl --root="$root" mask getty.target serial-getty@hvc0.service systemd-tim
 	systemd-update-done.service systemd-firstboot.service systemd-sysusers.service systemd-machine-id-commit.service \
 	systemd-binfmt.service proc-sys-fs-binfmt_misc.automount ldconfig.service man-db.timer man-db.service \
 	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer >/dev/null 2>&1
-for u in medagent-acq medagent-up medagent tech; do
+for u in medagent-acq medagent-up tech; do
 	echo "uid_${u//-/_}=$(sed -n "s/^$u:[^:]*:\([0-9]*\):.*/\1/p" "$root/etc/passwd")"
 done >"$work/ids.env"
 for g in medagent-acq medagent-up medagent medtech; do
@@ -204,9 +205,10 @@ cp "$kx/lib/modules/$kver/modules.builtin" "$kx/lib/modules/$kver/modules.builti
 cp "$cache/kmod-$kver/tpm_tis.ko" "$cache/kmod-$kver/i2c-stub.ko" "$md/extra/"
 depmod -b "$root" "$kver"
 
-# The three releases: A on the disk, B an update, C a broken update (its
+# The four releases: A on the disk, B an update, C a broken update (its
 # agent refuses to start, so the acquire unit's start limit reboots the
-# board and U-Boot falls back). The file system is as big as its content
+# board and U-Boot falls back), D the good update a board that rolled back
+# must still take. The file system is as big as its content
 # plus a margin (an update streams only that much); slots are ROOT_MB.
 size=$(( $(du -sm "$root" | cut -f1) * 5 / 4 + 16 ))
 [ $size -le $ROOT_MB ] || { echo "build-image: root file system needs ${size} MiB, slots have ${ROOT_MB}" >&2; exit 1; }
@@ -222,6 +224,7 @@ mkrootfs() { # mkrootfs NAME RELEASE
 }
 mkrootfs A 1.0.0
 mkrootfs B 1.1.0
+mkrootfs D 1.3.0
 mv "$root/usr/bin/medagent" "$root/usr/bin/medagent.real"
 cat >"$root/usr/bin/medagent" <<'EOS'
 #!/bin/sh
@@ -273,4 +276,4 @@ cp $UBOOT "$out/u-boot.bin"
 cp "$work/ids.env" "$out/ids.env"
 rm -rf "$work" "$out/rootfs-A.ext4"
 echo "$stamp" >"$out/image.stamp"
-echo "build-image: $disk ($total MiB: boot ${BOOT_MB}M, A ${ROOT_MB}M, B ${ROOT_MB}M, data ${DATA_MB}M; rootfs ${size} MiB), rootfs-B.ext4, rootfs-C.ext4"
+echo "build-image: $disk ($total MiB: boot ${BOOT_MB}M, A ${ROOT_MB}M, B ${ROOT_MB}M, data ${DATA_MB}M; rootfs ${size} MiB), rootfs-B.ext4, rootfs-C.ext4, rootfs-D.ext4"

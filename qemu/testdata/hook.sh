@@ -27,7 +27,7 @@ try() { # try CMD...: the command, its output, its exit status
 }
 
 roles() {
-	for u in medagent-acquire medagent-uplink; do
+	for u in medagent-acquire medagent-uplink medagent; do
 		pid=$(systemctl show -p MainPID --value "$u.service")
 		echo "unit $u active=$(systemctl is-active "$u.service") pid=$pid"
 		[ "$pid" != 0 ] || continue
@@ -110,6 +110,15 @@ step() { # step NAME: run it, post its output
 		date -u +%s
 		;;
 	release) try as tech medagent update reboot ;;
+	role-all)
+		# A board that runs one process: medagent.service instead of the
+		# split units (it conflicts with them, so they stop).
+		try systemctl start medagent.service
+		roles
+		ls -ld /var/lib/medagent/uplink /var/lib/medagent/handoff
+		try as tech medagent status
+		;;
+	role-all-log) journalctl -u medagent.service --no-pager -o cat -n 60 ;;
 	damage-env)
 		# Damage the current copy of the boot environment (the newer by
 		# flag, as the boot script orders them), then reboot: the board

@@ -96,7 +96,6 @@ GROUPADD_PARAM:${PN} = " \
     --system -f medtech; --system -f i2c; --system -f spi; --system -f gpio; --system -f tss; --system -f dialout \
 "
 USERADD_PARAM:${PN} = " \
-    --system --no-create-home --home-dir /var/lib/medagent --shell /usr/sbin/nologin --gid medagent --groups dialout,gpio,i2c,spi,tss medagent; \
     --system --no-create-home --home-dir /var/lib/medagent/acquire --shell /usr/sbin/nologin --gid medagent-acq --groups dialout,gpio,i2c,medagent,spi,tss medagent-acq; \
     --system --no-create-home --home-dir /var/lib/medagent/uplink --shell /usr/sbin/nologin --gid medagent-up --groups medagent,tss medagent-up \
 "
