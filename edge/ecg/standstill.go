@@ -14,7 +14,7 @@ import "math"
 // time since the last clean QRS complex held at most loudMax of loud
 // signal. When it held more (a noise or artefact episode, whose beats, if
 // any, were found while the quality gate was closed), the lead must be
-// flat for standstillAfterNoise before asystole is declared: bursty noise
+// flat to flatAfterNoise for standstillAfterNoise before asystole is declared: bursty noise
 // such as muscle artefact has quiet stretches of several seconds (up to
 // 13 s under 0.1 mV RMS in the Noise Stress Test's "ma" record scaled to
 // 0.6 mV RMS), which are not a standstill, while a standstill that follows
@@ -32,12 +32,17 @@ const (
 	flatMin       = 1.0  // s the lead must be flat when asystole is declared
 	// standstillAfterNoise is how long the lead must be flat after loud
 	// noise before it is a standstill: asystole is declared about 8 s
-	// after the noise ends (7.9 s at most in TestStandstillAfterNoiseWithin8s;
+	// after the noise ends (8.0 s at most in TestStandstillAfterNoiseWithin8s;
 	// 8.7 s with the 8.5 s used before), while a quiet stretch of 7 s
 	// between bursts, followed by the next beat, is not one (7.25 s is too
 	// short for that: TestBurstyNoiseIsNotAsystole).
 	standstillAfterNoise = 7.75 // s
 	flatHistory          = 64   // blocks kept (16 s) to re-judge blocks after a late beat
+	// flatAfterNoise is the RMS a block may have to count as flat after
+	// loud noise: the quiet stretches of muscle artefact reach 0.16 mV,
+	// a standstill with the low-level noise (0.1 mV RMS) stays
+	// under it.
+	flatAfterNoise = 0.13 // mV
 )
 
 type flatBlockRec struct {
@@ -56,6 +61,7 @@ type standstill struct {
 	hist                [flatHistory]flatBlockRec
 	nh, at              int
 	flatRun             int64 // samples of flat blocks up to the last block end
+	quietRun            int64 // samples of blocks under flatAfterNoise up to the last block end
 	loud                int64 // samples of loud blocks since the last clean QRS
 	lastClean           int64
 	haveClean           bool
@@ -72,7 +78,7 @@ func newStandstill(fs float64) standstill {
 func (s *standstill) reset() {
 	s.sum, s.n, s.valid = 0, 0, 0
 	s.nh, s.at = 0, 0
-	s.flatRun, s.loud = 0, 0
+	s.flatRun, s.quietRun, s.loud = 0, 0, 0
 	s.haveClean, s.on = false, false
 }
 
@@ -90,7 +96,16 @@ func (s *standstill) push(i int64, y float64, ok bool) {
 		return
 	}
 	known := 2*s.valid >= s.blk
-	b := flatBlockRec{start: i - s.blk + 1, flat: known && math.Sqrt(s.sum/float64(s.valid)) <= FlatRMS}
+	rms := 0.0
+	if known {
+		rms = math.Sqrt(s.sum / float64(s.valid))
+	}
+	b := flatBlockRec{start: i - s.blk + 1, flat: known && rms <= FlatRMS}
+	if known && rms <= flatAfterNoise {
+		s.quietRun += s.blk
+	} else {
+		s.quietRun = 0
+	}
 	s.sum, s.n, s.valid = 0, 0, 0
 	s.hist[s.at] = b
 	s.at = (s.at + 1) % flatHistory
@@ -138,11 +153,11 @@ func (s *standstill) check(gap, asy int64) bool {
 	if s.on {
 		return true
 	}
-	need := s.flatMin
 	if s.noisy() {
-		need = s.afterNoise
+		s.on = gap >= asy && s.quietRun >= s.afterNoise
+	} else {
+		s.on = gap >= asy && s.flatRun >= s.flatMin
 	}
-	s.on = gap >= asy && s.flatRun >= need
 	return s.on
 }
 
