@@ -45,7 +45,12 @@ reboot-pending); 'update reboot' lets it go ahead now.
 
 Without a running agent, with stdin as the artifact, for resume, or with
 any offline flag (--journal, --slot-a, --key ...), the command works on
-the journal, boot environment and slots directly; reboot needs the agent.`
+the journal, boot environment and slots directly; reboot needs the agent.
+
+status checks the journal as the engine does (its authentication and,
+with a TPM, the TPM counter) and says how in its journal: line; a forged,
+replayed or uncheckable journal is reported as REJECTED, never shown as
+the update state, and status exits 1.`
 
 func updateCmd() *cmdline.Command {
 	c := &cmdline.Command{
