@@ -122,3 +122,33 @@ func command(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	}
 	return f.Run(ctx, stdout, stderr, args[0], pos)
 }
+
+// TestCommandRebootRequestFails: an offline install whose reboot command
+// fails says so (exit status, not success), leaves the trial boot armed
+// for the agent's watchdog, and status shows the problem.
+func TestCommandRebootRequestFails(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	payload := filepath.Join(w.dir, "release-2.mender")
+	must(t, os.WriteFile(payload, w.newImg, 0o644))
+	key := filepath.Join(w.dir, "key.pem")
+	must(t, os.WriteFile(key, []byte("-----BEGIN PUBLIC KEY-----\n"), 0o644))
+	defer func(old func(io.Reader, [][]byte, Verification, OpenRequest) (Artifact, error)) { openArtifact = old }(openArtifact)
+	openArtifact = func(r io.Reader, _ [][]byte, _ Verification, req OpenRequest) (Artifact, error) {
+		return fakeOpener("release-2", sha256Of(w.newImg), int64(len(w.newImg)), nil)(r, req)
+	}
+	var out, errb bytes.Buffer
+	args := append(w.cliArgs("install", "--key", key, "--device-type", "bedside-v2", payload), "--reboot-cmd", "false")
+	err := command(ctx, &out, &errb, args)
+	if err == nil || !strings.Contains(err.Error(), "reboot request 1 of 3 failed") || !strings.Contains(err.Error(), "slot A") {
+		t.Fatalf("install with a failing reboot command: %v", err)
+	}
+	if v := w.vars(); v["upgrade_available"] != "1" || v["mender_boot_part"] != "3" {
+		t.Fatalf("env: %v", v)
+	}
+	out.Reset()
+	must(t, command(ctx, &out, &errb, w.cliArgs("status")))
+	if !strings.Contains(out.String(), "reboot:    requested 1 time(s)") || !strings.Contains(out.String(), "problem:   reboot request 1 of 3 failed") {
+		t.Errorf("status:\n%s", out.String())
+	}
+}

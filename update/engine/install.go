@@ -131,6 +131,13 @@ func (e *Engine) begin(url string, o InstallOptions) error {
 		return fmt.Errorf("%w: boot environment has upgrade_available=1 but the journal is idle; run rollback or commit first", ErrInProgress)
 	}
 	from := bs.running
+	if bs.part != "" && bs.part != from.Part {
+		// The boot environment boots the other slot next: a rollback
+		// whose reboot has not happened yet (it gave up, see
+		// AwaitReboot). Installing now would overwrite the slot the
+		// device boots next, the committed one.
+		return fmt.Errorf("%w: running slot %s but the boot environment boots mender_boot_part=%s next (a pending reboot into it never happened): reboot first", ErrInProgress, from.Name, bs.part)
+	}
 	to := e.o.Slots.Other(from)
 	e.update(func(j *Journal) {
 		installed := j.Installed

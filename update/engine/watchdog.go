@@ -111,8 +111,15 @@ func (e *Engine) overdue(ctx context.Context, seen Journal, forced bool) error {
 	e.log.Error("update reboot did not happen; giving up", "state", string(j.State), "slot", target, "problem", problem)
 	e.update(func(j *Journal) { j.RebootProblem = problem })
 	if j.State == StateRollbackBoot {
-		e.setReason(fmt.Sprintf("%s: %s: giving up; slot %s (never committed) runs until the next reboot, which boots slot %s (the boot environment already points to it)",
-			j.State, problem, j.ToSlot, j.FromSlot))
+		// The rollback's own reason stays first; this says how it ended.
+		giveUp := fmt.Sprintf("%s: %s: giving up; slot %s (never committed) runs until the next reboot, which boots slot %s (the boot environment already points to it)",
+			j.State, problem, j.ToSlot, j.FromSlot)
+		e.update(func(j *Journal) {
+			if j.Reason != "" {
+				giveUp = j.Reason + "; then " + giveUp
+			}
+			j.Reason = giveUp
+		})
 		e.runIgnoring(ctx, "ArtifactRollbackReboot", "Error")
 		return e.end(ctx, StateFailed)
 	}

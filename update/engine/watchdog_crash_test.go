@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,10 +14,13 @@ import (
 // After a crash the process starts again; with powerCut the crash was a
 // power cut and the board boots first (into the armed slot, if armed).
 // Every run, like Run, resumes and then watches the requested reboot.
-func neverReboots(t *testing.T, w *world, crash func(string), powerCut bool) State {
+func neverReboots(t *testing.T, w *world, crash func(string), powerCut, unhealthy bool) State {
 	t.Helper()
 	ctx := context.Background()
 	mod := func(o *Options) {
+		if unhealthy {
+			o.Health = []Check{SensorsUp(func(context.Context) error { return errors.New("no ECG") }, 0)}
+		}
 		o.RebootRetries = 1
 		o.Reboot = func(context.Context) error { w.reboots++; return nil } // requested, never happens
 	}
@@ -53,7 +57,8 @@ func neverReboots(t *testing.T, w *world, crash func(string), powerCut bool) Sta
 // of the way through the re-request and the disarm. Every case ends with
 // no trial boot armed: failed (or rolled back) with a reason and the old
 // slot booted next, or, when a power cut booted the armed slot, that
-// trial committed.
+// trial committed (if healthy; unhealthy, it rolls back and the rollback's
+// reboot never happens either).
 func TestPowerCutsRebootNeverHappens(t *testing.T) {
 	var all []string
 	synctest.Test(t, func(t *testing.T) {
@@ -62,7 +67,7 @@ func TestPowerCutsRebootNeverHappens(t *testing.T) {
 			if !strings.HasPrefix(p, "payload:") {
 				all = append(all, p)
 			}
-		}, false); final != StateFailed {
+		}, false, false); final != StateFailed {
 			t.Fatalf("clean run ended %s", final)
 		}
 	})
@@ -75,9 +80,10 @@ func TestPowerCutsRebootNeverHappens(t *testing.T) {
 			t.Fatalf("crash point %q not passed: %v", want, all)
 		}
 	}
-	for _, cutPower := range []bool{false, true} {
+	for _, v := range []struct{ cutPower, unhealthy bool }{{false, false}, {true, false}, {true, true}} {
+		cutPower, unhealthy := v.cutPower, v.unhealthy
 		for idx, point := range all {
-			t.Run(fmt.Sprintf("powercut=%v/%d_%s", cutPower, idx, point), func(t *testing.T) {
+			t.Run(fmt.Sprintf("powercut=%v,unhealthy=%v/%d_%s", cutPower, unhealthy, idx, point), func(t *testing.T) {
 				t.Parallel() // fsync-bound: overlap the waits
 				synctest.Test(t, func(t *testing.T) {
 					w := newWorld(t)
@@ -91,7 +97,7 @@ func TestPowerCutsRebootNeverHappens(t *testing.T) {
 							panic(powerCut{p})
 						}
 						n++
-					}, cutPower)
+					}, cutPower, unhealthy)
 					if n <= idx {
 						t.Fatalf("crash point %d (%s) never reached", idx, point)
 					}
@@ -108,7 +114,7 @@ func TestPowerCutsRebootNeverHappens(t *testing.T) {
 					running := w.boot() // the next power cycle
 					switch final {
 					case StateCommitted:
-						if !cutPower || running.Name != "B" {
+						if !cutPower || unhealthy || running.Name != "B" {
 							t.Errorf("committed (power cut %v) but running %s", cutPower, running.Name)
 						}
 					case StateFailed, StateRolledBack:

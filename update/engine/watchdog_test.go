@@ -274,3 +274,50 @@ func TestRebootForced(t *testing.T) {
 		}
 	})
 }
+
+// TestRollbackRebootNeverHappens: the reboot into the old slot after a
+// failed health check never happens. The engine asks again, then ends
+// failed saying that the uncommitted slot runs until the next reboot
+// (which boots the old one), and refuses a new install until then: it
+// would overwrite the slot the device boots next.
+func TestRollbackRebootNeverHappens(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rw := newRebootWatch(t)
+		mod := func(o *Options) {
+			o.RebootRetries = 1
+			o.Health = []Check{SensorsUp(func(context.Context) error { return errors.New("no ECG") }, 0)}
+		}
+		must(t, rw.engine(mod).Install(t.Context(), rw.w.src()))
+		if s := rw.w.boot(); s.Name != "B" {
+			t.Fatalf("trial boot on %s", s.Name)
+		}
+		e := rw.engine(mod)
+		stop := run(t, e)
+		defer stop()
+		synctest.Wait()
+		if st := e.Status(); st.State != StateRollbackBoot || st.RebootRequests != 1 {
+			t.Fatalf("after the failed health check: %+v", st)
+		}
+		rw.wantRequests(t, 2, "install and rollback")
+		after(DefaultRebootTimeout)
+		rw.wantRequests(t, 3, "rollback reboot asked again")
+		after(DefaultRebootTimeout)
+		j := e.Journal()
+		if j.State != StateFailed || !strings.Contains(j.Reason, "no ECG") {
+			t.Fatalf("journal %s, reason %q", j.State, j.Reason)
+		}
+		if !strings.Contains(j.Reason, "rollback-reboot: reboot into slot A did not happen within 5m0s of request 2 of 2") ||
+			!strings.Contains(j.Reason, "slot B (never committed) runs until the next reboot") {
+			t.Errorf("reason does not say the rollback's reboot never happened: %q", j.Reason)
+		}
+		if v := rw.w.vars(); v["upgrade_available"] != "0" || v["mender_boot_part"] != "2" {
+			t.Fatalf("env: %v", v)
+		}
+		if err := e.Install(t.Context(), rw.w.src()); !errors.Is(err, ErrInProgress) || !strings.Contains(err.Error(), "reboot first") {
+			t.Fatalf("install while slot B runs and A boots next: %v", err)
+		}
+		if s := rw.w.boot(); s.Name != "A" {
+			t.Fatalf("next boot on %s", s.Name)
+		}
+	})
+}
