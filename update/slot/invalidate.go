@@ -40,8 +40,10 @@ const HeldBytes = 128 << 10
 // FAT32's backup boot sector at sector 6 and F2FS's second superblock at
 // 4 KiB (both inside the first MiB). What does live at the very end of a
 // device is either not looked for inside a partition (a GPT's backup
-// header: the kernel and U-Boot only read a GPT after a protective MBR in
-// sector 0, which is wiped, and a slot holds a file system, not a disk),
+// header: the kernel does not scan a partition for partitions, and U-Boot
+// and the kernel without its "gpt" option read a GPT only after a
+// protective MBR in sector 0, which is wiped; a slot holds a file system,
+// not a disk),
 // or belongs to no root file system a boot path here accepts (NTFS's
 // backup boot sector, UDF's anchors, ZFS's labels L2/L3, MD 1.0 metadata,
 // whose array data starts at offset 0 and so loses its own superblock).
