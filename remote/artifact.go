@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"sync"
@@ -141,7 +142,15 @@ func (s *Service) install(ctx context.Context, in *handoff.Incoming, st handoff.
 		// above, and its artifact_name, checked by the engine).
 		o.Downgrade = &engine.Downgrade{Artifact: downgrade}
 	}
-	err = s.o.Updates.InstallWith(ctx, f, o)
+	var src io.Reader = f
+	if digest != "" {
+		// The uplink owns the file and could rewrite it after the check
+		// above: the bytes the engine reads are hashed again as they pass,
+		// and a difference fails the install before the slot is armed
+		// (the artifact reader reads its input to the end first).
+		src = &digestReader{r: f, h: sha256.New(), want: digest}
+	}
+	err = s.o.Updates.InstallWith(ctx, src, o)
 	close(done)
 	wg.Wait()
 	if err != nil {
@@ -198,6 +207,25 @@ func checkDigest(f *os.File, want string) error {
 		return fmt.Errorf("rewind artifact: %w", err)
 	}
 	return nil
+}
+
+// digestReader hashes what passes and, at the end of its input, returns an
+// error instead of io.EOF when the digest differs from want.
+type digestReader struct {
+	r    io.Reader
+	h    hash.Hash
+	want string
+}
+
+func (d *digestReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	d.h.Write(p[:n])
+	if err == io.EOF {
+		if got := fmt.Sprintf("sha256:%x", d.h.Sum(nil)); got != d.want {
+			return n, fmt.Errorf("artifact changed while it was installed: digest %s, the update asked for %s", got, d.want)
+		}
+	}
+	return n, err
 }
 
 // settleUpdates finishes artifact items a restart interrupted, once the

@@ -26,9 +26,13 @@ type engineFake struct {
 	opts    engine.InstallOptions
 	pending chan struct{} // when set, Install reports reboot-pending until closed
 	err     error
+	before  func(r io.Reader) // called with the source before it is read
 }
 
 func (e *engineFake) InstallWith(ctx context.Context, r io.Reader, o engine.InstallOptions) error {
+	if e.before != nil {
+		e.before(r)
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -174,6 +178,21 @@ func TestUpdateFailures(t *testing.T) {
 		st := waitPhase(t, r, cmd, handoff.Failure)
 		if !strings.Contains(st.Reason, "digest") || eng.got != nil {
 			t.Errorf("state %+v, engine got %d bytes", st, len(eng.got))
+		}
+	})
+	t.Run("artifact rewritten by the uplink after the digest check", func(t *testing.T) {
+		// The uplink owns the file: it swaps in another (validly signed,
+		// say) artifact of the same size once acquire has checked it.
+		eng := &engineFake{before: func(r io.Reader) {
+			f := r.(*digestReader).r.(*os.File)
+			if err := os.WriteFile(f.Name(), []byte("another artifact!"), 0o640); err != nil {
+				t.Error(err)
+			}
+		}}
+		r, cmd, _ := updateRig(t, eng, blob, blob)
+		st := waitPhase(t, r, cmd, handoff.Failure)
+		if !strings.Contains(st.Reason, "artifact changed while it was installed") || eng.got != nil {
+			t.Errorf("state %+v, engine got %q", st, eng.got)
 		}
 	})
 	t.Run("signature refused by the engine", func(t *testing.T) {

@@ -38,6 +38,11 @@ func FuzzReader(f *testing.F) {
 		f.Add(chunkedArt(f, comp, testImage(200<<10, 3), MinChunkSize, nil).build(f))
 		f.Add(chunkedArt(f, comp, testImage(200<<10, 3), MinChunkSize, fuzzKeys.signECRaw).build(f))
 	}
+	for _, c := range hostileArtifacts(f, fuzzKeys.signECRaw) {
+		if len(c.art) < 256<<10 {
+			f.Add(c.art)
+		}
+	}
 	two := simpleArt(CompressionNone, payload, nil)
 	two.header = append(two.header[:1], member{name: "scripts/ArtifactInstall_Enter_00", data: []byte("#!/bin/sh\n")}, two.header[1])
 	f.Add(two.build(f))

@@ -155,6 +155,9 @@ func parseHeader(r io.Reader, h *Header) error {
 		case next > 0 && !seenMeta && name == fmt.Sprintf("headers/%04d/meta-data", next-1):
 			seenMeta = true
 			if len(bytes.TrimSpace(b)) > 0 {
+				if !printableJSON(b) {
+					return fmt.Errorf("artifact: %s: holds a control, bidirectional-formatting or invalid UTF-8 character: %w", name, ErrFormat)
+				}
 				if err := jsonkeys.Check(b); err != nil {
 					return fmt.Errorf("artifact: %s: %w: %w", name, ErrFormat, err)
 				}
@@ -177,6 +180,17 @@ func parseHeader(r io.Reader, h *Header) error {
 	return nil
 }
 
+// printableJSON is printable for JSON text, whose formatting may hold
+// tabs and line breaks.
+func printableJSON(b []byte) bool {
+	return printable(strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, string(b)))
+}
+
 func useHeaderInfo(hi *headerInfo, h *Header) error {
 	name := hi.Provides["artifact_name"]
 	if name == "" {
@@ -187,6 +201,21 @@ func useHeaderInfo(hi *headerInfo, h *Header) error {
 	}
 	if len(hi.Payloads) == 0 || len(hi.Payloads) > MaxPayloads {
 		return fmt.Errorf("artifact: header-info: %d payloads (want 1..%d): %w", len(hi.Payloads), MaxPayloads, ErrFormat)
+	}
+	for k, v := range hi.Provides {
+		if err := checkText("header-info artifact_provides", k, v); err != nil {
+			return err
+		}
+	}
+	for _, list := range [][]string{hi.Depends.DeviceType, hi.Depends.ArtifactName, hi.Depends.ArtifactGroup} {
+		if err := checkText("header-info artifact_depends", list...); err != nil {
+			return err
+		}
+	}
+	for _, p := range hi.Payloads {
+		if err := checkText("header-info payload type", p.Type); err != nil {
+			return err
+		}
 	}
 	h.Name = name
 	h.Provides = hi.Provides
@@ -209,6 +238,14 @@ func useTypeInfo(b []byte, p *Payload) error {
 	if ti.Type != nil && *ti.Type != "" && *ti.Type != p.Type {
 		return fmt.Errorf("type %q differs from header-info payload type %q: %w", *ti.Type, p.Type, ErrFormat)
 	}
+	for k, v := range ti.Provides {
+		if err := checkText("artifact_provides", k, v); err != nil {
+			return err
+		}
+	}
+	if err := checkText("clears_artifact_provides", ti.Clears...); err != nil {
+		return err
+	}
 	p.Provides = ti.Provides
 	p.ClearsProvides = ti.Clears
 	if len(ti.Depends) > 0 {
@@ -218,9 +255,17 @@ func useTypeInfo(b []byte, p *Payload) error {
 		var one string
 		var many []string
 		switch {
+		case checkText("artifact_depends", k) != nil:
+			return checkText("artifact_depends", k)
 		case json.Unmarshal(raw, &one) == nil:
+			if err := checkText("artifact_depends."+k, one); err != nil {
+				return err
+			}
 			p.Depends[k] = []string{one}
 		case json.Unmarshal(raw, &many) == nil && len(many) > 0:
+			if err := checkText("artifact_depends."+k, many...); err != nil {
+				return err
+			}
 			p.Depends[k] = many
 		default:
 			return fmt.Errorf("artifact_depends.%s: want a string or a list of strings: %w", k, ErrFormat)

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -50,14 +51,19 @@ func asRaw(ms []member) []rawMember {
 	return out
 }
 
-// TestHostileStructure feeds artifacts an attacker builds by hand, from a
-// genuine signed one or from scratch with a key the device trusts, and
-// checks each is refused with the sentinel and a message that names the
-// problem (and that reading ends: every case runs under a deadline).
-func TestHostileStructure(t *testing.T) {
-	k := newGoKeys(t)
+// hostileCase is an artifact an attacker builds and how it must be refused.
+type hostileCase struct {
+	name string
+	art  []byte
+	want error
+	msg  string
+}
+
+// hostileArtifacts builds the cases of TestHostileStructure, signed with
+// sign (they also seed FuzzReader).
+func hostileArtifacts(t testing.TB, sign func([]byte) []byte) []hostileCase {
 	payload := []byte("payload bytes of a rootfs")
-	base := func() goArt { return simpleArt(CompressionGzip, payload, k.signRSA) }
+	base := func() goArt { return simpleArt(CompressionGzip, payload, sign) }
 	genuine := base().build(t)
 	ms := members(t, genuine) // version, manifest, manifest.sig, header.tar.gz, data/0000.tar.gz
 	outer := func(f func(rs []rawMember) []rawMember) []byte {
@@ -72,7 +78,7 @@ func TestHostileStructure(t *testing.T) {
 		// Re-sign a manifest naming this header.
 		bm := members(t, b)
 		man := strings.Replace(string(bm[1].data), sha256Hex(bm[3].data), sha256Hex(hdr), 1)
-		bm[1].data, bm[2].data, bm[3].data = []byte(man), k.signRSA([]byte(man)), hdr
+		bm[1].data, bm[2].data, bm[3].data = []byte(man), sign([]byte(man)), hdr
 		return writeTar(t, bm)
 	}
 	goodHeader := func() []rawMember {
@@ -91,12 +97,7 @@ func TestHostileStructure(t *testing.T) {
 	}
 	deep := strings.Repeat("[", 200000) + strings.Repeat("]", 200000)
 
-	for _, tc := range []struct {
-		name string
-		art  []byte
-		want error
-		msg  string
-	}{
+	return []hostileCase{
 		// Member order and duplicates in the outer tar.
 		{"manifest before version", outer(func(rs []rawMember) []rawMember { rs[0], rs[1] = rs[1], rs[0]; return rs }), ErrUnexpectedMember, `member "manifest" where "version" belongs`},
 		{"version twice", outer(func(rs []rawMember) []rawMember { return append(rs[:1], rs...) }), ErrUnexpectedMember, `member "version" where "manifest" belongs`},
@@ -148,7 +149,7 @@ func TestHostileStructure(t *testing.T) {
 		{"huge manifest", writeTar(t, []member{ms[0], {name: "manifest", data: make([]byte, MaxManifestSize+1)}, ms[2], ms[3], ms[4]}), ErrFormat, `"manifest" is 1048577 bytes`},
 		{"huge signature", writeTar(t, []member{ms[0], ms[1], {name: "manifest.sig", data: make([]byte, MaxSignatureSize+1)}, ms[3], ms[4]}), ErrFormat, "manifest.sig"},
 		// The signature and the manifest.
-		{"signature of another manifest", writeTar(t, []member{ms[0], ms[1], {name: "manifest.sig", data: k.signRSA([]byte(strings.ToUpper(string(ms[1].data))))}, ms[3], ms[4]}), ErrSignature, ""},
+		{"signature of another manifest", writeTar(t, []member{ms[0], ms[1], {name: "manifest.sig", data: sign([]byte(strings.ToUpper(string(ms[1].data))))}, ms[3], ms[4]}), ErrSignature, ""},
 		{"manifest lists version twice (case)", with(func(a *goArt) {
 			a.edit = func(m string) string { return m + strings.Repeat("0", 64) + "  Version\n" }
 		}), ErrMissing, "Version"},
@@ -195,29 +196,62 @@ func TestHostileStructure(t *testing.T) {
 		{"device type in other case", headerInfo(strings.Replace(testHeaderInfo, `["bedside-a"]`, `["BEDSIDE-A"]`, 1)), ErrDeviceType, "BEDSIDE-A"},
 		{"device type as a glob", headerInfo(strings.Replace(testHeaderInfo, `["bedside-a"]`, `["*"]`, 1)), ErrDeviceType, `"*"`},
 		{"device type as a string", headerInfo(strings.Replace(testHeaderInfo, `["bedside-a"]`, `"bedside-a"`, 1)), ErrFormat, "device_type"},
-		{"device type with NUL", headerInfo(strings.Replace(testHeaderInfo, `["bedside-a"]`, `["bedside-a\u0000"]`, 1)), ErrDeviceType, "bedside-a"},
+		{"device type with NUL", headerInfo(strings.Replace(testHeaderInfo, `["bedside-a"]`, `["bedside-a\u0000"]`, 1)), ErrFormat, "control"},
+		// Text an operator is shown (inspect, logs, audit) that is not
+		// what it looks like.
+		{"artifact name with a terminal escape", headerInfo(strings.Replace(testHeaderInfo, `"go-1"`, `"go-1\u001b]0;pwned\u0007"`, 1)), ErrFormat, "artifact_provides"},
+		{"artifact name with a C1 CSI", headerInfo(strings.Replace(testHeaderInfo, `"go-1"`, "\"go-1\u009b2J\"", 1)), ErrFormat, "control"},
+		{"artifact name with a newline", headerInfo(strings.Replace(testHeaderInfo, `"go-1"`, `"go-1\nupdate.committed artifact=evil"`, 1)), ErrFormat, "control"},
+		{"artifact name with a right-to-left override", headerInfo(strings.Replace(testHeaderInfo, `"go-1"`, "\"go-1\u202egpj.exe\"", 1)), ErrFormat, "bidirectional"},
+		{"artifact name not UTF-8", headerInfo(strings.Replace(testHeaderInfo, `"go-1"`, "\"go-1\xff\"", 1)), ErrFormat, "UTF-8"},
+		{"device type with an escape", headerInfo(strings.Replace(testHeaderInfo, `["bedside-a"]`, `["bedside-a","\u001b[2J"]`, 1)), ErrFormat, "artifact_depends"},
+		{"provides value with an escape", with(func(a *goArt) {
+			a.header[1].data = []byte(`{"type":"rootfs-image","artifact_provides":{"rootfs-image.version":"1\u001b[31m"}}`)
+		}), ErrFormat, "artifact_provides"},
+		{"depends value with an escape", with(func(a *goArt) {
+			a.header[1].data = []byte(`{"type":"rootfs-image","artifact_depends":{"k":["a","\u0085"]}}`)
+		}), ErrFormat, "artifact_depends.k"},
+		{"clears pattern with an escape", with(func(a *goArt) {
+			a.header[1].data = []byte(`{"type":"rootfs-image","clears_artifact_provides":["\u001b*"]}`)
+		}), ErrFormat, "clears_artifact_provides"},
+		{"meta-data with a raw C1 control", headerWith(append(goodHeader(), rawMember{hdr: tar.Header{Name: "headers/0000/meta-data", Typeflag: tar.TypeReg}, data: []byte("{\"a\":\"\u009b2J\"}")})), ErrFormat, "meta-data"},
+		{"payload file name with a C1 control", with(func(a *goArt) { a.payloads[0][0].name = "rootfs\u009b.img" }), ErrFormat, "bad name"},
+		{"script name with a bidi override", headerWith(append(goodHeader()[:1], rawMember{hdr: tar.Header{Name: "scripts/ArtifactInstall_Enter_00\u202e", Typeflag: tar.TypeReg}, data: []byte("#!/bin/sh\n")}, goodHeader()[1])), ErrUnexpectedMember, "scripts/"},
 		// Format and payload count.
 		{"version 3 as a string", with(func(a *goArt) { a.version = `{"format":"mender","version":"3"}` }), ErrFormat, "version"},
 		{"version 3.0", with(func(a *goArt) { a.version = `{"format":"mender","version":3.0}` }), ErrFormat, "version"},
 		{"format in other case", with(func(a *goArt) { a.version = `{"FORMAT":"mender","version":3}` }), ErrFormat, `"FORMAT"`},
 		{"17 payloads", headerInfo(strings.Replace(testHeaderInfo, `[{"type":"rootfs-image"}]`, "["+strings.Repeat(`{"type":"rootfs-image"},`, 16)+`{"type":"rootfs-image"}]`, 1)), ErrFormat, "17 payloads"},
+		// The outer archive's tail.
+		{"junk after the end-of-archive marker", append(bytes.Clone(genuine), "junk"...), ErrFormat, "data after the end-of-archive marker"},
+		{"a second archive after the first", append(bytes.Clone(genuine), genuine...), ErrFormat, "data after the end-of-archive marker"},
+		{"padding beyond its bound", append(bytes.Clone(genuine), make([]byte, maxTrailingZeroBytes+4096)...), ErrFormat, "padding after the end-of-archive marker"},
 		// Compressed members with a tail.
 		{"header gzip with trailing garbage", func() []byte {
 			hdr := append(gzipOf(t, tarOf(t, base().header)), "trailing"...)
 			bm := members(t, genuine)
 			man := strings.Replace(string(bm[1].data), sha256Hex(bm[3].data), sha256Hex(hdr), 1)
-			bm[1].data, bm[2].data, bm[3].data = []byte(man), k.signRSA([]byte(man)), hdr
+			bm[1].data, bm[2].data, bm[3].data = []byte(man), sign([]byte(man)), hdr
 			return writeTar(t, bm)
 		}(), ErrFormat, "header"},
 		{"data gzip with trailing garbage", replaceData(t, genuine, "data/0000.tar.gz", append(bytes.Clone(ms[4].data), "junkjunk"...)), ErrFormat, "member is complete"},
 		{"data gzip member cut short inside a complete member", replaceData(t, genuine, "data/0000.tar.gz", ms[4].data[:len(ms[4].data)-9]), ErrFormat, "member is complete"},
 		{"data tar cut short inside a complete member", func() []byte {
-			plain := simpleArt(CompressionNone, payload, k.signRSA).build(t)
+			plain := simpleArt(CompressionNone, payload, sign).build(t)
 			d := memberAt(t, plain, "data/0000.tar").data
 			return replaceData(t, plain, "data/0000.tar", d[:700])
 		}(), ErrFormat, "no end-of-archive marker"},
 		{"data gzip second member is a second tar", replaceData(t, genuine, "data/0000.tar.gz", append(bytes.Clone(ms[4].data), gzipOf(t, tarOf(t, []member{{name: "evil", data: []byte("x")}}))...)), ErrFormat, "data after the end of the inner tar"},
-	} {
+	}
+}
+
+// TestHostileStructure feeds artifacts an attacker builds by hand, from a
+// genuine signed one or from scratch with a key the device trusts, and
+// checks each is refused with the sentinel and a message that names the
+// problem (and that reading ends: every case runs under a deadline).
+func TestHostileStructure(t *testing.T) {
+	k := newGoKeys(t)
+	for _, tc := range hostileArtifacts(t, k.signRSA) {
 		t.Run(tc.name, func(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { _, _, err := readAll(tc.art, Options{Keys: k.public(), DeviceType: "bedside-a"}); done <- err }()
@@ -282,5 +316,83 @@ func TestDeviceTypeListContaining(t *testing.T) {
 	a.header[0].data = []byte(strings.Replace(testHeaderInfo, `["bedside-a"]`, `["pump","bedside-a","monitor"]`, 1))
 	if _, _, err := readAll(a.build(t), Options{Keys: k.public(), DeviceType: "bedside-a"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPrintableTextAccepted: names in other scripts and meta-data laid
+// out on several lines are ordinary, and read.
+func TestPrintableTextAccepted(t *testing.T) {
+	k := newGoKeys(t)
+	a := simpleArt(CompressionNone, []byte("x"), k.signRSA)
+	a.header[0].data = []byte(strings.Replace(testHeaderInfo, `"go-1"`, `"Überwachung-2.1 (Größe M) 床边监护"`, 1))
+	a.header[2].data = []byte("{\n\t\"Modell\": \"Größe M\"\r\n}\n")
+	h, _, err := readAll(a.build(t), Options{Keys: k.public(), DeviceType: "bedside-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Name != "Überwachung-2.1 (Größe M) 床边监护" {
+		t.Errorf("name %q", h.Name)
+	}
+}
+
+// eofSpy reports whether its reader reached io.EOF, and can turn that EOF
+// into an error (as a digest check over the whole input does).
+type eofSpy struct {
+	r     *bytes.Reader
+	eof   bool
+	atEOF error
+}
+
+func (s *eofSpy) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err == io.EOF {
+		s.eof = true
+		if s.atEOF != nil {
+			return n, s.atEOF
+		}
+	}
+	return n, err
+}
+
+// TestReaderReadsInputToItsEnd: Next reports an artifact valid only after
+// reading its input to the end (zero padding, as tar record blocking
+// writes, is accepted), so a caller's check at the input's end (remote's
+// digest of the file) runs before any install is armed.
+func TestReaderReadsInputToItsEnd(t *testing.T) {
+	k := newGoKeys(t)
+	art := simpleArt(CompressionGzip, testImage(100<<10, 3), k.signRSA).build(t)
+	padded := append(bytes.Clone(art), make([]byte, 10240-len(art)%10240)...)
+	for _, in := range [][]byte{art, padded} {
+		spy := &eofSpy{r: bytes.NewReader(in)}
+		if _, err := readAllFrom(spy, Options{Keys: k.public(), DeviceType: "bedside-a"}); err != nil {
+			t.Fatal(err)
+		}
+		if !spy.eof {
+			t.Error("artifact accepted before its input was read to the end")
+		}
+	}
+	changed := errors.New("input changed")
+	spy := &eofSpy{r: bytes.NewReader(art), atEOF: changed}
+	if _, err := readAllFrom(spy, Options{Keys: k.public(), DeviceType: "bedside-a"}); !errors.Is(err, changed) {
+		t.Fatalf("error %v, want the input's error at its end", err)
+	}
+}
+
+func readAllFrom(src io.Reader, opt Options) (*Header, error) {
+	r, err := NewReader(src, opt)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		pf, err := r.Next()
+		if err == io.EOF {
+			return r.Header(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := io.Copy(io.Discard, pf); err != nil {
+			return nil, err
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // manifest holds the signed sha256 of every member and payload file, and
@@ -67,10 +69,8 @@ func validName(name string) bool {
 	if name == "" || len(name) > 1024 {
 		return false
 	}
-	for _, c := range name {
-		if c < 0x20 || c == 0x7f || c == '\\' {
-			return false
-		}
+	if !printable(name) || strings.ContainsRune(name, '\\') {
+		return false
 	}
 	for _, el := range strings.Split(name, "/") {
 		if el == "" || el == "." || el == ".." {
@@ -78,6 +78,30 @@ func validName(name string) bool {
 		}
 	}
 	return true
+}
+
+// printable reports a string that can be shown to an operator (inspect,
+// logs, audit, error messages) as it is: valid UTF-8 without control
+// characters (C0, DEL, C1: terminal escapes), bidirectional formatting
+// characters (text that reads other than it is) or line and paragraph
+// separators. Mender's own writer never puts any of them in a header.
+func printable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkText refuses a header value that is not printable, naming where.
+func checkText(where string, vals ...string) error {
+	for _, v := range vals {
+		if !printable(v) {
+			return fmt.Errorf("artifact: %s %q holds a control, bidirectional-formatting or invalid UTF-8 character: %w", where, v, ErrFormat)
+		}
+	}
+	return nil
 }
 
 // take returns the signed sum for name and marks it used; a second take of

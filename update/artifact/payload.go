@@ -243,10 +243,40 @@ func (r *Reader) finish() error {
 	if r.cnt.n < r.memEnd+1024 {
 		return fmt.Errorf("artifact: no end-of-archive marker: %w", ErrTruncated)
 	}
+	if err := r.drainTail(); err != nil {
+		return err
+	}
 	if missing := r.man.unused(); len(missing) > 0 {
 		return fmt.Errorf("artifact: manifest lists %q but the artifact has no such content: %w", missing, ErrMissing)
 	}
 	return nil
+}
+
+// drainTail reads the input after the end-of-archive marker to its end:
+// only zero padding (tar record blocking) may follow, at most
+// maxTrailingZeroBytes. Reading to the end also lets a caller that wraps
+// the input (a digest over the whole file, see remote) check every byte
+// before Next reports the artifact valid.
+func (r *Reader) drainTail() error {
+	var buf [4096]byte
+	var total int64
+	for {
+		n, err := r.cnt.Read(buf[:])
+		for _, c := range buf[:n] {
+			if c != 0 {
+				return fmt.Errorf("artifact: data after the end-of-archive marker: %w", ErrFormat)
+			}
+		}
+		if total += int64(n); total > maxTrailingZeroBytes {
+			return fmt.Errorf("artifact: more than %d bytes of padding after the end-of-archive marker: %w", maxTrailingZeroBytes, ErrFormat)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("artifact: after the end-of-archive marker: %w", err)
+		}
+	}
 }
 
 // limitedDecoder fails a data member that decompresses to more than its
