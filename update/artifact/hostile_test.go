@@ -91,6 +91,20 @@ func TestHostileArtifactsBoundedMemory(t *testing.T) {
 		{"multi-stream xz bomb", replaceData(t, genuineXZ, "data/0000.tar.xz", bomb), "compression window larger than allowed"},
 		{"gzip members of zeros", replaceData(t, simpleArt(CompressionGzip, img[:4<<20], k.signRSA).build(t), "data/0000.tar.gz", gz), "malformed artifact"},
 		{"zstd 256 MiB window", replaceData(t, simpleArt(CompressionZstd, img[:4<<20], k.signRSA).build(t), "data/0000.tar.zst", zbuf.Bytes()), "compression window larger than allowed"},
+		// A second zstd frame, after the genuine one, declaring 256 MiB.
+		{"zstd second frame with 256 MiB window", func() []byte {
+			art := simpleArt(CompressionZstd, img[:4<<20], k.signRSA).build(t)
+			first := memberAt(t, art, "data/0000.tar.zst").data
+			return replaceData(t, art, "data/0000.tar.zst", append(bytes.Clone(first), zbuf.Bytes()...))
+		}(), "compression window larger than allowed"},
+		// A zstd skippable frame of 16 MiB after the genuine frame: skipped
+		// by the decoder without holding it.
+		{"zstd skippable frame of 16 MiB", func() []byte {
+			art := simpleArt(CompressionZstd, img[:4<<20], k.signRSA).build(t)
+			first := memberAt(t, art, "data/0000.tar.zst").data
+			skip := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 0x184D2A50), 16<<20)
+			return replaceData(t, art, "data/0000.tar.zst", append(append(bytes.Clone(first), skip...), make([]byte, 16<<20)...))
+		}(), ""},
 		{"genuine xz, 8 MiB dictionary", buildWithDict(t, genuineBig, 8<<20), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
