@@ -160,10 +160,17 @@ func (s *Service) install(ctx context.Context, in *handoff.Incoming, st handoff.
 		p.end(fmt.Errorf("install: %w", err))
 		return
 	}
-	if a := s.o.Updates.Status().Artifact; a != "" {
-		p.st.Artifact = a
+	es := s.o.Updates.Status()
+	if es.Artifact != "" {
+		p.st.Artifact = es.Artifact
 	}
-	p.to(handoff.Rebooting, "trial boot requested; after it the agent's health checks commit or roll back")
+	reason := "trial boot requested; after it the agent's health checks commit or roll back"
+	if es.RebootProblem != "" {
+		// The request failed (the engine asks again and, when the reboot
+		// never happens, restores the boot environment and fails).
+		reason = "trial boot armed, but " + es.RebootProblem + "; the agent asks again after update.reboot_timeout and fails the update if the reboot never happens"
+	}
+	p.to(handoff.Rebooting, reason)
 }
 
 // follow reports the engine's progress (the artifact's name, a reboot held

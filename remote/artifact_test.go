@@ -217,6 +217,22 @@ func TestUpdateFailures(t *testing.T) {
 			t.Errorf("state %+v", st)
 		}
 	})
+	t.Run("reboot request failed, then never happened", func(t *testing.T) {
+		eng := &engineFake{}
+		eng.st.RebootProblem = "reboot request 1 of 3 failed: exit status 1"
+		r, cmd, _ := updateRig(t, eng, blob, blob)
+		if st := waitPhase(t, r, cmd, handoff.Rebooting); !strings.Contains(st.Reason, "reboot request 1 of 3 failed") {
+			t.Errorf("rebooting without the failed request: %+v", st)
+		}
+		eng.set(engine.StateFailed, "reboot: reboot into slot B did not happen within 5m0s of request 3 of 3: giving up; the trial boot is disarmed (boot environment back to slot A)")
+		r.s.settleUpdates(context.Background())
+		if st := waitPhase(t, r, cmd, handoff.Failure); !strings.Contains(st.Reason, "did not happen") || !strings.Contains(st.Reason, "back to slot A") {
+			t.Errorf("state %+v", st)
+		}
+		if last := waitResult(t, r, command.StatusFailed); !strings.Contains(last.Error, "did not happen") {
+			t.Errorf("cmd-result %+v", last)
+		}
+	})
 	t.Run("download failed in the uplink", func(t *testing.T) {
 		r := newRig(t, func(o *Options) { o.Updates = &engineFake{} })
 		cmd := r.submit(t, r.cmd(t, command.Update, map[string]string{"url": "https://f/a", "digest": "sha256:" + strings.Repeat("1b", 32)}))

@@ -30,7 +30,7 @@ func awaiting(j Journal) bool {
 const opRetry = time.Second
 
 // AwaitReboot watches the reboot the engine requested (Run calls it after
-// every request; so does the offline "update install"). It returns nil at
+// every request; so does the offline "update resume"). It returns nil at
 // once when no requested reboot is outstanding, and when another operation
 // (an operator's rollback) settled the update meanwhile. Otherwise it does
 // not return while the reboot is under way (the reboot ends the process);
