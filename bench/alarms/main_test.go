@@ -70,3 +70,33 @@ func TestBenchMissingData(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// The robust case runs on the carried excerpts too (one episode each, at a
+// place drawn from the seed) and names its worst cases.
+func TestRobustOnExcerpts(t *testing.T) {
+	var out bytes.Buffer
+	args := []string{"-mitdb", filepath.Join(testdata, "mitdb"), "-nstdb", filepath.Join(testdata, "nstdb"),
+		"-records", "x_101", "-cases", "robust-asystole,robust-noise", "-noise-kinds", "white,muscle"}
+	if err := run(&out, args); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	s := out.String()
+	t.Log(s)
+	m := regexp.MustCompile(`worst asystole from splice start: (\S+) s`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no asystole summary:\n%s", s)
+	}
+	if w, err := strconv.ParseFloat(m[1], 64); err != nil || w > 8 {
+		t.Errorf("worst asystole alarm %s s after the splice, want <= 8", m[1])
+	}
+	m = regexp.MustCompile(`worst implausible-HR run: (\d+) s`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no implausible-HR summary:\n%s", s)
+	}
+	if w, _ := strconv.Atoi(m[1]); w > 3 {
+		t.Errorf("white or muscle-like noise: implausible heart rate for %d s running, want <= 3", w)
+	}
+	if !strings.Contains(s, "x_101    white   replace") || !strings.Contains(s, "x_101    muscle  add") {
+		t.Errorf("rows for white and muscle-like noise missing:\n%s", s)
+	}
+}
