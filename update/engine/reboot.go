@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // reboot enters s (StateReboot or StateRollbackBoot), runs its scripts,
@@ -69,9 +70,11 @@ func (e *Engine) requestReboot(ctx context.Context, s State) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("engine: reboot: %w", err)
 		}
-		problem := fmt.Sprintf("reboot request %d of %d failed: %v", n, e.rebootAttempts(), err)
-		e.log.Error("update reboot request failed", "state", string(s), "request", n, "err", err)
-		e.update(func(j *Journal) { j.RebootProblem, j.RebootError = problem, err.Error() })
+		// The command's output is in the error: bounded, the journal is.
+		msg := clip(err.Error(), maxRebootError)
+		problem := fmt.Sprintf("reboot request %d of %d failed: %s", n, e.rebootAttempts(), msg)
+		e.log.Error("update reboot request failed", "state", string(s), "request", n, "err", msg)
+		e.update(func(j *Journal) { j.RebootProblem, j.RebootError = problem, msg })
 		if err := e.save(); err != nil {
 			e.log.Error("update journal: reboot problem not saved", "err", err)
 		}
@@ -85,6 +88,22 @@ func (e *Engine) requestReboot(ctx context.Context, s State) error {
 	}
 	e.log.Info("update reboot requested", "state", string(s), "request", n, "timeout", e.o.RebootTimeout.String())
 	return nil
+}
+
+// maxRebootError bounds a failed reboot request's error (the reboot
+// command's output) kept in the journal and the reasons.
+const maxRebootError = 512
+
+// clip returns s cut to at most n bytes (on a rune boundary), marked.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // wakeWatchdog tells Run that a requested reboot needs watching.

@@ -205,6 +205,33 @@ func TestRebootCommandFails(t *testing.T) {
 	})
 }
 
+// TestRebootCommandOutputBounded: a reboot command that fails with a huge
+// output cannot grow the journal past what the engine reads back.
+func TestRebootCommandOutputBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rw := newRebootWatch(t)
+		e := rw.engine(func(o *Options) {
+			o.Reboot = func(context.Context) error {
+				rw.requests.Add(1)
+				return errors.New("reboot: " + strings.Repeat("é", 2<<20))
+			}
+		})
+		stop := run(t, e)
+		defer stop()
+		must(t, e.Install(t.Context(), rw.w.src()))
+		after(3 * DefaultRebootTimeout)
+		rw.wantRequests(t, 3, "after giving up")
+		e2 := rw.engine(nil) // reads the journal back
+		j := e2.Journal()
+		if j.State != StateFailed || len(j.Reason) > 4<<10 || !strings.Contains(j.Reason, "reboot: éé") {
+			t.Fatalf("journal %s, reason of %d bytes", j.State, len(j.Reason))
+		}
+		if st := e2.Status(); st.JournalRejected != "" {
+			t.Fatalf("journal rejected: %s", st.JournalRejected)
+		}
+	})
+}
+
 // TestRebootWaitSurvivesRestart: the process is killed while it waits for
 // the reboot; the next start waits out the rest of the timeout (no new
 // request at once, none lost), then asks again and gives up as before.
