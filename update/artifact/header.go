@@ -53,6 +53,9 @@ type Payload struct {
 	MetaData       json.RawMessage // headers/NNNN/meta-data, nil when empty
 	Chunks         *Chunks         // chunk list from MetaData, nil when it has none
 	Compression    string          // of data/NNNN, set when its member is reached
+	// Files are the names of the payload's files that the signed manifest
+	// lists (data/NNNN/<name>), sorted: known before any is read.
+	Files []string
 }
 
 // Script is a state script carried in the header.

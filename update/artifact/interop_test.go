@@ -79,6 +79,7 @@ func TestHeaderFields(t *testing.T) {
 		ClearsProvides: []string{"ecg-fw.*", "rootfs-image.ecg-firmware.*"},
 		MetaData:       []byte(`{"model":"bedside-7"}`),
 		Compression:    CompressionGzip,
+		Files:          []string{"a.bin", "b.txt"},
 	}
 	if diff := cmp.Diff(want, h.Payloads[0]); diff != "" {
 		t.Errorf("payload header (-want +got):\n%s", diff)

@@ -130,6 +130,19 @@ func (m *manifest) unused() []string {
 	return out
 }
 
+// files returns the names of payload i's files the manifest lists, sorted.
+func (m *manifest) files(i int) []string {
+	prefix := fmt.Sprintf("data/%04d/", i)
+	var out []string
+	for name := range m.sums {
+		if f, ok := strings.CutPrefix(name, prefix); ok {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // has reports whether name is listed.
 func (m *manifest) has(name string) bool {
 	_, ok := m.sums[name]

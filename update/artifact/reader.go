@@ -256,6 +256,7 @@ func (r *Reader) open(opt Options) error {
 	}
 	for i := range r.hdr.Payloads {
 		p := &r.hdr.Payloads[i]
+		p.Files = r.man.files(i)
 		if p.Chunks, err = parseChunks(p.MetaData); err != nil {
 			return fmt.Errorf("artifact: headers/%04d/%w", i, err)
 		}

@@ -53,6 +53,12 @@ func Opener(v Verification) OpenFunc {
 		if err != nil {
 			return nil, err
 		}
+		// As the Mender client: a rootfs-image payload has exactly one
+		// file. Refused here, before a byte of the first reaches a slot.
+		if h := ar.Header(); len(h.Payloads) == 1 && h.Payloads[0].Type == RootfsType && len(h.Payloads[0].Files) != 1 {
+			return nil, fmt.Errorf("artifact %q: its rootfs-image payload lists %d files %q in the signed manifest, a rootfs update has exactly one: %w",
+				h.Name, len(h.Payloads[0].Files), h.Payloads[0].Files, artifact.ErrUnexpectedMember)
+		}
 		return &menderArtifact{r: ar}, nil
 	}
 }
