@@ -81,6 +81,11 @@ func syncDir(dir string) error {
 func openRegular(root *os.Root, name string, max int64) (*os.File, os.FileInfo, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
+		// A socket or a device without a driver fails to open (ENXIO):
+		// say what it is rather than the errno.
+		if fi, lerr := root.Lstat(name); lerr == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
+			return nil, nil, fmt.Errorf("%s is not a regular file (%s)", name, fi.Mode().Type())
+		}
 		return nil, nil, err
 	}
 	fi, err := f.Stat()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -318,6 +319,36 @@ func TestHostileItems(t *testing.T) {
 				t.Skip("no FIFOs here:", err) // tmpfs and ext4 have them
 			}
 		}, func(in *Incoming) error { _, err := in.Envelope(); return err }, "not a regular file"},
+		{"item.json is a FIFO", func(t *testing.T, dir, id string) {
+			d := writeItem(t, dir, id, cmdMeta, map[string]string{commandName: env})
+			os.Remove(filepath.Join(d, metaName))
+			if err := syscall.Mkfifo(filepath.Join(d, metaName), 0o640); err != nil {
+				t.Skip("no FIFOs here:", err)
+			}
+		}, nil, "not a regular file"},
+		{"item.json links to a device", func(t *testing.T, dir, id string) {
+			d := writeItem(t, dir, id, cmdMeta, map[string]string{commandName: env})
+			os.Remove(filepath.Join(d, metaName))
+			os.Symlink("/dev/zero", filepath.Join(d, metaName))
+		}, nil, "escapes"},
+		{"payload is a socket", func(t *testing.T, dir, id string) {
+			d := writeItem(t, dir, id, cmdMeta, nil)
+			l, err := net.Listen("unix", filepath.Join(d, commandName))
+			if err != nil {
+				t.Skip("no unix sockets here:", err)
+			}
+			t.Cleanup(func() { l.Close() })
+		}, func(in *Incoming) error { _, err := in.Envelope(); return err }, "not a regular file"},
+		{"payload is a directory", func(t *testing.T, dir, id string) {
+			d := writeItem(t, dir, id, cmdMeta, nil)
+			os.Mkdir(filepath.Join(d, commandName), 0o750)
+		}, func(in *Incoming) error { _, err := in.Envelope(); return err }, "not a regular file"},
+		{"payload links to another file in the hand-off", func(t *testing.T, dir, id string) {
+			os.MkdirAll(filepath.Join(dir, "work"), 0o750)
+			os.WriteFile(filepath.Join(dir, "work", "x"), []byte(env[:5]), 0o640)
+			d := writeItem(t, dir, id, cmdMeta, nil)
+			os.Symlink(filepath.Join("..", "..", "work", "x"), filepath.Join(d, commandName))
+		}, func(in *Incoming) error { _, err := in.Envelope(); return err }, "item says"},
 		{"command shorter than item says", func(t *testing.T, dir, id string) {
 			writeItem(t, dir, id, cmdMeta, map[string]string{commandName: env[:5]})
 		}, func(in *Incoming) error { _, err := in.Envelope(); return err }, "item says"},
