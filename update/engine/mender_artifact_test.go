@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,40 +170,54 @@ func TestOptionsKeys(t *testing.T) {
 	}
 }
 
-// TestRootfsWithTwoFilesRefusedBeforeWrite: mender-artifact writes a
-// "rootfs-image" module artifact with two files (its own reader refuses
-// it: "Must provide exactly one update file"); the engine refuses it from
-// the signed manifest, before the first file reaches the slot.
-func TestRootfsWithTwoFilesRefusedBeforeWrite(t *testing.T) {
+// TestNotARootfsRefusedBeforeWrite: artifacts mender-artifact writes that
+// are not one rootfs image are refused from their signed header, before a
+// byte reaches the slot: a "rootfs-image" module artifact with two files
+// (mender-artifact's own reader refuses it: "Must provide exactly one
+// update file") and an update module's payload.
+func TestNotARootfsRefusedBeforeWrite(t *testing.T) {
 	if _, err := exec.LookPath("mender-artifact"); err != nil {
 		t.Fatal("mender-artifact not found: install Debian package mender-artifact (scripts/setup.sh)")
 	}
-	w := newWorld(t)
-	key, pub := menderKeys(t, w.dir, "signing")
-	a, b := filepath.Join(w.dir, "a.img"), filepath.Join(w.dir, "b.img")
-	must(t, os.WriteFile(a, w.newImg, 0o644))
-	must(t, os.WriteFile(b, []byte("second file"), 0o644))
-	out := filepath.Join(w.dir, "two.mender")
-	cmd := exec.Command("mender-artifact", "write", "module-image", "-T", "rootfs-image", "-f", a, "-f", b,
-		"-n", "release-2", "-t", "bedside-v2", "-o", out, "-k", key, "--compression", "none")
-	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("mender-artifact: %v\n%s", err, o)
-	}
-	art, err := os.ReadFile(out)
-	must(t, err)
-	envBefore := w.vars()
-	slotB, _ := os.ReadFile(w.slots.B.Device)
-	e := w.engine(func(o *Options) { o.Open = realOpener(t, pub, "bedside-v2") })
-	if err := e.Install(context.Background(), bytes.NewReader(art)); !errors.Is(err, ErrFailed) {
-		t.Fatalf("err = %v, want ErrFailed", err)
-	}
-	if r := e.Journal().Reason; !strings.Contains(r, "lists 2 files") {
-		t.Fatalf("reason %q", r)
-	}
-	if after, _ := os.ReadFile(w.slots.B.Device); !bytes.Equal(after, slotB) {
-		t.Error("inactive slot written")
-	}
-	if d := diffMaps(envBefore, w.vars()); d != "" {
-		t.Errorf("boot environment changed: %s", d)
+	for _, tc := range []struct {
+		name, typ string
+		files     int
+		want      string
+	}{
+		{"rootfs-image with two files", "rootfs-image", 2, "lists 2 files"},
+		{"update module payload", "ecg-firmware", 1, `payload type "ecg-firmware"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			key, pub := menderKeys(t, w.dir, "signing")
+			args := []string{"write", "module-image", "-T", tc.typ}
+			for i := range tc.files {
+				f := filepath.Join(w.dir, fmt.Sprintf("%d.img", i))
+				must(t, os.WriteFile(f, w.newImg, 0o644))
+				args = append(args, "-f", f)
+			}
+			out := filepath.Join(w.dir, "a.mender")
+			args = append(args, "-n", "release-2", "-t", "bedside-v2", "-o", out, "-k", key, "--compression", "none")
+			if o, err := exec.Command("mender-artifact", args...).CombinedOutput(); err != nil {
+				t.Fatalf("mender-artifact: %v\n%s", err, o)
+			}
+			art, err := os.ReadFile(out)
+			must(t, err)
+			envBefore := w.vars()
+			slotB, _ := os.ReadFile(w.slots.B.Device)
+			e := w.engine(func(o *Options) { o.Open = realOpener(t, pub, "bedside-v2") })
+			if err := e.Install(context.Background(), bytes.NewReader(art)); !errors.Is(err, ErrFailed) {
+				t.Fatalf("err = %v, want ErrFailed", err)
+			}
+			if r := e.Journal().Reason; !strings.Contains(r, tc.want) {
+				t.Fatalf("reason %q, want %q", r, tc.want)
+			}
+			if after, _ := os.ReadFile(w.slots.B.Device); !bytes.Equal(after, slotB) {
+				t.Error("inactive slot written")
+			}
+			if d := diffMaps(envBefore, w.vars()); d != "" {
+				t.Errorf("boot environment changed: %s", d)
+			}
+		})
 	}
 }
