@@ -136,6 +136,9 @@ func (b *bench) robust(parts string) error {
 						if skip {
 							break
 						}
+						if err := b.save(fmt.Sprintf("%s_%s_%s_%d", name, kind, mode, rr), r, x); err != nil {
+							return err
+						}
 						secs, err := vitals(x, r.ok, r.rate, alarm.Defaults())
 						if err != nil {
 							return err
