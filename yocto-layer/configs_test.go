@@ -22,9 +22,6 @@ import (
 var notInstalled = []string{
 	"medagent.example.yaml", // every key with its default, for readers
 	"doc.go",                // package configs: the tests of these files
-	// New in configs/ after SRCREV: the recipe installs it from the commit
-	// that has it on (the next SRCREV).
-	"systemd/medagent.modules-load",
 }
 
 // recipeConfigs returns the configs/ files the recipe installs (paths
@@ -115,8 +112,42 @@ func TestRecipeInstallsConfigs(t *testing.T) {
 		case strings.HasSuffix(src, ".service") && !strings.HasPrefix(dst, "${systemd_system_unitdir}/"),
 			strings.HasSuffix(src, ".tmpfiles") && !strings.HasPrefix(dst, "${nonarch_libdir}/tmpfiles.d/"),
 			strings.HasSuffix(src, ".sysusers") && !strings.HasPrefix(dst, "${nonarch_libdir}/sysusers.d/"),
+			strings.HasSuffix(src, ".modules-load") && !strings.HasPrefix(dst, "${nonarch_libdir}/modules-load.d/"),
 			strings.HasSuffix(src, ".rules") && !strings.HasPrefix(dst, "${nonarch_base_libdir}/udev/rules.d/"):
 			t.Errorf("configs/%s is installed as %s, where systemd/udev do not look", src, dst)
+		}
+	}
+}
+
+// TestKernelModulesRecommended: the modules the image loads at boot
+// (configs/systemd/medagent.modules-load) are in the image: the recipe
+// recommends their kernel-module packages (recommends, not depends: a
+// kernel that builds a driver in has no package for it).
+func TestKernelModulesRecommended(t *testing.T) {
+	r := mustParse(t, agentRecipe)
+	rrec := strings.Fields(r.vars["RRECOMMENDS:${PN}"])
+	if len(rrec) == 0 {
+		t.Fatal("the recipe has no RRECOMMENDS:${PN}")
+	}
+	var mods []string
+	for _, l := range strings.Split(readText(t, filepath.Join("..", "configs", "systemd", "medagent.modules-load")), "\n") {
+		if l = strings.TrimSpace(l); l != "" && l[0] != '#' {
+			mods = append(mods, l)
+		}
+	}
+	if len(mods) == 0 {
+		t.Fatal("medagent.modules-load names no module")
+	}
+	for _, m := range mods {
+		// OE names a module's package after the module, '_' as '-'.
+		pkg := "kernel-module-" + strings.ToLower(strings.ReplaceAll(m, "_", "-"))
+		if !slices.Contains(rrec, pkg) {
+			t.Errorf("medagent.modules-load loads %s: RRECOMMENDS:${PN} lacks %s", m, pkg)
+		}
+	}
+	for _, dep := range strings.Fields(r.vars["RDEPENDS:${PN}"]) {
+		if strings.HasPrefix(dep, "kernel-module-") {
+			t.Errorf("RDEPENDS:${PN} has %s: an image whose kernel builds that driver in could not be built (RRECOMMENDS)", dep)
 		}
 	}
 }

@@ -11,7 +11,7 @@ HOMEPAGE = "https://example.invalid/medagent"
 # A release bumps SRCREV and regenerates medagent-go-mods.inc (README.md).
 MEDAGENT_GIT_URI ?= "git://git.example.invalid/medagent.git;protocol=https;branch=main"
 SRC_URI = "${MEDAGENT_GIT_URI}"
-SRCREV = "a26cf3e29b328c98b1bce7b4321b3d483a2c1beb"
+SRCREV = "8a4ed564cb126f032ca55e508bf1e60aa6c3b0fa"
 PV = "0.1+git"
 
 # go.bbclass unpacks the git tree into ${S}/src/${GO_IMPORT}.
@@ -81,6 +81,18 @@ GOBUILDFLAGS:append = " -buildvcs=false"
 GO_LINUXLOADER = ""
 GO_EXTRA_LDFLAGS = "-buildid= -X medagent/version.Version=${PV} -X medagent/version.Commit=${SRCREV}"
 
+# The device binary's build flags are the ones make build uses, from the one
+# list of the source at SRCREV: scripts/device-buildflags (no HTTP/2,
+# inlining only where speed counts; the file says why). The file comes with
+# the source, so do_compile reads it and hands the flags to the go command
+# in GOFLAGS, which applies them to go list and go install as if they were
+# on the command line (go.bbclass passes neither -tags nor -gcflags there).
+do_compile:prepend() {
+    buildflags=${MEDAGENT_SRC}/scripts/device-buildflags
+    [ -f "$buildflags" ] || bbfatal "$buildflags is missing: SRCREV must be a commit that has it"
+    export GOFLAGS="$GOFLAGS $(grep -v '^#' "$buildflags" | tr '\n' ' ')"
+}
+
 # --- Man page ------------------------------------------------------------
 # docs/medagent.1 is "medagent help --man" of the same commit (make man; a
 # test in cli/ keeps it current), installed into ${PN}-doc.
@@ -116,6 +128,7 @@ MEDAGENT_CONFIGS = " \
     systemd/medagent-datadir.service:${systemd_system_unitdir}/medagent-datadir.service \
     systemd/medagent.conf.tmpfiles:${nonarch_libdir}/tmpfiles.d/medagent.conf \
     systemd/medagent.sysusers:${nonarch_libdir}/sysusers.d/medagent.conf \
+    systemd/medagent.modules-load:${nonarch_libdir}/modules-load.d/medagent.conf \
     udev/60-medagent.rules:${nonarch_base_libdir}/udev/rules.d/60-medagent.rules \
     fw_env.config:${sysconfdir}/fw_env.config \
 "
@@ -156,9 +169,18 @@ FILES:${PN} += " \
     ${systemd_system_unitdir} \
     ${nonarch_libdir}/tmpfiles.d \
     ${nonarch_libdir}/sysusers.d \
+    ${nonarch_libdir}/modules-load.d \
     ${nonarch_base_libdir}/udev/rules.d \
     ${localstatedir}/lib/medagent \
 "
 CONFFILES:${PN} = "${sysconfdir}/medagent/medagent.yaml ${sysconfdir}/fw_env.config"
 # fw_printenv/fw_setenv for technicians; the agent reads the environment itself.
 RDEPENDS:${PN} = "libubootenv-bin"
+# The drivers of the sensors' device nodes: the ones medagent.modules-load
+# loads at boot (usbserial, cdc_acm, i2c-dev) and the USB-serial chips of
+# oximeter cables, which udev loads when one is plugged in. Recommended, not
+# depended on: a kernel that builds a driver in has no package for it.
+RRECOMMENDS:${PN} += " \
+    kernel-module-usbserial kernel-module-cdc-acm kernel-module-i2c-dev \
+    kernel-module-ftdi-sio kernel-module-cp210x kernel-module-pl2303 kernel-module-ch341 \
+"
