@@ -218,6 +218,10 @@ func TestShippedImage(t *testing.T) {
 		t.Fatalf("first boot: %q, want release 1.0.0 on slot a", boot.Body)
 	}
 	logf("booted 1.0.0 on slot a: %s", oneLine(boot.Body))
+	// systemd reports a taint (an unmerged /usr, say) before the agent starts.
+	if l := con.find("System is tainted"); l != "" {
+		t.Errorf("serial console: %s", l)
+	}
 	checkShipped(t, ctl, logf)
 	offline(t, ctl, mon, id, logf)
 

@@ -105,9 +105,15 @@ dpkg-deb -x "$cache/debs/$kpkg"_*.deb "$kx"
 [ -f "$kx/boot/vmlinuz-$kver" ] || { echo "build-image: $kpkg has no /boot/vmlinuz-$kver" >&2; exit 1; }
 "$here/kmod.sh" "$cache" "$kpkg"
 
-tarball=$cache/rootfs-$(echo "$suite $pkgs" | sha256sum | cut -c1-16).tar
+# Merged /usr (/bin, /sbin, /lib links into /usr), as bookworm installs
+# it: an extracted system runs no usrmerge, and systemd would call an
+# unmerged one tainted. mmdebstrap's own merged-usr hook makes the links
+# before the packages are extracted.
+mmhooks=/usr/share/mmdebstrap/hooks/merged-usr
+[ -d "$mmhooks" ] || { echo "build-image: $mmhooks not found: apt-get install mmdebstrap (1.x)" >&2; exit 1; }
+tarball=$cache/rootfs-$(echo "$suite $pkgs merged-usr" | sha256sum | cut -c1-16).tar
 if [ ! -s "$tarball" ]; then
-	mmdebstrap --quiet --mode=root --format=tar --variant=extract --architectures=arm64 --include="$pkgs" \
+	mmdebstrap --quiet --mode=root --format=tar --variant=extract --architectures=arm64 --include="$pkgs" --hook-dir="$mmhooks" \
 		$suite "$tarball.tmp" http://deb.debian.org/debian >"$cache/mmdebstrap.log" 2>&1 ||
 		{ echo "build-image: mmdebstrap failed (see $cache/mmdebstrap.log)" >&2; exit 1; }
 	mv "$tarball.tmp" "$tarball"
@@ -117,10 +123,12 @@ mkdir -p "$root"
 tar -C "$root" -xf "$tarball"
 find "$root/usr/share/man" -mindepth 1 -delete
 # udev's hardware database sources: only systemd-hwdb compiles them, which
-# the image masks (bookworm's /usr is not merged in an extracted system:
-# they are in /lib/udev/hwdb.d, 9 MB).
+# the image masks (/usr/lib/udev/hwdb.d, 9 MB).
 rm -rf "$root"/usr/share/{doc,locale,info,lintian,zsh,bash-completion,common-licenses,groff/*/font/devpdf} \
-	"$root"/usr/lib/aarch64-linux-gnu/gconv "$root"/usr/lib/udev/hwdb.d "$root"/lib/udev/hwdb.d "$root"/var/cache/* "$root"/var/lib/apt/lists/*
+	"$root"/usr/lib/aarch64-linux-gnu/gconv "$root"/usr/lib/udev/hwdb.d "$root"/var/cache/* "$root"/var/lib/apt/lists/*
+for d in bin sbin lib; do
+	[ "$(readlink "$root/$d")" = "usr/$d" ] || { echo "build-image: /$d is not merged into /usr (mmdebstrap's merged-usr hook)" >&2; exit 1; }
+done
 # What base-files' and systemd's maintainer scripts would do (an
 # extracted file system runs none): /etc/mtab, /var/run and /var/lock as
 # links into /run.

@@ -95,3 +95,20 @@ func (c *console) line(at int) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// find returns the first line of the output so far that contains sub, or "".
+func (c *console) find(sub string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.buf.String()
+	i := strings.Index(s, sub)
+	if i < 0 {
+		return ""
+	}
+	start := strings.LastIndexByte(s[:i], '\n') + 1
+	end := len(s)
+	if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+		end = i + j
+	}
+	return strings.TrimSpace(s[start:end])
+}
