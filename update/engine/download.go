@@ -45,8 +45,18 @@ type Download struct {
 	// MaxBytes bounds the resource (0: none): a larger announced length is
 	// refused before the body is read, a longer body when it gets there.
 	MaxBytes int64
-	retries  int
+	// Idle bounds the wait for the next bytes of a connection (default
+	// 60 s): a server that stalls or trickles is cut off and asked again
+	// from where it stopped, within MaxRetries.
+	Idle    time.Duration
+	retries int
+	cancel  context.CancelCauseFunc // of the open connection
+	reqCtx  context.Context
+	idle    *time.Timer // fires cancel when no bytes came for Idle
 }
+
+// errStalled ends a connection that delivered nothing for Download.Idle.
+var errStalled = errors.New("no data from the server")
 
 // ErrTooLarge: the resource is larger than the download's bound.
 var ErrTooLarge = errors.New("download: larger than its bound")
@@ -91,6 +101,7 @@ func (d *Download) Offset() int64 { return d.st.Offset }
 
 // Close releases the connection.
 func (d *Download) Close() error {
+	d.endConn()
 	if d.body != nil {
 		err := d.body.Close()
 		d.body = nil
@@ -113,7 +124,11 @@ func (d *Download) Read(p []byte) (int, error) {
 			p = p[:max(1, d.MaxBytes-d.st.Offset+1)]
 		}
 		n, err := d.body.Read(p)
+		if err != nil && d.reqCtx != nil && errors.Is(context.Cause(d.reqCtx), errStalled) {
+			err = fmt.Errorf("%w for %s", errStalled, d.idleBound())
+		}
 		if n > 0 {
+			d.idle.Reset(d.idleBound())
 			if d.MaxBytes > 0 && d.st.Offset+int64(n) > d.MaxBytes {
 				d.Close()
 				return 0, fmt.Errorf("download: %s: more than %d bytes: %w", d.st.URL, d.MaxBytes, ErrTooLarge)
@@ -145,6 +160,25 @@ func (d *Download) Read(p []byte) (int, error) {
 	}
 }
 
+func (d *Download) idleBound() time.Duration {
+	if d.Idle > 0 {
+		return d.Idle
+	}
+	return time.Minute
+}
+
+// endConn stops the idle timer and ends the connection's context.
+func (d *Download) endConn() {
+	if d.idle != nil {
+		d.idle.Stop()
+		d.idle = nil
+	}
+	if d.cancel != nil {
+		d.cancel(context.Canceled)
+		d.cancel, d.reqCtx = nil, nil
+	}
+}
+
 // retry sleeps before the next attempt; false when giving up.
 func (d *Download) retry(err error) bool {
 	max, backoff := d.MaxRetries, d.Backoff
@@ -170,10 +204,15 @@ func (d *Download) retry(err error) bool {
 }
 
 func (d *Download) connect() error {
-	req, err := http.NewRequestWithContext(d.ctx, http.MethodGet, d.st.URL, nil)
+	d.endConn()
+	ctx, cancel := context.WithCancelCause(d.ctx)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.st.URL, nil)
 	if err != nil {
+		cancel(err)
 		return fmt.Errorf("download: %w", err)
 	}
+	d.cancel, d.reqCtx = cancel, ctx
+	d.idle = time.AfterFunc(d.idleBound(), func() { cancel(errStalled) })
 	if d.st.Offset > 0 {
 		if d.st.Validator == "" {
 			return fmt.Errorf("download: %s: server gave no ETag or Last-Modified, cannot resume safely: %w", d.st.URL, ErrChanged)

@@ -83,6 +83,86 @@ func TestDownloadResumesAfterCuts(t *testing.T) {
 	}
 }
 
+// TestDownloadStalledServerCutOff: a hostile server that sends a little
+// and then holds the connection open without sending more is cut off after
+// Idle, asked again from where it stopped, and given up on after
+// MaxRetries; the read never waits without a bound. One that stalls once
+// and then serves completes.
+func TestDownloadStalledServerCutOff(t *testing.T) {
+	content := randBytes(64<<10, 5)
+	var requests sync.WaitGroup
+	release := make(chan struct{})
+	stalls := 100 // every request stalls (set per case)
+	var mu sync.Mutex
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		defer requests.Done()
+		mu.Lock()
+		stall := stalls > 0
+		stalls--
+		mu.Unlock()
+		w.Header().Set("ETag", `"v1"`)
+		if !stall {
+			http.ServeContent(w, r, "a", time.Time{}, bytes.NewReader(content))
+			return
+		}
+		left := 100 // the first answer sends a little, the resumed ones nothing
+		if r.Header.Get("Range") != "" {
+			left = 0
+		}
+		http.ServeContent(&stallWriter{ResponseWriter: w, left: left, stop: r.Context().Done(), release: release}, r, "a", time.Time{}, bytes.NewReader(content))
+	}))
+	defer func() { close(release); requests.Wait(); srv.Close() }()
+
+	d := NewDownload(context.Background(), srv.Client(), srv.URL)
+	d.Idle, d.Backoff, d.MaxRetries = 200*time.Millisecond, time.Millisecond, 2
+	done := make(chan error, 1)
+	go func() { _, err := io.ReadAll(d); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "no data from the server for 200ms") {
+			t.Fatalf("err = %v, want the stall named", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("download of a stalled server did not end")
+	}
+	d.Close()
+
+	mu.Lock()
+	stalls = 1
+	mu.Unlock()
+	d = NewDownload(context.Background(), srv.Client(), srv.URL)
+	d.Idle, d.Backoff = 200*time.Millisecond, time.Millisecond
+	defer d.Close()
+	got, err := io.ReadAll(d)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("after one stall: %d bytes, err %v", len(got), err)
+	}
+}
+
+// stallWriter writes left bytes, then holds the connection open, sending
+// nothing, until the client goes away or the test ends.
+type stallWriter struct {
+	http.ResponseWriter
+	left          int
+	stop, release <-chan struct{}
+}
+
+func (s *stallWriter) Write(b []byte) (int, error) {
+	if len(b) > s.left {
+		s.ResponseWriter.Write(b[:s.left])
+		s.ResponseWriter.(http.Flusher).Flush()
+		s.left = 0
+		select {
+		case <-s.stop:
+		case <-s.release:
+		}
+		return 0, http.ErrAbortHandler
+	}
+	s.left -= len(b)
+	return s.ResponseWriter.Write(b)
+}
+
 func TestDownloadRefusesChangedResource(t *testing.T) {
 	content := randBytes(100<<10, 9)
 	srv := newFlaky(t, content, 1, 10<<10)
