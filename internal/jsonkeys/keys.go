@@ -86,4 +86,11 @@ func Check(b []byte, fields ...string) error {
 
 // fold maps keys that encoding/json would match to one field to one
 // string (it folds like strings.EqualFold, Kelvin sign and long s too).
-func fold(s string) string { return strings.ToLower(strings.ToUpper(s)) }
+func fold(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || 'A' <= c && c <= 'Z' {
+			return strings.ToLower(strings.ToUpper(s))
+		}
+	}
+	return s // lower-case ASCII: its own fold, without an allocation
+}

@@ -68,3 +68,12 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// TestFoldFastPath: the allocation-free path folds as the full one does.
+func TestFoldFastPath(t *testing.T) {
+	for _, s := range []string{"", "k", "s", "K", "\u212a", "\u017f", "device_type", "Device_Type", "a-b.c_9", "größe"} {
+		if got, want := fold(s), strings.ToLower(strings.ToUpper(s)); got != want {
+			t.Errorf("fold(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
