@@ -213,6 +213,11 @@ func fifoOverflow(t *testing.T, tick time.Duration) {
 			t.Fatalf("frame %d: %d samples, the first %d valid, valid flags %v: want %d: the FIFO's 32, then the lost ones invalid",
 				k, len(b[0].Samples), valid, b[0].Valid, perRead)
 		}
+		for _, v := range b[0].Samples[valid:] {
+			if !sensors.IsLost(v) {
+				t.Fatalf("frame %d: a lost sample is %v, want NaN (sensors.Lost: never read, not a lead off)", k, v)
+			}
+		}
 	}
 	for _, e := range h.spool.events("ppg") {
 		if e.state != "" {

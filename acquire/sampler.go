@@ -242,7 +242,7 @@ func (s *sampler) place(blocks []sensors.Block, now time.Duration, st sensors.St
 		g := due - n
 		for i := range blocks {
 			b := &blocks[i]
-			b.Samples = slices.Insert(b.Samples, st.UncountedAt, make([]float64, g)...)
+			b.Samples = slices.Insert(b.Samples, st.UncountedAt, sensors.Lost(g)...)
 			b.Valid = slices.Insert(b.Valid, st.UncountedAt, make([]bool, g)...)
 		}
 		n += g
@@ -250,7 +250,7 @@ func (s *sampler) place(blocks []sensors.Block, now time.Duration, st sensors.St
 		g := int((at - s.next).Seconds() * s.src.Rate)
 		for i := range blocks {
 			b := &blocks[i]
-			b.Samples = slices.Insert(b.Samples, 0, make([]float64, g)...)
+			b.Samples = slices.Insert(b.Samples, 0, sensors.Lost(g)...)
 			b.Valid = slices.Insert(b.Valid, 0, make([]bool, g)...)
 		}
 		n += g
@@ -266,7 +266,7 @@ func (s *sampler) gap(now time.Duration) {
 	}
 	b := s.blocks()
 	for i := range b {
-		b[i].Samples = append(b[i].Samples, make([]float64, n)...)
+		b[i].Samples = append(b[i].Samples, sensors.Lost(n)...)
 		b[i].Valid = append(b[i].Valid, make([]bool, n)...)
 	}
 	s.emit(b, n)

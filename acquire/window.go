@@ -65,7 +65,7 @@ func (l *line) add(blocks []sensors.Block) {
 		// A frame that never arrived: its slots are invalid.
 		gap := min(j-end, int64(maxPending*l.rate))
 		for i := range l.samples {
-			l.samples[i] = append(l.samples[i], make([]float64, gap)...)
+			l.samples[i] = append(l.samples[i], sensors.Lost(int(gap))...)
 			l.valid[i] = append(l.valid[i], make([]bool, gap)...)
 		}
 	case j < end:
@@ -102,7 +102,7 @@ func (l *line) cut(end time.Duration, at func(time.Duration) time.Time) []sensor
 	for i, t := range l.tmpl {
 		b := t
 		b.Mono, b.Wall = mono, at(mono)
-		b.Samples = make([]float64, n)
+		b.Samples = sensors.Lost(int(n)) // slots not here yet
 		b.Valid = make([]bool, n)
 		copy(b.Samples, l.samples[i][:have])
 		copy(b.Valid, l.valid[i][:have])

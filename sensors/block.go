@@ -1,12 +1,18 @@
 package sensors
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Block is a run of consecutive samples of one stream.
 //
 // Samples are in the stream's physical unit (mV for ECG, raw counts for PPG,
 // °C for temperature). Valid[i] is false where sample i is missing or known
 // bad (lead off, drop-out, invalid marker); consumers treat it as a gap.
+// A sample that was never read (a lost frame, a slot the sampler missed)
+// is NaN as well as invalid (see Lost): a consumer can tell "the sensor
+// said this sample is bad" (a lead off) from "we have no sample".
 type Block struct {
 	Stream string
 	Unit   string
@@ -18,6 +24,19 @@ type Block struct {
 	Samples []float64
 	Valid   []bool
 }
+
+// Lost returns n samples that were never read: NaN, to be paired with
+// Valid false.
+func Lost(n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = math.NaN()
+	}
+	return s
+}
+
+// IsLost reports whether sample v was never read (see Lost).
+func IsLost(v float64) bool { return math.IsNaN(v) }
 
 // Reset empties b for reuse, keeping its capacity.
 func (b *Block) Reset() {

@@ -1,6 +1,9 @@
 package sensors
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Kind says what a sensor measures, and so which edge algorithms run on
 // its streams (edge/pipeline takes it as its Kind).
@@ -115,11 +118,11 @@ type Status struct {
 	UncountedAt int
 }
 
-// AppendInvalid appends n invalid samples to every block.
+// AppendInvalid appends n lost samples (see Lost) to every block.
 func AppendInvalid(blocks []Block, n int) {
 	for i := range blocks {
 		for range n {
-			blocks[i].Append(0, false)
+			blocks[i].Append(math.NaN(), false)
 		}
 	}
 }

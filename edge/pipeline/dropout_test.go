@@ -3,9 +3,12 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"medagent/edge/ecg/ecgtest"
+	"medagent/sensors"
+	"medagent/telemetry"
 )
 
 // The heart rate published for a patient at 72 /min stays at 72 ± 2 while
@@ -59,5 +62,39 @@ func TestHeartRateThroughLostSamples(t *testing.T) {
 	}
 	if asy < 43 || asy > 46 {
 		t.Errorf("asystole raised at %d s with 4 %% lost, want 43-46 (standstill from 40 s)", asy)
+	}
+}
+
+// Samples never read (a sampling thread kept off the CPU, lost frames:
+// NaN and invalid) say nothing about the electrodes: 70 % of the ECG lost
+// for 20 s raises no "lead off", where the same samples sent by the front
+// end marked invalid (its lead-off status) do. (In the bench image a
+// starved emulator sent a nurse to check electrodes that were fine.)
+func TestLostSamplesAreNotLeadOff(t *testing.T) {
+	const rate = 500
+	x := ecgtest.Render(ecgtest.Rhythm(60, ecgtest.Regular(72)), rate, 60)
+	ok := make([]bool, len(x))
+	for i := range ok {
+		ok[i] = i < 10*rate || i >= 30*rate || i%10 >= 7
+	}
+	leadOff := func(secs [][]telemetry.Pack) bool {
+		for _, e := range alarmEvents(secs) {
+			if e.cond == "lead_off" && e.event == "raised" {
+				return true
+			}
+		}
+		return false
+	}
+	if !leadOff(ecgRunValid(t, x, ok, rate)) {
+		t.Fatal("70 % of the samples marked invalid by the front end for 20 s: no lead_off raised")
+	}
+	lost := slices.Clone(x)
+	for i := range lost {
+		if !ok[i] {
+			lost[i] = sensors.Lost(1)[0]
+		}
+	}
+	if secs := ecgRunValid(t, lost, ok, rate); leadOff(secs) {
+		t.Errorf("lead_off raised for samples never read: %+v", alarmEvents(secs))
 	}
 }

@@ -18,6 +18,10 @@ type ecgProc struct {
 	mon   *ecg.Monitor
 	pause time.Duration // 0: off
 	beats []beatAt      // beats of this window, for alarm.Manager.Instant
+	// Samples of this window the front end sent marked invalid (lead
+	// off), and those never read (sensors.Lost: missed slots, lost
+	// frames), of total.
+	off, lost, total int
 }
 
 // beatAt is the start of an R-R interval and its heart rate.
@@ -32,7 +36,11 @@ const maxBeatsPerWindow = 300
 
 // leadOffBelow is the fraction of valid samples under which a window
 // counts as lead off: the front end marks samples invalid when an
-// electrode is off.
+// electrode is off. Only samples the front end sent count: samples never
+// read (a starved sampling thread, lost frames) say nothing about the
+// electrodes, so they never raise "lead off" (they are reported as a
+// frames_lost sensor event); a window mostly lost makes the rhythm
+// alarms unknown instead, as a lead off does.
 const leadOffBelow = 0.5
 
 func newECGProc(s Sensor, mainsHz float64, al alarm.Config) (*ecgProc, error) {
@@ -54,6 +62,13 @@ func (p *ecgProc) push(blocks []sensors.Block) {
 	b := &blocks[0]
 	for i, v := range b.Samples {
 		ok := b.Valid[i] && !math.IsNaN(v) && !math.IsInf(v, 0)
+		p.total++
+		switch {
+		case sensors.IsLost(v):
+			p.lost++
+		case !ok:
+			p.off++
+		}
 		beat, found := p.mon.Push(v, ok)
 		if !found || beat.RR == 0 || len(p.beats) >= maxBeatsPerWindow {
 			continue
@@ -68,9 +83,12 @@ func (p *ecgProc) push(blocks []sensors.Block) {
 
 func (p *ecgProc) vitals(now time.Time, recs []telemetry.Record, a *alarmFeed) []telemetry.Record {
 	st := p.mon.Status()
-	leadOff := st.Valid < leadOffBelow
+	sent := p.total - p.lost
+	leadOff := sent > 0 && float64(sent-p.off) < leadOffBelow*float64(sent)
+	unknown := leadOff || p.total == 0 || float64(p.lost) > (1-leadOffBelow)*float64(p.total)
+	p.off, p.lost, p.total = 0, 0, 0
 	hr, ok := st.HR, st.HRValid
-	asystole := st.Asystole && !leadOff
+	asystole := st.Asystole && !unknown
 	if asystole {
 		// Cardiac standstill: the rate is 0, not unknown.
 		hr, ok = 0, true
@@ -87,7 +105,7 @@ func (p *ecgProc) vitals(now time.Time, recs []telemetry.Record, a *alarmFeed) [
 	// (a noisy lead is not flat) or by the heart-rate average.
 	asy := alarm.Absent
 	switch {
-	case leadOff:
+	case unknown:
 		asy = alarm.Unknown
 	case asystole:
 		asy = alarm.Present
@@ -96,7 +114,7 @@ func (p *ecgProc) vitals(now time.Time, recs []telemetry.Record, a *alarmFeed) [
 
 	pause := alarm.Absent
 	switch {
-	case leadOff || st.Noisy:
+	case unknown || st.Noisy:
 		pause = alarm.Unknown
 	case p.pause > 0 && st.LongestGap >= p.pause.Seconds():
 		pause = alarm.Present
