@@ -56,7 +56,9 @@ func TestScriptExitCodes(t *testing.T) {
 		{name: "exit 21 then 0", script: "ArtifactInstall_Enter_01",
 			body: `n=$(cat "$0.count"); [ "$n" -ge 2 ] && exit 0; exit 21`, ok: true, runs: 2},
 		{name: "exit 21 forever", script: "ArtifactInstall_Enter_01", body: "exit 21",
-			opts: func(o *Options) { o.ScriptRetryTimeout = 200 * time.Millisecond }, reason: "retry later", runs: -2},
+			// 2 s of retries every 50 ms: at least two runs even when one
+			// run of sh takes over 200 ms on a loaded machine.
+			opts: func(o *Options) { o.ScriptRetryTimeout = 2 * time.Second }, reason: "retry later", runs: -2},
 		{name: "timeout", script: "ArtifactInstall_Enter_01", body: "sleep 30",
 			opts: func(o *Options) { o.ScriptTimeout = 300 * time.Millisecond }, reason: "timed out after 300ms", runs: 1},
 		{name: "not executable", script: "ArtifactInstall_Enter_01", body: "", reason: "not an executable", runs: 0},

@@ -161,6 +161,11 @@ func TestWriteStopsAndOwnsItsWriter(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
+	// Write waits for its goroutine, which may still be between its last
+	// statement and its exit for a moment: a leak is one still there 2 s on.
+	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > before && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if n := runtime.NumGoroutine(); n > before {
 		t.Errorf("%d goroutines after Write, %d before", n, before)
 	}
