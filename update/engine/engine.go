@@ -202,6 +202,11 @@ func (e *Engine) enter(s State, note string) error {
 	if err != nil {
 		*e.j = prev
 		e.j.Entries = prevEntries
+	} else if s == StateDownload {
+		// A new install's journal now stands where the one rejected at
+		// start was (kept as *.rejected, in the log and the audit trail):
+		// the rejection no longer describes the update state.
+		e.rejected = ""
 	}
 	e.mu.Unlock()
 	if err != nil {

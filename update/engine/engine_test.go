@@ -186,6 +186,21 @@ func TestJournalVersion(t *testing.T) {
 			t.Errorf("%s: status %+v", b, st)
 		}
 	}
+	// Once a new install wrote its own journal, status stops reporting
+	// the rejected one (it stays aside as .rejected).
+	must(t, os.WriteFile(o.Journal, []byte(`{"version": 1, "state": "arm"}`), 0o600))
+	e, err := New(o)
+	must(t, err)
+	if st := e.Status(); st.JournalRejected == "" {
+		t.Fatalf("status %+v", st)
+	}
+	must(t, e.Install(context.Background(), w.src()))
+	if st := e.Status(); st.JournalRejected != "" || st.JournalCheck == CheckFailed {
+		t.Errorf("after a new install: status still rejected: %+v", st)
+	}
+	if _, err := os.Stat(o.Journal + ".rejected"); err != nil {
+		t.Errorf("the rejected journal is not kept aside: %v", err)
+	}
 }
 
 // TestLoopBreaker: an agent that keeps dying in the health state (no
