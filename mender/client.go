@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"medagent/handoff"
+	"medagent/internal/ctxsleep"
 )
 
 // Installer is where the client hands a downloaded artifact: the hand-off
@@ -140,7 +141,7 @@ func New(o Options, deviceID string, signer crypto.Signer, keys []crypto.PublicK
 			},
 		},
 		inst: inst, dev: dev, statePath: o.StateDir + "/deployment.json",
-		now: time.Now, sleep: sleepCtx, rand: rand.Float64,
+		now: time.Now, sleep: ctxsleep.Sleep, rand: rand.Float64,
 		st: Status{Enabled: true, Auth: "none"},
 	}
 	return c, nil
@@ -234,15 +235,4 @@ func (c *Client) backoff(n int) time.Duration {
 	}
 	d = min(d, c.o.RetryMax)
 	return time.Duration(c.rand() * float64(d))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"medagent/internal/ctxsleep"
 	"medagent/mender/mendertest"
 )
 
@@ -20,7 +21,7 @@ func recordSleeps(c *Client, floor time.Duration) func() []time.Duration {
 		mu.Lock()
 		got = append(got, d)
 		mu.Unlock()
-		return sleepCtx(ctx, max(d, floor))
+		return ctxsleep.Sleep(ctx, max(d, floor))
 	}
 	return func() []time.Duration {
 		mu.Lock()

@@ -72,15 +72,11 @@ func (c *Counter) Value() (v uint64, fresh bool, err error) {
 			return 0, false, fmt.Errorf("counter: read NV public: %w", err)
 		}
 	}
-	contents, err := pub.NVPublic.Contents()
+	written, err := checkCounterIndex(pub)
 	if err != nil {
-		return 0, false, fmt.Errorf("counter: NV public: %w", err)
+		return 0, false, err
 	}
-	a := contents.Attributes
-	if contents.DataSize != 8 || a.NT != tpm2.TPMNTCounter || !a.OwnerWrite || a.AuthWrite || a.PolicyWrite {
-		return 0, false, fmt.Errorf("counter: NV index %#x exists with other attributes (size %d, type %d): not the journal counter, refusing to trust it", uint32(CounterIndex), contents.DataSize, a.NT)
-	}
-	if !a.Written {
+	if !written {
 		if _, err := increment(t, pub.NVName); err != nil {
 			return 0, false, err
 		}
@@ -106,19 +102,27 @@ func (c *Counter) Read() (v uint64, exists bool, err error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("counter: read NV public: %w", err)
 	}
-	contents, err := pub.NVPublic.Contents()
-	if err != nil {
-		return 0, false, fmt.Errorf("counter: NV public: %w", err)
-	}
-	a := contents.Attributes
-	if contents.DataSize != 8 || a.NT != tpm2.TPMNTCounter || !a.OwnerWrite || a.AuthWrite || a.PolicyWrite {
-		return 0, false, fmt.Errorf("counter: NV index %#x exists with other attributes (size %d, type %d): not the journal counter, refusing to trust it", uint32(CounterIndex), contents.DataSize, a.NT)
-	}
-	if !a.Written {
-		return 0, false, nil
+	written, err := checkCounterIndex(pub)
+	if err != nil || !written {
+		return 0, false, err
 	}
 	v, err = readCounter(t, pub.NVName)
 	return v, err == nil, err
+}
+
+// checkCounterIndex refuses an NV index that is not the journal counter
+// (another size or type, or writable by other than the owner) and says
+// whether it was ever incremented.
+func checkCounterIndex(pub *tpm2.NVReadPublicResponse) (written bool, err error) {
+	contents, err := pub.NVPublic.Contents()
+	if err != nil {
+		return false, fmt.Errorf("counter: NV public: %w", err)
+	}
+	a := contents.Attributes
+	if contents.DataSize != 8 || a.NT != tpm2.TPMNTCounter || !a.OwnerWrite || a.AuthWrite || a.PolicyWrite {
+		return false, fmt.Errorf("counter: NV index %#x exists with other attributes (size %d, type %d): not the journal counter, refusing to trust it", uint32(CounterIndex), contents.DataSize, a.NT)
+	}
+	return a.Written, nil
 }
 
 // Increment adds one to the counter and returns the new value.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"medagent/internal/ctxsleep"
 )
 
 // A reboot request that returns is not a reboot: the reboot unit may fail,
@@ -61,7 +63,7 @@ func (e *Engine) AwaitReboot(ctx context.Context) error {
 		err := e.overdue(ctx, j, forced)
 		switch {
 		case errors.Is(err, ErrBusy):
-			if werr := sleepCtx(ctx, opRetry); werr != nil {
+			if werr := ctxsleep.Sleep(ctx, opRetry); werr != nil {
 				return nil
 			}
 		case err != nil:
@@ -154,16 +156,4 @@ func (e *Engine) disarm(ctx context.Context, note string) error {
 	e.crash("disarmed-env")
 	e.runIgnoring(ctx, "ArtifactRollback", "Leave")
 	return e.end(ctx, StateFailed)
-}
-
-// sleepCtx sleeps d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
