@@ -65,6 +65,15 @@ func after(d time.Duration) {
 	synctest.Wait()
 }
 
+// wantSlotA fails t unless the boot environment boots slot A (part 2)
+// with no trial armed.
+func (rw *rebootWatch) wantSlotA(t *testing.T) {
+	t.Helper()
+	if v := rw.w.vars(); v["upgrade_available"] != "0" || v["mender_boot_part"] != "2" {
+		t.Fatalf("env: %v", v)
+	}
+}
+
 func (rw *rebootWatch) wantRequests(t *testing.T, n int32, when string) {
 	t.Helper()
 	if got := rw.requests.Load(); got != n {
@@ -199,9 +208,7 @@ func TestRebootCommandFails(t *testing.T) {
 		if j.State != StateFailed || !strings.Contains(j.Reason, "inhibited") {
 			t.Fatalf("journal %s, reason %q", j.State, j.Reason)
 		}
-		if v := rw.w.vars(); v["upgrade_available"] != "0" || v["mender_boot_part"] != "2" {
-			t.Fatalf("env: %v", v)
-		}
+		rw.wantSlotA(t)
 	})
 }
 
@@ -256,9 +263,7 @@ func TestRebootWaitSurvivesRestart(t *testing.T) {
 		if j := e.Journal(); j.State != StateFailed {
 			t.Fatalf("journal %s %q", j.State, j.Reason)
 		}
-		if v := rw.w.vars(); v["upgrade_available"] != "0" || v["mender_boot_part"] != "2" {
-			t.Fatalf("env: %v", v)
-		}
+		rw.wantSlotA(t)
 	})
 }
 
@@ -296,9 +301,7 @@ func TestRebootForced(t *testing.T) {
 		if j := e.Journal(); j.State != StateFailed {
 			t.Fatalf("journal %s %q", j.State, j.Reason)
 		}
-		if v := rw.w.vars(); v["upgrade_available"] != "0" || v["mender_boot_part"] != "2" {
-			t.Fatalf("env: %v", v)
-		}
+		rw.wantSlotA(t)
 	})
 }
 
@@ -337,9 +340,7 @@ func TestRollbackRebootNeverHappens(t *testing.T) {
 			!strings.Contains(j.Reason, "slot B (never committed) runs until the next reboot") {
 			t.Errorf("reason does not say the rollback's reboot never happened: %q", j.Reason)
 		}
-		if v := rw.w.vars(); v["upgrade_available"] != "0" || v["mender_boot_part"] != "2" {
-			t.Fatalf("env: %v", v)
-		}
+		rw.wantSlotA(t)
 		if err := e.Install(t.Context(), rw.w.src()); !errors.Is(err, ErrInProgress) || !strings.Contains(err.Error(), "reboot first") {
 			t.Fatalf("install while slot B runs and A boots next: %v", err)
 		}
